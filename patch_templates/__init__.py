@@ -1,0 +1,1 @@
+"""CloudFormation for centralized, multi-account patch management with AWS Systems Manager."""

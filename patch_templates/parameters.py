@@ -1,0 +1,131 @@
+"""Constrained CloudFormation parameters shared by the stacks.
+
+Each constant is the constraint part of a parameter (type, pattern or values, and the message
+the console shows when a value is refused). `add()` puts a parameter into a template together
+with its console group and label, so no parameter can be added without them.
+
+Patterns are anchored (^...$) because CloudFormation matches the whole value while Python's
+re.match, used by cloud-radar, only anchors the start. For a CommaDelimitedList the pattern
+applies to each item, as CloudFormation does.
+"""
+
+import re
+
+from troposphere import Equals, Not, Parameter, Ref, Template
+
+ACCOUNT_ID = dict(
+    Type="String",
+    AllowedPattern=r"^\d{12}$",
+    ConstraintDescription="must be a 12-digit AWS account id",
+)
+ACCOUNT_ID_LIST = dict(ACCOUNT_ID, Type="CommaDelimitedList",
+                       ConstraintDescription="must be 12-digit AWS account ids separated by commas")
+ORGANIZATION_ID = dict(
+    Type="String",
+    AllowedPattern=r"^o-[a-z0-9]{10,32}$",
+    ConstraintDescription="must be an AWS Organizations id such as o-a1b2c3d4e5",
+)
+# S3 bucket naming rules: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or
+# digit, no "..", not shaped like an IP address, none of the reserved prefixes and suffixes.
+BUCKET_NAME = dict(
+    Type="String",
+    AllowedPattern=(r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!.*(-s3alias|--ol-s3|--x-s3)$)"
+                    r"(?!\d{1,3}(\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+    ConstraintDescription=("must follow S3 bucket naming rules: 3-63 lower-case letters, digits, dots "
+                           "and hyphens, starting and ending with a letter or digit, no '..', "
+                           "not an IP address"),
+)
+REGION = dict(
+    Type="String",
+    AllowedPattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$",
+    ConstraintDescription="must be an AWS Region code such as us-east-1",
+)
+# A folder inside the bucket: no leading, trailing or double slash.
+BUCKET_PREFIX = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$",
+    MaxLength=64,
+    ConstraintDescription=("must be a folder path of letters, digits and !_.*'()- separated by single "
+                           "slashes, without a leading or trailing slash, at most 64 characters"),
+)
+KMS_KEY_ARN = dict(
+    Type="String",
+    AllowedPattern=(r"^arn:aws[a-z-]*:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key/"
+                    r"(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$"),
+    ConstraintDescription="must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)",
+)
+SYNC_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9_.-]{1,64}$",
+    ConstraintDescription="must be 1-64 letters, digits, '_', '.' or '-'",
+)
+SYNC_TYPE = dict(
+    Type="String",
+    AllowedValues=["SyncToDestination", "SyncFromSource"],
+    ConstraintDescription="must be SyncToDestination or SyncFromSource",
+)
+SYNC_SOURCE_TYPE = dict(
+    Type="String",
+    AllowedValues=["AwsOrganizations", "SingleAccountMultiRegions"],
+    ConstraintDescription="must be AwsOrganizations or SingleAccountMultiRegions",
+)
+REGION_LIST = dict(REGION, Type="CommaDelimitedList",
+                   ConstraintDescription="must be AWS Region codes separated by commas, such as us-east-1,eu-west-1")
+
+
+def optional(constraint: dict) -> dict:
+    """The same constraint, also accepting an empty value (for optional parameters)."""
+    pattern = constraint["AllowedPattern"]
+    return dict(constraint, AllowedPattern=f"^(?:{pattern[1:-1]})?$",
+                ConstraintDescription="must be empty or " + constraint["ConstraintDescription"].removeprefix("must be "))
+
+
+def days(low: int = 1, high: int = 3650) -> dict:
+    """A whole number of days between low and high."""
+    return dict(Type="Number", MinValue=low, MaxValue=high,
+                ConstraintDescription=f"must be a whole number of days from {low} to {high}")
+
+
+def add(template: Template, name: str, group: str, label: str, **properties) -> Parameter:
+    """Add a parameter with its console group and label (the only way stacks add parameters)."""
+    parameter = template.add_parameter(Parameter(name, **properties))
+    template.add_parameter_to_group(parameter, group)
+    template.set_parameter_label(parameter, label)
+    return parameter
+
+
+def violation(definition: dict, value: str) -> str | None:
+    """Why CloudFormation would refuse `value` for a parameter `definition`, or None if it accepts it.
+
+    Follows CloudFormation's rules: AllowedPattern must match the whole value (each item of a
+    CommaDelimitedList), AllowedValues, Min/MaxLength, and Min/MaxValue for numbers.
+    """
+    items = value.split(",") if definition["Type"] == "CommaDelimitedList" else [value]
+    for item in items:
+        if definition["Type"] == "Number":
+            try:
+                number = float(item)
+            except ValueError:
+                return f"{item!r} is not a number"
+            if "MinValue" in definition and number < float(definition["MinValue"]):
+                return f"{item} is below {definition['MinValue']}"
+            if "MaxValue" in definition and number > float(definition["MaxValue"]):
+                return f"{item} is above {definition['MaxValue']}"
+            continue
+        if "AllowedValues" in definition and item not in definition["AllowedValues"]:
+            return f"{item!r} is not one of {definition['AllowedValues']}"
+        if "AllowedPattern" in definition and not re.fullmatch(definition["AllowedPattern"], item):
+            return f"{item!r} does not match {definition['AllowedPattern']}"
+        if len(item) < int(definition.get("MinLength", 0)):
+            return f"{item!r} is shorter than {definition['MinLength']}"
+        if "MaxLength" in definition and len(item) > int(definition["MaxLength"]):
+            return f"{item!r} is longer than {definition['MaxLength']}"
+    return None
+
+
+def has_value(template: Template, parameter: Parameter) -> str:
+    """The name of a condition true when an optional parameter is not empty (added once)."""
+    name = "Has" + parameter.title[1:]
+    if name not in template.conditions:
+        template.add_condition(name, Not(Equals(Ref(parameter), "")))
+    return name

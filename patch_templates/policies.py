@@ -1,0 +1,87 @@
+"""Pure awacs policy builders. Each returns statements or a PolicyDocument; no template state.
+
+ARNs are built with ${AWS::Partition} so the templates deploy in every partition.
+"""
+
+from awacs import s3
+from awacs.aws import (
+    Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals,
+    StringNotEquals,
+)
+from awacs.sts import AssumeRole
+from troposphere import Sub
+
+POLICY_VERSION = "2012-10-17"
+
+
+def s3_arn(bucket, path: str = "") -> Sub:
+    """arn:PARTITION:s3:::BUCKET[/path]; bucket is a Ref or any intrinsic."""
+    return Sub("arn:${AWS::Partition}:s3:::${Bucket}" + path, Bucket=bucket)
+
+
+def deny_insecure_transport(bucket) -> Statement:
+    """Refuse every request to the bucket and its objects that is not made over TLS."""
+    return Statement(
+        Sid="DenyInsecureTransport",
+        Effect=Deny,
+        Principal=Principal("*"),
+        Action=[s3.Action("*")],
+        Resource=[s3_arn(bucket), s3_arn(bucket, "/*")],
+        Condition=Condition(Bool({"aws:SecureTransport": "false"})),
+    )
+
+
+SSM = Principal("Service", "ssm.amazonaws.com")
+
+
+def data_sync_objects(bucket, prefix) -> Sub:
+    """Where resource data sync writes: PREFIX/<type>/accountid=<id>/region=.../<file>."""
+    return Sub("arn:${AWS::Partition}:s3:::${Bucket}/${Prefix}/*/accountid=*/*", Bucket=bucket, Prefix=prefix)
+
+
+def data_sync_acl_check(bucket) -> Statement:
+    """Systems Manager reads the bucket ACL before it creates a sync (SSMBucketPermissionsCheck)."""
+    return Statement(Sid="SSMBucketPermissionsCheck", Effect=Allow, Principal=SSM,
+                     Action=[s3.GetBucketAcl], Resource=[s3_arn(bucket)])
+
+
+def data_sync_delivery(bucket, prefix, source: dict, sid: str, actions=(s3.PutObject,)) -> Statement:
+    """Let resource data syncs of the accounts named by `source` put objects (SSMBucketDelivery).
+
+    Per the Systems Manager user guide ("Configuring resource data sync for Inventory"), with
+    `source` saying whose syncs may write: {"aws:SourceAccount": [ids]} for a list of accounts, or
+    {"aws:SourceOrgID": "o-..."} for a whole organization. Accounts go into the condition (15 bytes
+    an account) instead of one resource ARN an account (about 100 bytes), which keeps 300
+    accounts well under S3's 20 KB bucket policy limit.
+    """
+    return Statement(
+        Sid=sid, Effect=Allow, Principal=SSM, Action=list(actions),
+        Resource=[data_sync_objects(bucket, prefix)],
+        Condition=Condition([
+            StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}),
+            ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:*:resource-data-sync/*")}),
+        ]),
+    )
+
+
+def data_sync_requires_kms_key(bucket, prefix, kms_key) -> Statement:
+    """Refuse sync writes not encrypted with `kms_key` (a missing header is refused too)."""
+    return Statement(
+        Sid="SSMBucketDeliveryRequiresKmsKey", Effect=Deny, Principal=SSM, Action=[s3.PutObject],
+        Resource=[data_sync_objects(bucket, prefix)],
+        Condition=Condition(StringNotEquals({"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key})),
+    )
+
+
+def document(*statements) -> dict:
+    """A policy document whose statements may include Fn::If (which awacs' PolicyDocument refuses)."""
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def service_assume_role(*services: str) -> PolicyDocument:
+    """Trust policy for roles assumed by AWS services, e.g. 'ssm.amazonaws.com'."""
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[Statement(Effect=Allow, Principal=Principal("Service", list(services)),
+                             Action=[AssumeRole])],
+    )

@@ -1,0 +1,126 @@
+"""Collector account: the S3 bucket that every account's resource data sync writes into, its
+policy, and the collector's own sync (design step 1)."""
+
+from troposphere import (
+    Equals, Export, GetAtt, If, Join, Not, NoValue, Output, Ref, Split, Sub, Template, s3,
+)
+
+from .. import parameters as p, policies, sync
+from ..common import checkov_skip
+
+BUCKET_GROUP = "S3 Bucket"
+POLICY_GROUP = "Bucket Policy (who may write)"
+
+
+def build() -> Template:
+    t = Template(Description=(
+        "Collector account: S3 bucket for Systems Manager resource data sync from every source "
+        "account, its bucket policy, and this account's own resource data sync."))
+
+    bucket_name = p.add(t, "pResourceDataSyncBucketName", BUCKET_GROUP, "Bucket name",
+                        Description="Name of the resource data sync bucket that receives data from the "
+                                    "source accounts (globally unique, lower case).",
+                        **p.BUCKET_NAME)
+    kms_key = p.add(t, "pKMSKeyArn", BUCKET_GROUP, "KMS key ARN (optional)", Default="",
+                    Description="Customer managed KMS key for the bucket and the syncs; empty for "
+                                "S3-managed encryption. The key policy must let ssm.amazonaws.com use it.",
+                    **p.optional(p.KMS_KEY_ARN))
+    noncurrent_days = p.add(t, "pNoncurrentVersionExpirationDays", BUCKET_GROUP,
+                            "Days to keep overwritten versions", Default=30,
+                            Description="Days after which old versions of synced files are deleted.",
+                            **p.days())
+    stale_days = p.add(t, "pStaleFileExpirationDays", BUCKET_GROUP, "Days to keep files not rewritten",
+                       Default=90,
+                       Description="Days after which a synced file that was not rewritten expires (the "
+                                   "sync never deletes the files of terminated instances).",
+                       **p.days())
+    log_bucket = p.add(t, "pAccessLogBucketName", BUCKET_GROUP, "Access log bucket (optional)", Default="",
+                       Description="Existing bucket for S3 server access logs of this bucket; empty for none.",
+                       **p.optional(p.BUCKET_NAME))
+    accounts = p.add(t, "pDataSourceAccountID", POLICY_GROUP, "Source account ids", Default="",
+                     Description="Account ids whose syncs may write to the bucket, separated by commas "
+                                 "(this account is always allowed). Leave empty when an organization id "
+                                 "is given.",
+                     **p.optional(p.ACCOUNT_ID_LIST))
+    organization = p.add(t, "pOrganizationID", POLICY_GROUP, "Organization id (optional)", Default="",
+                         Description="Allow every account of this AWS Organization (o-...) instead of a list "
+                                     "of accounts. Use it beyond a few hundred accounts.",
+                         **p.optional(p.ORGANIZATION_ID))
+    sync_params = sync.add_parameters(t)
+
+    has_kms_key = p.has_value(t, kms_key)
+    t.add_condition("UseOrganization", Not(Equals(Ref(organization), "")))
+    t.add_rule("SourceAccountsOrOrganization", {
+        "RuleCondition": Equals(Ref(organization), ""),
+        "Assertions": [{
+            "Assert": Not({"Fn::Contains": [Ref(accounts), ""]}),
+            "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more "
+                                 "12-digit account ids, with no empty item.",
+        }],
+    })
+
+    bucket = t.add_resource(s3.Bucket(
+        "ResourceDataSyncBucket",
+        DeletionPolicy="Retain",
+        UpdateReplacePolicy="Retain",
+        Metadata=checkov_skip(CKV_AWS_19="Always encrypted: SSE-S3 by default, SSE-KMS with pKMSKeyArn; "
+                                         "checkov cannot evaluate the Fn::If that chooses."),
+        BucketName=Ref(bucket_name),
+        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[
+            s3.ServerSideEncryptionRule(
+                BucketKeyEnabled=If(has_kms_key, True, NoValue),
+                ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                    SSEAlgorithm=If(has_kms_key, "aws:kms", "AES256"),
+                    KMSMasterKeyID=If(has_kms_key, Ref(kms_key), NoValue),
+                ),
+            )]),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
+        OwnershipControls=s3.OwnershipControls(Rules=[
+            s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[
+            s3.LifecycleRule(
+                Id="ExpireStaleAndOldVersions",
+                Status="Enabled",
+                ExpirationInDays=Ref(stale_days),
+                NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=Ref(noncurrent_days)),
+                AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+            )]),
+        LoggingConfiguration=If(p.has_value(t, log_bucket), s3.LoggingConfiguration(
+            DestinationBucketName=Ref(log_bucket),
+            LogFilePrefix=Sub("${pResourceDataSyncBucketName}/")), NoValue),
+    ))
+
+    # This account is always allowed, so the collector's own sync below can write.
+    source_accounts = Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(accounts))]))
+    prefix = Ref(sync_params.prefix)
+    bucket_policy = t.add_resource(s3.BucketPolicy(
+        "ResourceDataSyncBucketPolicy",
+        Bucket=Ref(bucket),
+        PolicyDocument=policies.document(
+            policies.data_sync_acl_check(Ref(bucket)),
+            If("UseOrganization",
+               policies.data_sync_delivery(Ref(bucket), prefix, {"aws:SourceOrgID": Ref(organization)},
+                                           "SSMBucketDeliveryOrganization",
+                                           actions=(policies.s3.PutObject, policies.s3.PutObjectTagging)),
+               policies.data_sync_delivery(Ref(bucket), prefix, {"aws:SourceAccount": source_accounts},
+                                           "SSMBucketDeliveryAccounts")),
+            If(has_kms_key, policies.data_sync_requires_kms_key(Ref(bucket), prefix, Ref(kms_key)), NoValue),
+            policies.deny_insecure_transport(Ref(bucket)),
+        ),
+    ))
+
+    # The sync checks the bucket policy when it is created.
+    data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket), kms_key, DependsOn=[bucket_policy.title])
+
+    for name, description, value in [
+        ("ResourceDataSyncBucketName", "Name of the resource data sync bucket", Ref(bucket)),
+        ("ResourceDataSyncBucketArn", "ARN of the resource data sync bucket", GetAtt(bucket, "Arn")),
+        ("ResourceDataSyncBucketPrefix", "Prefix the syncs write under", prefix),
+        ("ResourceDataSyncBucketRegion", "Region of the bucket", Ref("AWS::Region")),
+        ("ResourceDataSyncName", "Name of this account's resource data sync", Ref(data_sync)),
+    ]:
+        t.add_output(Output(name, Description=description, Value=value,
+                            Export=Export(Sub("${AWS::StackName}-" + name))))
+    return t
