@@ -1,0 +1,32 @@
+"""Shared test helpers: the built templates as dicts, rendering with parameter values, and
+running good and bad values through a parameter's constraint."""
+
+import functools
+import json
+
+from cloud_radar.cf.unit import Template as RadarTemplate
+
+from patch_templates import parameters
+from patch_templates.stacks import TEMPLATES
+
+
+@functools.cache
+def template_dict(name: str) -> dict:
+    """The template as CloudFormation JSON data (what the YAML in output/ says)."""
+    return json.loads(TEMPLATES[name]().to_json())
+
+
+def render(name: str, params: dict, region: str = "us-east-1") -> dict:
+    """The template as a stack would get it with these parameter values: conditions, Ref, Sub,
+    Join, Split and If resolved offline by cloud-radar, skipped resources removed."""
+    return RadarTemplate(json.loads(json.dumps(template_dict(name)))).render(params, region=region)
+
+
+def check_constraint(name: str, parameter: str, good: list[str], bad: list[str]) -> int:
+    """Assert each good value passes and each bad value is refused; returns the bad values tried."""
+    definition = template_dict(name)["Parameters"][parameter]
+    for value in good:
+        assert parameters.violation(definition, value) is None, (parameter, value)
+    for value in bad:
+        assert parameters.violation(definition, value) is not None, (parameter, value)
+    return len(bad)
