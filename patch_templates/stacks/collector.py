@@ -99,20 +99,20 @@ def build() -> Template:
         "ResourceDataSyncBucketPolicy",
         Bucket=Ref(bucket),
         PolicyDocument=policies.document(
-            policies.data_sync_acl_check(Ref(bucket)),
+            policies.data_sync_acl_check(Ref(bucket_name)),
             If("UseOrganization",
-               policies.data_sync_delivery(Ref(bucket), prefix, {"aws:SourceOrgID": Ref(organization)},
+               policies.data_sync_delivery(Ref(bucket_name), prefix, {"aws:SourceOrgID": Ref(organization)},
                                            "SSMBucketDeliveryOrganization",
                                            actions=(policies.s3.PutObject, policies.s3.PutObjectTagging)),
-               policies.data_sync_delivery(Ref(bucket), prefix, {"aws:SourceAccount": source_accounts},
+               policies.data_sync_delivery(Ref(bucket_name), prefix, {"aws:SourceAccount": source_accounts},
                                            "SSMBucketDeliveryAccounts")),
-            If(has_kms_key, policies.data_sync_requires_kms_key(Ref(bucket), prefix, Ref(kms_key)), NoValue),
-            policies.deny_insecure_transport(Ref(bucket)),
+            If(has_kms_key, policies.data_sync_requires_kms_key(Ref(bucket_name), prefix, Ref(kms_key)), NoValue),
+            policies.deny_insecure_transport(Ref(bucket_name)),
         ),
     ))
 
     # The sync checks the bucket policy when it is created.
-    data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket), kms_key, DependsOn=[bucket_policy.title])
+    data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, DependsOn=[bucket_policy.title])
 
     for name, description, value in [
         ("ResourceDataSyncBucketName", "Name of the resource data sync bucket", Ref(bucket)),

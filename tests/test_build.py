@@ -1,0 +1,105 @@
+"""The build: golden output, determinism, lint, all-or-nothing writes, bad options, freshness check."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from troposphere import Parameter, Template
+
+from patch_templates import builder
+from patch_templates.stacks import TEMPLATES
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "output"
+
+
+def snapshot(directory: Path) -> dict:
+    """Every file under directory with its content hash and modification time."""
+    return {str(f.relative_to(directory)): (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
+            for f in sorted(directory.rglob("*")) if f.is_file()}
+
+
+def run_build(*args, cwd=ROOT, env=None):
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_output_matches_a_fresh_build_exactly():
+    built = {name: text for name, (text, _, _) in builder.build_all().items()}
+    on_disk = {f.name: f.read_text() for f in OUTPUT.glob("*.y*ml")}
+    assert sorted(on_disk) == sorted(built) == sorted(TEMPLATES)
+    for name, text in built.items():
+        assert on_disk[name] == text, f"output/{name} is stale: run make templates"
+
+
+def test_output_does_not_depend_on_the_environment(tmp_path):
+    env = dict(os.environ, CFN_MAX_COL_WIDTH="20", LANG="C", TZ="Asia/Tokyo")
+    result = run_build("--output-dir", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr
+    for name in TEMPLATES:
+        assert (tmp_path / "out" / name).read_bytes() == (OUTPUT / name).read_bytes(), name
+
+
+def test_every_template_is_clean_under_cfn_lint_with_informational_rules():
+    findings = builder.lint(sorted(OUTPUT.glob("*.y*ml")), "output")
+    assert findings == []
+
+
+def test_lint_reports_file_line_rule_and_message(tmp_path):
+    bad = Template()
+    bad.add_parameter(Parameter("pUnused", Type="String"))  # W2001: parameter not used
+    (tmp_path / "bad.yml").write_text(builder.render(bad))
+    [finding] = builder.lint([tmp_path / "bad.yml"], "shown")
+    assert finding.startswith("shown/bad.yml:") and " W2001 " in finding and "pUnused" in finding
+
+
+def test_a_lint_failure_leaves_output_exactly_as_it_was(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "output"
+    shutil.copytree(OUTPUT, out)
+    before = snapshot(out)
+
+    good = TEMPLATES["resourcedatasync_s3bucket_bucketpolicy.yml"]
+
+    def broken():
+        template = good()
+        template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
+        return template
+
+    monkeypatch.setitem(builder.TEMPLATES, "resourcedatasync_s3bucket_bucketpolicy.yml", broken)
+    assert builder.run(SimpleNamespace(check=False, output_dir=out)) == 1
+    assert snapshot(out) == before
+    assert not list(tmp_path.glob(".output-staging-*")), "staging directory left behind"
+    err = capsys.readouterr().err
+    assert f"{out}/resourcedatasync_s3bucket_bucketpolicy.yml:" in err and "W2001" in err
+
+
+def test_a_bad_option_stops_the_build_naming_it_and_writes_nothing():
+    before = snapshot(OUTPUT)
+    result = run_build("--outptu-dir", "elsewhere")
+    assert result.returncode == 2 and "--outptu-dir" in result.stderr
+    not_a_dir = run_build("--output-dir", "README.md")
+    assert not_a_dir.returncode == 2 and "--output-dir" in not_a_dir.stderr
+    assert snapshot(OUTPUT) == before
+
+
+def test_check_passes_when_current_and_fails_with_a_diff_when_stale(tmp_path):
+    out = tmp_path / "output"
+    shutil.copytree(OUTPUT, out)
+    assert run_build("--check", "--output-dir", str(out)).returncode == 0
+    target = out / "resourcedatasync_s3bucket_bucketpolicy.yml"
+    target.write_text(target.read_text().replace("Retain", "Delete", 1))
+    (out / "leftover.yml").write_text("x: 1\n")
+    stale = run_build("--check", "--output-dir", str(out))
+    assert stale.returncode == 1
+    assert "-  DeletionPolicy: Delete" in stale.stdout or "+    DeletionPolicy: Retain" in stale.stdout
+    assert "leftover.yml" in stale.stdout and "stale" in stale.stdout
+
+
+def test_console_entry_point_builds_like_build_py(tmp_path):
+    script = Path(sys.executable).parent / "patch-templates"
+    result = subprocess.run([str(script), "build", "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
