@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import check_constraint, render, template_dict
+from conftest import check_constraint, render, rules_refusing, template_dict
 
 NAME = "resourcedatasync_s3bucket_bucketpolicy.yml"
 BUCKET = "eq-resourcedatasync-us-east-1-112520250899"
@@ -144,8 +144,11 @@ def test_every_parameter_has_description_constraint_label_and_group():
         assert {"AllowedPattern", "AllowedValues", "MinValue"} & set(definition), name
 
 
-def test_accounts_or_organization_rule_refuses_an_empty_account_list():
-    [rule] = template_dict(NAME)["Rules"].values()
+def test_rules_require_accounts_or_organization_and_the_bucket_region():
+    rules = template_dict(NAME)["Rules"]
+    assert rules["BucketInStackRegion"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "pBucketRegion"}, {"Ref": "AWS::Region"}]}
+    rule = rules["SourceAccountsOrOrganization"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "pOrganizationID"}, ""]}
     assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "pDataSourceAccountID"}, ""]}]}
 
@@ -221,3 +224,15 @@ def test_organization_mode_policy_size_does_not_grow_with_accounts():
     size = policy_bytes(render(NAME, {**LONGEST, "pOrganizationID": "o-a1b2c3d4e5"}))
     print(f"bucket policy, organization mode: {size} bytes")
     assert size < 2 * 1024
+
+
+def test_rules_refuse_impossible_combinations_before_anything_is_created():
+    base = {"pResourceDataSyncBucketName": BUCKET}
+    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}) == []
+    assert rules_refusing(NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5"}) == []
+    assert rules_refusing(NAME, base) == ["SourceAccountsOrOrganization"]
+    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990,"}) == ["SourceAccountsOrOrganization"]
+    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}, region="eu-west-1") \
+        == ["BucketInStackRegion"]
+    assert rules_refusing(NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5", "pBucketRegion": "eu-west-1"},
+                          region="eu-west-1") == []

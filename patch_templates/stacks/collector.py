@@ -50,6 +50,10 @@ def build() -> Template:
 
     has_kms_key = p.has_value(t, kms_key)
     t.add_condition("UseOrganization", Not(Equals(Ref(organization), "")))
+    t.add_rule("BucketInStackRegion", {"Assertions": [{
+        "Assert": Equals(Ref(sync_params.region), Ref("AWS::Region")),
+        "AssertDescription": "pBucketRegion must be the Region this stack is deployed in (the bucket's Region).",
+    }]})
     t.add_rule("SourceAccountsOrOrganization", {
         "RuleCondition": Equals(Ref(organization), ""),
         "Assertions": [{
