@@ -38,7 +38,7 @@ check: $(STAMP) ## fail with a diff when output/ is stale
 	$(BIN)/python build.py --check
 
 lint: $(STAMP) ## cfn-lint, informational rules included, over output/
-	$(BIN)/cfn-lint --include-checks I --non-zero-exit-code informational -- output/*.yml
+	$(BIN)/cfn-lint --include-checks I --non-zero-exit-code informational -- $(wildcard output/*.yml output/*.yaml)
 
 scan: $(CHECKOV_VENV)/bin/checkov ## checkov security scan of output/, offline
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d output
