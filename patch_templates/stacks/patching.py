@@ -414,8 +414,8 @@ def build(os_key: str = "windows") -> Template:
         Tags=tags,
     ))
 
-    rule = dict(ComplianceLevel=ref["pComplianceLevel"],
-                ApproveAfterDays=ref["pApproveAfterDays"] if os.approve_after_days else NoValue,
+    approve = {"ApproveAfterDays": ref["pApproveAfterDays"]} if os.approve_after_days else {}
+    rule = dict(ComplianceLevel=ref["pComplianceLevel"], **approve,
                 PatchFilterGroup=ssm.PatchFilterGroup(PatchFilters=[
                     ssm.PatchFilter(Key=f.key, Values=ref[name])
                     for name, f in (("pProduct", os.product), ("pClassification", os.classification),
