@@ -380,17 +380,18 @@ CONSTRAINTS = {
 
 # Filter values of another operating system are refused.
 FILTERS = {
-    "windows": {"pProduct": (["WindowsServer2019", "WindowsServer2022,WindowsServer2025", "*"],
+    "windows": {"pProduct": (["WindowsServer2019", "WindowsServer2016,WindowsServer2022", "*"],
                              ["AmazonLinux2023", "windowsserver2019", "WindowsServer2019,"]),
                 "pSeverity": (["Critical", "Critical,Important"], ["Medium", "High"]),
                 "pClassification": (["CriticalUpdates", "SecurityUpdates,Updates"], ["Security", "Bugfix"])},
     "amazon_linux_2023": {"pProduct": (["AmazonLinux2023"], ["AmazonLinux2", "WindowsServer2019"]),
-                          "pSeverity": (["Critical,Important", "None"], ["Moderate", "Required"]),
+                          "pSeverity": (["Critical,Important", "Low"], ["Moderate", "Required"]),
                           "pClassification": (["Security,Bugfix"], ["SecurityUpdates"])},
-    "amazon_linux_2": {"pProduct": (["AmazonLinux2", "AmazonLinux2.0"], ["AmazonLinux2023"]),
+    "amazon_linux_2": {"pProduct": (["AmazonLinux2.0", "*"], ["AmazonLinux2023", "AmazonLinux2018.03"]),
                        "pSeverity": (["Medium"], ["Moderate"]),
                        "pClassification": (["Newpackage"], ["CriticalUpdates"])},
-    "redhat": {"pProduct": (["RedhatEnterpriseLinux9", "*"], ["RHEL9"]),
+    "redhat": {"pProduct": (["RedhatEnterpriseLinux9.4", "RedhatEnterpriseLinux7.9,RedhatEnterpriseLinux8.10", "*"],
+                           ["RHEL9", "RedhatEnterpriseLinux9"]),
                "pSeverity": (["Moderate,Low"], ["Medium"]),
                "pClassification": (["Security,Bugfix,Enhancement"], ["security"])},
     "ubuntu": {"pProduct": (["Ubuntu22.04,Ubuntu24.04"], ["Ubuntu23.10", "ubuntu22.04"]),
