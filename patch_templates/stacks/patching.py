@@ -24,15 +24,14 @@ from dataclasses import dataclass
 
 from awacs import awslambda, ec2, resource_groups, states, tag
 from awacs import iam as iam_actions, sns as sns_actions, ssm as ssm_actions
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
 from troposphere import (
     And, Base64, Equals, Export, GetAtt, If, Not, NoValue, Or, Output, Ref, Select, Split, Sub, Tags, Template,
     iam, sns, ssm,
 )
 
 from .. import parameters as p
-from ..policies import POLICY_VERSION, document
+from ..policies import POLICY_VERSION, document, service_assume_role
 
 BASELINE_GROUP = "Patch Baseline Information"
 RULES_GROUP = "Approval Rules"
@@ -344,13 +343,6 @@ def window_role_policy(params: dict, notification_role: iam.Role) -> dict:
     return document(*statements)
 
 
-def ssm_trust() -> PolicyDocument:
-    """Trust for Systems Manager, limited to this account's maintenance windows and commands."""
-    return PolicyDocument(Version=POLICY_VERSION, Statement=[Statement(
-        Effect=Allow, Principal=Principal("Service", ["ssm.amazonaws.com"]), Action=[AssumeRole],
-        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))])
-
-
 def task_invocation(params: dict, topic: sns.Topic, notification_role: iam.Role) -> ssm.TaskInvocationParameters:
     """The invocation parameters of each task type; Fn::If keeps only the chosen one."""
     has_bucket = "HasOutputS3BucketName"
@@ -404,7 +396,9 @@ def build(os_key: str = "windows") -> Template:
     notification_role = t.add_resource(iam.Role(
         "NotificationRole",
         Description="Lets Run Command publish patching results to the notification topic, and nothing else.",
-        AssumeRolePolicyDocument=ssm_trust(),
+        # Trusts ssm.amazonaws.com as the user guide's maintenance window and notification roles do;
+        # the guide documents aws:SourceAccount/SourceArn for Automation and hybrid activations only.
+        AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
         Policies=[iam.Policy(PolicyName="PublishToNotificationTopic", PolicyDocument=PolicyDocument(
             Version=POLICY_VERSION, Statement=[Statement(Effect=Allow, Action=[sns_actions.Publish],
                                                          Resource=[Ref(topic)])]))],
@@ -413,7 +407,7 @@ def build(os_key: str = "windows") -> Template:
     window_role = t.add_resource(iam.Role(
         "MaintenanceWindowRole",
         Description="Service role of the maintenance window task: runs the chosen task type on the targets.",
-        AssumeRolePolicyDocument=ssm_trust(),
+        AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
         Policies=[iam.Policy(PolicyName="RunPatchingTask", PolicyDocument=window_role_policy(params, notification_role))],
         Tags=tags,
     ))
@@ -467,8 +461,8 @@ def build(os_key: str = "windows") -> Template:
         "PatchScanAssociation", Condition="EnablePatchScan",
         AssociationName=Sub("${AWS::StackName}-patch-scan"),
         Name="AWS-RunPatchBaseline", Parameters={"Operation": ["Scan"]},
+        # A scan changes nothing on the node, so it runs on all targets at once (no rate control).
         ScheduleExpression=ref["pPatchScanSchedule"], Targets=targets,
-        MaxConcurrency=ref["pMaxConcurrency"], MaxErrors=ref["pMaxErrors"],
         OutputLocation=output_location,
     ))
     t.add_resource(ssm.Association(
