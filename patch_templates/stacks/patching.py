@@ -213,13 +213,13 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
           Type="String", AllowedValues=TASK_TYPES, ConstraintDescription="must be one of " + ", ".join(TASK_TYPES))
     param("pTaskArn", TASKS_GROUP, "Task document or ARN", Default="AWS-RunPatchBaseline",
           Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook name; "
-                      "LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this account and Region).",
+                      "LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this account and "
+                      "Region).",
           Type="String",
-          AllowedPattern=(r"^(arn:aws[a-z-]*:(ssm|lambda|states):[a-z0-9-]+:\d{12}:"
-                          r"(document/|automation-definition/|function:|stateMachine:)[\w.:/-]{1,200}"
-                          r"|[A-Za-z0-9_.-]{3,128})$"),
-          ConstraintDescription="must be a document or runbook name, or an SSM document, Lambda function or "
-                                "state machine ARN")
+          AllowedPattern=(r"^(arn:aws[a-z-]*:(lambda:[a-z0-9-]+:\d{12}:function|states:[a-z0-9-]+:\d{12}:stateMachine)"
+                          r":[\w.:-]{1,200}|[A-Za-z0-9_.-]{3,128})$"),
+          ConstraintDescription="must be a document, runbook, function or state machine name, or a Lambda "
+                                "function or state machine ARN")
     param("pRebootOption", TASKS_GROUP, "Reboot option", Default="RebootIfNeeded",
           Description="RUN_COMMAND: reboot after installing when a patch needs it, or never (the node then reports "
                       "InstalledPendingReboot).",
@@ -290,7 +290,8 @@ def add_rules(t: Template, params: dict) -> None:
     t.add_rule("AutomationRoleOnlyForAutomation", {
         "RuleCondition": Not(Equals(Ref(params["pAutomationAssumeRoleArn"]), "")),
         "Assertions": [{"Assert": Equals(task_type, "AUTOMATION"),
-                        "AssertDescription": "pAutomationAssumeRoleArn is used by AUTOMATION tasks only; leave it empty."}],
+                        "AssertDescription": "pAutomationAssumeRoleArn is used by AUTOMATION tasks only; leave it "
+                                             "empty."}],
     })
 
 
@@ -408,7 +409,8 @@ def build(os_key: str = "windows") -> Template:
         "MaintenanceWindowRole",
         Description="Service role of the maintenance window task: runs the chosen task type on the targets.",
         AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
-        Policies=[iam.Policy(PolicyName="RunPatchingTask", PolicyDocument=window_role_policy(params, notification_role))],
+        Policies=[iam.Policy(PolicyName="RunPatchingTask",
+                             PolicyDocument=window_role_policy(params, notification_role))],
         Tags=tags,
     ))
 
