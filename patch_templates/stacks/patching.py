@@ -253,6 +253,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
 
 
 def add_conditions(t: Template, params: dict) -> None:
+    p.has_value(t, params["pOutputS3BucketName"])  # HasOutputS3BucketName
     for task_type in TASK_TYPES:
         t.add_condition(condition_name(task_type), Equals(Ref(params["pTaskType"]), task_type))
     t.add_condition("TaskArnIsArn", Equals(Select(0, Split(":", Ref(params["pTaskArn"]))), "arn"))
@@ -378,7 +379,6 @@ def build(os_key: str = "windows") -> Template:
         f"Source account, {os.title}: patch baseline, maintenance window with target and patching task, "
         "SNS alerts, and daily scan and inventory associations (design step 2)."))
     params = add_parameters(t, os)
-    p.has_value(t, params["pOutputS3BucketName"])
     add_conditions(t, params)
     add_rules(t, params)
     ref = {name: Ref(parameter) for name, parameter in params.items()}
