@@ -327,9 +327,9 @@ def test_cutoff_must_be_less_than_duration(duration):
 @pytest.mark.parametrize("params, failed", [
     ({"pTaskType": "RUN_COMMAND", "pTaskArn": "AWS-RunPatchBaselineWithHooks"}, []),
     ({"pTaskType": "RUN_COMMAND", "pTaskArn": "AWS-RunShellScript"}, ["RunCommandRunsPatchDocument"]),
-    ({"pTaskType": "LAMBDA", "pTaskArn": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNeedTheirOwnTarget"]),
-    ({"pTaskType": "STEP_FUNCTIONS", "pTaskArn": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNeedTheirOwnTarget"]),
-    ({"pTaskType": "AUTOMATION", "pTaskArn": "AWS-RunPatchBaselineWithHooks"}, ["OtherTaskTypesNeedTheirOwnTarget"]),
+    ({"pTaskType": "LAMBDA", "pTaskArn": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNotOnPatchDocument"]),
+    ({"pTaskType": "STEP_FUNCTIONS", "pTaskArn": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNotOnPatchDocument"]),
+    ({"pTaskType": "AUTOMATION", "pTaskArn": "AWS-RunPatchBaselineWithHooks"}, ["OtherTaskTypesNotOnPatchDocument"]),
     ({"pTaskType": "LAMBDA", "pTaskArn": "arn:aws:lambda:us-east-1:111122223333:function:patch"}, []),
     ({"pTaskType": "AUTOMATION", "pTaskArn": "MyRunbook",
       "pAutomationAssumeRoleArn": "arn:aws:iam::111122223333:role/r"}, []),

@@ -282,7 +282,7 @@ def add_rules(t: Template, params: dict) -> None:
                         "AssertDescription": "A RUN_COMMAND task passes Operation and RebootOption: pTaskArn must be "
                                              + " or ".join(PATCH_DOCUMENTS) + "."}],
     })
-    t.add_rule("OtherTaskTypesNeedTheirOwnTarget", {
+    t.add_rule("OtherTaskTypesNotOnPatchDocument", {
         "RuleCondition": {"Fn::Contains": [TASK_TYPES[1:], task_type]},
         "Assertions": [{"Assert": Not({"Fn::Contains": [PATCH_DOCUMENTS, task_arn]}),
                         "AssertDescription": "For AUTOMATION, LAMBDA and STEP_FUNCTIONS, pTaskArn must name a runbook, "
