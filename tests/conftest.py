@@ -36,10 +36,10 @@ def rules_refusing(name: str, params: dict, region: str = "us-east-1") -> list[s
     """The template Rules whose assertions fail for these parameter values: what CloudFormation
     would refuse before creating anything. Evaluates the rule-specific intrinsic functions."""
     template = template_dict(name)
-    values = {key: definition.get("Default", "") for key, definition in template["Parameters"].items()}
-    values.update(params)
+    values = {key: str(params.get(key, definition.get("Default", "")))
+              for key, definition in template["Parameters"].items()}
     for key, definition in template["Parameters"].items():
-        if definition["Type"] == "CommaDelimitedList" and isinstance(values[key], str):
+        if definition["Type"] == "CommaDelimitedList":
             values[key] = values[key].split(",")
     values["AWS::Region"] = region
 

@@ -4,8 +4,12 @@ Each builder is pure (no I/O) and returns a troposphere Template. Adding a stack
 module here and one line below.
 """
 
-from . import collector
+from functools import partial
+
+from . import collector, patching
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
+    # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
+    **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
 }
