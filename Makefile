@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan pytest clean
+.PHONY: help templates test check lint scan pyflakes pytest clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,7 +46,10 @@ scan: $(CHECKOV_VENV)/bin/checkov ## checkov security scan of output/, offline
 pytest: $(STAMP_DEV) ## the tests alone
 	$(BIN)/python -m pytest
 
-test: check scan pytest ## freshness check, security scan, tests
+pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code (ruff)
+	$(BIN)/ruff check patch_templates tests build.py
+
+test: check scan pyflakes pytest ## freshness check, security scan, Python checks, tests
 
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
 	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache

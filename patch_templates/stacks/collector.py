@@ -2,11 +2,11 @@
 policy, and the collector's own sync (design step 1)."""
 
 from troposphere import (
-    Equals, Export, GetAtt, If, Join, Not, NoValue, Output, Ref, Split, Sub, Template, s3,
+    Equals, GetAtt, If, Join, Not, NoValue, Ref, Split, Sub, Template, s3,
 )
 
 from .. import parameters as p, policies, sync
-from ..common import checkov_skip
+from ..common import add_exported_outputs, checkov_skip
 
 BUCKET_GROUP = "S3 Bucket"
 POLICY_GROUP = "Bucket Policy (who may write)"
@@ -118,13 +118,11 @@ def build() -> Template:
     # The sync checks the bucket policy when it is created.
     data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, DependsOn=[bucket_policy.title])
 
-    for name, description, value in [
+    add_exported_outputs(t, [
         ("ResourceDataSyncBucketName", "Name of the resource data sync bucket", Ref(bucket)),
         ("ResourceDataSyncBucketArn", "ARN of the resource data sync bucket", GetAtt(bucket, "Arn")),
         ("ResourceDataSyncBucketPrefix", "Prefix the syncs write under", prefix),
         ("ResourceDataSyncBucketRegion", "Region of the bucket", Ref("AWS::Region")),
         ("ResourceDataSyncName", "Name of this account's resource data sync", Ref(data_sync)),
-    ]:
-        t.add_output(Output(name, Description=description, Value=value,
-                            Export=Export(Sub("${AWS::StackName}-" + name))))
+    ])
     return t

@@ -26,11 +26,12 @@ from awacs import awslambda, ec2, resource_groups, states, tag
 from awacs import iam as iam_actions, sns as sns_actions, ssm as ssm_actions
 from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
 from troposphere import (
-    And, Base64, Equals, Export, GetAtt, If, Not, NoValue, Or, Output, Ref, Select, Split, Sub, Tags, Template,
+    And, Base64, Equals, GetAtt, If, Not, NoValue, Or, Ref, Select, Split, Sub, Tags, Template,
     iam, sns, ssm,
 )
 
 from .. import parameters as p
+from ..common import add_exported_outputs
 from ..policies import POLICY_VERSION, document, service_assume_role
 
 BASELINE_GROUP = "Patch Baseline Information"
@@ -481,13 +482,11 @@ def build(os_key: str = "windows") -> Template:
         OutputLocation=output_location,
     ))
 
-    for name, description, value in [
+    add_exported_outputs(t, [
         ("PatchBaselineId", "Id of the patch baseline", Ref(baseline)),
         ("MaintenanceWindowId", "Id of the maintenance window", Ref(window)),
         ("MaintenanceWindowTargetId", "Id of the maintenance window target", Ref(target)),
         ("MaintenanceWindowTaskId", "Id of the maintenance window task", Ref(task)),
         ("NotificationTopicArn", "ARN of the patching notification topic", Ref(topic)),
-    ]:
-        t.add_output(Output(name, Description=description, Value=value,
-                            Export=Export(Sub("${AWS::StackName}-" + name))))
+    ])
     return t
