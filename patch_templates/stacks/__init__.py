@@ -4,8 +4,9 @@ Each builder is pure (no I/O) and returns a troposphere Template. Adding a stack
 module here and one line below.
 """
 
-from . import collector
+from . import analytics, collector
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
+    analytics.FILE: analytics.build,
 }
