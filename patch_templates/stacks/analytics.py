@@ -244,10 +244,12 @@ def build() -> Template:
         return [
             Statement(Sid="ReadSyncedInventory", Effect=Allow, Action=[s3_actions.GetObject],
                       Resource=[data_objects]),
-            Statement(Sid="ListSyncedInventory", Effect=Allow,
-                      Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
+            Statement(Sid="ListSyncedInventory", Effect=Allow, Action=[s3_actions.ListBucket],
                       Resource=[policies.s3_arn(bucket)],
                       Condition=Condition(StringLike({"s3:prefix": [folder, Sub("${Folder}/*", Folder=folder)]}))),
+            # GetBucketLocation requests carry no s3:prefix, so it cannot share the condition.
+            Statement(Sid="LocateSyncBucket", Effect=Allow, Action=[s3_actions.GetBucketLocation],
+                      Resource=[policies.s3_arn(bucket)]),
         ]
 
     def decrypt_statement(*actions):
