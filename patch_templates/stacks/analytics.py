@@ -412,6 +412,8 @@ def build() -> Template:
         ))
 
     # QuickSight (only with a principal) -------------------------------------------------------
+    # A customer managed policy attached to QuickSight's service role (QuickSight user guide,
+    # "Attaching additional policies"); QuickSight's console keeps its own policies separate.
     t.add_resource(iam.ManagedPolicy(
         "QuickSightDataAccessPolicy",
         Condition=has_quicksight,
