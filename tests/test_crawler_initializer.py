@@ -166,6 +166,26 @@ def test_a_malformed_event_fails_with_the_reason(server, answers, glue, broken):
     assert body["Reason"].split(":")[0] in {"KeyError", "ValueError"}
 
 
+def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(server, answers, glue, monkeypatch):
+    """A failed PUT raises, so Lambda retries the event; the retry answers, once."""
+    real_urlopen = initializer.urllib.request.urlopen
+    calls = []
+
+    def flaky_urlopen(request, timeout):
+        calls.append(request.full_url)
+        if len(calls) == 1:
+            raise OSError("connection reset")
+        return real_urlopen(request, timeout=timeout)
+    monkeypatch.setattr(initializer.urllib.request, "urlopen", flaky_urlopen)
+    sent = event(server, "Delete", PhysicalResourceId="CrawlerInitializer")
+    with pytest.raises(OSError):
+        initializer.handler(sent, Context())
+    assert answers == []
+    initializer.handler(sent, Context())
+    assert only_answer(answers, sent)["Status"] == "SUCCESS"
+    assert len(calls) == 2
+
+
 def test_an_event_without_a_response_url_is_ignored(server, answers, glue):
     sent = event(server)
     del sent["ResponseURL"]

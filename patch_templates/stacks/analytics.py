@@ -68,8 +68,8 @@ QUICKSIGHT_REPORT = "compliance_summary"
 QUICKSIGHT_COLUMNS = {"account_id": "STRING", "region": "STRING", "instances": "INTEGER",
                       "compliant_instances": "INTEGER", "noncompliant_instances": "INTEGER",
                       "compliance_percent": "DECIMAL"}
-# Owner permissions for the principal (QuickSight user guide, "Using data sources/data sets
-# with CloudFormation" examples).
+# Owner permissions for the principal: the actions QuickSight grants the owner of a data
+# source and of a data set.
 DATA_SOURCE_ACTIONS = ["quicksight:DeleteDataSource", "quicksight:DescribeDataSource",
                        "quicksight:DescribeDataSourcePermissions", "quicksight:PassDataSource",
                        "quicksight:UpdateDataSource", "quicksight:UpdateDataSourcePermissions"]
