@@ -395,6 +395,12 @@ def test_quicksight_sql_is_the_compliance_report_with_the_declared_columns(stack
 
 # aws cloudformation package -------------------------------------------------------------------
 
+def test_the_template_fits_a_template_body():
+    """`aws cloudformation deploy` sends templates up to 51,200 bytes inline, without --s3-bucket."""
+    size = len((Path(__file__).parent.parent / "output" / NAME).read_bytes())
+    assert size <= 51200, size
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
