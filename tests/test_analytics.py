@@ -158,8 +158,12 @@ def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
     function = tpl["Resources"]["CrawlerInitializerFunction"]["Properties"]
     assert function["Code"]["ZipFile"] == analytics.INITIALIZER.read_text()
     assert function["Handler"] == "index.handler"
-    assert tpl["Resources"]["CrawlerInitializer"]["Properties"] == {
-        "ServiceToken": {"Fn::GetAtt": ["CrawlerInitializerFunction", "Arn"]}, "CrawlerName": {"Ref": "Crawler"}}
+    properties = tpl["Resources"]["CrawlerInitializer"]["Properties"]
+    assert properties["ServiceToken"] == {"Fn::GetAtt": ["CrawlerInitializerFunction", "Arn"]}
+    assert properties["CrawlerName"] == {"Ref": "Crawler"}
+    # a change of tables or data location is an Update, which starts the crawler again
+    assert sorted(ref["Ref"] for ref in properties["Tables"]) == sorted(resources(tpl, "AWS::Glue::Table"))
+    assert properties["DataLocation"] == {"Fn::Sub": "s3://${pBucketName}/"}
     start, _ = tpl["Resources"]["CrawlerInitializerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert start["Action"] == ["glue:StartCrawler"]
     assert start["Resource"] == [

@@ -7,7 +7,7 @@ from pathlib import Path
 from awacs import glue as glue_actions, kms, logs as logs_actions, s3 as s3_actions
 from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringLike
 from troposphere import (
-    AWSObject, Equals, GetAtt, If, NoValue, Output, Ref, Select, Split, Sub, Template, athena,
+    AWSObject, Equals, Export, GetAtt, If, NoValue, Output, Ref, Select, Split, Sub, Template, athena,
     awslambda, glue, iam, logs, quicksight, s3,
 )
 
@@ -346,10 +346,14 @@ def build() -> Template:
         LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(initializer_logs)),
         Code=awslambda.Code(ZipFile=inline_code(INITIALIZER)),
     ))
+    # CloudFormation sends Update only when a property changes: naming the tables and the data
+    # location here makes a change of either start the crawler again.
     t.add_resource(CustomResource(
         "CrawlerInitializer",
         ServiceToken=GetAtt(initializer, "Arn"),
         CrawlerName=Ref(crawler),
+        Tables=[Ref(table) for table in tables],
+        DataLocation=Sub("s3://${pBucketName}/"),
     ))
 
     # Athena ---------------------------------------------------------------------------------
@@ -487,11 +491,13 @@ def build() -> Template:
         ("AthenaWorkGroupName", "Athena workgroup of the reports", Ref(workgroup)),
         ("AthenaResultsBucketName", "Bucket of the Athena query results", Ref(results_bucket)),
     ]:
-        t.add_output(Output(name, Description=description, Value=value))
+        t.add_output(Output(name, Description=description, Value=value,
+                            Export=Export(Sub("${AWS::StackName}-" + name))))
     return t
 
 
 class CustomResource(AWSObject):
     """The crawler initializer custom resource (Custom::CrawlerInitializer)."""
     resource_type = "Custom::CrawlerInitializer"
-    props = {"ServiceToken": (object, True), "CrawlerName": (object, True)}
+    props = {"ServiceToken": (object, True), "CrawlerName": (object, True), "Tables": (list, False),
+             "DataLocation": (object, False)}
