@@ -16,16 +16,13 @@ from pathlib import Path
 import cfn_flip
 from cfn_flip import yaml_dumper
 
+from .common import BuildError
 from .stacks import TEMPLATES
 
 # cfn-flip folds long strings at a width read from the environment (CFN_MAX_COL_WIDTH); fix it
 # so the output does not depend on the machine.
 YAML_WIDTH = 200
 LINT_ARGS = ["--include-checks", "I", "--non-zero-exit-code", "informational"]
-
-
-class BuildError(Exception):
-    """A problem that stops the build; the message says what and where."""
 
 
 def render(template) -> str:
@@ -54,10 +51,15 @@ def lint(paths: list[Path], shown_dir: str) -> list[str]:
                   for m in matches)
 
 
+def templates_in(out_dir: Path) -> list[Path]:
+    """The template files in out_dir: the design names some .yml and some .yaml."""
+    return [f for pattern in ("*.yml", "*.yaml") for f in out_dir.glob(pattern)]
+
+
 def stale_files(files: dict[str, str], out_dir: Path) -> list[str]:
     """Unified diffs of every file that differs from, is missing from or is extra in out_dir."""
     diffs = []
-    existing = {f.name for f in out_dir.glob("*.yml")} if out_dir.is_dir() else set()
+    existing = {f.name for f in templates_in(out_dir)} if out_dir.is_dir() else set()
     for name in sorted(existing | set(files)):
         old = (out_dir / name).read_text().splitlines(True) if name in existing else []
         new = files.get(name, "").splitlines(True)
@@ -71,7 +73,7 @@ def write(files: dict[str, str], out_dir: Path, staging: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in files:
         (staging / name).replace(out_dir / name)
-    for old in out_dir.glob("*.yml"):
+    for old in templates_in(out_dir):
         if old.name not in files:
             old.unlink()
 

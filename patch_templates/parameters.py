@@ -72,6 +72,38 @@ SYNC_SOURCE_TYPE = dict(
 REGION_LIST = dict(REGION, Type="CommaDelimitedList",
                    ConstraintDescription="must be AWS Region codes separated by commas, such as us-east-1,eu-west-1")
 
+# Glue crawler names: letters, digits, hyphens and underscores, up to 255 characters (Glue
+# developer guide, "Configuring a crawler").
+GLUE_CRAWLER_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9_-]{1,255}$",
+    ConstraintDescription="must be 1-255 letters, digits, hyphens or underscores",
+)
+# Athena and Glue keep database names in lower case; the report SQL quotes them, so hyphens work.
+GLUE_DATABASE_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-z0-9][a-z0-9_-]{0,254}$",
+    ConstraintDescription="must be 1-255 lower-case letters, digits, hyphens or underscores, starting "
+                          "with a letter or digit",
+)
+# Athena workgroup names (Athena API reference, WorkGroupName).
+ATHENA_WORKGROUP_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9._-]{1,128}$",
+    ConstraintDescription="must be 1-128 letters, digits, '.', '_' or '-'",
+)
+# An EventBridge-style cron expression with six fields, as Glue schedules take it.
+CRON_SCHEDULE = dict(
+    Type="String",
+    AllowedPattern=r"^cron\((\S+ ){5}\S+\)$",
+    ConstraintDescription="must be a cron expression with six fields, such as cron(0 2 * * ? *)",
+)
+IAM_ROLE_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9+=,.@_-]{1,64}$",
+    ConstraintDescription="must be an IAM role name: 1-64 letters, digits or +=,.@_-",
+)
+
 
 def optional(constraint: dict) -> dict:
     """The same constraint, also accepting an empty value (for optional parameters)."""

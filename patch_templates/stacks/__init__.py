@@ -6,10 +6,11 @@ module here and one line below.
 
 from functools import partial
 
-from . import collector, patching
+from . import analytics, collector, patching
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
     # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
     **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
+    analytics.FILE: analytics.build,
 }
