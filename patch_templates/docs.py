@@ -252,10 +252,11 @@ def template_mermaid(name: str, template: dict, templates: dict[str, dict]) -> s
     boxes for resources created only under a condition, and the member templates of StackSets."""
     resources = template.get("Resources", {})
     lines = ["flowchart LR", "  classDef conditional stroke-dasharray: 5 5",
-             "  classDef member fill:#eef,stroke:#669"]
+             "  classDef member fill:#e8f5e9,stroke:#2e7d32"]
     services: dict[str, list[str]] = {}
     for logical_id, resource in resources.items():
-        services.setdefault(resource["Type"].split("::")[1], []).append(logical_id)
+        kind = resource["Type"].split("::")
+        services.setdefault(kind[1] if kind[0] == "AWS" else kind[0], []).append(logical_id)
     for service, ids in sorted(services.items()):
         lines.append(f'  subgraph {_node_id("svc_" + service)}["{service}"]')
         for logical_id in ids:
@@ -280,25 +281,28 @@ def _summary(template: dict) -> list[str]:
 
 
 def architecture_mermaid(templates: dict[str, dict]) -> str:
-    """flowchart: one box per account kind holding its templates (step, file, resource types);
-    StackSet arrows to the member templates they deploy; data-flow arrows from DEPLOYMENT."""
+    """flowchart: one box per account kind holding its templates (step, file, resource types;
+    templates alike in place and resource types share one node, such as one per operating
+    system); StackSet arrows to the member templates they deploy; data-flow arrows from DEPLOYMENT."""
+    alike: dict[tuple, list[str]] = {}
+    for name in sorted(templates, key=lambda n: placement(n).step):
+        alike.setdefault((placement(name), tuple(_summary(templates[name]))), []).append(name)
+    node = {name: _node_id(names[0]) for names in alike.values() for name in names}
     lines = ["flowchart LR"]
     for account, title in ACCOUNTS.items():
-        names = [n for n in templates if placement(n).account == account]
-        if not names:
+        groups = [(key, names) for key, names in alike.items() if key[0].account == account]
+        if not groups:
             continue
         lines.append(f'  subgraph {_node_id("acct_" + account)}["{title}"]')
-        for name in sorted(names, key=lambda n: placement(n).step):
-            lines.append(f"    {_node_id(name)}"
-                         f"{_label(f'<b>step {placement(name).step}: {name}</b>', *_summary(templates[name]))}")
+        for (where, summary), names in groups:
+            lines.append(f"    {node[names[0]]}"
+                         f"{_label(f'step {where.step}', *(f'<b>{n}</b>' for n in names), *summary)}")
         lines.append("  end")
-    for name, template in templates.items():
-        for _, member in stackset_members(template, templates):
-            lines.append(f"  {_node_id(name)} ==>|StackSet deploys| {_node_id(member)}")
-    for name in templates:
-        for target, what in placement(name).feeds:
-            if target in templates:
-                lines.append(f"  {_node_id(name)} -->|{what}| {_node_id(target)}")
+    edges = [(node[name], "==>", "StackSet deploys", node[member])
+             for name, template in templates.items() for _, member in stackset_members(template, templates)]
+    edges += [(node[name], "-->", what, node[target])
+              for name in templates for target, what in placement(name).feeds if target in templates]
+    lines += [f"  {a} {arrow}|{label}| {b}" for a, arrow, label, b in dict.fromkeys(edges)]
     return "\n".join(lines)
 
 
