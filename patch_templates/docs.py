@@ -180,27 +180,27 @@ def parameters_markdown(templates: dict[str, dict], examples: dict[str, list[dic
 SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
-def references(node, local: frozenset = frozenset()):
+def references(node):
     """(kind, target logical id or parameter, attribute) for each Ref, GetAtt and ${...} in node."""
     if isinstance(node, list):
         for item in node:
-            yield from references(item, local)
+            yield from references(item)
     elif isinstance(node, dict):
         for key, value in node.items():
             if key == "Ref" and isinstance(value, str):
                 yield "Ref", value, ""
             elif key == "Fn::GetAtt":
                 target, attribute = value.split(".", 1) if isinstance(value, str) else value
-                yield "GetAtt", target, attribute
+                yield "GetAtt", target, attribute if isinstance(attribute, str) else ""
             elif key == "Fn::Sub":
                 text, variables = (value, {}) if isinstance(value, str) else value
-                yield from references(variables, local)
+                yield from references(variables)
                 for found in SUB_NAME.findall(text):
                     target, _, attribute = found.partition(".")
-                    if target not in variables and target not in local:
+                    if target not in variables:  # a variable of this Sub, not a resource
                         yield "Sub", target, attribute
             else:
-                yield from references(value, local)
+                yield from references(value)
 
 
 def resource_edges(template: dict) -> list[tuple[str, str, str]]:
@@ -219,14 +219,15 @@ def resource_edges(template: dict) -> list[tuple[str, str, str]]:
 
 
 def stackset_members(template: dict, templates: dict[str, dict]) -> list[tuple[str, str]]:
-    """(StackSet logical id, member file name) for each StackSet whose TemplateBody is a built template."""
-    from cfnlint.decode import decode_str
-
+    """(StackSet logical id, member file name) for each StackSet whose TemplateBody is a built
+    template (the same data, or else the same Description)."""
     found = []
     for logical_id, resource in template.get("Resources", {}).items():
         body = resource.get("Properties", {}).get("TemplateBody")
         if resource["Type"] != "AWS::CloudFormation::StackSet" or not isinstance(body, str):
             continue
+        from cfnlint.decode import decode_str  # reads YAML with !Ref tags, or JSON; loaded by the lint anyway
+
         member, _ = decode_str(body)
         for name, other in templates.items():
             if other is not template and (member == other or (
@@ -246,7 +247,7 @@ def _label(*lines: str) -> str:
     return '["' + "<br/>".join(line.replace('"', "#quot;") for line in lines) + '"]'
 
 
-def template_mermaid(name: str, template: dict, templates: dict[str, dict]) -> str:
+def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
     """flowchart: the template's resources in one box per AWS service, an arrow from each resource
     to each resource it references (labelled Ref / GetAtt attribute / Sub / DependsOn), dashed
     boxes for resources created only under a condition, and the member templates of StackSets."""
@@ -269,7 +270,7 @@ def template_mermaid(name: str, template: dict, templates: dict[str, dict]) -> s
     for source, target, label in resource_edges(template):
         arrow = "-.->" if label == "DependsOn" else "-->"
         lines.append(f"  {_node_id(source)} {arrow}|{label}| {_node_id(target)}")
-    for logical_id, member in stackset_members(template, templates):
+    for logical_id, member in members:
         lines.append(f"  {_node_id('file_' + member)}{_label(member, 'member template')}:::member")
         lines.append(f"  {_node_id(logical_id)} -->|TemplateBody| {_node_id('file_' + member)}")
     return "\n".join(lines)
@@ -280,7 +281,7 @@ def _summary(template: dict) -> list[str]:
     return [f"{kind} ×{count}" if count > 1 else kind for kind, count in sorted(counts.items())]
 
 
-def architecture_mermaid(templates: dict[str, dict]) -> str:
+def architecture_mermaid(templates: dict[str, dict], members: dict[str, list]) -> str:
     """flowchart: one box per account kind holding its templates (step, file, resource types;
     templates alike in place and resource types share one node, such as one per operating
     system); StackSet arrows to the member templates they deploy; data-flow arrows from DEPLOYMENT."""
@@ -299,7 +300,7 @@ def architecture_mermaid(templates: dict[str, dict]) -> str:
                          f"{_label(f'step {where.step}', *(f'<b>{n}</b>' for n in names), *summary)}")
         lines.append("  end")
     edges = [(node[name], "==>", "StackSet deploys", node[member])
-             for name, template in templates.items() for _, member in stackset_members(template, templates)]
+             for name in templates for _, member in members[name]]
     edges += [(node[name], "-->", what, node[target])
               for name in templates for target, what in placement(name).feeds if target in templates]
     lines += [f"  {a} {arrow}|{label}| {b}" for a, arrow, label, b in dict.fromkeys(edges)]
@@ -345,11 +346,10 @@ def _wrap(words: list[str]) -> str:
     return " \\\n    ".join(lines)
 
 
-def template_markdown(name: str, template: dict, templates: dict[str, dict], parameter_list: list[dict]) -> str:
+def template_markdown(name: str, template: dict, members: dict[str, list], parameter_list: list[dict]) -> str:
     where = placement(name)
     resources = template.get("Resources", {})
-    deployed_by = [other for other, t in templates.items()
-                   if any(member == name for _, member in stackset_members(t, templates))]
+    deployed_by = [other for other, found in members.items() if any(member == name for _, member in found)]
     lines = [f"# {name}", "",
              "Generated by `make templates`; do not edit.", "",
              f"- **Account:** {ACCOUNTS[where.account]}",
@@ -361,7 +361,7 @@ def template_markdown(name: str, template: dict, templates: dict[str, dict], par
              "## Resources and their references", "",
              "Arrows point from a resource to the one it references; dashed boxes exist only under "
              "their condition.", "",
-             "```mermaid", template_mermaid(name, template, templates), "```", "",
+             "```mermaid", template_mermaid(template, members[name]), "```", "",
              "| Logical ID | Type | Condition |", "| --- | --- | --- |"]
     lines += [f"| `{logical_id}` | `{r['Type']}` | {r.get('Condition', '')} |" for logical_id, r in resources.items()]
     outputs = template.get("Outputs", {})
@@ -376,13 +376,13 @@ def template_markdown(name: str, template: dict, templates: dict[str, dict], par
     return "\n".join(lines)
 
 
-def architecture_markdown(templates: dict[str, dict]) -> str:
+def architecture_markdown(templates: dict[str, dict], members: dict[str, list]) -> str:
     lines = ["# Architecture across accounts", "",
              "Generated by `make templates` from the templates in `output/`; do not edit. Each box is "
              "one template, inside the account it is deployed into, with its step in the deployment "
              "order and the resource types it creates. Thick arrows: a StackSet deploys that template "
              "into every member account and Region. Thin arrows: data that flows between stacks.", "",
-             "```mermaid", architecture_mermaid(templates), "```", "",
+             "```mermaid", architecture_mermaid(templates, members), "```", "",
              "| Step | Account | Template | Creates |", "| --- | --- | --- | --- |"]
     for name in sorted(templates, key=lambda n: (placement(n).step, list(ACCOUNTS).index(placement(n).account))):
         where = placement(name)
@@ -397,12 +397,13 @@ def generate(templates: dict[str, dict]) -> dict[str, str]:
     for name in templates:
         placement(name)
     examples = {name: example_parameters(name, t) for name, t in templates.items()}
+    members = {name: stackset_members(t, templates) for name, t in templates.items()}
     files = {f"output/parameters/{stem(name)}.json": json.dumps(examples[name], indent=2) + "\n"
              for name in templates}
     files["docs/parameters.md"] = parameters_markdown(templates, examples)
-    files["docs/architecture.md"] = architecture_markdown(templates)
+    files["docs/architecture.md"] = architecture_markdown(templates, members)
     for name, template in templates.items():
-        files[f"docs/templates/{stem(name)}.md"] = template_markdown(name, template, templates, examples[name])
+        files[f"docs/templates/{stem(name)}.md"] = template_markdown(name, template, members, examples[name])
     return files
 
 

@@ -151,7 +151,7 @@ def test_resource_edges_between_resources_only():
 
 
 def test_template_picture_shows_every_resource_edge_condition_and_service():
-    picture = docs.template_mermaid("m.yml", SAMPLE, {"m.yml": SAMPLE})
+    picture = docs.template_mermaid(SAMPLE, [])
     assert picture.startswith("flowchart LR")
     for logical_id, resource in SAMPLE["Resources"].items():
         assert f'n_{logical_id}["{logical_id}<br/>{resource["Type"]}' in picture
@@ -175,7 +175,8 @@ def test_stackset_members_found_from_json_or_yaml_body():
     templates = {"a.yml": SAMPLE, "b.yml": other, "c.yml": yaml_member.to_dict()}
     templates["set.yml"] = stackset_of(json.dumps(other), yaml_member.to_yaml())
     assert docs.stackset_members(templates["set.yml"], templates) == [("Set0", "b.yml"), ("Set1", "c.yml")]
-    assert "n_Set1 -->|TemplateBody| n_file_c_yml" in docs.template_mermaid("set.yml", templates["set.yml"], templates)
+    picture = docs.template_mermaid(templates["set.yml"], docs.stackset_members(templates["set.yml"], templates))
+    assert "n_Set1 -->|TemplateBody| n_file_c_yml" in picture
 
 
 def full_registry() -> dict[str, dict]:
@@ -195,7 +196,7 @@ def full_registry() -> dict[str, dict]:
 def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows():
     templates = full_registry()
     assert set(templates) == set(docs.DEPLOYMENT)
-    picture = docs.architecture_mermaid(templates)
+    picture = docs.architecture_mermaid(templates, {n: docs.stackset_members(t, templates) for n, t in templates.items()})
     blocks = re.findall(r'subgraph n_acct_(\w+)\["([^"]+)"\]\n(.*?)\n  end', picture, re.S)
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
@@ -216,6 +217,9 @@ def test_generate_covers_every_template_and_fails_on_unknown_file():
     assert {f"docs/templates/{docs.stem(n)}.md" for n in docs.DEPLOYMENT} <= set(files)
     assert {f"output/parameters/{docs.stem(n)}.json" for n in docs.DEPLOYMENT} <= set(files)
     assert "docs/templates/consolidated_billing_s3_glue_crawler_athena.md" in files  # .yaml stem
+    page = files[f"docs/templates/{docs.stem(docs.SYNC)}.md"]
+    assert "- **Step:** 2, deployed by `patch_management_stackset.yml` or alone in one account" in page
+    assert "deployed by" not in files[f"docs/templates/{docs.stem(COLLECTOR)}.md"]
     with pytest.raises(docs.DocsError, match=r"stray\.yml has no entry in DEPLOYMENT"):
         docs.generate({**full_registry(), "stray.yml": SAMPLE})
 
