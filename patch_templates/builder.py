@@ -1,9 +1,9 @@
 """Build every registered template, lint it, and write it to the output directory, with the
 example parameter files (output/parameters/) and the generated docs (docs/).
 
-All or nothing: templates are rendered and linted in a staging directory beside the output
-directory and the docs are generated in memory; only when every template is clean and every doc
-was generated are the files written, so a failed build leaves both directories exactly as they were.
+All or nothing: every file is generated in memory and the templates are linted in a staging
+directory; only when every template is clean and every doc was generated are the files written,
+so a failed build leaves both directories exactly as they were.
 """
 
 import argparse
@@ -92,23 +92,20 @@ def stale_files(files: dict[Path, str], roots: dict[str, Path]) -> list[str]:
     return diffs
 
 
-def write(files: dict[Path, str], roots: dict[str, Path], staging: Path) -> None:
-    """Move the linted templates from staging into place, write the other files, and remove
-    generated files no longer built."""
+def write(files: dict[Path, str], roots: dict[str, Path]) -> None:
+    """Write the files that changed and remove generated files no longer built."""
     for old in owned(roots) - set(files):
         old.unlink()
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if (staging / path.name).exists() and path.parent == roots["output"]:
-            (staging / path.name).replace(path)
-        elif not path.exists() or path.read_text() != text:
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="patch-templates build", description=__doc__)
     parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 with a diff when the output directory is stale")
+                        help="write nothing; exit 1 with a diff when the output or docs directory is stale")
     parser.add_argument("--output-dir", default="output", type=Path,
                         help="directory for the templates and parameters/ (default: output)")
     parser.add_argument("--docs-dir", default="docs", type=Path,
@@ -145,10 +142,10 @@ def run(args) -> int:
                   f"{len(data.get('Parameters', {})):3} parameters  {result}")
         if findings:
             print("\n".join(findings), file=sys.stderr)
-            print(f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ left unchanged",
-                  file=sys.stderr)
+            print(f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ and {args.docs_dir}/ "
+                  "left unchanged", file=sys.stderr)
             return 1
-        write(files, roots, staging)
+        write(files, roots)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     print(f"built {len(built)} templates into {args.output_dir}/ and {len(files) - len(built)} parameter files "

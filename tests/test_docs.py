@@ -313,6 +313,16 @@ def test_a_template_missing_from_deployment_stops_the_build_untouched(checkout, 
     assert snapshot(checkout) == before
 
 
+def test_a_lint_finding_leaves_stale_docs_untouched(checkout, monkeypatch, capsys):
+    (checkout / "docs" / "parameters.md").write_text("stale\n")
+    (checkout / "docs" / "templates" / "removed_template.md").write_text("old\n")
+    monkeypatch.setattr(builder, "lint", lambda paths, shown: [f"{shown}/{COLLECTOR}:1 E0000 made up"])
+    before = snapshot(checkout)
+    assert build(checkout) == 1
+    assert "docs left unchanged" in capsys.readouterr().err
+    assert snapshot(checkout) == before
+
+
 def test_bad_docs_dir_option_is_named_and_nothing_is_written(checkout, capsys):
     not_a_dir = checkout / "file"
     not_a_dir.write_text("x")
