@@ -124,7 +124,10 @@ def example_parameters(file_name: str, template: dict) -> list[dict]:
               for _, names in grouped_parameters(template) for name in names}
     problems = [f"{name}={value!r}: {why}" for name, value in values.items()
                 if (why := parameters.violation(definitions[name], value))]
-    problems += rules.failures(template, values)
+    try:
+        problems += rules.failures(template, values)
+    except ValueError as error:
+        raise DocsError(f"cannot check the Rules of {file_name} against its example parameters: {error}") from None
     if problems:
         raise DocsError(f"example parameters of {file_name} are refused: " + "; ".join(problems))
     return [{"ParameterKey": name, "ParameterValue": value} for name, value in values.items()]

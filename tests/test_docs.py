@@ -89,6 +89,13 @@ def test_examples_refused_by_a_rule_stop_the_docs():
         docs.example_parameters("x.yml", template)
 
 
+def test_a_rule_that_cannot_be_checked_offline_stops_the_docs():
+    template = {"Parameters": {"pA": dict(STRING, Default="abc")},
+                "Rules": {"Vpc": {"Assertions": [{"Assert": {"Fn::ValueOf": ["pA", "VpcId"]}}]}}}
+    with pytest.raises(docs.DocsError, match="cannot check the Rules of x.yml .*Fn::ValueOf"):
+        docs.example_parameters("x.yml", template)
+
+
 def test_collector_rule_needs_accounts_or_organization():
     template = template_dict(COLLECTOR)
     values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(COLLECTOR)}
@@ -371,3 +378,44 @@ def test_make_targets_refuse_missing_variables(args, message):
     result = make(*args)
     assert result.returncode != 0 and message in result.stderr
     assert "aws cloudformation" not in result.stdout
+
+
+# -- Mermaid syntax (the subset the generator writes; rendered by hand with mermaid-cli too) --
+
+LINE = re.compile(r"""\s*(?:
+    (?P<head>flowchart\ LR) |
+    classDef\ \w+\ [^;]+ |
+    subgraph\ (?P<group>n_\w+)\["[^"]+"\] |
+    end |
+    (?P<node>n_\w+)\["[^"|]+"\](?::::\w+)? |
+    (?P<src>n_\w+)\ (?:-->|-\.->|==>)\|[^|"]+\|\ (?P<dst>n_\w+)
+)$""", re.X)
+
+
+def check_mermaid(picture: str) -> None:
+    nodes, edges, depth = set(), [], 0
+    for line in picture.splitlines():
+        match = LINE.fullmatch(line)
+        assert match, line
+        depth += bool(match["group"]) - (line.strip() == "end")
+        assert depth >= 0, line
+        nodes.add(match["node"] or match["group"])
+        edges += [(match["src"], match["dst"])] if match["src"] else []
+    assert picture.splitlines()[0] == "flowchart LR" and depth == 0
+    assert {end for edge in edges for end in edge} <= nodes
+
+
+def test_every_committed_picture_is_well_formed():
+    pages = [ROOT / "docs" / "architecture.md", *(ROOT / "docs" / "templates").glob("*.md")]
+    pictures = [p for page in pages for p in re.findall(r"```mermaid\n(.*?)\n```", page.read_text(), re.S)]
+    assert len(pictures) == len(TEMPLATES) + 1
+    for picture in pictures:
+        check_mermaid(picture)
+
+
+def test_pictures_of_a_full_registry_are_well_formed():
+    for path, text in docs.generate(full_registry()).items():
+        for picture in re.findall(r"```mermaid\n(.*?)\n```", text, re.S):
+            check_mermaid(picture)
+    with pytest.raises(AssertionError):
+        check_mermaid('flowchart LR\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
