@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan pyflakes pytest clean
+.PHONY: help templates test check lint scan pyflakes pytest clean package deploy describe
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,3 +54,35 @@ test: check scan pyflakes pytest ## freshness check, security scan, Python check
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
 	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# Deploy one stack with the AWS CLI; make prints each command before it runs it. For example:
+#   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml
+#   make deploy STACK=patch-analytics TEMPLATE=output/consolidated_billing_s3_glue_crawler_athena.yaml \
+#        ARTIFACTS_BUCKET=my-artifacts-bucket PARAMS=my-analytics.json
+# PARAMS defaults to the template's example file in output/parameters/ (edit a copy first);
+# PARAMS= (empty) deploys with the template's defaults. ARTIFACTS_BUCKET packages first.
+STACK ?=
+TEMPLATE ?=
+PARAMS ?= $(if $(TEMPLATE),output/parameters/$(basename $(notdir $(TEMPLATE))).json)
+ARTIFACTS_BUCKET ?=
+REGION ?=
+PROFILE ?=
+CAPABILITIES ?= CAPABILITY_NAMED_IAM
+AWS ?= aws
+PACKAGED = build/$(basename $(notdir $(TEMPLATE))).packaged.yml
+AWS_OPTS = $(if $(REGION), --region $(REGION))$(if $(PROFILE), --profile $(PROFILE))
+require = $(foreach v,$(1),$(if $($(v)),,$(error $(v) is required, e.g. make $@ $(2))))
+
+package: $(STAMP) ## upload TEMPLATE's local code to ARTIFACTS_BUCKET (aws cloudformation package)
+	$(call require,TEMPLATE ARTIFACTS_BUCKET,TEMPLATE=output/x.yml ARTIFACTS_BUCKET=my-bucket)
+	@mkdir -p build
+	$(AWS) cloudformation package$(AWS_OPTS) --template-file $(TEMPLATE) --s3-bucket $(ARTIFACTS_BUCKET) --output-template-file $(PACKAGED)
+
+deploy: $(STAMP) $(if $(ARTIFACTS_BUCKET),package) ## create or update STACK from TEMPLATE with PARAMS (aws cloudformation deploy)
+	$(call require,STACK TEMPLATE,STACK=my-stack TEMPLATE=output/x.yml)
+	$(if $(PARAMS),$(if $(wildcard $(PARAMS)),,$(error PARAMS=$(PARAMS): no such parameter file)))
+	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(PARAMS), --parameter-overrides $(shell $(BIN)/python -m patch_templates.docs overrides $(PARAMS)))
+
+describe: ## status and outputs of STACK (aws cloudformation describe-stacks)
+	$(call require,STACK,STACK=my-stack)
+	$(AWS) cloudformation describe-stacks$(AWS_OPTS) --stack-name $(STACK) --query 'Stacks[0].[StackStatus,Outputs]' --output table

@@ -1,8 +1,9 @@
-"""Build every registered template, lint it, and write it to the output directory.
+"""Build every registered template, lint it, and write it to the output directory, with the
+example parameter files (output/parameters/) and the generated docs (docs/).
 
-All or nothing: templates are rendered and linted in a staging directory beside the output
-directory; only when every template is clean are the files moved into place, so a failed build
-leaves the output directory exactly as it was.
+All or nothing: every file is generated in memory and the templates are linted in a staging
+directory; only when every template is clean and every doc was generated are the files written,
+so a failed build leaves both directories exactly as they were.
 """
 
 import argparse
@@ -16,6 +17,7 @@ from pathlib import Path
 import cfn_flip
 from cfn_flip import yaml_dumper
 
+from . import docs
 from .common import BuildError
 from .stacks import TEMPLATES
 
@@ -23,6 +25,12 @@ from .stacks import TEMPLATES
 # so the output does not depend on the machine.
 YAML_WIDTH = 200
 LINT_ARGS = ["--include-checks", "I", "--non-zero-exit-code", "informational"]
+# The files the build owns in each directory (relative globs); anything else there is left alone,
+# such as the hand-written README sections in docs/readme/.
+GENERATED = {
+    "output": ("*.yml", "*.yaml", "parameters/*.json"),
+    "docs": ("parameters.md", "architecture.md", "templates/*.md"),
+}
 
 
 def render(template) -> str:
@@ -32,13 +40,28 @@ def render(template) -> str:
     return template.to_yaml()
 
 
-def build_all() -> dict[str, tuple[str, int, int]]:
-    """file name -> (YAML text, resource count, parameter count) for every registered template."""
+def build_all() -> dict[str, tuple[str, dict]]:
+    """file name -> (YAML text, template as data) for every registered template."""
     built = {}
     for name, builder in TEMPLATES.items():
         template = builder()
-        built[name] = (render(template), len(template.resources), len(template.parameters))
+        built[name] = (render(template), template.to_dict())
     return built
+
+
+def all_files(built: dict[str, tuple[str, dict]], roots: dict[str, Path]) -> dict[Path, str]:
+    """Every generated file (templates, parameter files, docs) by its path under roots."""
+    generated = docs.generate({name: data for name, (_, data) in built.items()})
+    files = {roots["output"] / name: text for name, (text, _) in built.items()}
+    for relative, text in generated.items():
+        root, _, rest = relative.partition("/")
+        files[roots[root] / rest] = text
+    return files
+
+
+def owned(roots: dict[str, Path]) -> set[Path]:
+    """The generated files now on disk."""
+    return {path for key, root in roots.items() for pattern in GENERATED[key] for path in root.glob(pattern)}
 
 
 def lint(paths: list[Path], shown_dir: str) -> list[str]:
@@ -51,75 +74,76 @@ def lint(paths: list[Path], shown_dir: str) -> list[str]:
                   for m in matches)
 
 
-def templates_in(out_dir: Path) -> list[Path]:
-    """The template files in out_dir: the design names some .yml and some .yaml."""
-    return [f for pattern in ("*.yml", "*.yaml") for f in out_dir.glob(pattern)]
-
-
-def stale_files(files: dict[str, str], out_dir: Path) -> list[str]:
-    """Unified diffs of every file that differs from, is missing from or is extra in out_dir."""
+def stale_files(files: dict[Path, str], roots: dict[str, Path]) -> list[str]:
+    """Unified diffs of every generated file that differs from, is missing from or is extra on disk."""
     diffs = []
-    existing = {f.name for f in templates_in(out_dir)} if out_dir.is_dir() else set()
-    for name in sorted(existing | set(files)):
-        old = (out_dir / name).read_text().splitlines(True) if name in existing else []
-        new = files.get(name, "").splitlines(True)
+    existing = owned(roots)
+    for path in sorted(existing | set(files)):
+        old = path.read_text().splitlines(True) if path in existing else []
+        new = files.get(path, "").splitlines(True)
         if old != new:
-            diffs.append("".join(difflib.unified_diff(old, new, f"{out_dir}/{name}", f"built/{name}", n=1)))
+            diffs.append("".join(difflib.unified_diff(old, new, str(path), f"built/{path}", n=1)))
     return diffs
 
 
-def write(files: dict[str, str], out_dir: Path, staging: Path) -> None:
-    """Move the linted files from staging into out_dir and remove templates no longer built."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name in files:
-        (staging / name).replace(out_dir / name)
-    for old in templates_in(out_dir):
-        if old.name not in files:
-            old.unlink()
+def write(files: dict[Path, str], roots: dict[str, Path]) -> None:
+    """Write the files that changed and remove generated files no longer built."""
+    for old in owned(roots) - set(files):
+        old.unlink()
+    for path, text in files.items():
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="patch-templates build", description=__doc__)
     parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 with a diff when the output directory is stale")
+                        help="write nothing; exit 1 with a diff when the output or docs directory is stale")
     parser.add_argument("--output-dir", default="output", type=Path,
-                        help="directory for the templates (default: output)")
+                        help="directory for the templates and parameters/ (default: output)")
+    parser.add_argument("--docs-dir", default="docs", type=Path,
+                        help="directory for the generated reference and pictures (default: docs)")
     args = parser.parse_args(argv)
-    if args.output_dir.exists() and not args.output_dir.is_dir():
-        parser.error(f"--output-dir: {args.output_dir} exists and is not a directory")
+    for option, path in [("--output-dir", args.output_dir), ("--docs-dir", args.docs_dir)]:
+        if path.exists() and not path.is_dir():
+            parser.error(f"{option}: {path} exists and is not a directory")
     return args
 
 
 def run(args) -> int:
     started = time.monotonic()
     built = build_all()
-    files = {name: text for name, (text, _, _) in built.items()}
+    roots = {"output": args.output_dir, "docs": args.docs_dir}
+    files = all_files(built, roots)
     if args.check:
-        diffs = stale_files(files, args.output_dir)
+        diffs = stale_files(files, roots)
         for diff in diffs:
             print(diff, end="")
-        print(f"{args.output_dir}/ is {'stale: run make templates' if diffs else 'current'}")
+        print(f"{args.output_dir}/ and {args.docs_dir}/ are {'stale: run make templates' if diffs else 'current'}")
         return 1 if diffs else 0
 
     parent = args.output_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".output-staging-", dir=parent))
     try:
-        for name, text in files.items():
+        for name, (text, _) in built.items():
             (staging / name).write_text(text)
-        findings = lint([staging / name for name in files], str(args.output_dir))
-        for name, (_, resources, parameters) in built.items():
+        findings = lint([staging / name for name in built], str(args.output_dir))
+        for name, (_, data) in built.items():
             result = "FAIL" if any(f.startswith(f"{args.output_dir}/{name}:") for f in findings) else "ok"
-            print(f"{name:55} {resources:3} resources {parameters:3} parameters  {result}")
+            print(f"{name:55} {len(data.get('Resources', {})):3} resources "
+                  f"{len(data.get('Parameters', {})):3} parameters  {result}")
         if findings:
             print("\n".join(findings), file=sys.stderr)
-            print(f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ left unchanged",
-                  file=sys.stderr)
+            print(f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ and {args.docs_dir}/ "
+                  "left unchanged", file=sys.stderr)
             return 1
-        write(files, args.output_dir, staging)
+        write(files, roots)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"built {len(files)} templates into {args.output_dir}/ in {time.monotonic() - started:.2f} s")
+    print(f"built {len(built)} templates into {args.output_dir}/ and {len(files) - len(built)} parameter files "
+          f"and docs in {time.monotonic() - started:.2f} s")
     return 0
 
 

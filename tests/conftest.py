@@ -6,7 +6,7 @@ import json
 
 from cloud_radar.cf.unit import Template as RadarTemplate
 
-from patch_templates import parameters
+from patch_templates import parameters, rules
 from patch_templates.stacks import TEMPLATES
 
 
@@ -33,32 +33,10 @@ def check_constraint(name: str, parameter: str, good: list[str], bad: list[str])
 
 
 def rules_refusing(name: str, params: dict, region: str = "us-east-1") -> list[str]:
-    """The template Rules whose assertions fail for these parameter values: what CloudFormation
-    would refuse before creating anything. Evaluates the rule-specific intrinsic functions."""
+    """The template Rules that refuse these parameter values (defaults for the rest): what
+    CloudFormation refuses before creating anything. cloud-radar does not evaluate Rules."""
     template = template_dict(name)
     values = {key: str(params.get(key, definition.get("Default", "")))
               for key, definition in template["Parameters"].items()}
-    for key, definition in template["Parameters"].items():
-        if definition["Type"] == "CommaDelimitedList":
-            values[key] = values[key].split(",")
     values["AWS::Region"] = region
-
-    def evaluate(node):
-        if not isinstance(node, dict):
-            return [evaluate(n) for n in node] if isinstance(node, list) else node
-        [(function, argument)] = node.items()
-        args = evaluate(argument)
-        return {
-            "Ref": lambda: values[args],
-            "Fn::Equals": lambda: str(args[0]) == str(args[1]),
-            "Fn::Not": lambda: not args[0],
-            "Fn::And": lambda: all(args),
-            "Fn::Or": lambda: any(args),
-            "Fn::Contains": lambda: args[1] in args[0],
-            "Fn::EachMemberEquals": lambda: all(member == args[1] for member in args[0]),
-            "Fn::EachMemberIn": lambda: all(member in args[1] for member in args[0]),
-        }[function]()
-
-    return sorted(rule_name for rule_name, rule in template.get("Rules", {}).items()
-                  if evaluate(rule.get("RuleCondition", True))
-                  and not all(evaluate(a["Assert"]) for a in rule["Assertions"]))
+    return sorted({failure.split(":")[0] for failure in rules.failures(template, values)})

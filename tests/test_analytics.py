@@ -179,14 +179,14 @@ def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monk
 
 
 def test_the_builder_keeps_yaml_and_yml_files_current(tmp_path):
-    (tmp_path / "old.yaml").write_text("x")
-    (tmp_path / "new.yaml").write_text("y")
-    assert [d.splitlines()[0] for d in builder.stale_files({"new.yaml": "y"}, tmp_path)] == [f"--- {tmp_path}/old.yaml"]
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    (staging / "new.yaml").write_text("y")
-    builder.write({"new.yaml": "y"}, tmp_path, staging)
-    assert sorted(f.name for f in builder.templates_in(tmp_path)) == ["new.yaml"]
+    roots = {"output": tmp_path / "output", "docs": tmp_path / "docs"}
+    roots["output"].mkdir()
+    (roots["output"] / "old.yaml").write_text("x")
+    (roots["output"] / "new.yaml").write_text("y")
+    files = {roots["output"] / "new.yaml": "y"}
+    assert [d.splitlines()[0] for d in builder.stale_files(files, roots)] == [f"--- {roots['output']}/old.yaml"]
+    builder.write(files, roots)
+    assert sorted(f.name for f in roots["output"].iterdir()) == ["new.yaml"]
 
 
 # Athena ---------------------------------------------------------------------------------------

@@ -1,0 +1,422 @@
+"""The generated reference: example parameter files, parameter tables, Mermaid pictures, the
+build's handling of docs/ (freshness, all or nothing), and the Makefile's deploy targets."""
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import render, template_dict
+from patch_templates import builder, docs, parameters, rules
+from patch_templates.common import BuildError
+from patch_templates.stacks import TEMPLATES
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
+
+
+def parameter_file(name: str) -> list[dict]:
+    return json.loads((ROOT / "output" / "parameters" / f"{docs.stem(name)}.json").read_text())
+
+
+# -- example parameter files ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_parameter_file_names_exactly_the_template_parameters(name):
+    keys = [p["ParameterKey"] for p in parameter_file(name)]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == set(template_dict(name)["Parameters"])
+    assert all(set(p) == {"ParameterKey", "ParameterValue"} and isinstance(p["ParameterValue"], str)
+               for p in parameter_file(name))
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_parameter_file_values_pass_constraints_and_rules(name):
+    template = template_dict(name)
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(name)}
+    for key, value in values.items():
+        assert parameters.violation(template["Parameters"][key], value) is None, (key, value)
+    assert rules.failures(template, values) == []
+    # cloud-radar checks the values its own way and resolves the stack with them.
+    assert render(name, values)["Resources"]
+
+
+def test_parameter_file_required_values_come_from_the_example_table():
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(COLLECTOR)}
+    assert values["pResourceDataSyncBucketName"] == docs.EXAMPLES["pResourceDataSyncBucketName"]
+    assert values["pSyncName"] == template_dict(COLLECTOR)["Parameters"]["pSyncName"]["Default"]
+
+
+def test_overrides_cli_prints_shell_words_that_round_trip(tmp_path):
+    path = tmp_path / "p.json"
+    entries = [{"ParameterKey": "pA", "ParameterValue": "tag:Patch Group"},
+               {"ParameterKey": "pB", "ParameterValue": "cron(0 4 ? * * *)"},
+               {"ParameterKey": "pC", "ParameterValue": ""}]
+    path.write_text(json.dumps(entries))
+    out = subprocess.run([sys.executable, "-m", "patch_templates.docs", "overrides", str(path)],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert shlex.split(out) == ["pA=tag:Patch Group", "pB=cron(0 4 ? * * *)", "pC="]
+
+
+# -- examples and rules -----------------------------------------------------------------------
+
+STRING = dict(Type="String", AllowedPattern=r"^[a-z]{3}$", ConstraintDescription="three letters")
+
+
+def test_example_value_fails_clearly_when_nothing_fits():
+    with pytest.raises(BuildError, match="no example value for pOdd: add one to EXAMPLES"):
+        docs.example_value("pOdd", STRING)
+
+
+def test_example_value_order_name_default_allowed_minimum_candidate():
+    assert docs.example_value("pDataSourceAccountID", dict(STRING, Default="")) == "444455556666,777788889999"
+    assert docs.example_value("pX", dict(STRING, Default="abc")) == "abc"
+    assert docs.example_value("pX", dict(Type="String", AllowedValues=["B", "A"])) == "B"
+    assert docs.example_value("pX", dict(Type="Number", MinValue=3, MaxValue=9)) == "3"
+    assert docs.example_value("pX", dict(Type="String", AllowedPattern=r"^us-[a-z]+-\d$")) == "us-east-1"
+    assert docs.example_value("pX", dict(Type="Number", Default=True)) == "true"
+
+
+def test_examples_refused_by_a_rule_stop_the_docs():
+    template = {"Parameters": {"pA": dict(STRING, Default="abc"), "pB": dict(STRING, Default="abd")},
+                "Rules": {"Same": {"Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "pA"}, {"Ref": "pB"}]},
+                                                   "AssertDescription": "pA must equal pB"}]}}}
+    with pytest.raises(BuildError, match="x.yml are refused: Same: pA must equal pB"):
+        docs.example_parameters("x.yml", template)
+
+
+def test_a_rule_that_cannot_be_checked_offline_stops_the_docs():
+    template = {"Parameters": {"pA": dict(STRING, Default="abc")},
+                "Rules": {"Vpc": {"Assertions": [{"Assert": {"Fn::ValueOf": ["pA", "VpcId"]}}]}}}
+    with pytest.raises(BuildError, match="cannot check the Rules of x.yml .*Fn::ValueOf"):
+        docs.example_parameters("x.yml", template)
+
+
+def test_collector_rule_needs_accounts_or_organization():
+    template = template_dict(COLLECTOR)
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(COLLECTOR)}
+    assert rules.failures(template, dict(values, pDataSourceAccountID="")) == [
+        "SourceAccountsOrOrganization: " + template["Rules"]["SourceAccountsOrOrganization"]
+        ["Assertions"][0]["AssertDescription"]]
+    assert rules.failures(template, dict(values, pDataSourceAccountID="111122223333,")) != []
+    assert rules.failures(template, dict(values, pDataSourceAccountID="", pOrganizationID="o-a1b2c3d4e5")) == []
+
+
+def test_rule_functions():
+    template = {"Parameters": {"pL": {"Type": "CommaDelimitedList"}, "pS": {"Type": "String"}}}
+    values = {"pL": "a,b", "pS": "a"}
+
+    def ev(expression):
+        return rules.evaluate(expression, template, values)
+
+    assert ev({"Ref": "pL"}) == ["a", "b"] and ev({"Ref": "AWS::Region"}) == "us-east-1"
+    assert ev({"Fn::Contains": [{"Ref": "pL"}, {"Ref": "pS"}]}) is True
+    assert ev({"Fn::EachMemberIn": [{"Ref": "pL"}, ["a", "b", "c"]]}) is True
+    assert ev({"Fn::EachMemberIn": [{"Ref": "pL"}, ["a"]]}) is False
+    assert ev({"Fn::EachMemberEquals": [{"Ref": "pL"}, "a"]}) is False
+    assert ev({"Fn::And": [{"Fn::Equals": [{"Ref": "pS"}, "a"]}, {"Fn::Not": [{"Fn::Equals": ["x", "y"]}]}]}) is True
+    assert ev({"Fn::Or": [{"Fn::Equals": ["x", "y"]}, {"Fn::Equals": ["y", "z"]}]}) is False
+    with pytest.raises(ValueError, match="Fn::ValueOf cannot be evaluated offline"):
+        ev({"Fn::ValueOf": ["pS", "Tags"]})
+
+
+# -- references and pictures ------------------------------------------------------------------
+
+SAMPLE = {
+    "Description": "sample member",
+    "Parameters": {"pName": dict(STRING, Default="abc", Description="a | b")},
+    "Metadata": {"AWS::CloudFormation::Interface": {
+        "ParameterGroups": [{"Label": {"default": "Names"}, "Parameters": ["pName"]}],
+        "ParameterLabels": {"pName": {"default": "Name"}}}},
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "pName"}}},
+        "Role": {"Type": "AWS::IAM::Role", "Condition": "Maybe", "Properties": {
+            "Policies": [{"PolicyDocument": {"Resource": [
+                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}"},
+                {"Fn::Sub": ["${Local}/${Topic.TopicName}", {"Local": {"Fn::GetAtt": "Bucket.Arn"}}]}]}}]}},
+        "Topic": {"Type": "AWS::SNS::Topic", "DependsOn": "Bucket", "Properties": {}},
+        "Hook": {"Type": "Custom::Hook", "DependsOn": ["Topic", "Role"],
+                 "Properties": {"ServiceToken": {"Fn::GetAtt": ["Role", "Arn"]}}},
+    },
+}
+
+
+def test_references_follow_ref_getatt_sub_and_skip_locals_pseudo_and_literals():
+    found = set(docs.references(SAMPLE["Resources"]["Role"]["Properties"]))
+    assert found == {("Sub", "AWS::Partition", ""), ("Sub", "Bucket", ""), ("GetAtt", "Bucket", "Arn"),
+                     ("Sub", "Topic", "TopicName")}
+
+
+def test_resource_edges_between_resources_only():
+    assert docs.resource_edges(SAMPLE) == [
+        ("Hook", "Role", "DependsOn, GetAtt Arn"), ("Hook", "Topic", "DependsOn"),
+        ("Role", "Bucket", "GetAtt Arn, Sub"), ("Role", "Topic", "Sub TopicName"), ("Topic", "Bucket", "DependsOn")]
+
+
+def test_template_picture_shows_every_resource_edge_condition_and_service():
+    picture = docs.template_mermaid(SAMPLE, [])
+    assert picture.startswith("flowchart LR")
+    for logical_id, resource in SAMPLE["Resources"].items():
+        assert f'n_{logical_id}["{logical_id}<br/>{resource["Type"]}' in picture
+    assert 'n_Role["Role<br/>AWS::IAM::Role<br/>only if Maybe"]:::conditional' in picture
+    assert "n_Topic -.->|DependsOn| n_Bucket" in picture and "n_Hook -->|DependsOn, GetAtt Arn| n_Role" in picture
+    assert {'subgraph n_svc_S3["S3"]', 'subgraph n_svc_Custom["Custom"]'} <= set(map(str.strip, picture.splitlines()))
+    assert len(re.findall(r"-->|-\.->", picture)) == len(docs.resource_edges(SAMPLE))
+
+
+def stackset_of(*bodies: str) -> dict:
+    return {"Description": "sets", "Resources": {
+        f"Set{i}": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}}
+        for i, body in enumerate(bodies)}}
+
+
+def test_stackset_members_found_from_json_or_yaml_body():
+    from troposphere import Template, s3
+    other = dict(SAMPLE, Description="other member")
+    yaml_member = Template(Description="yaml member")
+    yaml_member.add_resource(s3.Bucket("Bucket"))
+    templates = {"a.yml": SAMPLE, "b.yml": other, "c.yml": yaml_member.to_dict()}
+    templates["set.yml"] = stackset_of(json.dumps(other), yaml_member.to_yaml())
+    assert docs.stackset_members(templates["set.yml"], templates) == [("Set0", "b.yml"), ("Set1", "c.yml")]
+    picture = docs.template_mermaid(templates["set.yml"], docs.stackset_members(templates["set.yml"], templates))
+    assert "n_Set1 -->|TemplateBody| n_file_c_yml" in picture
+
+
+def full_registry() -> dict[str, dict]:
+    """The real collector plus stand-ins for every other file name of DEPLOYMENT."""
+    templates = {COLLECTOR: template_dict(COLLECTOR)}
+    for name in docs.PATCHING:  # alike: same account, step and resource types
+        templates[name] = dict(SAMPLE, Description=f"patching {name}")
+    templates[docs.SYNC] = {"Description": "sync", "Resources": {
+        "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
+    templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
+        "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
+    members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC]]
+    templates["patch_management_stackset.yml"] = stackset_of(*members)
+    return templates
+
+
+def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows():
+    templates = full_registry()
+    assert set(templates) == set(docs.DEPLOYMENT)
+    picture = docs.architecture_mermaid(templates, {n: docs.stackset_members(t, templates) for n, t in templates.items()})
+    blocks = re.findall(r'subgraph n_acct_(\w+)\["([^"]+)"\]\n(.*?)\n  end', picture, re.S)
+    assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
+    inside = {kind: body for kind, _, body in blocks}
+    assert "patch_management_stackset.yml" in inside["management"]
+    assert all(n in inside["source"] for n in [*docs.PATCHING, docs.SYNC])
+    assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
+    # The five alike patching templates share one node; the StackSet draws one arrow to it.
+    assert inside["source"].count("\n") == 1
+    patching = "n_" + re.sub(r"\W", "_", docs.PATCHING[0])
+    assert picture.count(f"==>|StackSet deploys| {patching}") == 1
+    assert "==>|StackSet deploys| n_resource_data_sync_yml" in picture
+    assert "n_resource_data_sync_yml -->|resource data sync writes JSON to S3| n_" + re.sub(r"\W", "_", COLLECTOR) in picture
+    assert f"{patching} -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
+
+
+def test_generate_covers_every_template_and_fails_on_unknown_file():
+    files = docs.generate(full_registry())
+    assert {f"docs/templates/{docs.stem(n)}.md" for n in docs.DEPLOYMENT} <= set(files)
+    assert {f"output/parameters/{docs.stem(n)}.json" for n in docs.DEPLOYMENT} <= set(files)
+    assert "docs/templates/consolidated_billing_s3_glue_crawler_athena.md" in files  # .yaml stem
+    page = files[f"docs/templates/{docs.stem(docs.SYNC)}.md"]
+    assert "- **Step:** 2, deployed by `patch_management_stackset.yml` or alone in one account" in page
+    assert "deployed by" not in files[f"docs/templates/{docs.stem(COLLECTOR)}.md"]
+    with pytest.raises(BuildError, match=r"stray\.yml has no entry in DEPLOYMENT"):
+        docs.generate({**full_registry(), "stray.yml": SAMPLE})
+
+
+def test_parameter_table_lists_each_parameter_once_in_console_groups():
+    text = (ROOT / "docs" / "parameters.md").read_text()
+    for name in TEMPLATES:
+        section = text.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
+        groups = docs.grouped_parameters(template_dict(name))
+        rows = re.findall(r"^\| (?:\*\*|`)?.*$", section, re.M)
+        expected = [f"| | **{group}** | |" for group, _ in groups]
+        assert [r for r in rows if r.startswith("| | **")] == expected
+        shown = re.findall(r"^\| `(\w+)`", section, re.M)
+        assert shown == [p for _, names in groups for p in names]
+        assert sorted(shown) == sorted(template_dict(name)["Parameters"])
+
+
+def test_table_cells_escape_pipes():
+    examples = {"m.yml": docs.example_parameters("m.yml", SAMPLE)}
+    original = docs.DEPLOYMENT.get("m.yml")
+    docs.DEPLOYMENT["m.yml"] = docs.Placement(9, "source")
+    try:
+        text = docs.parameters_markdown({"m.yml": SAMPLE}, examples)
+    finally:
+        del docs.DEPLOYMENT["m.yml"]
+    assert original is None
+    assert "| `pName`<br>Name | a \\| b | Default: `abc`<br>three letters |" in text
+
+
+# -- the build: freshness of docs/, all or nothing --------------------------------------------
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of output/ and docs/ to build into."""
+    for folder in ("output", "docs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def build(root: Path, *options: str) -> int:
+    return builder.run(builder.parse_args(["--output-dir", str(root / "output"), "--docs-dir", str(root / "docs"),
+                                           *options]))
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_check_passes_on_the_committed_docs(checkout, capsys):
+    assert build(checkout, "--check") == 0
+    assert "are current" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("change", ["edit", "delete", "extra"])
+def test_check_fails_when_docs_or_parameter_files_are_stale(checkout, capsys, change):
+    target = {"edit": checkout / "docs" / "parameters.md",
+              "delete": checkout / "output" / "parameters" / f"{docs.stem(COLLECTOR)}.json",
+              "extra": checkout / "docs" / "templates" / "removed_template.md"}[change]
+    if change == "edit":
+        target.write_text(target.read_text().replace("Bucket name", "Bucket"))
+    elif change == "delete":
+        target.unlink()
+    else:
+        target.write_text("# removed_template.yml\n")
+    before = snapshot(checkout)
+    assert build(checkout, "--check") == 1
+    out = capsys.readouterr().out
+    assert str(target) in out and "stale: run make templates" in out
+    assert snapshot(checkout) == before
+
+
+def test_build_rewrites_stale_docs_and_leaves_hand_written_files(checkout):
+    (checkout / "docs" / "readme").mkdir(exist_ok=True)
+    (checkout / "docs" / "readme" / "6.md").write_text("## hand-written\n")
+    (checkout / "docs" / "parameters.md").write_text("stale\n")
+    (checkout / "docs" / "templates" / "removed_template.md").write_text("old\n")
+    assert build(checkout) == 0
+    assert (checkout / "docs" / "parameters.md").read_text() == (ROOT / "docs" / "parameters.md").read_text()
+    assert not (checkout / "docs" / "templates" / "removed_template.md").exists()
+    assert (checkout / "docs" / "readme" / "6.md").read_text() == "## hand-written\n"
+    assert build(checkout, "--check") == 0
+
+
+def test_a_template_missing_from_deployment_stops_the_build_untouched(checkout, monkeypatch):
+    monkeypatch.setitem(builder.TEMPLATES, "stray.yml", TEMPLATES[COLLECTOR])
+    before = snapshot(checkout)
+    with pytest.raises(builder.BuildError, match=r"stray\.yml has no entry in DEPLOYMENT"):
+        build(checkout)
+    with pytest.raises(SystemExit, match=r"build failed: stray\.yml has no entry in DEPLOYMENT"):
+        builder.main(["--output-dir", str(checkout / "output"), "--docs-dir", str(checkout / "docs")])
+    assert snapshot(checkout) == before
+
+
+def test_a_lint_finding_leaves_stale_docs_untouched(checkout, monkeypatch, capsys):
+    (checkout / "docs" / "parameters.md").write_text("stale\n")
+    (checkout / "docs" / "templates" / "removed_template.md").write_text("old\n")
+    monkeypatch.setattr(builder, "lint", lambda paths, shown: [f"{shown}/{COLLECTOR}:1 E0000 made up"])
+    before = snapshot(checkout)
+    assert build(checkout) == 1
+    assert f"{checkout / 'docs'}/ left unchanged" in capsys.readouterr().err
+    assert snapshot(checkout) == before
+
+
+def test_bad_docs_dir_option_is_named_and_nothing_is_written(checkout, capsys):
+    not_a_dir = checkout / "file"
+    not_a_dir.write_text("x")
+    before = snapshot(checkout)
+    with pytest.raises(SystemExit) as stopped:
+        builder.main(["--output-dir", str(checkout / "output"), "--docs-dir", str(not_a_dir)])
+    assert stopped.value.code == 2
+    assert f"--docs-dir: {not_a_dir} exists and is not a directory" in capsys.readouterr().err
+    assert snapshot(checkout) == before
+
+
+# -- Makefile deploy targets (dry run: make prints the commands, nothing reaches AWS) ---------
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_make_deploy_prints_the_deploy_command_with_the_parameter_file():
+    result = make("deploy", "STACK=patch-collector", f"TEMPLATE=output/{COLLECTOR}", "REGION=eu-west-1")
+    assert result.returncode == 0, result.stderr
+    command = shlex.split(result.stdout.strip().splitlines()[-1])
+    assert command[:10] == ["aws", "cloudformation", "deploy", "--region", "eu-west-1", "--stack-name",
+                            "patch-collector", "--template-file", f"output/{COLLECTOR}", "--capabilities"]
+    overrides = command[command.index("--parameter-overrides") + 1:]
+    assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in parameter_file(COLLECTOR)]
+
+
+def test_make_deploy_with_artifacts_bucket_packages_first():
+    result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", "PARAMS=")
+    lines = result.stdout.strip().splitlines()
+    packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
+    assert lines[-1] == ("aws cloudformation deploy --stack-name s --template-file " + packaged
+                         + " --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
+    assert lines[-2] == (f"aws cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
+                         f"--output-template-file {packaged}")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["deploy", f"TEMPLATE=output/{COLLECTOR}"], "STACK is required"),
+    (["deploy", "STACK=s"], "TEMPLATE is required"),
+    (["deploy", "STACK=s", "TEMPLATE=output/none.yml"], "PARAMS=output/parameters/none.json: no such parameter file"),
+    (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required"),
+    (["describe"], "STACK is required"),
+])
+def test_make_targets_refuse_missing_variables(args, message):
+    result = make(*args)
+    assert result.returncode != 0 and message in result.stderr
+    assert "aws cloudformation" not in result.stdout
+
+
+# -- Mermaid syntax (the subset the generator writes; rendered by hand with mermaid-cli too) --
+
+LINE = re.compile(r"""\s*(?:
+    (?P<head>flowchart\ LR) |
+    classDef\ \w+\ [^;]+ |
+    subgraph\ (?P<group>n_\w+)\["[^"]+"\] |
+    end |
+    (?P<node>n_\w+)\["[^"|]+"\](?::::\w+)? |
+    (?P<src>n_\w+)\ (?:-->|-\.->|==>)\|[^|"]+\|\ (?P<dst>n_\w+)
+)$""", re.X)
+
+
+def check_mermaid(picture: str) -> None:
+    nodes, edges, depth = set(), [], 0
+    for line in picture.splitlines():
+        match = LINE.fullmatch(line)
+        assert match, line
+        depth += bool(match["group"]) - (line.strip() == "end")
+        assert depth >= 0, line
+        nodes.add(match["node"] or match["group"])
+        edges += [(match["src"], match["dst"])] if match["src"] else []
+    assert picture.splitlines()[0] == "flowchart LR" and depth == 0
+    assert {end for edge in edges for end in edge} <= nodes
+
+
+def test_every_committed_picture_is_well_formed():
+    pages = [ROOT / "docs" / "architecture.md", *(ROOT / "docs" / "templates").glob("*.md")]
+    pictures = [p for page in pages for p in re.findall(r"```mermaid\n(.*?)\n```", page.read_text(), re.S)]
+    assert len(pictures) == len(TEMPLATES) + 1
+    for picture in pictures:
+        check_mermaid(picture)
+
+
+def test_pictures_of_a_full_registry_are_well_formed():
+    for path, text in docs.generate(full_registry()).items():
+        for picture in re.findall(r"```mermaid\n(.*?)\n```", text, re.S):
+            check_mermaid(picture)
+    with pytest.raises(AssertionError):
+        check_mermaid('flowchart LR\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
