@@ -153,3 +153,53 @@ def has_value(template: Template, parameter: Parameter) -> str:
     if name not in template.conditions:
         template.add_condition(name, Not(Equals(Ref(parameter), "")))
     return name
+
+
+# Systems Manager schedules (maintenance windows and associations): a six-field cron expression
+# or a rate expression, per the Systems Manager user guide ("Reference: Cron and rate expressions
+# for Systems Manager").
+SCHEDULE = dict(
+    Type="String",
+    AllowedPattern=(r"^(cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)"
+                    r"|rate\((1 (minute|hour|day)|[1-9]\d{0,3} (minutes|hours|days))\))$"),
+    ConstraintDescription=("must be a cron expression with six fields such as cron(0 4 ? * SUN *) or a rate "
+                           "expression such as rate(1 day) or rate(12 hours)"),
+)
+# IANA time zone names: Area/Location (US/Eastern, America/New_York, Etc/GMT+5) or UTC/GMT.
+TIMEZONE = dict(
+    Type="String",
+    AllowedPattern=r"^(UTC|GMT|[A-Z][A-Za-z_-]+(/[A-Za-z0-9_+-]+){1,2})$",
+    ConstraintDescription="must be an IANA time zone name such as US/Eastern, Europe/Paris or UTC",
+)
+EMAIL = dict(
+    Type="String",
+    AllowedPattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$",
+    ConstraintDescription="must be an email address such as ops@example.com",
+)
+# Rate controls, as the Systems Manager API patterns for MaxConcurrency and MaxErrors (1-7 characters).
+CONCURRENCY = dict(
+    Type="String",
+    AllowedPattern=r"^([1-9]\d{0,6}|[1-9]\d?%|100%)$",
+    ConstraintDescription="must be a number of targets (1 or more) or a percentage from 1% to 100%",
+)
+ERROR_LIMIT = dict(
+    Type="String",
+    AllowedPattern=r"^(0|[1-9]\d{0,6}|\d{1,2}%|100%)$",
+    ConstraintDescription="must be a number of errors (0 or more) or a percentage from 0% to 100%",
+)
+BOOLEAN = dict(
+    Type="String",
+    AllowedValues=["true", "false"],
+    ConstraintDescription="must be true or false",
+)
+# Systems Manager resource names (patch baseline, maintenance window, target): letters, digits, _ . -
+SSM_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z0-9_.-]{3,40}$",
+    ConstraintDescription="must be 3-40 letters, digits, '_', '.' or '-'",
+)
+IAM_ROLE_ARN = dict(
+    Type="String",
+    AllowedPattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
+    ConstraintDescription="must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)",
+)

@@ -4,10 +4,14 @@ Each builder is pure (no I/O) and returns a troposphere Template. Adding a stack
 module here and one line below.
 """
 
-from . import collector, resource_data_sync, stackset
+from functools import partial
+
+from . import collector, patching, resource_data_sync, stackset
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
+    # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
+    **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
     "resource_data_sync.yml": resource_data_sync.build,
     "patch_management_stackset.yml": stackset.build,
 }
