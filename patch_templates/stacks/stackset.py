@@ -12,12 +12,13 @@ differently (for example an OS's product list) is asked per member as p<Member><
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation
 
 from .. import parameters as p
-from . import resource_data_sync
+from . import patching, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
 # a TemplateBody passed inline holds at most 51,200 bytes, a template at most 200 parameters.
@@ -41,9 +42,18 @@ class Member:
     name: str           # StackSet name suffix
     deploy: bool = True  # default of its pDeploy switch
     exclusions: bool = False  # p<key>ExcludedAccountIds leaves accounts out of this StackSet
+    own: tuple[str, ...] = ()  # parameters asked per member even when defined alike
 
+
+# Each operating system's window and associations need targets of their own (nodes of that OS):
+# with shared targets every OS's stack would patch, scan and inventory the same nodes.
+PATCHING_OWN = ("pTargetsKey", "pTargetsValue", "pEnablePatchScan", "pEnableInventory")
 
 MEMBERS = (
+    *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patching",
+             patching.file_name(os_key), partial(patching.build, os_key), f"{os_key.replace('_', '-')}-patching",
+             deploy=os_key == "windows", own=PATCHING_OWN)
+      for os_key, os in patching.OPERATING_SYSTEMS.items()),
     # The collector account has a sync of its own under the same name: leave it out of this one.
     Member("ResourceDataSync", "Resource data sync", "resource_data_sync.yml", resource_data_sync.build,
            "resource-data-sync", exclusions=True),
@@ -103,12 +113,14 @@ def build(members=MEMBERS) -> Template:
     t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
 
     built = [(member, member.build()) for member in members]
-    names = pass_through_names(built)
-    for member, template in built:
-        switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title,
-                       Default=str(member.deploy).lower(),
+    for member, _ in built:
+        switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title, Default=str(member.deploy).lower(),
                        Description=f"Deploy {member.file} by its own StackSet.", **p.TRUE_FALSE)
         t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
+    names = pass_through_names(built)
+    add_member_parameters(t, built, names)
+
+    for member, template in built:
         stack_set = t.add_resource(cloudformation.StackSet(
             f"{member.key}StackSet",
             Condition=f"Deploy{member.key}",
@@ -122,7 +134,7 @@ def build(members=MEMBERS) -> Template:
             ManagedExecution=cloudformation.ManagedExecution(Active=True),
             OperationPreferences=preferences,
             **capabilities(member, template),
-            Parameters=pass_through(t, member, template, names),
+            Parameters=pass_through(member, template, names),
             StackInstancesGroup=[cloudformation.StackInstances(
                 DeploymentTargets=deployment_targets(t, member, ous), Regions=Ref(regions))],
             TemplateBody=body(member, template),
@@ -185,31 +197,44 @@ def deployment_targets(t: Template, member: Member, ous) -> cloudformation.Deplo
 
 def pass_through_names(built) -> dict[tuple[str, str], str]:
     """(member key, parameter) -> name in the StackSet template: the member's own name when every
-    member that has the parameter defines it the same, else p<Member><Name>."""
+    member that has the parameter defines it the same (and no member asks it for itself), else
+    p<Member><Name>."""
     definitions: dict[str, list] = {}
     for member, template in built:
         for name, parameter in template.parameters.items():
             definitions.setdefault(name, []).append(parameter.to_dict())
-    return {(member.key, name): name if all(d == definitions[name][0] for d in definitions[name])
+    own = {name for member, _ in built for name in member.own}
+    return {(member.key, name): name if name not in own and all(d == definitions[name][0] for d in definitions[name])
             else f"p{member.key}{name[1:]}"
             for member, template in built for name in template.parameters}
 
 
-def pass_through(t: Template, member: Member, template: Template, names: dict) -> list:
-    """The member's parameters as StackSet Parameters, each the value of a parameter of the StackSet
-    template with the member's definition, console group and label (added once when shared)."""
-    interface = template.metadata.get("AWS::CloudFormation::Interface", {})
-    groups = {name: g["Label"]["default"] for g in interface.get("ParameterGroups", []) for name in g["Parameters"]}
-    labels = {name: label["default"] for name, label in interface.get("ParameterLabels", {}).items()}
+def add_member_parameters(t: Template, built, names: dict) -> None:
+    """Add a parameter for each member parameter, with the member's definition and label: shared ones
+    first, in the members' console groups, then each member's own, grouped under the member."""
+    for shared in (True, False):
+        for member, template in built:
+            interface = template.metadata.get("AWS::CloudFormation::Interface", {})
+            groups = {name: g["Label"]["default"] for g in interface.get("ParameterGroups", [])
+                      for name in g["Parameters"]}
+            labels = {name: label["default"] for name, label in interface.get("ParameterLabels", {}).items()}
+            for name, parameter in template.parameters.items():
+                own, definition = names[(member.key, name)], parameter.to_dict()
+                if (own == name) != shared:
+                    continue
+                if own in t.parameters:
+                    if t.parameters[own].to_dict() != definition:
+                        raise build_error(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
+                    continue
+                p.add(t, own, groups.get(name, member.title) if shared else member.title, labels.get(name, name),
+                      **definition)
+
+
+def pass_through(member: Member, template: Template, names: dict) -> list:
+    """The member's parameters as StackSet Parameters, each the value of its StackSet template parameter."""
     result = []
     for name, parameter in template.parameters.items():
-        own, definition = names[(member.key, name)], parameter.to_dict()
-        if own not in t.parameters:
-            group = groups.get(name, member.title)
-            p.add(t, own, group if own == name else f"{member.title}: {group}", labels.get(name, name), **definition)
-        elif t.parameters[own].to_dict() != definition:
-            raise build_error(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
-        is_list = definition["Type"] == "CommaDelimitedList" or definition["Type"].startswith("List<")
-        result.append(cloudformation.Parameter(
-            ParameterKey=name, ParameterValue=Join(",", Ref(own)) if is_list else Ref(own)))
+        own = Ref(names[(member.key, name)])
+        is_list = parameter.Type == "CommaDelimitedList" or parameter.Type.startswith("List<")
+        result.append(cloudformation.Parameter(ParameterKey=name, ParameterValue=Join(",", own) if is_list else own))
     return result
