@@ -11,11 +11,12 @@ every member defines identically is asked once under its own name; one that memb
 differently (for example an OS's product list) is asked per member as p<Member><Name>.
 """
 
+import re
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation
+from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation, encode_to_dict
 
 from .. import parameters as p
 from . import patching, resource_data_sync
@@ -118,7 +119,12 @@ def build(members=MEMBERS) -> Template:
                        Description=f"Deploy {member.file} by its own StackSet.", **p.TRUE_FALSE)
         t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(built)
+    needed = len(t.parameters) + len(set(names.values())) + sum(member.exclusions for member in members)
+    if needed > PARAMETER_LIMIT:
+        raise build_error(f"the StackSet template needs {needed} parameters, more than CloudFormation's "
+                          f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}")
     add_member_parameters(t, built, names)
+    add_member_rules(t, built, names)
 
     for member, template in built:
         stack_set = t.add_resource(cloudformation.StackSet(
@@ -142,10 +148,6 @@ def build(members=MEMBERS) -> Template:
         t.add_output(Output(f"{member.key}StackSetId", Condition=f"Deploy{member.key}",
                             Description=f"Id of the StackSet that deploys {member.file}",
                             Value=Ref(stack_set)))
-
-    if len(t.parameters) > PARAMETER_LIMIT:
-        raise build_error(f"the StackSet template needs {len(t.parameters)} parameters, more than CloudFormation's "
-                          f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}")
     return t
 
 
@@ -228,6 +230,32 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
                     continue
                 p.add(t, own, groups.get(name, member.title) if shared else member.title, labels.get(name, name),
                       **definition)
+
+
+def add_member_rules(t: Template, built, names: dict) -> None:
+    """Copy the members' Rules, so the console refuses a bad combination here, once, instead of in
+    every stack instance; rules alike are added once, a different one of the same name per member."""
+    for member, template in built:
+        renamed = {name: names[(member.key, name)] for name in template.parameters
+                   if names[(member.key, name)] != name}
+        for rule_name, rule in template.rules.items():
+            rule = rename(encode_to_dict(rule), renamed)
+            if t.rules.get(rule_name) == rule:
+                continue
+            t.add_rule(member.key + rule_name if rule_name in t.rules else rule_name, rule)
+
+
+def rename(value, renamed: dict):
+    """value with its parameter names changed: in Ref and in the text of descriptions."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return {"Ref": renamed.get(value["Ref"], value["Ref"])}
+        return {key: rename(item, renamed) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rename(item, renamed) for item in value]
+    if isinstance(value, str) and renamed:
+        return re.sub(r"\b(" + "|".join(map(re.escape, renamed)) + r")\b", lambda m: renamed[m[0]], value)
+    return value
 
 
 def pass_through(member: Member, template: Template, names: dict) -> list:
