@@ -8,7 +8,9 @@ operating systems, a StackSet has one template, and each OS has its own baseline
 templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file is the
 deployed one. Their parameters are copied from the member's own definitions: a parameter that
 every member defines identically is asked once under its own name; one that members define
-differently (for example an OS's product list) is asked per member as p<Member><Name>.
+differently (for example an OS's product list), or that a member must have for itself (its
+targets), is asked per member as p<Member><Name>. Their Rules are copied too, so a bad combination
+is refused once here instead of in every stack instance.
 """
 
 import re
@@ -181,6 +183,8 @@ def capabilities(member: Member, template: Template) -> dict:
 def deployment_targets(t: Template, member: Member, ous) -> cloudformation.DeploymentTargets:
     if not member.exclusions:
         return cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous))
+    # Automatic deployments ignore account filters ("Enable or disable automatic deployments for
+    # StackSets in AWS Organizations", CloudFormation user guide): the description says so.
     # One String, not a CommaDelimitedList: a condition can compare it with "" (cfn-lint resolves the
     # If branches by it), and Split turns it into the account list.
     excluded = p.add(t, f"p{member.key}ExcludedAccountIds", TARGETS, f"Accounts without {member.title.lower()}",
