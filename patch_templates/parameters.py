@@ -161,7 +161,7 @@ def has_value(template: Template, parameter: Parameter) -> str:
 SCHEDULE = dict(
     Type="String",
     AllowedPattern=(r"^(cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)"
-                    r"|rate\((1 (minute|hour|day)|[1-9]\d{0,3} (minutes|hours|days))\))$"),
+                    r"|rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,3}) (minutes|hours|days))\))$"),
     ConstraintDescription=("must be a cron expression with six fields such as cron(0 4 ? * SUN *) or a rate "
                            "expression such as rate(1 day) or rate(12 hours)"),
 )

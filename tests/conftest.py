@@ -30,3 +30,35 @@ def check_constraint(name: str, parameter: str, good: list[str], bad: list[str])
     for value in bad:
         assert parameters.violation(definition, value) is not None, (parameter, value)
     return len(bad)
+
+
+def failed_rules(name: str, params: dict) -> list[str]:
+    """Names of the template Rules whose assertions fail for these parameter values (defaults for
+    the rest), as the console checks them before creating anything. cloud-radar does not evaluate
+    Rules; this covers the rule functions the templates use: Ref, Fn::Equals, Fn::Not, Fn::And,
+    Fn::Or and Fn::Contains."""
+    template = template_dict(name)
+    definitions = template["Parameters"]
+    values = {key: str(params.get(key, definition.get("Default", ""))) for key, definition in definitions.items()}
+
+    def evaluate(node):
+        if isinstance(node, list):
+            return [evaluate(item) for item in node]
+        if not isinstance(node, dict):
+            return str(node)
+        (function, argument), = node.items()
+        if function == "Ref":
+            value = values[argument]
+            return value.split(",") if definitions[argument]["Type"] == "CommaDelimitedList" else value
+        operations = {
+            "Fn::Equals": lambda a: evaluate(a[0]) == evaluate(a[1]),
+            "Fn::Not": lambda a: not evaluate(a[0]),
+            "Fn::And": lambda a: all(evaluate(item) for item in a),
+            "Fn::Or": lambda a: any(evaluate(item) for item in a),
+            "Fn::Contains": lambda a: evaluate(a[1]) in evaluate(a[0]),
+        }
+        return operations[function](argument)
+
+    return [rule_name for rule_name, rule in template.get("Rules", {}).items()
+            if "RuleCondition" not in rule or evaluate(rule["RuleCondition"])
+            for assertion in rule["Assertions"] if not evaluate(assertion["Assert"])]

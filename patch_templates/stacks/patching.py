@@ -5,29 +5,33 @@ One builder for every operating system: `OPERATING_SYSTEMS` holds what differs (
 OperatingSystem, its filter keys, allowed values and defaults); everything else is shared, and the
 parameter names are the same in every template where they mean the same.
 
-Filter keys per operating system: DescribePatchProperties (Systems Manager API Reference).
-Filter values: PatchFilter (API Reference; Windows PRODUCT, CLASSIFICATION, MSRC_SEVERITY and Ubuntu
-PRIORITY lists), "How patch baseline rules work on Linux-based systems" (user guide; updateinfo.xml
-type = CLASSIFICATION and severity = SEVERITY on Amazon Linux and RHEL) and "Predefined and custom
-patch baselines" (user guide; the predefined baselines' Security + Critical/Important defaults).
-ApproveAfterDays is "not supported for Debian Server or Ubuntu Server" (PatchRule, API Reference),
-so the Ubuntu template has no pApproveAfterDays.
+Where the values come from (AWS documentation):
+- filter keys per operating system: DescribePatchProperties (Systems Manager API Reference);
+- Windows PRODUCT, CLASSIFICATION, MSRC_SEVERITY and Ubuntu PRODUCT, PRIORITY values: PatchFilter
+  (API Reference), Ubuntu releases after 16.04 named the same way;
+- Amazon Linux and RHEL CLASSIFICATION and SEVERITY: "How patch baseline rules work on Linux-based
+  systems" (user guide: the updateinfo.xml type and severity of each update notice), Amazon Linux
+  severities also DescribeAvailablePatches' sample values, RHEL severities Red Hat's ratings;
+- product names: DescribeAvailablePatches ("AmazonLinux2.0") and PatchSource ("RedhatEnterpriseLinux7.2");
+- defaults: the design for Windows; the predefined baselines ("Predefined and custom patch
+  baselines", user guide: Security, Critical and Important) for Linux;
+- ApproveAfterDays is "not supported for Debian Server or Ubuntu Server" (PatchRule, API Reference),
+  so the Ubuntu template has no pApproveAfterDays.
 """
 
 import json
 from dataclasses import dataclass
-from functools import partial
 
-from awacs import awslambda, ec2, iam as iam_actions, resource_groups, sns as sns_actions, ssm as ssm_actions, states, tag
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
-from awacs.sts import AssumeRole
+from awacs import awslambda, ec2, resource_groups, states, tag
+from awacs import iam as iam_actions, sns as sns_actions, ssm as ssm_actions
+from awacs.aws import Allow, Condition, PolicyDocument, Statement, StringEquals
 from troposphere import (
     And, Base64, Equals, Export, GetAtt, If, Not, NoValue, Or, Output, Ref, Select, Split, Sub, Tags, Template,
     iam, sns, ssm,
 )
 
 from .. import parameters as p
-from ..policies import POLICY_VERSION, document
+from ..policies import POLICY_VERSION, document, service_assume_role
 
 BASELINE_GROUP = "Patch Baseline Information"
 RULES_GROUP = "Approval Rules"
@@ -61,14 +65,20 @@ class OperatingSystem:
     approve_after_days: bool = True
 
 
-AMAZON_LINUX_CLASSIFICATIONS = ("Security", "Bugfix", "Enhancement", "Recommended", "Newpackage")
+# updateinfo.xml update types (Amazon Linux, RHEL) and Amazon Linux advisory severities
+# (also the sample SEVERITY values of DescribeAvailablePatches).
+YUM_CLASSIFICATIONS = ("Security", "Bugfix", "Enhancement", "Recommended", "Newpackage")
+AMAZON_LINUX_SEVERITIES = ("Critical", "Important", "Medium", "Low", "*")
+# RHEL products name the minor release, as "RedhatEnterpriseLinux7.2" in the PatchSource reference.
+RHEL_PRODUCTS = ("RedhatEnterpriseLinux7.9", *(f"RedhatEnterpriseLinux8.{minor}" for minor in range(11)),
+                 *(f"RedhatEnterpriseLinux9.{minor}" for minor in range(5)))
 
 OPERATING_SYSTEMS = {
     # Defaults are the design's (WindowsServer2019, CriticalUpdates, Critical).
     "windows": OperatingSystem(
         "Windows Server", "WINDOWS",
         product=Filter("PRODUCT", ("WindowsServer2012", "WindowsServer2012R2", "WindowsServer2016",
-                                   "WindowsServer2019", "WindowsServer2022", "WindowsServer2025", "*"),
+                                   "WindowsServer2019", "WindowsServer2022", "*"),
                        "WindowsServer2019"),
         classification=Filter("CLASSIFICATION", ("CriticalUpdates", "DefinitionUpdates", "Drivers",
                                                  "FeaturePacks", "SecurityUpdates", "ServicePacks", "Tools",
@@ -80,23 +90,19 @@ OPERATING_SYSTEMS = {
     "amazon_linux_2023": OperatingSystem(
         "Amazon Linux 2023", "AMAZON_LINUX_2023",
         product=Filter("PRODUCT", ("AmazonLinux2023", "*"), "AmazonLinux2023"),
-        classification=Filter("CLASSIFICATION", AMAZON_LINUX_CLASSIFICATIONS + ("*",), "Security"),
-        severity=Filter("SEVERITY", ("Critical", "Important", "Medium", "Low", "None", "*"), "Critical,Important"),
+        classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
+        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"),
     ),
     "amazon_linux_2": OperatingSystem(
         "Amazon Linux 2", "AMAZON_LINUX_2",
-        product=Filter("PRODUCT", ("AmazonLinux2", "AmazonLinux2.0", "*"), "AmazonLinux2"),
-        classification=Filter("CLASSIFICATION", AMAZON_LINUX_CLASSIFICATIONS + ("*",), "Security"),
-        severity=Filter("SEVERITY", ("Critical", "Important", "Medium", "Low", "*"), "Critical,Important"),
+        product=Filter("PRODUCT", ("AmazonLinux2.0", "*"), "AmazonLinux2.0"),
+        classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
+        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"),
     ),
     "redhat": OperatingSystem(
         "Red Hat Enterprise Linux", "REDHAT_ENTERPRISE_LINUX",
-        product=Filter("PRODUCT", ("RedhatEnterpriseLinux7", "RedhatEnterpriseLinux8", "RedhatEnterpriseLinux9",
-                                   "*"),
-                       "*"),
-        classification=Filter("CLASSIFICATION", ("Security", "Bugfix", "Enhancement", "Recommended", "Newpackage",
-                                                 "*"),
-                              "Security"),
+        product=Filter("PRODUCT", RHEL_PRODUCTS + ("*",), "*"),
+        classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
         severity=Filter("SEVERITY", ("Critical", "Important", "Moderate", "Low", "*"), "Critical,Important"),
     ),
     "ubuntu": OperatingSystem(
@@ -116,21 +122,17 @@ def file_name(os_key: str) -> str:
     return f"{os_key}_patch_baseline_maintenance_window.yml"
 
 
-def filter_parameter(t: Template, name: str, label: str, what: str, os: OperatingSystem, f: Filter):
-    return p.add(t, name, RULES_GROUP, label, Default=f.default, Type="CommaDelimitedList",
-                 AllowedValues=list(f.values),
-                 Description=f"{what} the approval rule approves ({os.title} {f.key} filter), separated by "
-                             "commas; * for all.",
-                 ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated by commas")
+# Approval-rule parameter -> (console label, the OperatingSystem field with its filter).
+FILTER_PARAMETERS = {"pProduct": ("Products", "product"), "pClassification": ("Classifications", "classification"),
+                     "pSeverity": ("Severities", "severity")}
 
 
 def add_parameters(t: Template, os: OperatingSystem) -> dict:
     """Every parameter, in the console groups of the design's step 2 table; returns name -> Parameter."""
-    add = partial(p.add, t)
     params = {}
 
     def param(name, group, label, **properties):
-        params[name] = add(name, group, label, **properties)
+        params[name] = p.add(t, name, group, label, **properties)
 
     param("pOrganization", BASELINE_GROUP, "Organization", Default="Enquizit",
           Description="Organization name, used in resource names and tags.",
@@ -150,11 +152,12 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
               Description="Days after release before a patch matched by the rule is approved.",
               **p.days(0, 360))
 
-    params["pProduct"] = filter_parameter(t, "pProduct", "Products", "Products", os, os.product)
-    if os.classification:
-        params["pClassification"] = filter_parameter(t, "pClassification", "Classifications",
-                                                     "Classifications", os, os.classification)
-    params["pSeverity"] = filter_parameter(t, "pSeverity", "Severities", "Severities", os, os.severity)
+    for name, (label, field) in FILTER_PARAMETERS.items():
+        if f := getattr(os, field):
+            param(name, RULES_GROUP, label, Default=f.default, Type="CommaDelimitedList", AllowedValues=list(f.values),
+                  Description=f"{label} the approval rule approves ({os.title} {f.key} filter), separated by "
+                              "commas; * for all.",
+                  ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated by commas")
     param("pComplianceLevel", RULES_GROUP, "Compliance level", Default="CRITICAL",
           Description="Compliance severity reported for a missing approved patch.",
           Type="String", AllowedValues=COMPLIANCE_LEVELS,
@@ -210,13 +213,13 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
           Type="String", AllowedValues=TASK_TYPES, ConstraintDescription="must be one of " + ", ".join(TASK_TYPES))
     param("pTaskArn", TASKS_GROUP, "Task document or ARN", Default="AWS-RunPatchBaseline",
           Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook name; "
-                      "LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this account and Region).",
+                      "LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this account and "
+                      "Region).",
           Type="String",
-          AllowedPattern=(r"^(arn:aws[a-z-]*:(ssm|lambda|states):[a-z0-9-]+:\d{12}:"
-                          r"(document/|automation-definition/|function:|stateMachine:)[\w.:/-]{1,200}"
-                          r"|[A-Za-z0-9_.-]{3,128})$"),
-          ConstraintDescription="must be a document or runbook name, or an SSM document, Lambda function or "
-                                "state machine ARN")
+          AllowedPattern=(r"^(arn:aws[a-z-]*:(lambda:[a-z0-9-]+:\d{12}:function|states:[a-z0-9-]+:\d{12}:stateMachine)"
+                          r":[\w.:-]{1,200}|[A-Za-z0-9_.-]{3,128})$"),
+          ConstraintDescription="must be a document, runbook, function or state machine name, or a Lambda "
+                                "function or state machine ARN")
     param("pRebootOption", TASKS_GROUP, "Reboot option", Default="RebootIfNeeded",
           Description="RUN_COMMAND: reboot after installing when a patch needs it, or never (the node then reports "
                       "InstalledPendingReboot).",
@@ -250,6 +253,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
 
 
 def add_conditions(t: Template, params: dict) -> None:
+    p.has_value(t, params["pOutputS3BucketName"])  # HasOutputS3BucketName
     for task_type in TASK_TYPES:
         t.add_condition(condition_name(task_type), Equals(Ref(params["pTaskType"]), task_type))
     t.add_condition("TaskArnIsArn", Equals(Select(0, Split(":", Ref(params["pTaskArn"]))), "arn"))
@@ -278,7 +282,7 @@ def add_rules(t: Template, params: dict) -> None:
                         "AssertDescription": "A RUN_COMMAND task passes Operation and RebootOption: pTaskArn must be "
                                              + " or ".join(PATCH_DOCUMENTS) + "."}],
     })
-    t.add_rule("OtherTaskTypesNeedTheirOwnTarget", {
+    t.add_rule("OtherTaskTypesNotOnPatchDocument", {
         "RuleCondition": {"Fn::Contains": [TASK_TYPES[1:], task_type]},
         "Assertions": [{"Assert": Not({"Fn::Contains": [PATCH_DOCUMENTS, task_arn]}),
                         "AssertDescription": "For AUTOMATION, LAMBDA and STEP_FUNCTIONS, pTaskArn must name a runbook, "
@@ -287,7 +291,8 @@ def add_rules(t: Template, params: dict) -> None:
     t.add_rule("AutomationRoleOnlyForAutomation", {
         "RuleCondition": Not(Equals(Ref(params["pAutomationAssumeRoleArn"]), "")),
         "Assertions": [{"Assert": Equals(task_type, "AUTOMATION"),
-                        "AssertDescription": "pAutomationAssumeRoleArn is used by AUTOMATION tasks only; leave it empty."}],
+                        "AssertDescription": "pAutomationAssumeRoleArn is used by AUTOMATION tasks only; leave it "
+                                             "empty."}],
     })
 
 
@@ -340,13 +345,6 @@ def window_role_policy(params: dict, notification_role: iam.Role) -> dict:
     return document(*statements)
 
 
-def ssm_trust() -> PolicyDocument:
-    """Trust for Systems Manager, limited to this account's maintenance windows and commands."""
-    return PolicyDocument(Version=POLICY_VERSION, Statement=[Statement(
-        Effect=Allow, Principal=Principal("Service", ["ssm.amazonaws.com"]), Action=[AssumeRole],
-        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))])
-
-
 def task_invocation(params: dict, topic: sns.Topic, notification_role: iam.Role) -> ssm.TaskInvocationParameters:
     """The invocation parameters of each task type; Fn::If keeps only the chosen one."""
     has_bucket = "HasOutputS3BucketName"
@@ -381,7 +379,6 @@ def build(os_key: str = "windows") -> Template:
         f"Source account, {os.title}: patch baseline, maintenance window with target and patching task, "
         "SNS alerts, and daily scan and inventory associations (design step 2)."))
     params = add_parameters(t, os)
-    p.has_value(t, params["pOutputS3BucketName"])
     add_conditions(t, params)
     add_rules(t, params)
     ref = {name: Ref(parameter) for name, parameter in params.items()}
@@ -400,7 +397,9 @@ def build(os_key: str = "windows") -> Template:
     notification_role = t.add_resource(iam.Role(
         "NotificationRole",
         Description="Lets Run Command publish patching results to the notification topic, and nothing else.",
-        AssumeRolePolicyDocument=ssm_trust(),
+        # Trusts ssm.amazonaws.com as the user guide's maintenance window and notification roles do;
+        # the guide documents aws:SourceAccount/SourceArn for Automation and hybrid activations only.
+        AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
         Policies=[iam.Policy(PolicyName="PublishToNotificationTopic", PolicyDocument=PolicyDocument(
             Version=POLICY_VERSION, Statement=[Statement(Effect=Allow, Action=[sns_actions.Publish],
                                                          Resource=[Ref(topic)])]))],
@@ -409,17 +408,17 @@ def build(os_key: str = "windows") -> Template:
     window_role = t.add_resource(iam.Role(
         "MaintenanceWindowRole",
         Description="Service role of the maintenance window task: runs the chosen task type on the targets.",
-        AssumeRolePolicyDocument=ssm_trust(),
-        Policies=[iam.Policy(PolicyName="RunPatchingTask", PolicyDocument=window_role_policy(params, notification_role))],
+        AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
+        Policies=[iam.Policy(PolicyName="RunPatchingTask",
+                             PolicyDocument=window_role_policy(params, notification_role))],
         Tags=tags,
     ))
 
-    rule = dict(ComplianceLevel=ref["pComplianceLevel"],
-                ApproveAfterDays=ref["pApproveAfterDays"] if os.approve_after_days else NoValue,
+    approve = {"ApproveAfterDays": ref["pApproveAfterDays"]} if os.approve_after_days else {}
+    rule = dict(ComplianceLevel=ref["pComplianceLevel"], **approve,
                 PatchFilterGroup=ssm.PatchFilterGroup(PatchFilters=[
-                    ssm.PatchFilter(Key=f.key, Values=ref[name])
-                    for name, f in (("pProduct", os.product), ("pClassification", os.classification),
-                                    ("pSeverity", os.severity)) if f]))
+                    ssm.PatchFilter(Key=getattr(os, field).key, Values=ref[name])
+                    for name, (_, field) in FILTER_PARAMETERS.items() if getattr(os, field)]))
     baseline = t.add_resource(ssm.PatchBaseline(
         "PatchBaseline",
         Name=Sub(f"${{pOrganization}}-${{pPatchBaselineName}}-{suffix}"),
@@ -464,8 +463,8 @@ def build(os_key: str = "windows") -> Template:
         "PatchScanAssociation", Condition="EnablePatchScan",
         AssociationName=Sub("${AWS::StackName}-patch-scan"),
         Name="AWS-RunPatchBaseline", Parameters={"Operation": ["Scan"]},
+        # A scan changes nothing on the node, so it runs on all targets at once (no rate control).
         ScheduleExpression=ref["pPatchScanSchedule"], Targets=targets,
-        MaxConcurrency=ref["pMaxConcurrency"], MaxErrors=ref["pMaxErrors"],
         OutputLocation=output_location,
     ))
     t.add_resource(ssm.Association(
