@@ -6,7 +6,7 @@ import pytest
 from cfnlint.decode import decode_str
 from troposphere import Parameter, Template, iam
 
-from conftest import check_constraint, render, template_dict
+from conftest import check_constraint, failed_rules, render, template_dict
 from patch_templates.builder import BuildError, render as render_yaml
 from patch_templates.stacks import TEMPLATES, patching, resource_data_sync, stackset
 
@@ -176,6 +176,11 @@ def test_member_rules_are_checked_once_in_the_management_account():
     for os_key in patching.OPERATING_SYSTEMS:
         for name, rule in template_dict(patching.file_name(os_key)).get("Rules", {}).items():
             assert rules[name] == rule
+
+
+def test_copied_rules_refuse_bad_combinations_before_any_stack_set_runs():
+    assert failed_rules(NAME, REQUIRED) == []
+    assert failed_rules(NAME, {**REQUIRED, "pDuration": "2", "pCutoff": "2"}) == ["CutoffBeforeEnd"]
 
 
 def test_rules_follow_renamed_parameters():
