@@ -155,17 +155,19 @@ def test_parameters_shared_where_alike_and_per_member_where_they_differ():
 
 
 def test_rendered_values_reach_the_member_parameters():
-    resources = stack_sets({"pDeployUbuntu": "true", "pWindowsProduct": "WindowsServer2022,WindowsServer2025",
+    parameters = template_dict(NAME)["Parameters"]
+    products = ",".join([v for v in parameters["pWindowsProduct"]["AllowedValues"] if v != "*"][-2:])
+    resources = stack_sets({"pDeployUbuntu": "true", "pWindowsProduct": products,
                             "pUbuntuTargetsValue": "ubuntu-fleet", "pSchedule": "cron(0 2 ? * SUN *)",
                             "pSyncName": "org-inventory"})
 
     def value(logical_id, key):
         return {p["ParameterKey"]: p.get("ParameterValue") for p in resources[logical_id]["Parameters"]}[key]
 
-    assert value("WindowsStackSet", "pProduct") == "WindowsServer2022,WindowsServer2025"
-    assert value("UbuntuStackSet", "pProduct") == "*"
+    assert value("WindowsStackSet", "pProduct") == products
+    assert value("UbuntuStackSet", "pProduct") == parameters["pUbuntuProduct"]["Default"]
     assert value("UbuntuStackSet", "pTargetsValue") == "ubuntu-fleet"
-    assert value("WindowsStackSet", "pTargetsValue") == "Production"
+    assert value("WindowsStackSet", "pTargetsValue") == parameters["pWindowsTargetsValue"]["Default"] != "ubuntu-fleet"
     assert value("WindowsStackSet", "pSchedule") == value("UbuntuStackSet", "pSchedule") == "cron(0 2 ? * SUN *)"
     assert value("ResourceDataSyncStackSet", "pSyncName") == "org-inventory"
     assert value("ResourceDataSyncStackSet", "pResourceDataSyncBucketName") == "central-inventory-bucket"
