@@ -269,13 +269,9 @@ def condition_name(task_type: str) -> str:
 
 
 def add_rules(t: Template, params: dict) -> None:
-    """Combinations the console refuses before anything is created. Rules have no numeric
-    comparison, so cutoff < duration lists the allowed cutoffs for each duration."""
+    """Combinations the console refuses before anything is created."""
     duration, cutoff, task_type, task_arn = (Ref(params[n]) for n in ("pDuration", "pCutoff", "pTaskType", "pTaskArn"))
-    t.add_rule("CutoffBeforeEnd", {"Assertions": [{
-        "Assert": Or(Not(Equals(duration, str(hours))), {"Fn::Contains": [[str(c) for c in range(hours)], cutoff]}),
-        "AssertDescription": f"With pDuration {hours}, pCutoff must be from 0 to {hours - 1} (less than the duration).",
-    } for hours in range(1, 25)]})
+    t.add_rule("CutoffBeforeEnd", {"Assertions": [cutoff_assertion(cutoff, duration, hours) for hours in range(1, 24)]})
     t.add_rule("RunCommandRunsPatchDocument", {
         "RuleCondition": Equals(task_type, "RUN_COMMAND"),
         "Assertions": [{"Assert": {"Fn::Contains": [PATCH_DOCUMENTS, task_arn]},
@@ -294,6 +290,16 @@ def add_rules(t: Template, params: dict) -> None:
                         "AssertDescription": "pAutomationAssumeRoleArn is used by AUTOMATION tasks only; leave it "
                                              "empty."}],
     })
+
+
+def cutoff_assertion(cutoff: Ref, duration: Ref, hours: int) -> dict:
+    """pCutoff = hours needs pDuration > hours. Rules cannot compare numbers, so the assertion lists
+    durations: the refused ones (1..hours) or the allowed ones (hours+1..24), whichever is shorter."""
+    refused, allowed = [str(d) for d in range(1, hours + 1)], [str(d) for d in range(hours + 1, 25)]
+    duration_ok = (Not({"Fn::Contains": [refused, duration]}) if len(refused) <= len(allowed)
+                   else {"Fn::Contains": [allowed, duration]})
+    return {"Assert": Or(Not(Equals(cutoff, str(hours))), duration_ok),
+            "AssertDescription": "pCutoff must be less than pDuration."}
 
 
 def arn(service: str, resource: str, account: str = "${AWS::AccountId}") -> Sub:
