@@ -20,6 +20,9 @@ ACCOUNT_ID = dict(
 )
 ACCOUNT_ID_LIST = dict(ACCOUNT_ID, Type="CommaDelimitedList",
                        ConstraintDescription="must be 12-digit AWS account ids separated by commas")
+# The same list in one String parameter, for a condition that tests it for "" and Fn::Split.
+ACCOUNT_IDS = dict(ACCOUNT_ID, AllowedPattern=r"^\d{12}(,\d{12})*$",
+                   ConstraintDescription="must be 12-digit AWS account ids separated by commas, without spaces")
 ORGANIZATION_ID = dict(
     Type="String",
     AllowedPattern=r"^o-[a-z0-9]{10,32}$",
@@ -71,6 +74,27 @@ SYNC_SOURCE_TYPE = dict(
 )
 REGION_LIST = dict(REGION, Type="CommaDelimitedList",
                    ConstraintDescription="must be AWS Region codes separated by commas, such as us-east-1,eu-west-1")
+# Root (r-...) or organizational unit (ou-...) ids, pattern of the AWS::CloudFormation::StackSet
+# resource schema (DeploymentTargets.OrganizationalUnitIds).
+ORGANIZATIONAL_UNIT_ID_LIST = dict(
+    Type="CommaDelimitedList",
+    AllowedPattern=r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$",
+    ConstraintDescription=("must be organizational unit ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx) "
+                           "separated by commas"),
+)
+# Whole percentages as strings: a Number parameter would accept 12.5, which an integer property refuses.
+PERCENT = dict(
+    Type="String",
+    AllowedPattern=r"^(100|[1-9]?[0-9])$",
+    ConstraintDescription="must be a whole percentage from 0 to 100",
+)
+PERCENT_NONZERO = dict(PERCENT, AllowedPattern=r"^(100|[1-9][0-9]?)$",
+                       ConstraintDescription="must be a whole percentage from 1 to 100")
+TRUE_FALSE = dict(
+    Type="String",
+    AllowedValues=["true", "false"],
+    ConstraintDescription="must be true or false",
+)
 
 # Glue crawler names: letters, digits, hyphens and underscores, up to 255 characters (Glue
 # developer guide, "Configuring a crawler").

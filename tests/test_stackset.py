@@ -1,0 +1,228 @@
+"""patch_management_stackset.yml: the organization rollout by service-managed StackSets."""
+
+from pathlib import Path
+
+import pytest
+from cfnlint.decode import decode_str
+from troposphere import Parameter, Template, iam
+
+from conftest import check_constraint, rules_refusing, render, template_dict
+from patch_templates.builder import BuildError, render as render_yaml
+from patch_templates.stacks import TEMPLATES, patching, resource_data_sync, stackset
+
+NAME = "patch_management_stackset.yml"
+OUTPUT = Path(__file__).resolve().parent.parent / "output"
+REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12", "pRegions": "us-east-1,eu-west-1",
+            "pNotificationEmailAddress": "patching@example.com",
+            "pResourceDataSyncBucketName": "central-inventory-bucket"}
+MEMBERS = {f"{member.key}StackSet": member for member in stackset.MEMBERS}
+
+
+def stack_sets(params: dict = {}) -> dict:
+    """logical id -> properties of each StackSet the stack creates with these parameter values."""
+    resources = render(NAME, {**REQUIRED, **params})["Resources"]
+    return {name: resource["Properties"] for name, resource in resources.items()}
+
+
+def test_every_member_template_has_a_stack_set_and_is_registered():
+    resources = template_dict(NAME)["Resources"]
+    assert set(resources) == set(MEMBERS)
+    assert {member.file for member in stackset.MEMBERS} == \
+        {patching.file_name(os_key) for os_key in patching.OPERATING_SYSTEMS} | {"resource_data_sync.yml"}
+    assert all(member.file in TEMPLATES for member in stackset.MEMBERS)
+
+
+def test_embedded_bodies_are_the_linted_files_in_output_with_room_to_spare(capsys):
+    """cfn-lint does not look inside TemplateBody: prove each body is the member file it linted."""
+    # Read the golden file as CloudFormation would, so the YAML block scalar must round-trip exactly.
+    deployed, _ = decode_str((OUTPUT / NAME).read_text())
+    sizes = {}
+    for logical_id, member in MEMBERS.items():
+        body = deployed["Resources"][logical_id]["Properties"]["TemplateBody"]
+        assert body == (OUTPUT / member.file).read_text(), member.file
+        assert body == template_dict(NAME)["Resources"][logical_id]["Properties"]["TemplateBody"]
+        sizes[member.file] = len(body.encode())
+        # Room to spare: at least a tenth of the 51,200-byte limit left for the member to grow.
+        assert sizes[member.file] <= 0.9 * stackset.TEMPLATE_BODY_LIMIT, (member.file, sizes[member.file])
+    with capsys.disabled():
+        print("\nTemplateBody sizes (limit 51,200 bytes): " + ", ".join(
+            f"{name} {size:,} ({size / stackset.TEMPLATE_BODY_LIMIT:.0%})" for name, size in sizes.items()))
+
+
+def oversized_template() -> Template:
+    t = Template(Description="too big")
+    t.add_resource(iam.ManagedPolicy("Big", Description="x" * 1000, PolicyDocument={
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject"],
+                       "Resource": [f"arn:aws:s3:::bucket-{i:05d}-{'y' * 20}/*"]} for i in range(1000)]}))
+    return t
+
+
+def test_build_fails_naming_the_member_whose_body_is_too_big():
+    member = stackset.Member("Big", "Big", "big.yml", oversized_template, "big")
+    assert len(render_yaml(oversized_template()).encode()) > stackset.TEMPLATE_BODY_LIMIT
+    with pytest.raises(BuildError, match=r"big\.yml is [\d,]+ bytes, over the 51,200-byte limit"):
+        stackset.build(members=(stackset.MEMBERS[-1], member))
+
+
+def test_build_fails_when_the_members_need_more_than_200_parameters():
+    def many() -> Template:
+        t = Template()
+        for i in range(200):
+            t.add_parameter(Parameter(f"pMany{i}", Type="String", Default="x"))
+        t.add_resource(iam.Group("Group"))
+        return t
+    with pytest.raises(BuildError, match=r"needs \d+ parameters, more than CloudFormation's 200"):
+        stackset.build(members=(stackset.Member("Many", "Many", "many.yml", many, "many"),))
+
+
+def test_service_managed_with_automatic_deployment_to_the_target_ous_and_regions():
+    for name, properties in stack_sets({"pDeployUbuntu": "true"}).items():
+        assert properties["PermissionModel"] == "SERVICE_MANAGED"
+        assert properties["CallAs"] == "SELF"
+        assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+        assert properties["ManagedExecution"] == {"Active": True}
+        assert properties["StackInstancesGroup"] == [{
+            "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]},
+            "Regions": ["us-east-1", "eu-west-1"]}], name
+        assert properties["StackSetName"] == "patch-management-" + MEMBERS[name].name
+    delegated = stack_sets({"pCallAs": "DELEGATED_ADMIN", "pRetainStacksOnAccountRemoval": "true"})
+    for properties in delegated.values():
+        assert properties["CallAs"] == "DELEGATED_ADMIN"
+        assert properties["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
+
+
+def test_excluded_accounts_are_left_out_of_the_sync_only():
+    resources = stack_sets({"pResourceDataSyncExcludedAccountIds": "111122223333,444455556666"})
+    assert resources["ResourceDataSyncStackSet"]["StackInstancesGroup"][0]["DeploymentTargets"] == {
+        "OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"], "AccountFilterType": "DIFFERENCE",
+        "Accounts": ["111122223333", "444455556666"]}
+    assert "Accounts" not in resources["WindowsStackSet"]["StackInstancesGroup"][0]["DeploymentTargets"]
+
+
+def test_operation_preferences_come_from_parameters():
+    resources = stack_sets({"pRegionConcurrencyType": "SEQUENTIAL", "pMaxConcurrentPercentage": "50",
+                            "pFailureTolerancePercentage": "5", "pConcurrencyMode": "SOFT_FAILURE_TOLERANCE"})
+    for properties in resources.values():
+        assert properties["OperationPreferences"] == {
+            "RegionConcurrencyType": "SEQUENTIAL", "RegionOrder": ["us-east-1", "eu-west-1"],
+            "MaxConcurrentPercentage": "50", "FailureTolerancePercentage": "5",
+            "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE"}
+
+
+def test_switches_choose_the_stack_sets():
+    assert set(stack_sets()) == {"WindowsStackSet", "ResourceDataSyncStackSet"}
+    chosen = stack_sets({"pDeployWindows": "false", "pDeployResourceDataSync": "false", "pDeployUbuntu": "true",
+                         "pDeployRedhat": "true"})
+    assert set(chosen) == {"UbuntuStackSet", "RedhatStackSet"}
+    outputs = render(NAME, {**REQUIRED, "pDeployWindows": "false"})["Outputs"]
+    assert set(outputs) == {"ResourceDataSyncStackSetId"}
+
+
+def test_capabilities_follow_the_members_iam_resources():
+    resources = template_dict(NAME)["Resources"]
+    for logical_id, member in MEMBERS.items():
+        has_iam = any(r["Type"].startswith("AWS::IAM::") for r in template_dict(member.file)["Resources"].values())
+        assert resources[logical_id]["Properties"].get("Capabilities") == (["CAPABILITY_IAM"] if has_iam else None)
+
+
+def test_member_parameters_pass_through_with_the_members_definitions():
+    template = template_dict(NAME)
+    for logical_id, member in MEMBERS.items():
+        member_parameters = template_dict(member.file)["Parameters"]
+        passed = template["Resources"][logical_id]["Properties"]["Parameters"]
+        assert sorted(p["ParameterKey"] for p in passed) == sorted(member_parameters), member.file
+        for item in passed:
+            value = item["ParameterValue"]
+            ref = value["Fn::Join"][1]["Ref"] if "Fn::Join" in value else value["Ref"]
+            # Copied, not retyped: the StackSet template's parameter is the member's definition.
+            assert template["Parameters"][ref] == member_parameters[item["ParameterKey"]], (member.file, ref)
+            shared = ref == item["ParameterKey"]
+            assert shared or ref == f"p{member.key}{item['ParameterKey'][1:]}"
+            assert shared != (item["ParameterKey"] in member.own or
+                              any(template_dict(other.file)["Parameters"].get(item["ParameterKey"]) not in
+                                  (None, member_parameters[item["ParameterKey"]]) for other in stackset.MEMBERS))
+
+
+def test_parameters_shared_where_alike_and_per_member_where_they_differ():
+    names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
+    assert names[("Windows", "pSchedule")] == names[("Ubuntu", "pSchedule")] == "pSchedule"
+    assert names[("Windows", "pProduct")] == "pWindowsProduct"
+    assert names[("AmazonLinux2023", "pSeverity")] == "pAmazonLinux2023Severity"
+    for own in stackset.PATCHING_OWN:
+        assert names[("Redhat", own)] == "pRedhat" + own[1:]
+    assert names[("ResourceDataSync", "pSyncName")] == "pSyncName"
+
+
+def test_rendered_values_reach_the_member_parameters():
+    parameters = template_dict(NAME)["Parameters"]
+    products = ",".join([v for v in parameters["pWindowsProduct"]["AllowedValues"] if v != "*"][-2:])
+    resources = stack_sets({"pDeployUbuntu": "true", "pWindowsProduct": products,
+                            "pUbuntuTargetsValue": "ubuntu-fleet", "pSchedule": "cron(0 2 ? * SUN *)",
+                            "pSyncName": "org-inventory"})
+
+    def value(logical_id, key):
+        return {p["ParameterKey"]: p.get("ParameterValue") for p in resources[logical_id]["Parameters"]}[key]
+
+    assert value("WindowsStackSet", "pProduct") == products
+    assert value("UbuntuStackSet", "pProduct") == parameters["pUbuntuProduct"]["Default"]
+    assert value("UbuntuStackSet", "pTargetsValue") == "ubuntu-fleet"
+    assert value("WindowsStackSet", "pTargetsValue") == parameters["pWindowsTargetsValue"]["Default"] != "ubuntu-fleet"
+    assert value("WindowsStackSet", "pSchedule") == value("UbuntuStackSet", "pSchedule") == "cron(0 2 ? * SUN *)"
+    assert value("ResourceDataSyncStackSet", "pSyncName") == "org-inventory"
+    assert value("ResourceDataSyncStackSet", "pResourceDataSyncBucketName") == "central-inventory-bucket"
+
+
+def test_member_rules_are_checked_once_in_the_management_account():
+    rules = template_dict(NAME)["Rules"]
+    for os_key in patching.OPERATING_SYSTEMS:
+        for name, rule in template_dict(patching.file_name(os_key)).get("Rules", {}).items():
+            assert rules[name] == rule
+
+
+def test_copied_rules_refuse_bad_combinations_before_any_stack_set_runs():
+    assert rules_refusing(NAME, REQUIRED) == []
+    assert rules_refusing(NAME, {**REQUIRED, "pDuration": "2", "pCutoff": "2"}) == ["CutoffBeforeEnd"]
+
+
+def test_rules_follow_renamed_parameters():
+    member = stackset.Member("Windows", "Windows", "w.yml", patching.build, "w", own=("pTaskType",))
+    rules = stackset.build(members=(member,)).to_dict()["Rules"]
+    rule = rules["AutomationRoleOnlyForAutomation"]
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "pWindowsTaskType"}, "AUTOMATION"]}
+    assert "pTaskType" not in str(rules)
+
+
+def test_clashing_member_parameter_fails_the_build():
+    def clash() -> Template:
+        t = resource_data_sync.build()
+        t.parameters["pRegions"] = Parameter("pRegions", Type="String", Default="us-east-1")
+        return t
+    with pytest.raises(BuildError, match="parameter pRegions clashes"):
+        stackset.build(members=(stackset.Member("Clash", "Clash", "clash.yml", clash, "clash"),))
+
+
+BAD_VALUES = {
+    "pOrganizationalUnitIds": (["ou-ab12-cdefgh34", "r-ab12", "ou-ab12-cdefgh34,ou-zz99-abcdefgh12,r-a1b2"],
+                               ["", "ou-ab12", "ou-ab-cdefgh34", "ou-ab12-cdefg", "OU-AB12-CDEFGH34", "r-ab1",
+                                "o-abcdefghij", "123456789012", "ou-ab12-cdefgh34,", "ou-ab12-cdefgh34, r-ab12"]),
+    "pRegions": (["us-east-1", "us-east-1,eu-west-1,ap-southeast-2,us-gov-west-1"],
+                 ["", "us-east-1,", "US-EAST-1", "us-east-1, eu-west-1", "useast1", "us-east"]),
+    "pMaxConcurrentPercentage": (["1", "25", "100"], ["0", "101", "-1", "12.5", "", "25%", "007"]),
+    "pFailureTolerancePercentage": (["0", "10", "100"], ["101", "-1", "7.5", "", "10%", "00"]),
+    "pResourceDataSyncExcludedAccountIds": (["", "111122223333", "111122223333,444455556666"],
+                                            ["11112222333", "1111222233334", "11112222333a", "111122223333,",
+                                             "111122223333, 444455556666", ",111122223333"]),
+    "pCallAs": (["SELF", "DELEGATED_ADMIN"], ["", "self", "DELEGATED"]),
+    "pRegionConcurrencyType": (["PARALLEL", "SEQUENTIAL"], ["", "parallel"]),
+    "pConcurrencyMode": (["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"], ["", "STRICT"]),
+    "pRetainStacksOnAccountRemoval": (["true", "false"], ["", "True", "yes"]),
+    "pDeployWindows": (["true", "false"], ["", "1"]),
+    "pStackSetNamePrefix": (["patch-management", "p", "Org-1"], ["", "1patch", "patch_management", "patch mgmt",
+                                                                 "a" * 65]),
+}
+
+
+def test_parameters_refuse_bad_values():
+    tried = sum(check_constraint(NAME, name, good, bad) for name, (good, bad) in BAD_VALUES.items())
+    assert tried == sum(len(bad) for _, bad in BAD_VALUES.values())
