@@ -217,13 +217,19 @@ def resource_edges(template: dict) -> list[tuple[str, str, str]]:
     return [(a, b, ", ".join(sorted(kinds))) for (a, b), kinds in sorted(labels.items())]
 
 
-def stackset_members(template: dict, templates: dict[str, dict]) -> list[tuple[str, str]]:
+def stackset_members(template: dict, templates: dict[str, dict],
+                     texts: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(StackSet logical id, member file name) for each StackSet whose TemplateBody is a built
-    template (the same data, or else the same Description)."""
+    template: its text as written to output/ (`texts`), else the same data or Description."""
+    texts = texts or {}
     found = []
     for logical_id, resource in template.get("Resources", {}).items():
         body = resource.get("Properties", {}).get("TemplateBody")
         if resource["Type"] != "AWS::CloudFormation::StackSet" or not isinstance(body, str):
+            continue
+        same_text = [name for name, text in texts.items() if text == body]
+        if same_text:
+            found.append((logical_id, same_text[0]))
             continue
         from cfnlint.decode import decode_str  # reads YAML with !Ref tags, or JSON; loaded by the lint anyway
 
@@ -391,12 +397,13 @@ def architecture_markdown(templates: dict[str, dict], members: dict[str, list]) 
     return "\n".join(lines)
 
 
-def generate(templates: dict[str, dict]) -> dict[str, str]:
-    """Relative path -> text: 'output/parameters/*.json' and 'docs/...' for these templates."""
+def generate(templates: dict[str, dict], texts: dict[str, str] | None = None) -> dict[str, str]:
+    """Relative path -> text: 'output/parameters/*.json' and 'docs/...' for these templates
+    (`texts`: their YAML as written to output/, which finds StackSet members without parsing)."""
     for name in templates:
         placement(name)
     examples = {name: example_parameters(name, t) for name, t in templates.items()}
-    members = {name: stackset_members(t, templates) for name, t in templates.items()}
+    members = {name: stackset_members(t, templates, texts) for name, t in templates.items()}
     files = {f"output/parameters/{stem(name)}.json": json.dumps(examples[name], indent=2) + "\n"
              for name in templates}
     files["docs/parameters.md"] = parameters_markdown(templates, examples)

@@ -104,3 +104,15 @@ def test_console_entry_point_builds_like_build_py(tmp_path):
     script = Path(sys.executable).parent / "patch-templates"
     result = subprocess.run([str(script), "build", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_parallel_lint_reports_findings_from_every_worker(tmp_path):
+    bad = Template()
+    bad.add_parameter(Parameter("pUnused", Type="String"))
+    paths = []
+    for name in ["a.yml", "b.yml", "c.yml"]:
+        (tmp_path / name).write_text(builder.render(bad))
+        paths.append(tmp_path / name)
+    with builder.ProcessPoolExecutor(builder.LINT_WORKERS) as pool:
+        findings = builder.lint_in_parallel(pool, paths, "shown")
+    assert [f.split(":")[0] for f in findings] == ["shown/a.yml", "shown/b.yml", "shown/c.yml"]

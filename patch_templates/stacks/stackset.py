@@ -21,6 +21,7 @@ from typing import Callable
 from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation, encode_to_dict
 
 from .. import parameters as p
+from ..common import BuildError, render
 from . import patching, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
@@ -123,7 +124,7 @@ def build(members=MEMBERS) -> Template:
     names = pass_through_names(built)
     needed = len(t.parameters) + len(set(names.values())) + sum(member.exclusions for member in members)
     if needed > PARAMETER_LIMIT:
-        raise build_error(f"the StackSet template needs {needed} parameters, more than CloudFormation's "
+        raise BuildError(f"the StackSet template needs {needed} parameters, more than CloudFormation's "
                           f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}")
     add_member_parameters(t, built, names)
     add_member_rules(t, built, names)
@@ -153,18 +154,12 @@ def build(members=MEMBERS) -> Template:
     return t
 
 
-def build_error(message: str) -> Exception:
-    from ..builder import BuildError  # here: builder imports the registry, which imports this module
-    return BuildError(message)
-
-
 def body(member: Member, template: Template) -> str:
     """The member template exactly as the build writes it to output/, within the inline size limit."""
-    from ..builder import render
     text = render(template)
     size = len(text.encode())
     if size > TEMPLATE_BODY_LIMIT:
-        raise build_error(f"{member.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
+        raise BuildError(f"{member.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
                           f"StackSet TemplateBody: make the member template smaller")
     return text
 
@@ -172,7 +167,7 @@ def body(member: Member, template: Template) -> str:
 def capabilities(member: Member, template: Template) -> dict:
     """Capabilities= for the member's IAM resources, if any; service-managed StackSets refuse macros."""
     if template.transform:
-        raise build_error(f"{member.file} uses a transform, which service-managed StackSets do not support")
+        raise BuildError(f"{member.file} uses a transform, which service-managed StackSets do not support")
     iam = [r for r in template.resources.values() if r.resource_type.startswith("AWS::IAM::")]
     if not iam:
         return {}
@@ -230,7 +225,7 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
                     continue
                 if own in t.parameters:
                     if t.parameters[own].to_dict() != definition:
-                        raise build_error(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
+                        raise BuildError(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
                     continue
                 p.add(t, own, groups.get(name, member.title) if shared else member.title, labels.get(name, name),
                       **definition)
