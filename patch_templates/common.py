@@ -4,7 +4,9 @@ import functools
 
 import cfn_flip
 from cfn_flip import yaml_dumper
-from troposphere import Export, Output, Sub, Template
+from troposphere import Export, If, NoValue, Output, Ref, Sub, Template, s3
+
+from .parameters import has_value
 
 # cfn-flip folds long strings at a width read from the environment (CFN_MAX_COL_WIDTH); fix it
 # so the output does not depend on the machine.
@@ -38,3 +40,31 @@ def _yaml(template_json: str) -> str:
     cfn_flip.config.max_col_width = YAML_WIDTH
     yaml_dumper.STR_MAX_LENGTH_QUOTED = YAML_WIDTH
     return cfn_flip.to_yaml(template_json)
+
+
+def private_bucket(template: Template, title: str, kms_key, expire: s3.LifecycleRule, log_bucket,
+                   log_prefix, **properties) -> s3.Bucket:
+    """An S3 bucket that keeps its data: encrypted (SSE-S3, or SSE-KMS with `kms_key` when that
+    optional parameter is given), public access blocked, owner-enforced, versioned, with the
+    `expire` lifecycle rule, access logs to the optional `log_bucket`, retained on delete/replace."""
+    has_kms_key = has_value(template, kms_key)
+    return template.add_resource(s3.Bucket(
+        title,
+        DeletionPolicy="Retain",
+        UpdateReplacePolicy="Retain",
+        Metadata=checkov_skip(CKV_AWS_19=f"Always encrypted: SSE-S3 by default, SSE-KMS with {kms_key.title}; "
+                                         "checkov cannot evaluate the Fn::If that chooses."),
+        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
+            BucketKeyEnabled=If(has_kms_key, True, NoValue),
+            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                SSEAlgorithm=If(has_kms_key, "aws:kms", "AES256"),
+                KMSMasterKeyID=If(has_kms_key, Ref(kms_key), NoValue)))]),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
+        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[expire]),
+        LoggingConfiguration=If(has_value(template, log_bucket), s3.LoggingConfiguration(
+            DestinationBucketName=Ref(log_bucket), LogFilePrefix=log_prefix), NoValue),
+        **properties,
+    ))

@@ -90,11 +90,6 @@ PERCENT = dict(
 )
 PERCENT_NONZERO = dict(PERCENT, AllowedPattern=r"^(100|[1-9][0-9]?)$",
                        ConstraintDescription="must be a whole percentage from 1 to 100")
-TRUE_FALSE = dict(
-    Type="String",
-    AllowedValues=["true", "false"],
-    ConstraintDescription="must be true or false",
-)
 
 # Glue crawler names: letters, digits, hyphens and underscores, up to 255 characters (Glue
 # developer guide, "Configuring a crawler").

@@ -12,7 +12,7 @@ from troposphere import (
 )
 
 from .. import parameters as p, policies
-from ..common import BuildError, checkov_skip
+from ..common import BuildError, checkov_skip, private_bucket
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -102,8 +102,6 @@ QUICKSIGHT_PRINCIPAL_ARN = dict(
 )
 TIME_OF_DAY = dict(Type="String", AllowedPattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                    ConstraintDescription="must be a 24-hour time HH:MM, such as 06:30")
-TIMEZONE = dict(Type="String", AllowedPattern=r"^(UTC|[A-Z][A-Za-z_]+(/[A-Z][A-Za-z0-9_+-]+){1,2})$",
-                ConstraintDescription="must be UTC or an IANA time zone such as America/New_York")
 DAYS_OF_WEEK = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
 
 
@@ -220,7 +218,7 @@ def build() -> Template:
     time_of_day = p.add(t, "pRefreshTimeOfDay", QUICKSIGHT_GROUP, "SPICE refresh at (HH:MM)", Default="06:00",
                         Description="Time of day the refresh starts, 24-hour HH:MM.", **TIME_OF_DAY)
     timezone = p.add(t, "pRefreshTimezone", QUICKSIGHT_GROUP, "SPICE refresh time zone", Default="UTC",
-                     Description="Time zone of the refresh time (IANA name).", **TIMEZONE)
+                     Description="Time zone of the refresh time (IANA name).", **p.TIMEZONE)
     day_of_week = p.add(t, "pRefreshDayOfWeek", QUICKSIGHT_GROUP, "Weekly: day of the week", Default="MONDAY",
                         Description="Day of a WEEKLY refresh.", Type="String", AllowedValues=DAYS_OF_WEEK,
                         ConstraintDescription="must be a day of the week in capitals, such as MONDAY")
@@ -357,31 +355,17 @@ def build() -> Template:
     ))
 
     # Athena ---------------------------------------------------------------------------------
-    results_bucket = t.add_resource(s3.Bucket(
-        "AthenaResultsBucket",
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-        Metadata=checkov_skip(CKV_AWS_19="Always encrypted: SSE-S3 by default, SSE-KMS with pKMSKeyArn; "
-                                         "checkov cannot evaluate the Fn::If that chooses."),
-        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[s3.ServerSideEncryptionRule(
-            BucketKeyEnabled=If(has_kms_key, True, NoValue),
-            ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                SSEAlgorithm=If(has_kms_key, "aws:kms", "AES256"),
-                KMSMasterKeyID=If(has_kms_key, Ref(kms_key), NoValue)))]),
-        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
-        OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
-        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
+    results_bucket = private_bucket(
+        t, "AthenaResultsBucket", kms_key,
+        s3.LifecycleRule(
             Id="ExpireQueryResults",
             Status="Enabled",
             ExpirationInDays=Ref(results_days),
             NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=1),
             AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        )]),
-        LoggingConfiguration=If(p.has_value(t, log_bucket), s3.LoggingConfiguration(
-            DestinationBucketName=Ref(log_bucket), LogFilePrefix="athena-results/"), NoValue),
-    ))
+        ),
+        log_bucket, "athena-results/",
+    )
     t.add_resource(s3.BucketPolicy(
         "AthenaResultsBucketPolicy",
         Bucket=Ref(results_bucket),

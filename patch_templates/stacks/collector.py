@@ -6,7 +6,7 @@ from troposphere import (
 )
 
 from .. import parameters as p, policies, sync
-from ..common import add_exported_outputs, checkov_skip
+from ..common import add_exported_outputs, private_bucket
 
 BUCKET_GROUP = "S3 Bucket"
 POLICY_GROUP = "Bucket Policy (who may write)"
@@ -63,38 +63,18 @@ def build() -> Template:
         }],
     })
 
-    bucket = t.add_resource(s3.Bucket(
-        "ResourceDataSyncBucket",
-        DeletionPolicy="Retain",
-        UpdateReplacePolicy="Retain",
-        Metadata=checkov_skip(CKV_AWS_19="Always encrypted: SSE-S3 by default, SSE-KMS with pKMSKeyArn; "
-                                         "checkov cannot evaluate the Fn::If that chooses."),
+    bucket = private_bucket(
+        t, "ResourceDataSyncBucket", kms_key,
+        s3.LifecycleRule(
+            Id="ExpireStaleAndOldVersions",
+            Status="Enabled",
+            ExpirationInDays=Ref(stale_days),
+            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=Ref(noncurrent_days)),
+            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
+        ),
+        log_bucket, Sub("${pResourceDataSyncBucketName}/"),
         BucketName=Ref(bucket_name),
-        BucketEncryption=s3.BucketEncryption(ServerSideEncryptionConfiguration=[
-            s3.ServerSideEncryptionRule(
-                BucketKeyEnabled=If(has_kms_key, True, NoValue),
-                ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                    SSEAlgorithm=If(has_kms_key, "aws:kms", "AES256"),
-                    KMSMasterKeyID=If(has_kms_key, Ref(kms_key), NoValue),
-                ),
-            )]),
-        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-            BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
-        OwnershipControls=s3.OwnershipControls(Rules=[
-            s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
-        VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[
-            s3.LifecycleRule(
-                Id="ExpireStaleAndOldVersions",
-                Status="Enabled",
-                ExpirationInDays=Ref(stale_days),
-                NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=Ref(noncurrent_days)),
-                AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
-            )]),
-        LoggingConfiguration=If(p.has_value(t, log_bucket), s3.LoggingConfiguration(
-            DestinationBucketName=Ref(log_bucket),
-            LogFilePrefix=Sub("${pResourceDataSyncBucketName}/")), NoValue),
-    ))
+    )
 
     # This account is always allowed, so the collector's own sync below can write.
     source_accounts = Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(accounts))]))

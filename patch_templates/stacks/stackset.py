@@ -89,7 +89,7 @@ def build(members=MEMBERS) -> Template:
                    Default="false",
                    Description="true keeps the stack and its resources in an account that leaves the target "
                                "OUs; false deletes them.",
-                   **p.TRUE_FALSE)
+                   **p.BOOLEAN)
     preferences = cloudformation.OperationPreferences(
         RegionConcurrencyType=Ref(p.add(
             t, "pRegionConcurrencyType", PREFERENCES, "Regions", Default="PARALLEL",
@@ -119,7 +119,7 @@ def build(members=MEMBERS) -> Template:
     built = [(member, member.build()) for member in members]
     for member, _ in built:
         switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title, Default=str(member.deploy).lower(),
-                       Description=f"Deploy {member.file} by its own StackSet.", **p.TRUE_FALSE)
+                       Description=f"Deploy {member.file} by its own StackSet.", **p.BOOLEAN)
         t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(built)
     needed = len(t.parameters) + len(set(names.values())) + sum(member.exclusions for member in members)
