@@ -23,7 +23,7 @@ LINT_ARGS = ["--include-checks", "I", "--non-zero-exit-code", "informational"]
 # cfn-lint is single-threaded and most of the build's time: lint on both cores of a small machine.
 LINT_WORKERS = 2
 # The files the build owns in each directory (relative globs); anything else there is left alone,
-# such as the hand-written README sections in docs/readme/.
+# such as a hand-written page in docs/.
 GENERATED = {
     "output": ("*.yml", "*.yaml", "parameters/*.json"),
     "docs": ("parameters.md", "architecture.md", "templates/*.md"),

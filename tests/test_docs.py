@@ -300,14 +300,13 @@ def test_check_fails_when_docs_or_parameter_files_are_stale(checkout, capsys, ch
 
 
 def test_build_rewrites_stale_docs_and_leaves_hand_written_files(checkout):
-    (checkout / "docs" / "readme").mkdir(exist_ok=True)
-    (checkout / "docs" / "readme" / "6.md").write_text("## hand-written\n")
+    (checkout / "docs" / "notes.md").write_text("## hand-written\n")
     (checkout / "docs" / "parameters.md").write_text("stale\n")
     (checkout / "docs" / "templates" / "removed_template.md").write_text("old\n")
     assert build(checkout) == 0
     assert (checkout / "docs" / "parameters.md").read_text() == (ROOT / "docs" / "parameters.md").read_text()
     assert not (checkout / "docs" / "templates" / "removed_template.md").exists()
-    assert (checkout / "docs" / "readme" / "6.md").read_text() == "## hand-written\n"
+    assert (checkout / "docs" / "notes.md").read_text() == "## hand-written\n"
     assert build(checkout, "--check") == 0
 
 
