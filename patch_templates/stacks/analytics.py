@@ -355,17 +355,9 @@ def build() -> Template:
     ))
 
     # Athena ---------------------------------------------------------------------------------
-    results_bucket = private_bucket(
-        t, "AthenaResultsBucket", kms_key,
-        s3.LifecycleRule(
-            Id="ExpireQueryResults",
-            Status="Enabled",
-            ExpirationInDays=Ref(results_days),
-            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=1),
-            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=1),
-        ),
-        log_bucket, "athena-results/",
-    )
+    results_bucket = private_bucket(t, "AthenaResultsBucket", kms_key, log_bucket, "athena-results/",
+                                    lifecycle_id="ExpireQueryResults", expire_days=Ref(results_days),
+                                    noncurrent_days=1, abort_upload_days=1)
     t.add_resource(s3.BucketPolicy(
         "AthenaResultsBucketPolicy",
         Bucket=Ref(results_bucket),

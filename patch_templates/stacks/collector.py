@@ -63,18 +63,10 @@ def build() -> Template:
         }],
     })
 
-    bucket = private_bucket(
-        t, "ResourceDataSyncBucket", kms_key,
-        s3.LifecycleRule(
-            Id="ExpireStaleAndOldVersions",
-            Status="Enabled",
-            ExpirationInDays=Ref(stale_days),
-            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=Ref(noncurrent_days)),
-            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=7),
-        ),
-        log_bucket, Sub("${pResourceDataSyncBucketName}/"),
-        BucketName=Ref(bucket_name),
-    )
+    bucket = private_bucket(t, "ResourceDataSyncBucket", kms_key, log_bucket, Sub("${pResourceDataSyncBucketName}/"),
+                            lifecycle_id="ExpireStaleAndOldVersions", expire_days=Ref(stale_days),
+                            noncurrent_days=Ref(noncurrent_days), abort_upload_days=7,
+                            BucketName=Ref(bucket_name))
 
     # This account is always allowed, so the collector's own sync below can write.
     source_accounts = Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(accounts))]))
