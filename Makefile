@@ -60,7 +60,8 @@ clean: ## remove the virtual environments and caches (output/ is committed and k
 #   make deploy STACK=patch-analytics TEMPLATE=output/consolidated_billing_s3_glue_crawler_athena.yaml \
 #        ARTIFACTS_BUCKET=my-artifacts-bucket PARAMS=my-analytics.json
 # PARAMS defaults to the template's example file in output/parameters/ (edit a copy first);
-# PARAMS= (empty) deploys with the template's defaults. ARTIFACTS_BUCKET packages first.
+# PARAMS= (empty) deploys with the template's defaults. ARTIFACTS_BUCKET packages first and lets
+# deploy upload templates over 51,200 bytes (the StackSet template) through that bucket.
 STACK ?=
 TEMPLATE ?=
 PARAMS ?= $(if $(TEMPLATE),output/parameters/$(basename $(notdir $(TEMPLATE))).json)
@@ -81,7 +82,7 @@ package: $(STAMP) ## upload TEMPLATE's local code to ARTIFACTS_BUCKET (aws cloud
 deploy: $(STAMP) $(if $(ARTIFACTS_BUCKET),package) ## create or update STACK from TEMPLATE with PARAMS (aws cloudformation deploy)
 	$(call require,STACK TEMPLATE,STACK=my-stack TEMPLATE=output/x.yml)
 	$(if $(PARAMS),$(if $(wildcard $(PARAMS)),,$(error PARAMS=$(PARAMS): no such parameter file)))
-	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(PARAMS), --parameter-overrides $(shell $(BIN)/python -m patch_templates.docs overrides $(PARAMS)))
+	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED) --s3-bucket $(ARTIFACTS_BUCKET),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(PARAMS), --parameter-overrides $(shell $(BIN)/python -m patch_templates.docs overrides $(PARAMS)))
 
 describe: ## status and outputs of STACK (aws cloudformation describe-stacks)
 	$(call require,STACK,STACK=my-stack)

@@ -11,6 +11,9 @@ from .parameters import has_value
 # cfn-flip folds long strings at a width read from the environment (CFN_MAX_COL_WIDTH); fix it
 # so the output does not depend on the machine.
 YAML_WIDTH = 200
+# A template sent inline (a StackSet TemplateBody, or `aws cloudformation deploy` without
+# --s3-bucket) holds at most 51,200 bytes ("Understand CloudFormation quotas", user guide).
+TEMPLATE_BODY_LIMIT = 51_200
 
 
 class BuildError(Exception):

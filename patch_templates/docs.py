@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import parameters, rules
-from .common import BuildError
+from .common import TEMPLATE_BODY_LIMIT, BuildError
+
+# The artifacts bucket named in generated deploy commands for templates that go through S3.
+ARTIFACTS_BUCKET = "my-artifacts-bucket"
 
 ACCOUNTS = {
     "management": "Management account (or StackSets delegated administrator)",
@@ -328,9 +331,11 @@ def overrides(parameter_list: list[dict], template: dict | None = None) -> list[
             or _text(definitions[p["ParameterKey"]]["Default"]) != p["ParameterValue"]]
 
 
-def deploy_command(name: str, template: dict, parameter_list: list[dict]) -> str:
+def deploy_command(name: str, template: dict, parameter_list: list[dict], through_s3: bool = False) -> str:
     words = ["aws", "cloudformation", "deploy", "--stack-name", stem(name).replace("_", "-"),
              "--template-file", f"output/{name}"]
+    if through_s3:
+        words += ["--s3-bucket", ARTIFACTS_BUCKET]
     if capabilities(template):
         words += ["--capabilities", *capabilities(template)]
     values = overrides(parameter_list, template)
@@ -351,7 +356,8 @@ def _wrap(words: list[str]) -> str:
     return " \\\n    ".join(lines)
 
 
-def template_markdown(name: str, template: dict, members: dict[str, list], parameter_list: list[dict]) -> str:
+def template_markdown(name: str, template: dict, members: dict[str, list], parameter_list: list[dict],
+                      through_s3: bool = False) -> str:
     where = placement(name)
     resources = template.get("Resources", {})
     deployed_by = [other for other, found in members.items() if any(member == name for _, member in found)]
@@ -375,9 +381,12 @@ def template_markdown(name: str, template: dict, members: dict[str, list], param
         lines += [f"| `{key}` | {_cell(o.get('Description', ''))} |" for key, o in outputs.items()]
     lines += ["", "## Deploy", "",
               "With the example values (edit `output/parameters/"
-              f"{stem(name)}.json` first, or pass your own values):", "",
-              "```sh", deploy_command(name, template, parameter_list), "```", "",
-              "or `make deploy STACK=" + stem(name).replace("_", "-") + f" TEMPLATE=output/{name}`.", ""]
+              f"{stem(name)}.json` first, or pass your own values)"
+              + (f"; the template is over {TEMPLATE_BODY_LIMIT:,} bytes, so it goes through an S3 bucket of "
+                 "yours in the same Region" if through_s3 else "") + ":", "",
+              "```sh", deploy_command(name, template, parameter_list, through_s3), "```", "",
+              "or `make deploy STACK=" + stem(name).replace("_", "-") + f" TEMPLATE=output/{name}"
+              + (f" ARTIFACTS_BUCKET={ARTIFACTS_BUCKET}" if through_s3 else "") + "`.", ""]
     return "\n".join(lines)
 
 
@@ -409,7 +418,9 @@ def generate(templates: dict[str, dict], texts: dict[str, str] | None = None) ->
     files["docs/parameters.md"] = parameters_markdown(templates, examples)
     files["docs/architecture.md"] = architecture_markdown(templates, members)
     for name, template in templates.items():
-        files[f"docs/templates/{stem(name)}.md"] = template_markdown(name, template, members, examples[name])
+        through_s3 = len((texts or {}).get(name, "").encode()) > TEMPLATE_BODY_LIMIT
+        files[f"docs/templates/{stem(name)}.md"] = template_markdown(name, template, members, examples[name],
+                                                                      through_s3)
     return files
 
 

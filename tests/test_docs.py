@@ -357,12 +357,12 @@ def test_make_deploy_prints_the_deploy_command_with_the_parameter_file():
     assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in parameter_file(COLLECTOR)]
 
 
-def test_make_deploy_with_artifacts_bucket_packages_first():
+def test_make_deploy_with_artifacts_bucket_packages_first_and_deploys_through_s3():
     result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", "PARAMS=")
     lines = result.stdout.strip().splitlines()
     packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
     assert lines[-1] == ("aws cloudformation deploy --stack-name s --template-file " + packaged
-                         + " --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
+                         + " --s3-bucket art --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
     assert lines[-2] == (f"aws cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
                          f"--output-template-file {packaged}")
 
@@ -419,3 +419,12 @@ def test_pictures_of_a_full_registry_are_well_formed():
             check_mermaid(picture)
     with pytest.raises(AssertionError):
         check_mermaid('flowchart LR\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
+
+
+def test_deploy_commands_go_through_s3_only_for_templates_over_the_inline_limit():
+    for name in TEMPLATES:
+        page = (ROOT / "docs" / "templates" / f"{docs.stem(name)}.md").read_text()
+        over = (ROOT / "output" / name).stat().st_size > docs.TEMPLATE_BODY_LIMIT
+        assert ("--s3-bucket my-artifacts-bucket" in page) == over, name
+        assert ("ARTIFACTS_BUCKET=my-artifacts-bucket" in page) == over, name
+    assert (ROOT / "output" / "patch_management_stackset.yml").stat().st_size > docs.TEMPLATE_BODY_LIMIT

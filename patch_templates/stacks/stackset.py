@@ -21,12 +21,11 @@ from typing import Callable
 from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation, encode_to_dict
 
 from .. import parameters as p
-from ..common import BuildError, render
+from ..common import TEMPLATE_BODY_LIMIT, BuildError, render
 from . import patching, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
-# a TemplateBody passed inline holds at most 51,200 bytes, a template at most 200 parameters.
-TEMPLATE_BODY_LIMIT = 51_200
+# a template holds at most 200 parameters (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
 PARAMETER_LIMIT = 200
 # Resource names that make IAM resources "named", which needs CAPABILITY_NAMED_IAM.
 IAM_NAME_PROPERTIES = {"RoleName", "ManagedPolicyName", "GroupName", "UserName", "InstanceProfileName"}
