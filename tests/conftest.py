@@ -2,6 +2,7 @@
 running good and bad values through a parameter's constraint."""
 
 import functools
+import hashlib
 import json
 
 from cloud_radar.cf.unit import Template as RadarTemplate
@@ -20,6 +21,19 @@ def render(name: str, params: dict, region: str = "us-east-1") -> dict:
     """The template as a stack would get it with these parameter values: conditions, Ref, Sub,
     Join, Split and If resolved offline by cloud-radar, skipped resources removed."""
     return RadarTemplate(json.loads(json.dumps(template_dict(name)))).render(params, region=region)
+
+
+def statements(document: dict) -> list[dict]:
+    """A rendered policy's statements as deployed: cloud-radar leaves an Fn::If that chose
+    AWS::NoValue in a list as ""; CloudFormation drops it."""
+    return [statement for statement in document["Statement"] if statement != ""]
+
+
+def snapshot(directory) -> dict:
+    """Every file under directory with its content hash and modification time: equal snapshots
+    mean nothing was written."""
+    return {str(f.relative_to(directory)): (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
+            for f in sorted(directory.rglob("*")) if f.is_file()}
 
 
 def check_constraint(name: str, parameter: str, good: list[str], bad: list[str]) -> int:

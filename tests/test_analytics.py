@@ -19,6 +19,7 @@ from cfnlint.decode import decode_str
 from sqlglot import exp
 
 from conftest import check_constraint, render, template_dict
+from conftest import statements as deployed_statements
 from patch_templates import builder
 from patch_templates.common import BuildError
 from patch_templates.stacks import analytics
@@ -129,9 +130,8 @@ def test_crawler_only_adds_partitions_to_the_stack_tables():
 
 
 def statements(document: dict) -> dict:
-    """Statements by Sid. cloud-radar leaves an Fn::If that chose AWS::NoValue in a list as "";
-    CloudFormation drops it."""
-    return {s["Sid"]: s for s in document["Statement"] if s != ""}
+    """Statements by Sid, as deployed."""
+    return {s["Sid"]: s for s in deployed_statements(document)}
 
 
 def crawler_statements(params: dict) -> dict:

@@ -1,6 +1,5 @@
 """The build: golden output, determinism, lint, all-or-nothing writes, bad options, freshness check."""
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -10,17 +9,12 @@ from types import SimpleNamespace
 
 from troposphere import Parameter, Template
 
+from conftest import snapshot
 from patch_templates import builder
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
-
-
-def snapshot(directory: Path) -> dict:
-    """Every file under directory with its content hash and modification time."""
-    return {str(f.relative_to(directory)): (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
-            for f in sorted(directory.rglob("*")) if f.is_file()}
 
 
 def run_build(*args, cwd=ROOT, env=None):

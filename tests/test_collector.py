@@ -5,6 +5,7 @@ import json
 import pytest
 
 from conftest import check_constraint, render, rules_refusing, template_dict
+from conftest import statements as deployed_statements
 
 NAME = "resourcedatasync_s3bucket_bucketpolicy.yml"
 BUCKET = "eq-resourcedatasync-us-east-1-112520250899"
@@ -22,8 +23,7 @@ def stack(**params) -> dict:
 
 def statements(rendered: dict) -> dict:
     policy = rendered["Resources"]["ResourceDataSyncBucketPolicy"]["Properties"]["PolicyDocument"]
-    # cloud-radar leaves an AWS::NoValue list item as ""; CloudFormation drops it.
-    return {s["Sid"]: s for s in policy["Statement"] if s != ""}
+    return {s["Sid"]: s for s in deployed_statements(policy)}
 
 
 def test_account_mode_allows_each_listed_account_and_the_collector():

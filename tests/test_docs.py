@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import render, template_dict
+from conftest import render, snapshot, template_dict
 from patch_templates import builder, docs, parameters, rules
 from patch_templates.common import BuildError
 from patch_templates.stacks import TEMPLATES
@@ -270,10 +270,6 @@ def checkout(tmp_path):
 def build(root: Path, *options: str) -> int:
     return builder.run(builder.parse_args(["--output-dir", str(root / "output"), "--docs-dir", str(root / "docs"),
                                            *options]))
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_check_passes_on_the_committed_docs(checkout, capsys):

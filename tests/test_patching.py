@@ -4,7 +4,7 @@ import base64
 import json
 
 import pytest
-from conftest import check_constraint, rules_refusing, render, template_dict
+from conftest import check_constraint, render, rules_refusing, statements, template_dict
 
 from patch_templates.stacks import TEMPLATES, patching
 
@@ -15,11 +15,6 @@ EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
 
 def resources(rendered: dict, type_: str) -> dict:
     return {name: r["Properties"] for name, r in rendered["Resources"].items() if r["Type"] == type_}
-
-
-def statements(policy: dict) -> list[dict]:
-    """Policy statements as deployed: cloud-radar leaves AWS::NoValue list items as ''."""
-    return [s for s in policy["Statement"] if s != ""]
 
 
 def window_statements(params: dict, name: str = WINDOWS) -> list[dict]:
