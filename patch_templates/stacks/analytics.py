@@ -95,9 +95,9 @@ BUCKET_AND_PREFIX = dict(
 )
 QUICKSIGHT_PRINCIPAL_ARN = dict(
     Type="String",
-    AllowedPattern=(r"^(arn:aws[a-z-]*:quicksight:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
-                    r"(user|group)/[a-zA-Z0-9_.@+=,-]+/[a-zA-Z0-9_.@+=,/-]+)?$"),
-    ConstraintDescription=("must be empty or a QuickSight user or group ARN such as "
+    AllowedPattern=(r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
+                    r"(user|group)/[a-zA-Z0-9_.@+=,-]+/[a-zA-Z0-9_.@+=,/-]+$"),
+    ConstraintDescription=("must be a QuickSight user or group ARN such as "
                            "arn:aws:quicksight:us-east-1:111122223333:user/default/NAME"),
 )
 TIME_OF_DAY = dict(Type="String", AllowedPattern=r"^([01]\d|2[0-3]):[0-5]\d$",
@@ -205,7 +205,7 @@ def build() -> Template:
                       Default="",
                       Description="Owner of the QuickSight data source and data set. Empty: no QuickSight "
                                   "resources. QuickSight must be subscribed in this account first.",
-                      **QUICKSIGHT_PRINCIPAL_ARN)
+                      **p.optional(QUICKSIGHT_PRINCIPAL_ARN))
     quicksight_role = p.add(t, "pQuickSightServiceRoleName", QUICKSIGHT_GROUP, "QuickSight service role",
                             Default="aws-quicksight-service-role-v0",
                             Description="IAM role QuickSight uses for AWS data; it is given read access "
