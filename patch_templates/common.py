@@ -1,6 +1,7 @@
 """Small pieces shared by the stacks."""
 
 import functools
+from pathlib import Path
 
 import cfn_flip
 from cfn_flip import yaml_dumper
@@ -14,6 +15,8 @@ YAML_WIDTH = 200
 # A template sent inline (a StackSet TemplateBody, or `aws cloudformation deploy` without
 # --s3-bucket) holds at most 51,200 bytes ("Understand CloudFormation quotas", user guide).
 TEMPLATE_BODY_LIMIT = 51_200
+# Inline ZipFile code is limited to 4096 bytes (AWS::Lambda::Function Code, ZipFile).
+INLINE_CODE_LIMIT = 4096
 
 
 class BuildError(Exception):
@@ -30,6 +33,16 @@ def add_exported_outputs(template: Template, outputs: list[tuple[str, str, objec
     for name, description, value in outputs:
         template.add_output(Output(name, Description=description, Value=value,
                                    Export=Export(Sub("${AWS::StackName}-" + name))))
+
+
+def inline_code(path: Path) -> str:
+    """Lambda source for inline ZipFile code; the build fails when it is over the limit."""
+    code = path.read_text()
+    size = len(code.encode())
+    if size > INLINE_CODE_LIMIT:
+        raise BuildError(f"{path.name} is {size} bytes; inline Lambda code (ZipFile) is limited to "
+                         f"{INLINE_CODE_LIMIT} bytes")
+    return code
 
 
 def render(template: Template) -> str:

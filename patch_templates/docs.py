@@ -41,6 +41,7 @@ class Placement:
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
+DHMC = "default_host_management.yml"
 PATCHING = [f"{os}_patch_baseline_maintenance_window.yml"
             for os in ("windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu")]
 
@@ -53,6 +54,8 @@ DEPLOYMENT = {
        for name in PATCHING},
     SYNC: Placement(2, "source", ((COLLECTOR, "resource data sync writes JSON to S3"),)),
     ANALYTICS: Placement(3, "collector"),
+    # Step 3 in the target numbering (helper brief), with the other StackSet members.
+    DHMC: Placement(3, "source"),
 }
 
 # Example values for the parameter files. A parameter named here gets this value even over its
@@ -162,9 +165,9 @@ def parameters_markdown(templates: dict[str, dict], examples: dict[str, list[dic
         example = {p["ParameterKey"]: p["ParameterValue"] for p in examples[name]}
         lines += [f"## {name}", "",
                   f"Step {where.step}, {ACCOUNTS[where.account]}. {template.get('Description', '')} "
-                  f"Picture and deploy command: [templates/{stem(name)}.md](templates/{stem(name)}.md).", "",
-                  "| Parameter | Description | Default / Allowed values |",
-                  "| --- | --- | --- |"]
+                  f"Picture and deploy command: [templates/{stem(name)}.md](templates/{stem(name)}.md).", ""]
+        lines += (["| Parameter | Description | Default / Allowed values |", "| --- | --- | --- |"]
+                  if template.get("Parameters") else ["No parameters."])
         for group, names in grouped_parameters(template):
             lines.append(f"| | **{_cell(group)}** | |")
             for parameter in names:

@@ -21,7 +21,7 @@ from sqlglot import exp
 from conftest import check_constraint, render, template_dict
 from conftest import statements as deployed_statements
 from patch_templates import builder
-from patch_templates.common import BuildError
+from patch_templates.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import analytics
 
 NAME = analytics.FILE
@@ -172,7 +172,7 @@ def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
 
 def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monkeypatch):
     big = tmp_path / "big.py"
-    big.write_text("#" * (analytics.INLINE_CODE_LIMIT + 1))
+    big.write_text("#" * (INLINE_CODE_LIMIT + 1))
     monkeypatch.setattr(analytics, "INITIALIZER", big)
     with pytest.raises(BuildError, match=r"big.py is 4097 bytes; inline Lambda code \(ZipFile\) is limited"):
         analytics.build()

@@ -30,7 +30,7 @@ def parameter_file(name: str) -> list[dict]:
 def test_parameter_file_names_exactly_the_template_parameters(name):
     keys = [p["ParameterKey"] for p in parameter_file(name)]
     assert len(keys) == len(set(keys))
-    assert set(keys) == set(template_dict(name)["Parameters"])
+    assert set(keys) == set(template_dict(name).get("Parameters", {}))
     assert all(set(p) == {"ParameterKey", "ParameterValue"} and isinstance(p["ParameterValue"], str)
                for p in parameter_file(name))
 
@@ -196,7 +196,9 @@ def full_registry() -> dict[str, dict]:
         "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
     templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
         "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
-    members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC]]
+    templates[docs.DHMC] = {"Description": "dhmc", "Resources": {
+        "DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
+    members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC, docs.DHMC]]
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates
 
@@ -209,10 +211,12 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
     assert "patch_management_stackset.yml" in inside["management"]
-    assert all(n in inside["source"] for n in [*docs.PATCHING, docs.SYNC])
+    assert all(n in inside["source"] for n in [*docs.PATCHING, docs.SYNC, docs.DHMC])
     assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
-    # The five alike patching templates share one node; the StackSet draws one arrow to it.
-    assert inside["source"].count("\n") == 1
+    # The five alike patching templates share one node; the StackSet draws one arrow to it. The
+    # sync and DHMC differ in resources: one node each.
+    assert inside["source"].count("\n") == 2
+    assert "==>|StackSet deploys| n_default_host_management_yml" in picture
     patching = "n_" + re.sub(r"\W", "_", docs.PATCHING[0])
     assert picture.count(f"==>|StackSet deploys| {patching}") == 1
     assert "==>|StackSet deploys| n_resource_data_sync_yml" in picture
@@ -242,7 +246,7 @@ def test_parameter_table_lists_each_parameter_once_in_console_groups():
         assert [r for r in rows if r.startswith("| | **")] == expected
         shown = re.findall(r"^\| `(\w+)`", section, re.M)
         assert shown == [p for _, names in groups for p in names]
-        assert sorted(shown) == sorted(template_dict(name)["Parameters"])
+        assert sorted(shown) == sorted(template_dict(name).get("Parameters", {}))
 
 
 def test_table_cells_escape_pipes():

@@ -28,7 +28,8 @@ def test_every_member_template_has_a_stack_set_and_is_registered():
     resources = template_dict(NAME)["Resources"]
     assert set(resources) == set(MEMBERS)
     assert {member.file for member in stackset.MEMBERS} == \
-        {patching.file_name(os_key) for os_key in patching.OPERATING_SYSTEMS} | {"resource_data_sync.yml"}
+        {patching.file_name(os_key) for os_key in patching.OPERATING_SYSTEMS} | {"resource_data_sync.yml",
+                                                                                 "default_host_management.yml"}
     assert all(member.file in TEMPLATES for member in stackset.MEMBERS)
 
 
@@ -111,12 +112,12 @@ def test_operation_preferences_come_from_parameters():
 
 
 def test_switches_choose_the_stack_sets():
-    assert set(stack_sets()) == {"WindowsStackSet", "ResourceDataSyncStackSet"}
+    assert set(stack_sets()) == {"WindowsStackSet", "ResourceDataSyncStackSet", "DefaultHostManagementStackSet"}
     chosen = stack_sets({"pDeployWindows": "false", "pDeployResourceDataSync": "false", "pDeployUbuntu": "true",
-                         "pDeployRedhat": "true"})
+                         "pDeployRedhat": "true", "pDeployDefaultHostManagement": "false"})
     assert set(chosen) == {"UbuntuStackSet", "RedhatStackSet"}
     outputs = render(NAME, {**REQUIRED, "pDeployWindows": "false"})["Outputs"]
-    assert set(outputs) == {"ResourceDataSyncStackSetId"}
+    assert set(outputs) == {"ResourceDataSyncStackSetId", "DefaultHostManagementStackSetId"}
 
 
 def test_capabilities_follow_the_members_iam_resources():
@@ -129,7 +130,7 @@ def test_capabilities_follow_the_members_iam_resources():
 def test_member_parameters_pass_through_with_the_members_definitions():
     template = template_dict(NAME)
     for logical_id, member in MEMBERS.items():
-        member_parameters = template_dict(member.file)["Parameters"]
+        member_parameters = template_dict(member.file).get("Parameters", {})
         passed = template["Resources"][logical_id]["Properties"]["Parameters"]
         assert sorted(p["ParameterKey"] for p in passed) == sorted(member_parameters), member.file
         for item in passed:
@@ -140,7 +141,7 @@ def test_member_parameters_pass_through_with_the_members_definitions():
             shared = ref == item["ParameterKey"]
             assert shared or ref == f"p{member.key}{item['ParameterKey'][1:]}"
             assert shared != (item["ParameterKey"] in member.own or
-                              any(template_dict(other.file)["Parameters"].get(item["ParameterKey"]) not in
+                              any(template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"]) not in
                                   (None, member_parameters[item["ParameterKey"]]) for other in stackset.MEMBERS))
 
 

@@ -6,13 +6,14 @@ module here and one line below.
 
 from functools import partial
 
-from . import analytics, collector, patching, resource_data_sync, stackset
+from . import analytics, collector, default_host_management, patching, resource_data_sync, stackset
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
     # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
     **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
     "resource_data_sync.yml": resource_data_sync.build,
+    default_host_management.FILE: default_host_management.build,
     "patch_management_stackset.yml": stackset.build,
     analytics.FILE: analytics.build,
 }

@@ -12,14 +12,12 @@ from troposphere import (
 )
 
 from .. import parameters as p, policies
-from ..common import BuildError, checkov_skip, private_bucket
+from ..common import checkov_skip, inline_code, private_bucket
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
 INITIALIZER = PACKAGE / "lambdas" / "consolidated_billing_crawler_initializer.py"
 QUERIES = PACKAGE / "queries"
-# Inline ZipFile code is limited to 4096 bytes (AWS::Lambda::Function Code, ZipFile).
-INLINE_CODE_LIMIT = 4096
 
 # Inventory types the reports need -> their fields (Systems Manager user guide, "Metadata
 # collected by inventory"). Every record also has resourceId, captureTime and schemaVersion.
@@ -112,16 +110,6 @@ def table_name(type_name: str) -> str:
 
 def report_sql(name: str) -> str:
     return (QUERIES / f"{name}.sql").read_text()
-
-
-def inline_code(path: Path) -> str:
-    """Lambda source for inline ZipFile code; the build fails when it is over the limit."""
-    code = path.read_text()
-    size = len(code.encode())
-    if size > INLINE_CODE_LIMIT:
-        raise BuildError(f"{path.name} is {size} bytes; inline Lambda code (ZipFile) is limited to "
-                         f"{INLINE_CODE_LIMIT} bytes")
-    return code
 
 
 def camel(name: str) -> str:

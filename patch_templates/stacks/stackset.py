@@ -22,7 +22,7 @@ from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Temp
 
 from .. import parameters as p
 from ..common import TEMPLATE_BODY_LIMIT, BuildError, render
-from . import patching, resource_data_sync
+from . import default_host_management, patching, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
 # a template holds at most 200 parameters (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
@@ -60,6 +60,8 @@ MEMBERS = (
     # The collector account has a sync of its own under the same name: leave it out of this one.
     Member("ResourceDataSync", "Resource data sync", "resource_data_sync.yml", resource_data_sync.build,
            "resource-data-sync", exclusions=True),
+    Member("DefaultHostManagement", "Default Host Management Configuration", default_host_management.FILE,
+           default_host_management.build, "default-host-management"),
 )
 
 
