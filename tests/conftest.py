@@ -1,9 +1,16 @@
-"""Shared test helpers: the built templates as dicts, rendering with parameter values, and
-running good and bad values through a parameter's constraint."""
+"""Shared test helpers: the built templates as dicts, rendering with parameter values, running
+good and bad values through a parameter's constraint, and a local stand-in for CloudFormation's
+response URL with a Lambda context for the custom resource functions."""
 
 import functools
 import hashlib
+import http.server
 import json
+import threading
+import time
+import uuid
+
+import pytest
 
 from cloud_radar.cf.unit import Template as RadarTemplate
 
@@ -54,3 +61,70 @@ def rules_refusing(name: str, params: dict, region: str = "us-east-1") -> list[s
               for key, definition in template["Parameters"].items()}
     values["AWS::Region"] = region
     return sorted({failure.split(":")[0] for failure in rules.failures(template, values)})
+
+
+# -- custom resource functions: CloudFormation's pre-signed response URL on 127.0.0.1 -----------
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """Records every PUT it gets, as CloudFormation's response URL would."""
+    received: list = []
+
+    def do_PUT(self):  # noqa: N802 - the http.server naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+
+
+@pytest.fixture
+def answers(server):
+    Receiver.received = []
+    return Receiver.received
+
+
+class Context:
+    log_stream_name = "2025/06/30/[$LATEST]abc"
+
+    def __init__(self, remaining_ms=60000):
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining_ms
+
+
+def custom_resource_event(server, request_type: str, logical_id: str, properties: dict, **extra) -> dict:
+    """A CloudFormation custom resource request whose answer goes to the local server."""
+    request_id = str(uuid.uuid4())
+    return {
+        "RequestType": request_type,
+        "ResponseURL": f"http://127.0.0.1:{server.server_port}/response/{request_id}",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/patching/abc",
+        "RequestId": request_id,
+        "LogicalResourceId": logical_id,
+        "ResourceType": "Custom::" + logical_id,
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:x", **properties},
+        **extra,
+    }
+
+
+def only_answer(answers, sent):
+    """The one answer for this request, after giving a late timer the chance to send another."""
+    time.sleep(0.05)
+    assert len(answers) == 1, answers
+    path, body = answers[0]
+    assert path.endswith(sent["RequestId"])
+    assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
+    assert body["LogicalResourceId"] == sent["LogicalResourceId"] and body["PhysicalResourceId"]
+    return body

@@ -1,50 +1,18 @@
 """The crawler initializer custom resource, run against moto's Glue with a local HTTP server on
-127.0.0.1 standing in for CloudFormation's pre-signed response URL. Every path must answer
-exactly once."""
+127.0.0.1 standing in for CloudFormation's pre-signed response URL (conftest: server, answers).
+Every path must answer exactly once."""
 
-import http.server
-import json
-import threading
 import time
-import uuid
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from conftest import Context, custom_resource_event, only_answer
 from patch_templates.lambdas import consolidated_billing_crawler_initializer as initializer
 
 CRAWLER = "patching-crawler"
-
-
-class Receiver(http.server.BaseHTTPRequestHandler):
-    """Records every PUT it gets, as CloudFormation's response URL would."""
-    received: list = []
-
-    def do_PUT(self):  # noqa: N802 - the http.server naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, json.loads(body)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-
-
-@pytest.fixture
-def answers(server):
-    Receiver.received = []
-    return Receiver.received
 
 
 @pytest.fixture
@@ -61,40 +29,8 @@ def glue(monkeypatch):
         yield client
 
 
-class Context:
-    log_stream_name = "2025/06/30/[$LATEST]abc"
-
-    def __init__(self, remaining_ms=60000):
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self):
-        return self.remaining_ms
-
-
 def event(server, request_type="Create", crawler=CRAWLER, **extra):
-    request_id = str(uuid.uuid4())
-    return {
-        "RequestType": request_type,
-        "ResponseURL": f"http://127.0.0.1:{server.server_port}/response/{request_id}",
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/patching/abc",
-        "RequestId": request_id,
-        "LogicalResourceId": "CrawlerInitializer",
-        "ResourceType": "Custom::CrawlerInitializer",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:x",
-                               "CrawlerName": crawler},
-        **extra,
-    }
-
-
-def only_answer(answers, sent):
-    """The one answer for this request, after giving a late timer the chance to send another."""
-    time.sleep(0.05)
-    assert len(answers) == 1, answers
-    path, body = answers[0]
-    assert path.endswith(sent["RequestId"])
-    assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
-    assert body["LogicalResourceId"] == "CrawlerInitializer" and body["PhysicalResourceId"]
-    return body
+    return custom_resource_event(server, request_type, "CrawlerInitializer", {"CrawlerName": crawler}, **extra)
 
 
 @pytest.mark.parametrize("request_type", ["Create", "Update"])

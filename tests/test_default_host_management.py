@@ -1,18 +1,18 @@
 """default_host_management.yml and its custom resource. moto 5.2 has no service settings, so the
 Systems Manager client is botocore's Stubber: each test lists the calls the function must make,
 with their exact parameters, and an unexpected call fails the test. CloudFormation's pre-signed
-response URL is the local HTTP server of test_crawler_initializer; every path answers once."""
+response URL is the local HTTP server of conftest (fixtures server, answers); every path answers
+once."""
 
 import time
-import uuid
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from conftest import check_constraint, render, template_dict
+from conftest import Context, check_constraint, custom_resource_event, only_answer, render, template_dict
 from conftest import statements as deployed_statements
-from test_crawler_initializer import Context, answers, server  # noqa: F401 - the response server fixtures
+from patch_templates import common
 from patch_templates.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.lambdas import default_host_management as dhmc
 from patch_templates.stacks import default_host_management as stack, stackset
@@ -56,28 +56,7 @@ def resets(stubber):
 
 
 def event(server, request_type="Create", role=OURS, **extra):
-    request_id = str(uuid.uuid4())
-    return {
-        "RequestType": request_type,
-        "ResponseURL": f"http://127.0.0.1:{server.server_port}/response/{request_id}",
-        "StackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/patching-dhmc/abc",
-        "RequestId": request_id,
-        "LogicalResourceId": "DefaultHostManagement",
-        "ResourceType": "Custom::DefaultHostManagement",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:111122223333:function:x", "RoleValue": role},
-        **extra,
-    }
-
-
-def only_answer(answers, sent):
-    """The one answer for this request, after giving a late timer the chance to send another."""
-    time.sleep(0.05)
-    assert len(answers) == 1, answers
-    path, body = answers[0]
-    assert path.endswith(sent["RequestId"])
-    assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
-    assert body["LogicalResourceId"] == "DefaultHostManagement"
-    return body
+    return custom_resource_event(server, request_type, "DefaultHostManagement", {"RoleValue": role}, **extra)
 
 
 # Create -------------------------------------------------------------------------------------
@@ -219,36 +198,30 @@ def test_a_read_error_answers_failed_and_changes_nothing(server, answers, ssm):
     assert body["Status"] == "FAILED" and body["Reason"].startswith("ThrottlingException")
 
 
-@pytest.mark.parametrize("broken", [
-    {"RequestType": None},                      # no request type at all
-    {"RequestType": "Upgrade"},                 # one CloudFormation never sends
-    {"ResourceProperties": None},               # no properties, so no role
-    {"ResourceProperties": {"ServiceToken": "x"}},
+@pytest.mark.parametrize("spoil", [
+    lambda e: e.pop("RequestType"),                          # no request type at all
+    lambda e: e.update(RequestType="Upgrade"),               # one CloudFormation never sends
+    lambda e: e.pop("ResourceProperties"),                   # no properties, so no role
+    lambda e: e["ResourceProperties"].pop("RoleValue"),
 ])
-def test_a_malformed_event_answers_failed_without_any_call(server, answers, ssm, broken):
+def test_a_malformed_event_answers_failed_without_any_call(server, answers, ssm, spoil):
     sent = event(server)
-    for key, value in broken.items():
-        if value is None:
-            del sent[key]
-        else:
-            sent[key] = value
+    spoil(sent)
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
-    assert body["Status"] == "FAILED"
-    assert body["Reason"].split(":")[0] in {"KeyError", "ValueError"}
+    assert (body["Status"], body["Reason"].split(":")[0]) in {("FAILED", "KeyError"), ("FAILED", "ValueError")}
 
 
-def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(server, answers, ssm, monkeypatch):
-    """A failed PUT raises, so Lambda retries the event; the retry finds our role and answers once."""
-    real_urlopen = dhmc.urllib.request.urlopen
-    calls = []
+def test_a_lost_answer_is_sent_by_lambdas_retry_which_finds_our_role(server, answers, ssm, monkeypatch):
+    """A failed PUT raises, so Lambda retries the event: the retry reads our role and answers once."""
+    send, lost = dhmc.urllib.request.urlopen, []
 
-    def flaky_urlopen(request, timeout):
-        calls.append(request.full_url)
-        if len(calls) == 1:
+    def urlopen(request, timeout):  # the first PUT is lost
+        if not lost:
+            lost.append(request.full_url)
             raise OSError("connection reset")
-        return real_urlopen(request, timeout=timeout)
-    monkeypatch.setattr(dhmc.urllib.request, "urlopen", flaky_urlopen)
+        return send(request, timeout=timeout)
+    monkeypatch.setattr(dhmc.urllib.request, "urlopen", urlopen)
     reads(ssm, "$None")
     writes(ssm, OURS)
     sent = event(server)
@@ -258,8 +231,7 @@ def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(server, answers, 
     reads(ssm, OURS)
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", UNSET_ID)
-    assert len(calls) == 2
+    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OURS})
 
 
 def test_an_event_without_a_response_url_is_ignored(server, answers, ssm):
@@ -296,11 +268,11 @@ def test_the_inline_source_fits_and_uses_only_stdlib_and_boto3(capsys):
         print(f"\n{stack.FUNCTION_CODE.name}: {size:,} of {INLINE_CODE_LIMIT:,} bytes of inline code")
 
 
-def test_the_build_refuses_code_over_the_inline_limit(tmp_path, monkeypatch):
-    big = tmp_path / "big.py"
-    big.write_text("#" * (INLINE_CODE_LIMIT + 1))
-    monkeypatch.setattr(stack, "FUNCTION_CODE", big)
-    with pytest.raises(BuildError, match=r"big.py is 4097 bytes; inline Lambda code \(ZipFile\) is limited"):
+def test_the_build_goes_through_the_inline_size_check(monkeypatch):
+    """common.inline_code, tested with the crawler initializer, guards this function's code too."""
+    size = len(stack.FUNCTION_CODE.read_bytes())
+    monkeypatch.setattr(common, "INLINE_CODE_LIMIT", size - 1)
+    with pytest.raises(BuildError, match=rf"default_host_management.py is {size} bytes; inline Lambda code"):
         stack.build()
 
 
