@@ -5,10 +5,12 @@ response URL is the local HTTP server of conftest (fixtures server, answers); ev
 once."""
 
 import time
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from cfnlint.decode import decode_str
 
 from conftest import Context, check_constraint, custom_resource_event, only_answer, render, template_dict
 from conftest import statements as deployed_statements
@@ -18,6 +20,7 @@ from patch_templates.lambdas import default_host_management as dhmc
 from patch_templates.stacks import default_host_management as stack, stackset
 
 NAME = stack.FILE
+OUTPUT = Path(__file__).resolve().parent.parent / "output"
 STACKSET = "patch_management_stackset.yml"
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 OURS = "service-role/patching-dhmc-DefaultHostManagementRole-1A2B3C4D5E6F"
@@ -317,6 +320,10 @@ def test_the_function_runs_the_inline_code_and_logs_with_retention():
     found = resources()
     function = found["DefaultHostManagementFunction"]["Properties"]
     assert function["Code"]["ZipFile"] == stack.FUNCTION_CODE.read_text()
+    # and the YAML block in output/ reads back as the same text, byte for byte
+    deployed, _ = decode_str((OUTPUT / NAME).read_text())
+    assert deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"] == \
+        stack.FUNCTION_CODE.read_text()
     assert (function["Handler"], function["Runtime"]) == ("index.handler", "python3.13")
     # The timer answers MARGIN_MS before this time-out.
     assert function["Timeout"] * 1000 > dhmc.MARGIN_MS
@@ -343,7 +350,7 @@ def test_the_stackset_deploys_it_by_default_with_iam_capability():
     on = render(STACKSET, REQUIRED)["Resources"]["DefaultHostManagementStackSet"]["Properties"]
     # Roles without RoleName: CAPABILITY_IAM suffices (CAPABILITY_NAMED_IAM only for custom names).
     assert on["Capabilities"] == ["CAPABILITY_IAM"]
-    assert on["TemplateBody"] == (stack.Path(__file__).parent.parent / "output" / NAME).read_text()
+    assert on["TemplateBody"] == (OUTPUT / NAME).read_text()
     assert on["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
     off = render(STACKSET, {**REQUIRED, "pDeployDefaultHostManagement": "false"})
     assert "DefaultHostManagementStackSet" not in off["Resources"]
