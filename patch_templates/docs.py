@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from . import parameters, rules
+from . import baselines, parameters, rules
 from .common import TEMPLATE_BODY_LIMIT, BuildError
 
 # The artifacts bucket named in generated deploy commands for templates that go through S3.
@@ -41,8 +41,10 @@ class Placement:
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
-PATCHING = [f"{os}_patch_baseline_maintenance_window.yml"
-            for os in ("windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu")]
+PATCHING = [f"{os}_patch_baseline_maintenance_window.yml" for os in baselines.OPERATING_SYSTEMS]
+# StackSet members of issue 9: one baseline per operating system, one set of operations.
+BASELINES = [f"{os}_patch_baseline.yml" for os in baselines.OPERATING_SYSTEMS]
+OPERATIONS = "patch_operations.yml"
 
 # Where each template goes (design document, "Deployment steps"). The member stacks are step 2:
 # the StackSet of step 2 deploys them, or they are deployed alone into one account.
@@ -52,6 +54,8 @@ DEPLOYMENT = {
     **{name: Placement(2, "source", ((SYNC, "inventory and patch compliance of the nodes"),))
        for name in PATCHING},
     SYNC: Placement(2, "source", ((COLLECTOR, "resource data sync writes JSON to S3"),)),
+    **{name: Placement(3, "source") for name in BASELINES},
+    OPERATIONS: Placement(3, "source", ((SYNC, "inventory and patch compliance of the nodes"),)),
     ANALYTICS: Placement(3, "collector"),
 }
 
