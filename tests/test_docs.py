@@ -192,11 +192,16 @@ def full_registry() -> dict[str, dict]:
     templates = {COLLECTOR: template_dict(COLLECTOR)}
     for name in docs.PATCHING:  # alike: same account, step and resource types
         templates[name] = dict(SAMPLE, Description=f"patching {name}")
+    for name in docs.BASELINES:  # alike StackSet members
+        templates[name] = {"Description": f"baseline {name}", "Resources": {
+            "PatchBaseline": {"Type": "AWS::SSM::PatchBaseline", "Properties": {}}}}
+    templates[docs.OPERATIONS] = {"Description": "operations", "Resources": {
+        "MaintenanceWindow": {"Type": "AWS::SSM::MaintenanceWindow", "Properties": {}}}}
     templates[docs.SYNC] = {"Description": "sync", "Resources": {
         "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
     templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
         "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
-    members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC]]
+    members = [json.dumps(templates[n]) for n in [*docs.BASELINES, docs.OPERATIONS, docs.SYNC]]
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates
 
@@ -209,13 +214,18 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
     assert "patch_management_stackset.yml" in inside["management"]
-    assert all(n in inside["source"] for n in [*docs.PATCHING, docs.SYNC])
+    assert all(n in inside["source"] for n in [*docs.PATCHING, *docs.BASELINES, docs.OPERATIONS, docs.SYNC])
     assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
-    # The five alike patching templates share one node; the StackSet draws one arrow to it.
-    assert inside["source"].count("\n") == 1
+    # Alike templates share one node (the standalone patching ones, the baseline members); the
+    # StackSet draws one arrow to the baselines, none to the standalone templates.
+    assert inside["source"].count("\n") == 3
     patching = "n_" + re.sub(r"\W", "_", docs.PATCHING[0])
-    assert picture.count(f"==>|StackSet deploys| {patching}") == 1
+    baselines = "n_" + re.sub(r"\W", "_", docs.BASELINES[0])
+    assert picture.count(f"==>|StackSet deploys| {baselines}") == 1
+    assert f"==>|StackSet deploys| {patching}" not in picture
     assert "==>|StackSet deploys| n_resource_data_sync_yml" in picture
+    assert "==>|StackSet deploys| n_patch_operations_yml" in picture
+    assert "n_patch_operations_yml -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
     assert "n_resource_data_sync_yml -->|resource data sync writes JSON to S3| n_" + re.sub(r"\W", "_", COLLECTOR) in picture
     assert f"{patching} -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
 
