@@ -48,6 +48,7 @@ PATCHING = [f"{os}_patch_baseline_maintenance_window.yml"
 # the StackSet of step 2 deploys them, or they are deployed alone into one account.
 DEPLOYMENT = {
     COLLECTOR: Placement(1, "collector", ((ANALYTICS, "Glue crawler reads the synced JSON"),)),
+    "central_alerts.yml": Placement(2, "collector"),
     "patch_management_stackset.yml": Placement(2, "management"),
     **{name: Placement(2, "source", ((SYNC, "inventory and patch compliance of the nodes"),))
        for name in PATCHING},

@@ -6,10 +6,11 @@ module here and one line below.
 
 from functools import partial
 
-from . import analytics, collector, patching, resource_data_sync, stackset
+from . import analytics, central_alerts, collector, patching, resource_data_sync, stackset
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
+    central_alerts.FILE: central_alerts.build,
     # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
     **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
     "resource_data_sync.yml": resource_data_sync.build,
