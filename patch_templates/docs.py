@@ -73,6 +73,7 @@ CANDIDATES = [
     "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
     "cron(0 4 ? * SUN *)", "Production", "inventory",
+    "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
 ]
 
 

@@ -30,7 +30,7 @@ from moto import mock_aws
 from troposphere import Template
 
 from conftest import check_constraint, render, rules_refusing, template_dict
-from patch_templates import alerts, parameters
+from patch_templates import alerts, docs, parameters
 from patch_templates.builder import lint
 from patch_templates.common import render as render_yaml
 
@@ -453,6 +453,8 @@ def test_outputs_give_the_operator_the_bus_arn_the_members_need():
     definition = template_dict(CENTRAL)["Parameters"]["pEventBusName"]
     arn = f"arn:aws:events:us-east-1:111122223333:event-bus/{definition['Default']}"
     assert parameters.violation(alerts.CENTRAL_BUS_ARN, arn) is None
+    # The StackSet's example parameter file (docs.CANDIDATES) names that bus in the collector account.
+    assert docs.example_value("pCentralEventBusArn", alerts.CENTRAL_BUS_ARN) == arn
 
 
 # -- bad values ---------------------------------------------------------------------------------
