@@ -50,6 +50,7 @@ OPERATIONS = "patch_operations.yml"
 # the StackSet of step 2 deploys them, or they are deployed alone into one account.
 DEPLOYMENT = {
     COLLECTOR: Placement(1, "collector", ((ANALYTICS, "Glue crawler reads the synced JSON"),)),
+    "central_alerts.yml": Placement(2, "collector"),
     "patch_management_stackset.yml": Placement(2, "management"),
     **{name: Placement(2, "source", ((SYNC, "inventory and patch compliance of the nodes"),))
        for name in PATCHING},
@@ -76,6 +77,7 @@ CANDIDATES = [
     "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
     "cron(0 4 ? * SUN *)", "Production", "inventory",
+    "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
 ]
 
 

@@ -189,7 +189,7 @@ def test_stackset_members_found_from_json_or_yaml_body():
 
 def full_registry() -> dict[str, dict]:
     """The real collector plus stand-ins for every other file name of DEPLOYMENT."""
-    templates = {COLLECTOR: template_dict(COLLECTOR)}
+    templates = {COLLECTOR: template_dict(COLLECTOR), "central_alerts.yml": template_dict("central_alerts.yml")}
     for name in docs.PATCHING:  # alike: same account, step and resource types
         templates[name] = dict(SAMPLE, Description=f"patching {name}")
     for name in docs.BASELINES:  # alike StackSet members

@@ -14,7 +14,8 @@ from patch_templates.stacks import TEMPLATES, patch_baseline, patch_operations, 
 NAME = "patch_management_stackset.yml"
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12", "pRegions": "us-east-1,eu-west-1",
-            "pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": "111122223333"}
+            "pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": "111122223333",
+            "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"}
 MEMBERS = {f"{member.key}StackSet": member for member in stackset.MEMBERS}
 
 
@@ -256,12 +257,12 @@ def test_parameters_refuse_bad_values():
 
 def test_members_take_names_not_arns_of_one_account():
     """What the StackSet passes to every account names a role, function, state machine or bucket; the
-    member builds ARNs in its own account and Region. The one ARN is the collector's KMS key, the
-    same key for every account."""
+    member builds ARNs in its own account and Region. The ARNs are the collector's: its KMS key and
+    its central alert bus, the same for every account."""
     arns = {(member.file, name) for member in stackset.MEMBERS
             for name, definition in template_dict(member.file)["Parameters"].items()
             if "arn" in definition.get("AllowedPattern", "").lower()}
-    assert arns == {("resource_data_sync.yml", "pKMSKeyArn")}
+    assert arns == {("resource_data_sync.yml", "pKMSKeyArn"), ("patch_operations.yml", "pCentralEventBusArn")}
 
 
 def test_no_member_parameter_rests_on_an_empty_value():

@@ -7,10 +7,13 @@ module here and one line below.
 from functools import partial
 
 from .. import baselines
-from . import analytics, collector, patch_baseline, patch_operations, patching, resource_data_sync, stackset
+from . import (
+    analytics, central_alerts, collector, patch_baseline, patch_operations, patching, resource_data_sync, stackset,
+)
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
+    central_alerts.FILE: central_alerts.build,
     # One standalone patching template per operating system, from baselines.OPERATING_SYSTEMS.
     **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
     # StackSet members: one baseline per operating system, one set of operations, the sync.
