@@ -96,6 +96,11 @@ def test_one_account_region_gets_one_system_with_every_baseline():
         for r in stack["Resources"].values():
             if r["Type"] == "AWS::SSM::PatchBaseline":
                 assert set(target[0]["Values"]) <= set(r["Properties"]["PatchGroups"])
+    # Alerts leave through EventBridge to the collector's bus that the example file names, not by e-mail.
+    example = json.loads((ROOT / "output" / "parameters" / "patch_management_stackset.json").read_text())
+    bus = {p["ParameterKey"]: p["ParameterValue"] for p in example}["pCentralEventBusArn"]
+    forwarded = [r["Properties"]["Targets"][0]["Arn"] for r in operations.values() if r["Type"] == "AWS::Events::Rule"]
+    assert forwarded and set(forwarded) == {bus}
 
 
 if __name__ == "__main__":
