@@ -19,7 +19,7 @@ Where the values come from (AWS documentation):
 
 from dataclasses import dataclass
 
-from troposphere import Ref, Sub, Tags, Template, ssm
+from troposphere import Parameter, Ref, Sub, Tags, Template, ssm
 
 from . import parameters as p
 
@@ -109,19 +109,17 @@ def suffix(os_key: str) -> str:
     return os_key.replace("_", "-")
 
 
-def add_organization(t: Template, group: str = BASELINE_GROUP) -> p.Parameter:
+def add_organization(t: Template, group: str = BASELINE_GROUP) -> Parameter:
     return p.add(t, "pOrganization", group, "Organization", Default="Enquizit",
                  Description="Organization name, used in resource names and tags.",
                  Type="String", AllowedPattern=r"^[A-Za-z0-9_.-]{1,40}$",
                  ConstraintDescription="must be 1-40 letters, digits, '_', '.' or '-'")
 
 
-def add_parameters(t: Template, os: OperatingSystem) -> dict:
-    """The baseline's parameters (after pOrganization), in the design's console groups; name -> Parameter."""
-    params = {}
-
+def add_parameters(t: Template, os: OperatingSystem) -> None:
+    """The baseline's parameters (after pOrganization), in the design's console groups."""
     def param(name, group, label, **properties):
-        params[name] = p.add(t, name, group, label, **properties)
+        p.add(t, name, group, label, **properties)
 
     param("pPatchBaselineName", BASELINE_GROUP, "Patch baseline name", Default="myPatchBaseline",
           Description="Name of the patch baseline (the organization and operating system are added).",
@@ -146,7 +144,6 @@ def add_parameters(t: Template, os: OperatingSystem) -> dict:
           Description="Compliance severity reported for a missing approved patch.",
           Type="String", AllowedValues=COMPLIANCE_LEVELS,
           ConstraintDescription="must be one of " + ", ".join(COMPLIANCE_LEVELS))
-    return params
 
 
 def tags(os: OperatingSystem) -> Tags:

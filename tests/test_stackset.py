@@ -245,6 +245,8 @@ BAD_VALUES = {
     "pConcurrencyMode": (["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"], ["", "STRICT"]),
     "pRetainStacksOnAccountRemoval": (["true", "false"], ["", "True", "yes"]),
     "pDeployWindows": (["true", "false"], ["", "1"]),
+    "pDeployPatchOperations": (["true", "false"], ["", "TRUE", "yes"]),
+    "pDeployAmazonLinux2023": (["true", "false"], ["", "on"]),
     "pStackSetNamePrefix": (["patch-management", "p", "Org-1"], ["", "1patch", "patch_management", "patch mgmt",
                                                                  "a" * 65]),
 }
