@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from . import parameters, rules
+from . import baselines, parameters, rules
 from .common import TEMPLATE_BODY_LIMIT, BuildError
 
 # The artifacts bucket named in generated deploy commands for templates that go through S3.
@@ -42,17 +42,22 @@ COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
 DHMC = "default_host_management.yml"
-PATCHING = [f"{os}_patch_baseline_maintenance_window.yml"
-            for os in ("windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu")]
+PATCHING = [f"{os}_patch_baseline_maintenance_window.yml" for os in baselines.OPERATING_SYSTEMS]
+# StackSet members of issue 9: one baseline per operating system, one set of operations.
+BASELINES = [f"{os}_patch_baseline.yml" for os in baselines.OPERATING_SYSTEMS]
+OPERATIONS = "patch_operations.yml"
 
 # Where each template goes (design document, "Deployment steps"). The member stacks are step 2:
 # the StackSet of step 2 deploys them, or they are deployed alone into one account.
 DEPLOYMENT = {
     COLLECTOR: Placement(1, "collector", ((ANALYTICS, "Glue crawler reads the synced JSON"),)),
+    "central_alerts.yml": Placement(2, "collector"),
     "patch_management_stackset.yml": Placement(2, "management"),
     **{name: Placement(2, "source", ((SYNC, "inventory and patch compliance of the nodes"),))
        for name in PATCHING},
     SYNC: Placement(2, "source", ((COLLECTOR, "resource data sync writes JSON to S3"),)),
+    **{name: Placement(3, "source") for name in BASELINES},
+    OPERATIONS: Placement(3, "source", ((SYNC, "inventory and patch compliance of the nodes"),)),
     ANALYTICS: Placement(3, "collector"),
     # Step 3 in the target numbering (helper brief), with the other StackSet members.
     DHMC: Placement(3, "source"),
@@ -75,6 +80,7 @@ CANDIDATES = [
     "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
     "cron(0 4 ? * SUN *)", "Production", "inventory",
+    "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
 ]
 
 

@@ -131,6 +131,18 @@ def optional(constraint: dict) -> dict:
                 ConstraintDescription="must be empty or " + constraint["ConstraintDescription"].removeprefix("must be "))
 
 
+# The value of an optional parameter passed through a StackSet when it is not used: StackSets may
+# refuse an empty value ("Parameters: [X] must have values", botocore issue 1597).
+NONE = "none"
+
+
+def optional_none(constraint: dict) -> dict:
+    """The same constraint, also accepting the sentinel `none` (optional StackSet member parameters)."""
+    pattern = constraint["AllowedPattern"]
+    return dict(constraint, AllowedPattern=f"^(?:{NONE}|{pattern[1:-1]})$",
+                ConstraintDescription=f"must be {NONE} or " + constraint["ConstraintDescription"].removeprefix("must be "))
+
+
 def days(low: int = 1, high: int = 3650) -> dict:
     """A whole number of days between low and high."""
     return dict(Type="Number", MinValue=low, MaxValue=high,
@@ -175,10 +187,12 @@ def violation(definition: dict, value: str) -> str | None:
 
 
 def has_value(template: Template, parameter: Parameter) -> str:
-    """The name of a condition true when an optional parameter is not empty (added once)."""
+    """The name of a condition true when an optional parameter is given: not empty, or not `none`
+    when that is its default (added once)."""
     name = "Has" + parameter.title[1:]
     if name not in template.conditions:
-        template.add_condition(name, Not(Equals(Ref(parameter), "")))
+        empty = NONE if parameter.properties.get("Default") == NONE else ""
+        template.add_condition(name, Not(Equals(Ref(parameter), empty)))
     return name
 
 

@@ -15,37 +15,45 @@ POLICY_VERSION = "2012-10-17"
 
 
 def s3_arn(bucket, path: str = "") -> Sub:
-    """arn:PARTITION:s3:::BUCKET[/path]; bucket is a Ref or any intrinsic."""
+    """arn:PARTITION:s3:::BUCKET[/path] for a bucket of another stack named by `bucket` (a Ref or
+    any intrinsic), in IAM policies; a bucket policy names its own bucket by `bucket_arn` instead."""
     return Sub("arn:${AWS::Partition}:s3:::${Bucket}" + path, Bucket=bucket)
 
 
-def deny_insecure_transport(bucket) -> Statement:
+def objects(bucket_arn, path: str = "/*") -> Sub:
+    """Objects of a bucket given by its ARN (GetAtt Bucket.Arn): the policy cannot drift from the
+    bucket resource it protects."""
+    return Sub("${Bucket}" + path, Bucket=bucket_arn)
+
+
+def deny_insecure_transport(bucket_arn) -> Statement:
     """Refuse every request to the bucket and its objects that is not made over TLS."""
     return Statement(
         Sid="DenyInsecureTransport",
         Effect=Deny,
         Principal=Principal("*"),
         Action=[s3.Action("*")],
-        Resource=[s3_arn(bucket), s3_arn(bucket, "/*")],
+        Resource=[bucket_arn, objects(bucket_arn)],
         Condition=Condition(Bool({"aws:SecureTransport": "false"})),
     )
 
 
 SSM = Principal("Service", "ssm.amazonaws.com")
+SYNC_SOURCE_ARN = ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:*:resource-data-sync/*")})
 
 
-def data_sync_objects(bucket, prefix) -> Sub:
+def data_sync_objects(bucket_arn, prefix) -> Sub:
     """Where resource data sync writes: PREFIX/<type>/accountid=<id>/region=.../<file>."""
-    return Sub("arn:${AWS::Partition}:s3:::${Bucket}/${Prefix}/*/accountid=*/*", Bucket=bucket, Prefix=prefix)
+    return Sub("${Bucket}/${Prefix}/*/accountid=*/*", Bucket=bucket_arn, Prefix=prefix)
 
 
-def data_sync_acl_check(bucket) -> Statement:
+def data_sync_acl_check(bucket_arn) -> Statement:
     """Systems Manager reads the bucket ACL before it creates a sync (SSMBucketPermissionsCheck)."""
     return Statement(Sid="SSMBucketPermissionsCheck", Effect=Allow, Principal=SSM,
-                     Action=[s3.GetBucketAcl], Resource=[s3_arn(bucket)])
+                     Action=[s3.GetBucketAcl], Resource=[bucket_arn])
 
 
-def data_sync_delivery(bucket, prefix, source: dict, sid: str, actions=(s3.PutObject,)) -> Statement:
+def data_sync_delivery(bucket_arn, prefix, source: dict, sid: str) -> Statement:
     """Let resource data syncs of the accounts named by `source` put objects (SSMBucketDelivery).
 
     Per the Systems Manager user guide ("Configuring resource data sync for Inventory"), with
@@ -55,20 +63,29 @@ def data_sync_delivery(bucket, prefix, source: dict, sid: str, actions=(s3.PutOb
     accounts well under S3's 20 KB bucket policy limit.
     """
     return Statement(
-        Sid=sid, Effect=Allow, Principal=SSM, Action=list(actions),
-        Resource=[data_sync_objects(bucket, prefix)],
-        Condition=Condition([
-            StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}),
-            ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:*:resource-data-sync/*")}),
-        ]),
+        Sid=sid, Effect=Allow, Principal=SSM, Action=[s3.PutObject],
+        Resource=[data_sync_objects(bucket_arn, prefix)],
+        Condition=Condition([StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}),
+                             SYNC_SOURCE_ARN]),
     )
 
 
-def data_sync_requires_kms_key(bucket, prefix, kms_key) -> Statement:
+def data_sync_tagging(bucket_arn, prefix, source: dict, sid: str) -> Statement:
+    """Let the same syncs tag the objects they write. A tagging request never carries s3:x-amz-acl,
+    so this statement must not require it (AWS-FACTS; the organization sync's documented policy has
+    an unconditioned s3:PutObjectTagging statement)."""
+    return Statement(
+        Sid=sid, Effect=Allow, Principal=SSM, Action=[s3.PutObjectTagging],
+        Resource=[data_sync_objects(bucket_arn, prefix)],
+        Condition=Condition([StringEquals(source), SYNC_SOURCE_ARN]),
+    )
+
+
+def data_sync_requires_kms_key(bucket_arn, prefix, kms_key) -> Statement:
     """Refuse sync writes not encrypted with `kms_key` (a missing header is refused too)."""
     return Statement(
         Sid="SSMBucketDeliveryRequiresKmsKey", Effect=Deny, Principal=SSM, Action=[s3.PutObject],
-        Resource=[data_sync_objects(bucket, prefix)],
+        Resource=[data_sync_objects(bucket_arn, prefix)],
         Condition=Condition(StringNotEquals({"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key})),
     )
 

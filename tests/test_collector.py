@@ -11,6 +11,7 @@ NAME = "resourcedatasync_s3bucket_bucketpolicy.yml"
 BUCKET = "eq-resourcedatasync-us-east-1-112520250899"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 COLLECTOR = "555555555555"  # cloud-radar's AWS::AccountId
+BUCKET_ARN = "ResourceDataSyncBucket.Arn"  # how cloud-radar renders GetAtt ResourceDataSyncBucket.Arn
 
 
 def accounts(n: int) -> list[str]:
@@ -33,34 +34,50 @@ def test_account_mode_allows_each_listed_account_and_the_collector():
     delivery = sids["SSMBucketDeliveryAccounts"]
     assert delivery["Principal"] == {"Service": "ssm.amazonaws.com"}
     assert delivery["Action"] == ["s3:PutObject"]
-    assert delivery["Resource"] == [f"arn:aws:s3:::{BUCKET}/inv/sync/*/accountid=*/*"]
+    assert delivery["Resource"] == [f"{BUCKET_ARN}/inv/sync/*/accountid=*/*"]
     condition = delivery["Condition"]
     assert condition["StringEquals"]["aws:SourceAccount"] == [COLLECTOR, *listed]
     assert condition["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
     assert condition["ArnLike"] == {"aws:SourceArn": "arn:aws:ssm:*:*:resource-data-sync/*"}
     check = sids["SSMBucketPermissionsCheck"]
-    assert check["Action"] == ["s3:GetBucketAcl"] and check["Resource"] == [f"arn:aws:s3:::{BUCKET}"]
+    assert check["Action"] == ["s3:GetBucketAcl"] and check["Resource"] == [BUCKET_ARN]
 
 
 def test_organization_mode_uses_source_org_id_instead_of_accounts():
     sids = statements(stack(pOrganizationID="o-a1b2c3d4e5"))
     assert "SSMBucketDeliveryAccounts" not in sids
     delivery = sids["SSMBucketDeliveryOrganization"]
-    assert delivery["Action"] == ["s3:PutObject", "s3:PutObjectTagging"]
+    assert delivery["Action"] == ["s3:PutObject"]
     assert delivery["Condition"]["StringEquals"] == {
         "aws:SourceOrgID": "o-a1b2c3d4e5", "s3:x-amz-acl": "bucket-owner-full-control"}
     assert "aws:SourceAccount" not in json.dumps(delivery)
+    # A tagging request never carries s3:x-amz-acl: the tagging statement must not require it.
+    tagging = sids["SSMBucketTaggingOrganization"]
+    assert tagging["Action"] == ["s3:PutObjectTagging"] and tagging["Resource"] == delivery["Resource"]
+    assert tagging["Condition"] == {"StringEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"},
+                                    "ArnLike": {"aws:SourceArn": "arn:aws:ssm:*:*:resource-data-sync/*"}}
+    assert not [s for s in sids.values() if "s3:PutObjectTagging" in s["Action"]
+                and "s3:x-amz-acl" in json.dumps(s.get("Condition"))]
+    assert "SSMBucketTaggingOrganization" not in statements(stack(pDataSourceAccountID=COLLECTOR))
 
 
-def test_arns_use_the_partition_pseudo_parameter():
-    policy = json.dumps(template_dict(NAME)["Resources"]["ResourceDataSyncBucketPolicy"])
-    assert "arn:aws:" not in policy and policy.count("arn:${AWS::Partition}:") >= 5
+def test_policy_names_its_bucket_through_the_bucket_resource():
+    """Every bucket and object ARN in the policy is GetAtt ResourceDataSyncBucket.Arn (plus /...), never
+    an ARN rebuilt from the bucket name parameter, so the policy cannot drift from its bucket."""
+    policy = template_dict(NAME)["Resources"]["ResourceDataSyncBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "ResourceDataSyncBucket"}
+    text = json.dumps(policy)
+    assert "pResourceDataSyncBucketName" not in text and "arn:aws:" not in text and ":s3:::" not in text
+    rendered = statements(stack(pOrganizationID="o-a1b2c3d4e5", pKMSKeyArn=KEY))
+    resources = [r for s in rendered.values() for r in s["Resource"]]
+    assert len(resources) == 6 and all(r == BUCKET_ARN or r.startswith(BUCKET_ARN + "/") for r in resources)
+    assert "arn:${AWS::Partition}:ssm:*:*:resource-data-sync/*" in text  # the partition in the source ARN
 
 
 def test_insecure_transport_is_denied_for_bucket_and_objects():
     deny = statements(stack(pDataSourceAccountID=COLLECTOR))["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == ["s3:*"]
-    assert deny["Resource"] == [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]
+    assert deny["Resource"] == [BUCKET_ARN, f"{BUCKET_ARN}/*"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 

@@ -14,6 +14,7 @@ from cfnlint.decode import decode_str
 
 from conftest import Context, check_constraint, custom_resource_event, only_answer, render, template_dict
 from conftest import statements as deployed_statements
+from test_stackset import REQUIRED  # the StackSet's required values, kept in one place
 from patch_templates import common
 from patch_templates.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.lambdas import default_host_management as dhmc
@@ -339,8 +340,7 @@ def test_no_parameters_deploying_it_is_the_choice():
 
 # The StackSet member ------------------------------------------------------------------------
 
-REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-cdefgh34", "pRegions": "us-east-1,eu-west-1",
-            "pNotificationEmailAddress": "patching@example.com", "pResourceDataSyncBucketName": "central-inventory"}
+
 
 
 def test_the_stackset_deploys_it_by_default_with_iam_capability():

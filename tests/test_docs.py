@@ -189,16 +189,21 @@ def test_stackset_members_found_from_json_or_yaml_body():
 
 def full_registry() -> dict[str, dict]:
     """The real collector plus stand-ins for every other file name of DEPLOYMENT."""
-    templates = {COLLECTOR: template_dict(COLLECTOR)}
+    templates = {COLLECTOR: template_dict(COLLECTOR), "central_alerts.yml": template_dict("central_alerts.yml")}
     for name in docs.PATCHING:  # alike: same account, step and resource types
         templates[name] = dict(SAMPLE, Description=f"patching {name}")
+    for name in docs.BASELINES:  # alike StackSet members
+        templates[name] = {"Description": f"baseline {name}", "Resources": {
+            "PatchBaseline": {"Type": "AWS::SSM::PatchBaseline", "Properties": {}}}}
+    templates[docs.OPERATIONS] = {"Description": "operations", "Resources": {
+        "MaintenanceWindow": {"Type": "AWS::SSM::MaintenanceWindow", "Properties": {}}}}
     templates[docs.SYNC] = {"Description": "sync", "Resources": {
         "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
     templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
         "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
     templates[docs.DHMC] = {"Description": "dhmc", "Resources": {
         "DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
-    members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC, docs.DHMC]]
+    members = [json.dumps(templates[n]) for n in [*docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC]]
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates
 
@@ -211,15 +216,19 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
     assert "patch_management_stackset.yml" in inside["management"]
-    assert all(n in inside["source"] for n in [*docs.PATCHING, docs.SYNC, docs.DHMC])
+    assert all(n in inside["source"] for n in [*docs.PATCHING, *docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC])
     assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
-    # The five alike patching templates share one node; the StackSet draws one arrow to it. The
-    # sync and DHMC differ in resources: one node each.
-    assert inside["source"].count("\n") == 2
+    # Alike templates share one node (the standalone patching ones, the baseline members); the
+    # StackSet draws one arrow to the baselines, none to the standalone templates.
+    assert inside["source"].count("\n") == 4
     assert "==>|StackSet deploys| n_default_host_management_yml" in picture
     patching = "n_" + re.sub(r"\W", "_", docs.PATCHING[0])
-    assert picture.count(f"==>|StackSet deploys| {patching}") == 1
+    baselines = "n_" + re.sub(r"\W", "_", docs.BASELINES[0])
+    assert picture.count(f"==>|StackSet deploys| {baselines}") == 1
+    assert f"==>|StackSet deploys| {patching}" not in picture
     assert "==>|StackSet deploys| n_resource_data_sync_yml" in picture
+    assert "==>|StackSet deploys| n_patch_operations_yml" in picture
+    assert "n_patch_operations_yml -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
     assert "n_resource_data_sync_yml -->|resource data sync writes JSON to S3| n_" + re.sub(r"\W", "_", COLLECTOR) in picture
     assert f"{patching} -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
 

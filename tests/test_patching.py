@@ -1,4 +1,5 @@
-"""Source-account patching stacks: one template per operating system (patching.py)."""
+"""Standalone source-account patching stacks: one template per operating system (patching.py,
+built from baselines.py and operations.py)."""
 
 import base64
 import json
@@ -6,10 +7,11 @@ import json
 import pytest
 from conftest import check_constraint, render, rules_refusing, statements, template_dict
 
+from patch_templates import baselines
 from patch_templates.stacks import TEMPLATES, patching
 
 WINDOWS = "windows_patch_baseline_maintenance_window.yml"
-ALL = [patching.file_name(key) for key in patching.OPERATING_SYSTEMS]
+ALL = [patching.file_name(key) for key in baselines.OPERATING_SYSTEMS]
 EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
 
 
@@ -27,7 +29,7 @@ def window_statements(params: dict, name: str = WINDOWS) -> list[dict]:
 def test_one_template_per_operating_system():
     assert set(ALL) <= set(TEMPLATES)
     assert WINDOWS in TEMPLATES  # the design's file name
-    assert {"windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu"} <= set(patching.OPERATING_SYSTEMS)
+    assert {"windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu"} <= set(baselines.OPERATING_SYSTEMS)
 
 
 # The design's step 2 table: parameter -> (console group, default).
@@ -120,7 +122,7 @@ def test_baseline_filters_per_operating_system(os_key):
 
 def test_filter_values_are_each_operating_systems_own():
     values = {key: set(template_dict(patching.file_name(key))["Parameters"]["pSeverity"]["AllowedValues"])
-              for key in patching.OPERATING_SYSTEMS}
+              for key in baselines.OPERATING_SYSTEMS}
     assert "Moderate" in values["windows"] and "Medium" not in values["windows"]  # MSRC severities
     assert "Medium" in values["amazon_linux_2023"] and "Moderate" not in values["amazon_linux_2023"]
     assert "Moderate" in values["redhat"]
@@ -208,6 +210,30 @@ def test_step_functions_task_sends_the_target_as_input():
         "InstanceId": "{{RESOURCE_ID}}"}
 
 
+def task_arn(params: dict) -> str:
+    return render(WINDOWS, {**EMAIL, **params})["Resources"]["MaintenanceWindowTask"]["Properties"]["TaskArn"]
+
+
+def test_step_functions_given_a_name_receives_the_state_machine_arn():
+    """STEP_FUNCTIONS takes the state machine ARN only; a name is made an ARN in this account and Region."""
+    assert task_arn({"pTaskType": "STEP_FUNCTIONS", "pTaskArn": "patch-flow"}) == \
+        "arn:aws:states:us-east-1:555555555555:stateMachine:patch-flow"
+    arn = "arn:aws:states:eu-west-1:111122223333:stateMachine:other"
+    assert task_arn({"pTaskType": "STEP_FUNCTIONS", "pTaskArn": arn}) == arn
+    # Other task types take what they are given (names are valid TaskArn values for them).
+    assert task_arn({"pTaskType": "LAMBDA", "pTaskArn": "patch-hook"}) == "patch-hook"
+    assert task_arn({"pTaskType": "AUTOMATION", "pTaskArn": "MyRunbook"}) == "MyRunbook"
+    assert task_arn({}) == "AWS-RunPatchBaseline"
+
+
+@pytest.mark.parametrize("key, resource_type", [("resource-groups:Name", "RESOURCE_GROUP"),
+                                                ("tag:Patch Group", "INSTANCE"), ("InstanceIds", "INSTANCE")])
+def test_resource_group_targets_are_resource_group_targets(key, resource_type):
+    target = render(WINDOWS, {**EMAIL, "pTargetsKey": key, "pTargetsValue": "patch-fleet"})["Resources"][
+        "MaintenanceWindowTarget"]["Properties"]
+    assert (target["ResourceType"], target["Targets"]) == (resource_type, [{"Key": key, "Values": ["patch-fleet"]}])
+
+
 def test_command_output_goes_to_the_bucket_when_given():
     rendered = render(WINDOWS, {**EMAIL, "pOutputS3BucketName": "patch-logs", "pOutputS3KeyPrefix": "win"})
     command = rendered["Resources"]["MaintenanceWindowTask"]["Properties"]["TaskInvocationParameters"][
@@ -244,7 +270,7 @@ def test_notification_role_may_only_publish_to_the_topic():
 
 READ_ONLY = {"ec2:DescribeInstanceStatus", "tag:GetResources", "resource-groups:ListGroups",
              "resource-groups:ListGroupResources", "ssm:ListCommands", "ssm:ListCommandInvocations",
-             "ssm:GetCommandInvocation"}
+             "ssm:GetCommandInvocation", "ssm:CancelCommand"}
 
 
 @pytest.mark.parametrize("params, actions", [
@@ -259,7 +285,10 @@ def test_window_role_gets_only_what_its_task_type_needs(params, actions):
     granted = window_statements(params)
     wildcard = [s for s in granted if "*" in s["Resource"]]
     assert len(wildcard) == 1 and set(wildcard[0]["Action"]) == READ_ONLY  # only reads without resource scope
-    assert {a for s in granted for a in s["Action"]} - READ_ONLY == actions
+    # ssm:GetParameters (the user guide's base policy) for every task type, on this account's parameters.
+    assert {a for s in granted for a in s["Action"]} - READ_ONLY == actions | {"ssm:GetParameters"}
+    parameters, = [s["Resource"] for s in granted if "ssm:GetParameters" in s["Action"]]
+    assert parameters == ["arn:aws:ssm:us-east-1:555555555555:parameter/*"]
 
 
 def test_window_role_scopes_each_task_to_its_resource():
@@ -360,8 +389,9 @@ CONSTRAINTS = {
                   "arn:aws:states:us-east-1:111122223333:stateMachine:patch"],
                  ["", "ab", "arn:aws:s3:::bucket", "has space", "arn:aws:lambda:us-east-1:1:function:f",
                   "arn:aws:ssm:us-east-1:111122223333:document/AWS-RunPatchBaseline"]),
-    "pTargetsKey": (["tag:Patch Group", "tag:PatchGroup", "InstanceIds", "resource-groups:Name", "tag-key"],
-                    ["Patch Group", "tag:", "instanceids", ""]),
+    "pTargetsKey": (["tag:Patch Group", "tag:PatchGroup", "InstanceIds", "resource-groups:Name", "tag-key",
+                     "tag:team/app=web@x-1"],
+                    ["Patch Group", "tag:", "instanceids", "", "tag:Patch+Group", "tag:a;b", "tag:" + "k" * 129]),
     "pTargetsValue": (["Production", "Production,Staging", "i-0123456789abcdef0"], ["", "Production,", "a;b"]),
     "pComplianceLevel": (["CRITICAL", "UNSPECIFIED"], ["critical", "SEVERE", ""]),
     "pAllowUnassociatedTargets": (["true", "false"], ["True", "yes", ""]),

@@ -2,16 +2,19 @@
 
 import copy
 
+import pytest
+
 from conftest import check_constraint, render, template_dict
 
 NAME = "resource_data_sync.yml"
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
-BUCKET = {"pResourceDataSyncBucketName": "central-inventory-bucket"}
+COLLECTOR_ACCOUNT = "111122223333"
+BUCKET = {"pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": COLLECTOR_ACCOUNT}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def sync(params: dict) -> dict:
-    return render(NAME, {**BUCKET, **params})["Resources"]["ResourceDataSync"]["Properties"]
+def sync(params: dict, region: str = "us-east-1") -> dict:
+    return render(NAME, {**BUCKET, **params}, region)["Resources"]["ResourceDataSync"]["Properties"]
 
 
 def test_has_the_design_step_3_parameters_with_their_allowed_values():
@@ -27,7 +30,7 @@ def test_has_the_design_step_3_parameters_with_their_allowed_values():
 
 def test_shares_the_collectors_constraints_and_sync():
     mine, collector = copy.deepcopy(template_dict(NAME)), copy.deepcopy(template_dict(COLLECTOR))
-    for name in ["pKMSKeyArn", "pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix", "pSyncSourceType",
+    for name in ["pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix", "pSyncSourceType",
                  "pSyncSourceRegions"]:
         ours, theirs = mine["Parameters"][name], collector["Parameters"][name]
         assert {k: v for k, v in ours.items() if k != "Description"} == \
@@ -49,7 +52,35 @@ def test_sync_to_destination_writes_json_into_the_collector_bucket():
 
 def test_kms_key_is_passed_only_when_given():
     assert sync({"pKMSKeyArn": KEY})["S3Destination"]["KMSKeyArn"] == KEY
-    assert "KMSKeyArn" not in sync({})["S3Destination"]
+    assert template_dict(NAME)["Parameters"]["pKMSKeyArn"]["Default"] == "none"  # not '': StackSets may refuse it
+    assert "KMSKeyArn" not in sync({"pKMSKeyArn": "none"})["S3Destination"]
+    # The same key constraint as the collector's, with the sentinel none in place of empty.
+    ours, theirs = template_dict(NAME)["Parameters"]["pKMSKeyArn"], template_dict(COLLECTOR)["Parameters"]["pKMSKeyArn"]
+    assert ours["AllowedPattern"].replace("none|", "") == theirs["AllowedPattern"].replace(")?$", ")$")
+
+
+def stack_resources(account: str, region: str, bucket_region: str = "us-east-1") -> dict:
+    from cloud_radar.cf.unit import Template as RadarTemplate
+    radar = RadarTemplate(copy.deepcopy(template_dict(NAME)))
+    radar.AccountId = account
+    return radar.render({**BUCKET, "pBucketRegion": bucket_region}, region=region)
+
+
+@pytest.mark.parametrize("account, region, bucket_region, creates", [
+    (COLLECTOR_ACCOUNT, "us-east-1", "us-east-1", False),  # the collector's own sync is there
+    (COLLECTOR_ACCOUNT, "eu-west-1", "eu-west-1", False),
+    (COLLECTOR_ACCOUNT, "eu-west-1", "us-east-1", True),   # the collector's other Regions ship their inventory
+    ("444455556666", "us-east-1", "us-east-1", True),
+    ("444455556666", "eu-west-1", "us-east-1", True),
+])
+def test_no_clash_with_the_collectors_own_sync(account, region, bucket_region, creates):
+    rendered = stack_resources(account, region, bucket_region)
+    assert ("ResourceDataSync" in rendered["Resources"]) == creates
+    assert ("ResourceDataSyncName" in rendered.get("Outputs", {})) == creates
+    # Never an empty stack: the placeholder stands where the sync is skipped.
+    assert list(rendered["Resources"]) == (["ResourceDataSync"] if creates else ["CollectorHasItsOwnSync"])
+    if not creates:
+        assert rendered["Resources"]["CollectorHasItsOwnSync"]["Type"] == "AWS::CloudFormation::WaitConditionHandle"
 
 
 def test_sync_from_source_feeds_explorer_and_writes_nothing_to_s3():
@@ -75,10 +106,13 @@ BAD_VALUES = {
     "pBucketRegion": (["us-east-1", "eu-central-2", "us-gov-west-1"], ["", "US-EAST-1", "useast1", "us-east"]),
     "pBucketPrefix": (["inventory", "org/inventory"], ["", "/inventory", "inventory/", "a//b", "with space",
                                                         "a" * 65]),
-    "pKMSKeyArn": (["", KEY, "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"],
-                   ["alias/aws/s3", "arn:aws:kms:us-east-1:111122223333:alias/my-key", "1234abcd-12ab-34cd-56ef",
+    "pKMSKeyArn": (["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"],
+                   ["", "None", "none,", "alias/aws/s3", "arn:aws:kms:us-east-1:111122223333:alias/my-key", "1234abcd-12ab-34cd-56ef",
                     "arn:aws:kms:us-east-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
     "pSyncSourceType": (["AwsOrganizations", "SingleAccountMultiRegions"], ["", "Organization"]),
+    "pCollectorAccountId": (["111122223333", "000000000001"],
+                            ["", "none", "11112222333", "1111222233334", "11112222333a", "111122223333,444455556666",
+                             " 111122223333"]),
     "pSyncSourceRegions": (["us-east-1", "us-east-1,eu-west-1"], ["", "us-east-1,", "us-east-1, eu-west-1"]),
 }
 

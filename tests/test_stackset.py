@@ -7,14 +7,15 @@ from cfnlint.decode import decode_str
 from troposphere import Parameter, Template, iam
 
 from conftest import check_constraint, rules_refusing, render, template_dict
+from patch_templates import baselines, parameters as p
 from patch_templates.builder import BuildError, render as render_yaml
-from patch_templates.stacks import TEMPLATES, patching, resource_data_sync, stackset
+from patch_templates.stacks import TEMPLATES, patch_baseline, patch_operations, resource_data_sync, stackset
 
 NAME = "patch_management_stackset.yml"
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12", "pRegions": "us-east-1,eu-west-1",
-            "pNotificationEmailAddress": "patching@example.com",
-            "pResourceDataSyncBucketName": "central-inventory-bucket"}
+            "pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": "111122223333",
+            "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"}
 MEMBERS = {f"{member.key}StackSet": member for member in stackset.MEMBERS}
 
 
@@ -28,8 +29,8 @@ def test_every_member_template_has_a_stack_set_and_is_registered():
     resources = template_dict(NAME)["Resources"]
     assert set(resources) == set(MEMBERS)
     assert {member.file for member in stackset.MEMBERS} == \
-        {patching.file_name(os_key) for os_key in patching.OPERATING_SYSTEMS} | {"resource_data_sync.yml",
-                                                                                 "default_host_management.yml"}
+        {patch_baseline.file_name(os_key) for os_key in baselines.OPERATING_SYSTEMS} | {
+            patch_operations.FILE, "resource_data_sync.yml", "default_host_management.yml"}
     assert all(member.file in TEMPLATES for member in stackset.MEMBERS)
 
 
@@ -93,12 +94,15 @@ def test_service_managed_with_automatic_deployment_to_the_target_ous_and_regions
         assert properties["AutoDeployment"]["RetainStacksOnAccountRemoval"] is True
 
 
-def test_excluded_accounts_are_left_out_of_the_sync_only():
-    resources = stack_sets({"pResourceDataSyncExcludedAccountIds": "111122223333,444455556666"})
-    assert resources["ResourceDataSyncStackSet"]["StackInstancesGroup"][0]["DeploymentTargets"] == {
-        "OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"], "AccountFilterType": "DIFFERENCE",
-        "Accounts": ["111122223333", "444455556666"]}
-    assert "Accounts" not in resources["WindowsStackSet"]["StackInstancesGroup"][0]["DeploymentTargets"]
+def test_no_account_is_excluded_by_hand():
+    """The collector account may be in the target OUs: its sync member skips itself (test_resource_data_sync)."""
+    assert not [name for name in template_dict(NAME)["Parameters"] if "Exclude" in name]
+    for properties in stack_sets().values():
+        assert properties["StackInstancesGroup"][0]["DeploymentTargets"] == {
+            "OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]}
+    sync = {item["ParameterKey"]: item["ParameterValue"]
+            for item in stack_sets()["ResourceDataSyncStackSet"]["Parameters"]}
+    assert sync["pCollectorAccountId"] == "111122223333"
 
 
 def test_operation_preferences_come_from_parameters():
@@ -112,12 +116,21 @@ def test_operation_preferences_come_from_parameters():
 
 
 def test_switches_choose_the_stack_sets():
-    assert set(stack_sets()) == {"WindowsStackSet", "ResourceDataSyncStackSet", "DefaultHostManagementStackSet"}
+    assert set(stack_sets()) == {"WindowsStackSet", "PatchOperationsStackSet", "ResourceDataSyncStackSet",
+                                 "DefaultHostManagementStackSet"}
     chosen = stack_sets({"pDeployWindows": "false", "pDeployResourceDataSync": "false", "pDeployUbuntu": "true",
-                         "pDeployRedhat": "true", "pDeployDefaultHostManagement": "false"})
+                         "pDeployRedhat": "true", "pDeployPatchOperations": "false",
+                         "pDeployDefaultHostManagement": "false"})
     assert set(chosen) == {"UbuntuStackSet", "RedhatStackSet"}
     outputs = render(NAME, {**REQUIRED, "pDeployWindows": "false"})["Outputs"]
-    assert set(outputs) == {"ResourceDataSyncStackSetId", "DefaultHostManagementStackSetId"}
+    assert set(outputs) == {"PatchOperationsStackSetId", "ResourceDataSyncStackSetId", "DefaultHostManagementStackSetId"}
+    # Every operating system is selectable; Windows is on by default.
+    parameters = template_dict(NAME)["Parameters"]
+    for member in stackset.MEMBERS:
+        assert parameters[f"pDeploy{member.key}"]["AllowedValues"] == ["true", "false"]
+    assert {name for name, d in parameters.items() if name.startswith("pDeploy") and d["Default"] == "true"} == {
+        "pDeployWindows", "pDeployPatchOperations", "pDeployResourceDataSync",
+        "pDeployDefaultHostManagement"}
 
 
 def test_capabilities_follow_the_members_iam_resources():
@@ -140,45 +153,57 @@ def test_member_parameters_pass_through_with_the_members_definitions():
             assert template["Parameters"][ref] == member_parameters[item["ParameterKey"]], (member.file, ref)
             shared = ref == item["ParameterKey"]
             assert shared or ref == f"p{member.key}{item['ParameterKey'][1:]}"
-            assert shared != (item["ParameterKey"] in member.own or
-                              any(template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"]) not in
-                                  (None, member_parameters[item["ParameterKey"]]) for other in stackset.MEMBERS))
+            assert shared != any(template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"]) not in
+                                 (None, member_parameters[item["ParameterKey"]]) for other in stackset.MEMBERS)
 
 
 def test_parameters_shared_where_alike_and_per_member_where_they_differ():
     names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
-    assert names[("Windows", "pSchedule")] == names[("Ubuntu", "pSchedule")] == "pSchedule"
+    assert names[("Windows", "pPatchGroups")] == names[("Ubuntu", "pPatchGroups")] == "pPatchGroups"
+    assert names[("Windows", "pOrganization")] == names[("PatchOperations", "pOrganization")] == "pOrganization"
     assert names[("Windows", "pProduct")] == "pWindowsProduct"
     assert names[("AmazonLinux2023", "pSeverity")] == "pAmazonLinux2023Severity"
-    for own in stackset.PATCHING_OWN:
-        assert names[("Redhat", own)] == "pRedhat" + own[1:]
+    assert names[("PatchOperations", "pTargetsKey")] == "pTargetsKey"
     assert names[("ResourceDataSync", "pSyncName")] == "pSyncName"
+
+
+def test_an_operating_system_costs_at_most_four_stackset_parameters():
+    """pDeploy<Os> and its own filter parameters; the rest is shared. With the parameters that do not
+    depend on the operating systems, 15 operating systems (every OperatingSystem of the
+    PatchBaseline schema) would still fit CloudFormation's 200."""
+    names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
+    per_os = {key: 1 + sum(1 for (k, name), own in names.items() if k == key and own != name)
+              for key in (m.key for m in stackset.MEMBERS[:len(baselines.OPERATING_SYSTEMS)])}
+    assert per_os["Windows"] == 4 and per_os["Ubuntu"] == 3 and max(per_os.values()) <= 4
+    total = len(template_dict(NAME)["Parameters"])
+    fixed = total - sum(per_os.values())
+    print(f"\nStackSet parameters: {total} ({fixed} fixed + {per_os}); 15 OSes at 4 each: {fixed + 15 * 4}")
+    assert fixed + 15 * 4 <= stackset.PARAMETER_LIMIT
 
 
 def test_rendered_values_reach_the_member_parameters():
     parameters = template_dict(NAME)["Parameters"]
     products = ",".join([v for v in parameters["pWindowsProduct"]["AllowedValues"] if v != "*"][-2:])
     resources = stack_sets({"pDeployUbuntu": "true", "pWindowsProduct": products,
-                            "pUbuntuTargetsValue": "ubuntu-fleet", "pSchedule": "cron(0 2 ? * SUN *)",
-                            "pSyncName": "org-inventory"})
+                            "pTargetsValue": "fleet-a,fleet-b", "pSchedule": "cron(0 2 ? * SUN *)",
+                            "pPatchGroups": "fleet-a,fleet-b,fleet-c", "pSyncName": "org-inventory"})
 
     def value(logical_id, key):
         return {p["ParameterKey"]: p.get("ParameterValue") for p in resources[logical_id]["Parameters"]}[key]
 
     assert value("WindowsStackSet", "pProduct") == products
     assert value("UbuntuStackSet", "pProduct") == parameters["pUbuntuProduct"]["Default"]
-    assert value("UbuntuStackSet", "pTargetsValue") == "ubuntu-fleet"
-    assert value("WindowsStackSet", "pTargetsValue") == parameters["pWindowsTargetsValue"]["Default"] != "ubuntu-fleet"
-    assert value("WindowsStackSet", "pSchedule") == value("UbuntuStackSet", "pSchedule") == "cron(0 2 ? * SUN *)"
+    assert value("PatchOperationsStackSet", "pTargetsValue") == "fleet-a,fleet-b"
+    assert value("WindowsStackSet", "pPatchGroups") == value("UbuntuStackSet", "pPatchGroups") == "fleet-a,fleet-b,fleet-c"
+    assert value("PatchOperationsStackSet", "pSchedule") == "cron(0 2 ? * SUN *)"
     assert value("ResourceDataSyncStackSet", "pSyncName") == "org-inventory"
     assert value("ResourceDataSyncStackSet", "pResourceDataSyncBucketName") == "central-inventory-bucket"
 
 
 def test_member_rules_are_checked_once_in_the_management_account():
     rules = template_dict(NAME)["Rules"]
-    for os_key in patching.OPERATING_SYSTEMS:
-        for name, rule in template_dict(patching.file_name(os_key)).get("Rules", {}).items():
-            assert rules[name] == rule
+    member_rules = template_dict(patch_operations.FILE)["Rules"]
+    assert member_rules and all(rules[name] == rule for name, rule in member_rules.items())
 
 
 def test_copied_rules_refuse_bad_combinations_before_any_stack_set_runs():
@@ -187,10 +212,17 @@ def test_copied_rules_refuse_bad_combinations_before_any_stack_set_runs():
 
 
 def test_rules_follow_renamed_parameters():
-    member = stackset.Member("Windows", "Windows", "w.yml", patching.build, "w", own=("pTaskType",))
-    rules = stackset.build(members=(member,)).to_dict()["Rules"]
-    rule = rules["AutomationRoleOnlyForAutomation"]
-    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "pWindowsTaskType"}, "AUTOMATION"]}
+    def other() -> Template:
+        t = patch_operations.build()
+        t.parameters["pTaskType"].Description = "Defined differently, so asked per member."
+        return t
+    members = (stackset.Member("Ops", "Ops", "a.yml", patch_operations.build, "a"),
+               stackset.Member("Other", "Other", "b.yml", other, "b"))
+    rules = stackset.build(members=members).to_dict()["Rules"]
+    assert rules["AutomationRoleOnlyForAutomation"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "pOpsTaskType"}, "AUTOMATION"]}
+    assert rules["OtherAutomationRoleOnlyForAutomation"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": [{"Ref": "pOtherTaskType"}, "AUTOMATION"]}
     assert "pTaskType" not in str(rules)
 
 
@@ -211,14 +243,13 @@ BAD_VALUES = {
                  ["", "us-east-1,", "US-EAST-1", "us-east-1, eu-west-1", "useast1", "us-east"]),
     "pMaxConcurrentPercentage": (["1", "25", "100"], ["0", "101", "-1", "12.5", "", "25%", "007"]),
     "pFailureTolerancePercentage": (["0", "10", "100"], ["101", "-1", "7.5", "", "10%", "00"]),
-    "pResourceDataSyncExcludedAccountIds": (["", "111122223333", "111122223333,444455556666"],
-                                            ["11112222333", "1111222233334", "11112222333a", "111122223333,",
-                                             "111122223333, 444455556666", ",111122223333"]),
     "pCallAs": (["SELF", "DELEGATED_ADMIN"], ["", "self", "DELEGATED"]),
     "pRegionConcurrencyType": (["PARALLEL", "SEQUENTIAL"], ["", "parallel"]),
     "pConcurrencyMode": (["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"], ["", "STRICT"]),
     "pRetainStacksOnAccountRemoval": (["true", "false"], ["", "True", "yes"]),
     "pDeployWindows": (["true", "false"], ["", "1"]),
+    "pDeployPatchOperations": (["true", "false"], ["", "TRUE", "yes"]),
+    "pDeployAmazonLinux2023": (["true", "false"], ["", "on"]),
     "pStackSetNamePrefix": (["patch-management", "p", "Org-1"], ["", "1patch", "patch_management", "patch mgmt",
                                                                  "a" * 65]),
 }
@@ -227,3 +258,25 @@ BAD_VALUES = {
 def test_parameters_refuse_bad_values():
     tried = sum(check_constraint(NAME, name, good, bad) for name, (good, bad) in BAD_VALUES.items())
     assert tried == sum(len(bad) for _, bad in BAD_VALUES.values())
+
+
+def test_members_take_names_not_arns_of_one_account():
+    """What the StackSet passes to every account names a role, function, state machine or bucket; the
+    member builds ARNs in its own account and Region. The ARNs are the collector's: its KMS key and
+    its central alert bus, the same for every account."""
+    arns = {(member.file, name) for member in stackset.MEMBERS
+            for name, definition in template_dict(member.file).get("Parameters", {}).items()
+            if "arn" in definition.get("AllowedPattern", "").lower()}
+    assert arns == {("resource_data_sync.yml", "pKMSKeyArn"), ("patch_operations.yml", "pCentralEventBusArn")}
+
+
+def test_no_member_parameter_rests_on_an_empty_value():
+    """StackSets may refuse empty values: every member parameter refuses '' and defaults to a value."""
+    for member in stackset.MEMBERS:
+        for name, definition in template_dict(member.file).get("Parameters", {}).items():
+            assert p.violation(definition, "") is not None, (member.file, name)
+            assert str(definition.get("Default", "required")) != "", (member.file, name)
+    everything = {f"pDeploy{member.key}": "true" for member in stackset.MEMBERS}
+    for logical_id, properties in stack_sets(everything).items():
+        # cloud-radar drops a value that renders empty, so a missing value would be an empty one.
+        assert all(item.get("ParameterValue") not in (None, "") for item in properties["Parameters"]), logical_id

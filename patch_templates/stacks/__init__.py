@@ -6,12 +6,20 @@ module here and one line below.
 
 from functools import partial
 
-from . import analytics, collector, default_host_management, patching, resource_data_sync, stackset
+from .. import baselines
+from . import (
+    analytics, central_alerts, collector, default_host_management, patch_baseline,
+    patch_operations, patching, resource_data_sync, stackset,
+)
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
-    # One source-account patching template per operating system, from patching.OPERATING_SYSTEMS.
-    **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in patching.OPERATING_SYSTEMS},
+    central_alerts.FILE: central_alerts.build,
+    # One standalone patching template per operating system, from baselines.OPERATING_SYSTEMS.
+    **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
+    # StackSet members: one baseline per operating system, one set of operations, the sync.
+    **{patch_baseline.file_name(os_key): partial(patch_baseline.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
+    patch_operations.FILE: patch_operations.build,
     "resource_data_sync.yml": resource_data_sync.build,
     default_host_management.FILE: default_host_management.build,
     "patch_management_stackset.yml": stackset.build,

@@ -349,7 +349,7 @@ def build() -> Template:
     t.add_resource(s3.BucketPolicy(
         "AthenaResultsBucketPolicy",
         Bucket=Ref(results_bucket),
-        PolicyDocument=policies.document(policies.deny_insecure_transport(Ref(results_bucket))),
+        PolicyDocument=policies.document(policies.deny_insecure_transport(GetAtt(results_bucket, "Arn"))),
     ))
     workgroup = t.add_resource(athena.WorkGroup(
         "AthenaWorkGroup",

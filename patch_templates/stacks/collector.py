@@ -71,19 +71,23 @@ def build() -> Template:
     # This account is always allowed, so the collector's own sync below can write.
     source_accounts = Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(accounts))]))
     prefix = Ref(sync_params.prefix)
+    # The policy names its bucket by the bucket resource's ARN, so it cannot drift from it.
+    bucket_arn = GetAtt(bucket, "Arn")
+    organization_source = {"aws:SourceOrgID": Ref(organization)}
     bucket_policy = t.add_resource(s3.BucketPolicy(
         "ResourceDataSyncBucketPolicy",
         Bucket=Ref(bucket),
         PolicyDocument=policies.document(
-            policies.data_sync_acl_check(Ref(bucket_name)),
+            policies.data_sync_acl_check(bucket_arn),
             If("UseOrganization",
-               policies.data_sync_delivery(Ref(bucket_name), prefix, {"aws:SourceOrgID": Ref(organization)},
-                                           "SSMBucketDeliveryOrganization",
-                                           actions=(policies.s3.PutObject, policies.s3.PutObjectTagging)),
-               policies.data_sync_delivery(Ref(bucket_name), prefix, {"aws:SourceAccount": source_accounts},
+               policies.data_sync_delivery(bucket_arn, prefix, organization_source, "SSMBucketDeliveryOrganization"),
+               policies.data_sync_delivery(bucket_arn, prefix, {"aws:SourceAccount": source_accounts},
                                            "SSMBucketDeliveryAccounts")),
-            If(has_kms_key, policies.data_sync_requires_kms_key(Ref(bucket_name), prefix, Ref(kms_key)), NoValue),
-            policies.deny_insecure_transport(Ref(bucket_name)),
+            If("UseOrganization",
+               policies.data_sync_tagging(bucket_arn, prefix, organization_source, "SSMBucketTaggingOrganization"),
+               NoValue),
+            If(has_kms_key, policies.data_sync_requires_kms_key(bucket_arn, prefix, Ref(kms_key)), NoValue),
+            policies.deny_insecure_transport(bucket_arn),
         ),
     ))
 

@@ -1,16 +1,20 @@
 """Management account (or a delegated administrator): one service-managed StackSet per member
-template (the resource data sync, and the patching stack of each operating system), each switched
-on by a parameter, deploying to every account of the target OUs in the target Regions and to
-accounts that join those OUs later.
+template, each switched on by a parameter, deploying to every account of the target OUs in the
+target Regions and to accounts that join those OUs later:
 
-One StackSet per operating system, not one with an OS parameter: an account often runs several
-operating systems, a StackSet has one template, and each OS has its own baseline filters. Member
-templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file is the
-deployed one. Their parameters are copied from the member's own definitions: a parameter that
-every member defines identically is asked once under its own name; one that members define
-differently (for example an OS's product list), or that a member must have for itself (its
-targets), is asked per member as p<Member><Name>. Their Rules are copied too, so a bad combination
-is refused once here instead of in every stack instance.
+- one `<os>_patch_baseline.yml` per operating system (pDeploy<Os>; Windows on by default): the
+  baselines differ per OS, and an account runs any mix of them;
+- one `patch_operations.yml`: the window, install task, scan and inventory association exist once
+  per account-Region and patch every OS (AWS-RunPatchBaseline applies each node's own baseline);
+- `resource_data_sync.yml`, which skips itself in the collector account's bucket Region.
+
+Member templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file
+is the deployed one. Their parameters are copied from the member's own definitions: a parameter
+that every member defines identically is asked once under its own name; one that members define
+differently (an OS's product list) is asked per member as p<Member><Name>. So an operating system
+costs its pDeploy switch and its filter parameters (at most 4 parameters), and everything else is
+shared. Their Rules are copied too, so a bad combination is refused once here instead of in every
+stack instance.
 """
 
 import re
@@ -18,11 +22,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from troposphere import Equals, If, Join, NoValue, Output, Ref, Split, Sub, Template, cloudformation, encode_to_dict
+from troposphere import Equals, If, Join, Output, Ref, Sub, Template, cloudformation, encode_to_dict
 
-from .. import parameters as p
+from .. import baselines, parameters as p
 from ..common import TEMPLATE_BODY_LIMIT, BuildError, render
-from . import default_host_management, patching, resource_data_sync
+from . import default_host_management, patch_baseline, patch_operations, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
 # a template holds at most 200 parameters (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
@@ -44,22 +48,17 @@ class Member:
     build: Callable[[], Template]
     name: str           # StackSet name suffix
     deploy: bool = True  # default of its pDeploy switch
-    exclusions: bool = False  # p<key>ExcludedAccountIds leaves accounts out of this StackSet
-    own: tuple[str, ...] = ()  # parameters asked per member even when defined alike
 
-
-# Each operating system's window and associations need targets of their own (nodes of that OS):
-# with shared targets every OS's stack would patch, scan and inventory the same nodes.
-PATCHING_OWN = ("pTargetsKey", "pTargetsValue", "pEnablePatchScan", "pEnableInventory")
 
 MEMBERS = (
-    *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patching",
-             patching.file_name(os_key), partial(patching.build, os_key), f"{os_key.replace('_', '-')}-patching",
-             deploy=os_key == "windows", own=PATCHING_OWN)
-      for os_key, os in patching.OPERATING_SYSTEMS.items()),
-    # The collector account has a sync of its own under the same name: leave it out of this one.
+    *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patch baseline",
+             patch_baseline.file_name(os_key), partial(patch_baseline.build, os_key),
+             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows")
+      for os_key, os in baselines.OPERATING_SYSTEMS.items()),
+    Member("PatchOperations", "Patch operations (window, task, scan, inventory)", patch_operations.FILE,
+           patch_operations.build, "patch-operations"),
     Member("ResourceDataSync", "Resource data sync", "resource_data_sync.yml", resource_data_sync.build,
-           "resource-data-sync", exclusions=True),
+           "resource-data-sync"),
     Member("DefaultHostManagement", "Default Host Management Configuration", default_host_management.FILE,
            default_host_management.build, "default-host-management"),
 )
@@ -123,7 +122,7 @@ def build(members=MEMBERS) -> Template:
                        Description=f"Deploy {member.file} by its own StackSet.", **p.BOOLEAN)
         t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(built)
-    needed = len(t.parameters) + len(set(names.values())) + sum(member.exclusions for member in members)
+    needed = len(t.parameters) + len(set(names.values()))
     if needed > PARAMETER_LIMIT:
         raise BuildError(f"the StackSet template needs {needed} parameters, more than CloudFormation's "
                           f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}")
@@ -146,7 +145,8 @@ def build(members=MEMBERS) -> Template:
             **capabilities(member, template),
             Parameters=pass_through(member, template, names),
             StackInstancesGroup=[cloudformation.StackInstances(
-                DeploymentTargets=deployment_targets(t, member, ous), Regions=Ref(regions))],
+                DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)),
+                Regions=Ref(regions))],
             TemplateBody=body(member, template),
         ))
         t.add_output(Output(f"{member.key}StackSetId", Condition=f"Deploy{member.key}",
@@ -176,37 +176,14 @@ def capabilities(member: Member, template: Template) -> dict:
     return {"Capabilities": ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]}
 
 
-def deployment_targets(t: Template, member: Member, ous) -> cloudformation.DeploymentTargets:
-    if not member.exclusions:
-        return cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous))
-    # Automatic deployments ignore account filters ("Enable or disable automatic deployments for
-    # StackSets in AWS Organizations", CloudFormation user guide): the description says so.
-    # One String, not a CommaDelimitedList: a condition can compare it with "" (cfn-lint resolves the
-    # If branches by it), and Split turns it into the account list.
-    excluded = p.add(t, f"p{member.key}ExcludedAccountIds", TARGETS, f"Accounts without {member.title.lower()}",
-                     Default="",
-                     Description=f"Account ids in the target OUs that get no {member.title.lower()}, separated by "
-                                 "commas (for example the collector account, which has its own). Automatic "
-                                 "deployment ignores this list: an account that joins a target OU later gets it.",
-                     **p.optional(p.ACCOUNT_IDS))
-    has_excluded = p.has_value(t, excluded)
-    return cloudformation.DeploymentTargets(
-        OrganizationalUnitIds=Ref(ous),
-        AccountFilterType=If(has_excluded, "DIFFERENCE", NoValue),
-        Accounts=If(has_excluded, Split(",", Ref(excluded)), NoValue),
-    )
-
-
 def pass_through_names(built) -> dict[tuple[str, str], str]:
     """(member key, parameter) -> name in the StackSet template: the member's own name when every
-    member that has the parameter defines it the same (and no member asks it for itself), else
-    p<Member><Name>."""
+    member that has the parameter defines it the same, else p<Member><Name>."""
     definitions: dict[str, list] = {}
     for member, template in built:
         for name, parameter in template.parameters.items():
             definitions.setdefault(name, []).append(parameter.to_dict())
-    own = {name for member, _ in built for name in member.own}
-    return {(member.key, name): name if name not in own and all(d == definitions[name][0] for d in definitions[name])
+    return {(member.key, name): name if all(d == definitions[name][0] for d in definitions[name])
             else f"p{member.key}{name[1:]}"
             for member, template in built for name in template.parameters}
 

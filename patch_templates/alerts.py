@@ -1,0 +1,177 @@
+"""Central alerts: which Systems Manager events are an alert (one table, EVENT_KINDS), and the
+member side that forwards them from every account-Region to the collector's central event bus.
+
+The same patterns run twice: on each member's default bus (forward only what is an alert) and on
+the central bus (turn each kind into readable text for the topic, stacks/central_alerts.py).
+Successful runs never match.
+
+Event names and fields are those of the Systems Manager user guide, "Amazon EventBridge event
+examples for Systems Manager" (monitoring-systems-manager-event-examples), and of the EventBridge
+events reference, "Amazon EC2 Systems Manager events" (events-ref-ssm). Status values are those of
+the Systems Manager API reference for each object, cited per kind below.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from awacs import events as events_actions
+from awacs.aws import Allow, PolicyDocument, Statement
+from troposphere import GetAtt, Ref, Template, events, iam
+
+from . import parameters as p
+from .policies import POLICY_VERSION, service_assume_role
+
+SOURCE = "aws.ssm"
+# The documents whose runs are patching: AWS-RunPatchBaseline installs (window task) and scans
+# (association); AWS-GatherSoftwareInventory is the inventory association.
+PATCH_DOCUMENT = "AWS-RunPatchBaseline"
+INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of alert: the event pattern, and the text the operator reads (an EventBridge input
+    transformer: `paths` maps <placeholders> in `text` to JSON paths of the event)."""
+    title: str          # CamelCase, part of logical IDs: Forward<title>Rule, Alert<title>Rule
+    detail_type: str
+    detail: dict        # the pattern's "detail" part
+    text: str
+    paths: dict = field(default_factory=dict)
+    source: str = SOURCE
+
+    @property
+    def pattern(self) -> dict:
+        return {"source": [self.source], "detail-type": [self.detail_type], "detail": self.detail}
+
+    def input_transformer(self) -> events.InputTransformer:
+        # A template that is one JSON string makes the target receive plain text (EventBridge user
+        # guide, "Amazon EventBridge input transformation"); json.dumps writes the line breaks as \n.
+        return events.InputTransformer(InputPathsMap={"account": "$.account", "region": "$.region", **self.paths},
+                                       InputTemplate=json.dumps(self.text))
+
+
+WHERE = "Account <account>, Region <region>.\n"
+
+EVENT_KINDS = (
+    # Run Command, one event per node and run ("EC2 Command Invocation Status-change Notification";
+    # fields command-id, document-name, instance-id, status). The per-command event ("EC2 Command
+    # Status-change Notification") would repeat the same failure without the node, so it is left out.
+    # Status values of a command invocation (API reference, CommandInvocation.Status): Pending |
+    # InProgress | Delayed | Success | Cancelled | TimedOut | Failed | Cancelling. Anything that is
+    # neither success nor still running is an alert, including statuses added later.
+    EventKind(
+        "InstallRun", "EC2 Command Invocation Status-change Notification",
+        {"document-name": [PATCH_DOCUMENT],
+         "status": [{"anything-but": ["Pending", "InProgress", "Delayed", "Success", "Cancelling"]}]},
+        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n" + WHERE
+        + "Command <command>.\n"
+        + "Where to look: in that account run\n"
+        + "  aws ssm get-command-invocation --region <region> --command-id <command> --instance-id <node>\n"
+        + "or open Systems Manager > Run Command > Command history > <command>.",
+        {"status": "$.detail.status", "node": "$.detail.instance-id", "command": "$.detail.command-id"},
+    ),
+    # Maintenance windows, one event per window run ("Maintenance Window Execution State-change
+    # Notification"; fields window-id, window-execution-id, status). Status values (API reference,
+    # MaintenanceWindowExecution.Status): PENDING | IN_PROGRESS | SUCCESS | FAILED | TIMED_OUT |
+    # CANCELLING | CANCELLED | SKIPPED_OVERLAPPING; a skipped run also means nodes went unpatched.
+    EventKind(
+        "WindowExecution", "Maintenance Window Execution State-change Notification",
+        {"status": [{"anything-but": ["PENDING", "IN_PROGRESS", "SUCCESS", "CANCELLING"]}]},
+        "PATCHING ALERT: maintenance window <window> run <status>.\n" + WHERE
+        + "Window execution <execution>.\n"
+        + "Where to look: in that account run\n"
+        + "  aws ssm describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>\n"
+        + "or open Systems Manager > Maintenance Windows > <window> > History.",
+        {"status": "$.detail.status", "window": "$.detail.window-id", "execution": "$.detail.window-execution-id"},
+    ),
+    # State Manager, one event when an association's overall status changes ("EC2 State Manager
+    # Association State Change"; fields association-id, document-name, status). Status values (API
+    # reference, AssociationStatus.Name): Pending | Success | Failed. Only the patch scan and
+    # inventory associations.
+    EventKind(
+        "Association", "EC2 State Manager Association State Change",
+        {"document-name": [PATCH_DOCUMENT, INVENTORY_DOCUMENT], "status": ["Failed"]},
+        "PATCHING ALERT: association <association> (<document>) <status>.\n" + WHERE
+        + "Where to look: in that account run\n"
+        + "  aws ssm describe-association-executions --region <region> --association-id <association>\n"
+        + "or open Systems Manager > State Manager > <association> > Execution history.",
+        {"status": "$.detail.status", "association": "$.detail.association-id",
+         "document": "$.detail.document-name"},
+    ),
+    # Compliance, one event when a node's patch compliance changes ("Configuration Compliance State
+    # Change"; fields resource-id, compliance-type, compliance-status, patch-baseline-id, severity).
+    # The user guide's samples write the status in lower case (non_compliant) while the Compliance
+    # API writes NON_COMPLIANT; patterns match exact strings, so both are listed.
+    EventKind(
+        "PatchCompliance", "Configuration Compliance State Change",
+        {"compliance-type": ["Patch"], "compliance-status": ["non_compliant", "NON_COMPLIANT"]},
+        "PATCHING ALERT: node <node> is NON_COMPLIANT for patches (severity <severity>).\n" + WHERE
+        + "Patch baseline <baseline>.\n"
+        + "Where to look: in that account run\n"
+        + "  aws ssm describe-instance-patches --region <region> --instance-id <node> "
+        + "--filters Key=State,Values=Missing,Failed\n"
+        + "or open Systems Manager > Patch Manager > Compliance reporting.",
+        {"node": "$.detail.resource-id", "severity": "$.detail.severity", "baseline": "$.detail.patch-baseline-id"},
+    ),
+)
+
+# A custom event the operator puts on the central bus to see an alert arrive (docs/alerts.md).
+# Sources starting with "aws." are reserved for AWS services, so the test uses its own.
+TEST_ALERT = EventKind(
+    "Test", "Patch alert test", {"message": [{"exists": True}]},
+    "PATCHING ALERT TEST from account <account>, Region <region>: <message>\n"
+    "Alerts from the central bus reach this address. Nothing needs to be done.",
+    {"message": "$.detail.message"},
+    source="patch-templates.test",
+)
+
+FORWARD_GROUP = "Central alerts"
+CENTRAL_BUS_ARN = dict(
+    Type="String",
+    AllowedPattern=(r"^arn:aws[a-z-]*:events:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
+                    r"event-bus/(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}$"),
+    ConstraintDescription=("must be the ARN of the central custom event bus "
+                           "(arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME), output CentralEventBusArn "
+                           "of the collector's central alerts stack"),
+)
+
+
+def add_forwarding(t: Template) -> None:
+    """Forward this account-Region's patching alerts (EVENT_KINDS) from its default event bus to the
+    collector's central bus.
+
+    pCentralEventBusArn is required, with no default: the collector's stack (step 2) creates the bus
+    before the StackSet (step 3), its ARN is the same for every account, and a member that silently
+    forwarded nowhere would be the failure this design removes. A required value also never crosses
+    a StackSet as ''.
+
+    A rule may target an event bus in another account and another Region when it has a role that
+    EventBridge assumes with events:PutEvents on that bus (EventBridge user guide, "Sending and
+    receiving events between AWS accounts" and "Sending and receiving events between AWS Regions";
+    the destination Region must be a supported cross-Region destination).
+    """
+    bus_arn = p.add(t, "pCentralEventBusArn", FORWARD_GROUP, "Central event bus ARN",
+                    Description="ARN of the collector's central alert bus (output CentralEventBusArn of "
+                                "central_alerts.yml). Patching failures and non-compliant nodes of this "
+                                "account-Region are forwarded there.",
+                    **CENTRAL_BUS_ARN)
+    role = t.add_resource(iam.Role(
+        "AlertForwardingRole",
+        Description="Lets EventBridge put this account's patching alerts on the central alert bus, and nothing else.",
+        # Trusts events.amazonaws.com as the EventBridge user guide's cross-account target role does
+        # ("Sending events to an AWS service in another account"); the guide documents no
+        # aws:SourceArn/SourceAccount condition for this trust, so none is added. The role can do
+        # one thing only: PutEvents on the one central bus.
+        AssumeRolePolicyDocument=service_assume_role("events.amazonaws.com"),
+        Policies=[iam.Policy(PolicyName="PutEventsOnCentralBus", PolicyDocument=PolicyDocument(
+            Version=POLICY_VERSION,
+            Statement=[Statement(Effect=Allow, Action=[events_actions.PutEvents], Resource=[Ref(bus_arn)])]))],
+    ))
+    for kind in EVENT_KINDS:
+        t.add_resource(events.Rule(
+            f"Forward{kind.title}Rule",
+            Description=f"Forwards patching alerts ({kind.detail_type}) to the central alert bus.",
+            EventPattern=kind.pattern,
+            State="ENABLED",
+            Targets=[events.Target(Id="CentralEventBus", Arn=Ref(bus_arn), RoleArn=GetAtt(role, "Arn"))],
+        ))

@@ -1,0 +1,188 @@
+"""Collector account: the central alert path (design step 2). Every member account-Region forwards
+its patching alerts (alerts.EVENT_KINDS) to one event bus here; rules on that bus turn each kind
+into readable text for one encrypted topic with one e-mail subscription and, optionally, a Slack
+channel through AWS Chatbot. One person confirms one subscription for the whole organization."""
+
+from awacs import kms as kms_actions, sns as sns_actions
+from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
+from troposphere import (
+    And, Equals, GetAtt, If, Join, Not, Or, Output, Ref, Split, Sub, Template, chatbot, events, iam, kms, sns,
+)
+
+from .. import alerts, parameters as p
+from ..common import add_exported_outputs
+from ..policies import POLICY_VERSION, document, service_assume_role
+
+FILE = "central_alerts.yml"
+ALERTS_GROUP = "Alerts"
+SOURCES_GROUP = "Who may send alerts"
+SLACK_GROUP = "Slack channel through AWS Chatbot (optional)"
+
+EVENT_BUS_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}$",
+    ConstraintDescription="must be 1-256 letters, digits, '.', '_' or '-', not 'default' and not starting with 'aws.'",
+)
+# Slack ids as the AWS::Chatbot::SlackChannelConfiguration schema has them (SlackWorkspaceId,
+# SlackChannelId); empty when no Slack channel is wanted.
+SLACK_WORKSPACE_ID = dict(Type="String", AllowedPattern=r"^([0-9A-Z]{1,255})?$",
+                          ConstraintDescription="must be empty or a Slack workspace id: upper-case letters and digits")
+SLACK_CHANNEL_ID = dict(Type="String", AllowedPattern=r"^([A-Za-z0-9]{1,255})?$",
+                        ConstraintDescription="must be empty or a Slack channel id: letters and digits")
+EVENTS = Principal("Service", "events.amazonaws.com")
+
+
+def add_parameters(t: Template) -> dict:
+    return {
+        "bus": p.add(t, "pEventBusName", ALERTS_GROUP, "Central event bus name", Default="patch-alerts",
+                     Description="Name of the central event bus that every account-Region forwards its patching "
+                                 "alerts to.", **EVENT_BUS_NAME),
+        "email": p.add(t, "pNotificationEmailAddress", ALERTS_GROUP, "Alert e-mail address",
+                       Description="The one address that receives the organization's patching alerts. AWS sends "
+                                   "it a confirmation mail: nothing is delivered before someone clicks its link.",
+                       **p.EMAIL),
+        "organization": p.add(t, "pOrganizationID", SOURCES_GROUP, "Organization id (optional)", Default="",
+                              Description="Admit every account of this AWS Organization (o-...) to the bus. Leave "
+                                          "empty to admit the accounts listed below instead.",
+                              **p.optional(p.ORGANIZATION_ID)),
+        "accounts": p.add(t, "pDataSourceAccountID", SOURCES_GROUP, "Source account ids", Default="",
+                          Description="Without an organization id: account ids that may send alerts, separated "
+                                      "by commas (this account is always admitted).",
+                          **p.optional(p.ACCOUNT_ID_LIST)),
+        "workspace": p.add(t, "pSlackWorkspaceId", SLACK_GROUP, "Slack workspace id (optional)", Default="",
+                           Description="Id of a Slack workspace already authorised in the AWS Chatbot console "
+                                       "(for example T0123ABCD). Empty for e-mail only.", **SLACK_WORKSPACE_ID),
+        "channel": p.add(t, "pSlackChannelId", SLACK_GROUP, "Slack channel id (optional)", Default="",
+                         Description="Id of the Slack channel that receives the alerts (for example C0123ABCD). "
+                                     "Give it together with the workspace id.", **SLACK_CHANNEL_ID),
+    }
+
+
+def add_rules(t: Template, params: dict) -> None:
+    t.add_rule("SourceAccountsOrOrganization", {
+        "RuleCondition": Equals(Ref(params["organization"]), ""),
+        "Assertions": [{
+            "Assert": Not({"Fn::Contains": [Ref(params["accounts"]), ""]}),
+            "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more 12-digit "
+                                 "account ids, with no empty item.",
+        }],
+    })
+    no_workspace, no_channel = Equals(Ref(params["workspace"]), ""), Equals(Ref(params["channel"]), "")
+    t.add_rule("SlackIdsTogether", {"Assertions": [{
+        "Assert": Or(And(no_workspace, no_channel), And(Not(no_workspace), Not(no_channel))),
+        "AssertDescription": "Give both pSlackWorkspaceId and pSlackChannelId, or neither.",
+    }]})
+
+
+def bus_policy(params: dict) -> dict:
+    """Who may put events on the bus: every account of the organization (aws:PrincipalOrgID) or the
+    listed accounts and this one, and only events of Systems Manager (events:source), which is all
+    the members forward (EventBridge user guide, "Permissions for event buses in Amazon EventBridge"
+    and its example policies for an organization and for events:source)."""
+    only_ssm = {"events:source": alerts.SOURCE}
+    bus_arn = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${pEventBusName}")
+    return document(If(
+        "UseOrganization",
+        {"Sid": "OrganizationSendsPatchingAlerts", "Effect": "Allow", "Principal": "*",
+         "Action": "events:PutEvents", "Resource": bus_arn,
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params["organization"]), **only_ssm}}},
+        {"Sid": "AccountsSendPatchingAlerts", "Effect": "Allow",
+         "Principal": {"AWS": Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(params["accounts"]))]))},
+         "Action": "events:PutEvents", "Resource": bus_arn,
+         "Condition": {"StringEquals": only_ssm}},
+    ))
+
+
+def key_policy() -> PolicyDocument:
+    """The topic's key: this account administers it (the KMS default key policy), and EventBridge may
+    use it to publish to the encrypted topic (SNS developer guide, "Enable compatibility between
+    event sources from AWS services and encrypted topics": a customer managed key whose policy
+    gives the service kms:GenerateDataKey* and kms:Decrypt; the AWS managed alias/aws/sns key
+    cannot be changed to allow it)."""
+    return PolicyDocument(Version=POLICY_VERSION, Statement=[
+        Statement(Sid="AccountAdministersKey", Effect=Allow,
+                  Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
+                  Action=[kms_actions.Action("*")], Resource=["*"]),
+        Statement(Sid="EventBridgePublishesToEncryptedTopic", Effect=Allow, Principal=EVENTS,
+                  Action=[kms_actions.Action("GenerateDataKey*"), kms_actions.Decrypt],
+                  Resource=["*"]),
+    ])
+
+
+def build() -> Template:
+    t = Template(Description=(
+        "Collector account: central event bus for the organization's patching alerts, rules that write "
+        "them as readable text, one KMS-encrypted SNS topic with one e-mail subscription, and an optional "
+        "Slack channel through AWS Chatbot (design step 2)."))
+    params = add_parameters(t)
+    add_rules(t, params)
+    t.add_condition("UseOrganization", Not(Equals(Ref(params["organization"]), "")))
+    t.add_condition("HasSlackChannel", And(Not(Equals(Ref(params["workspace"]), "")),
+                                           Not(Equals(Ref(params["channel"]), ""))))
+
+    bus = t.add_resource(events.EventBus("AlertEventBus", Name=Ref(params["bus"]), Policy=bus_policy(params)))
+    key = t.add_resource(kms.Key(
+        "AlertTopicKey",
+        Description="Encrypts the patching alert topic; EventBridge may use it to publish.",
+        EnableKeyRotation=True,
+        KeyPolicy=key_policy(),
+        # The key protects alerts in transit only (SNS keeps no messages): deleting the stack may
+        # schedule its deletion, after the shortest waiting period.
+        DeletionPolicy="Delete",
+        UpdateReplacePolicy="Delete",
+        PendingWindowInDays=7,
+    ))
+    t.add_resource(kms.Alias("AlertTopicKeyAlias", AliasName=Sub("alias/${AWS::StackName}-alerts"), TargetKeyId=Ref(key)))
+    topic = t.add_resource(sns.Topic("AlertTopic", DisplayName="Patching alerts", KmsMasterKeyId=GetAtt(key, "Arn")))
+    t.add_resource(sns.SubscriptionResource("AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email",
+                                            Endpoint=Ref(params["email"])))
+
+    rules = [t.add_resource(events.Rule(
+        f"Alert{kind.title}Rule",
+        Description=f"Writes {kind.detail_type} events from the organization as a readable alert.",
+        EventBusName=Ref(bus),
+        EventPattern=kind.pattern,
+        State="ENABLED",
+        Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer())],
+    )) for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)]
+    # Only these rules may publish (EventBridge user guide, "Using resource-based policies for Amazon
+    # EventBridge", Amazon SNS permissions, aws:SourceArn = the rule). The targets name no RoleArn:
+    # the same page warns that a role can break delivery to KMS-encrypted SNS topics.
+    t.add_resource(sns.TopicPolicy("AlertTopicPolicy", Topics=[Ref(topic)], PolicyDocument=PolicyDocument(
+        Version=POLICY_VERSION, Statement=[Statement(
+            Sid="CentralBusRulesPublish", Effect=Allow, Principal=EVENTS, Action=[sns_actions.Publish],
+            Resource=[Ref(topic)],
+            Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]})))])))
+
+    slack_role = t.add_resource(iam.Role(
+        "SlackChannelRole",
+        Condition="HasSlackChannel",
+        Description="Role of the AWS Chatbot Slack channel: it only relays the alert topic, so it has no permissions.",
+        AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
+    ))
+    t.add_resource(chatbot.SlackChannelConfiguration(
+        "SlackChannel",
+        Condition="HasSlackChannel",
+        ConfigurationName=Sub("${AWS::StackName}-alerts"),
+        IamRoleArn=GetAtt(slack_role, "Arn"),
+        SlackWorkspaceId=Ref(params["workspace"]),
+        SlackChannelId=Ref(params["channel"]),
+        SnsTopicArns=[Ref(topic)],
+        # Channel members can run nothing through Chatbot (the default guardrail is AdministratorAccess).
+        GuardrailPolicies=[Sub("arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll")],
+        LoggingLevel="ERROR",
+    ))
+
+    add_exported_outputs(t, [
+        ("CentralEventBusArn", "ARN of the central alert bus: the StackSet's pCentralEventBusArn", GetAtt(bus, "Arn")),
+        ("AlertTopicArn", "ARN of the alert topic", Ref(topic)),
+    ])
+    test = alerts.TEST_ALERT
+    t.add_output(Output(
+        "TestAlertCommand",
+        Description="Run in this account after confirming the subscription: a test alert arrives within a minute.",
+        Value=Sub("aws events put-events --region ${AWS::Region} --entries '[{\"EventBusName\":\"${Bus}\","
+                  f"\"Source\":\"{test.source}\",\"DetailType\":\"{test.detail_type}\","
+                  "\"Detail\":\"{\\\"message\\\":\\\"test alert\\\"}\"}]'", Bus=GetAtt(bus, "Arn")),
+    ))
+    return t

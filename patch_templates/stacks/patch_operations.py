@@ -1,0 +1,32 @@
+"""StackSet member: ONE set of patch operations per account-Region, whatever the operating systems
+(`patch_operations.yml`): maintenance window, target, install task, scan association and inventory
+association. A node takes one inventory association, and two install tasks on the same nodes fight
+over the package manager and reboots (AWS-FACTS, "One system per account-Region"), so these exist
+once; each OS's baseline comes from its own `<os>_patch_baseline.yml`. No SNS e-mail: patch events
+go to the collector's central bus.
+
+Safe in every account: the task and the automation role are names, and the ARNs are built here
+with this account and Region; optional values are the sentinel `none`, never empty.
+"""
+
+from troposphere import Ref, Tags, Template
+
+from .. import alerts, baselines, operations
+from ..common import add_exported_outputs
+
+FILE = "patch_operations.yml"
+
+
+def build() -> Template:
+    t = Template(Description=(
+        "Source account: one maintenance window with target and install task, one patch scan and one "
+        "inventory association for every operating system in this account and Region, and the rules that "
+        "forward patching alerts to the central bus (StackSet member)."))
+    baselines.add_organization(t, operations.WINDOW_GROUP)
+    operations.add_parameters(t, standalone=False)
+    operations.add_conditions(t, standalone=False)
+    operations.add_rules(t, standalone=False)
+    resources = operations.add_operations(t, Tags(Organization=Ref("pOrganization")))
+    alerts.add_forwarding(t)
+    add_exported_outputs(t, operations.outputs(resources))
+    return t

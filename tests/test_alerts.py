@@ -1,0 +1,496 @@
+"""Central alerts: the event patterns under EventBridge matching (moto), the alert path rendered
+end to end (cloud-radar), the parameters' constraints, and the operator's test alert.
+
+Sample events come from the Systems Manager user guide, "Amazon EventBridge event examples for
+Systems Manager" (docs.aws.amazon.com/systems-manager/latest/userguide/
+monitoring-systems-manager-event-examples.html; source file doc_source/
+monitoring-systems-manager-event-examples.md of awsdocs/aws-systems-manager-user-guide), cited
+per sample as DOC "<heading>". Where a sample is changed (a status, a document name), the change
+is written next to it and the new value is one the Systems Manager API reference lists.
+
+moto and real EventBridge differ in two ways that matter here, and the tests say so where they
+rely on them:
+- PutEvents with a Source starting with "aws." is refused by AWS (PutEventsResultEntry error
+  NotAuthorizedForSourceException); moto accepts it. That is what lets a test put the documented
+  aws.ssm samples on a bus; every put asserts moto accepted it, so a stricter moto fails loudly.
+- When a rule forwards to a bus in another account or Region, moto puts a new event there with
+  that account and Region in the envelope; AWS keeps the event's own (the EventBridge event
+  structure: "region" is where the event originated). The end-to-end test does not assert the
+  account or Region in the text for that reason; the input paths that read them are asserted on
+  the rendered template instead.
+"""
+
+import copy
+import json
+import re
+
+import boto3
+import pytest
+from moto import mock_aws
+from troposphere import Template
+
+from conftest import check_constraint, render, rules_refusing, template_dict
+from patch_templates import alerts, docs, parameters
+from patch_templates.builder import lint
+from patch_templates.common import render as render_yaml
+
+CENTRAL = "central_alerts.yml"
+MEMBER_ACCOUNT, MEMBER_REGION = "123456789012", "eu-west-1"  # moto's default account
+COLLECTOR_ACCOUNT, COLLECTOR_REGION = "111122223333", "us-east-1"
+REQUIRED = {"pNotificationEmailAddress": "patching@example.com", "pDataSourceAccountID": "444455556666"}
+
+# -- sample events ------------------------------------------------------------------------------
+
+# DOC "Run Command Invocation Status-change Notification" (document AWS-RunPowerShellScript, Success)
+INVOCATION = {
+    "detail-type": "EC2 Command Invocation Status-change Notification", "source": "aws.ssm",
+    "resources": ["arn:aws:ec2:us-east-2:123456789012:instance/i-abcd1111"],
+    "detail": {"command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b", "document-name": "AWS-RunPowerShellScript",
+               "instance-id": "i-9bb89e2b", "requested-date-time": "2016-07-10T21:51:30.049Z", "status": "Success"},
+}
+# DOC "Run Command Status-change Notification" (the per-command event, not forwarded by design)
+COMMAND = {
+    "detail-type": "EC2 Command Status-change Notification", "source": "aws.ssm",
+    "resources": ["arn:aws:ec2:us-east-2:123456789012:instance/i-abcd1111"],
+    "detail": {"command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b", "document-name": "AWS-RunPowerShellScript",
+               "expire-after": "2016-07-14T22:01:30.049Z",
+               "parameters": {"executionTimeout": ["3600"], "commands": ["date"]},
+               "requested-date-time": "2016-07-10T21:51:30.049Z", "status": "Success"},
+}
+# DOC "Window Execution Type" (status TIMED_OUT)
+WINDOW_EXECUTION = {
+    "detail-type": "Maintenance Window Execution State-change Notification", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2:123456789012:maintenancewindow/mw-123456789012345678"],
+    "detail": {"start-time": "2016-11-16T01:00:56.427Z", "end-time": "2016-11-16T01:00:57.070Z",
+               "window-id": "mw-0ed7251d3fcf6e0c2", "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
+               "status": "TIMED_OUT"},
+}
+# DOC "Task Target Processed" (status TIMED_OUT; the window execution event reports the run)
+TASK_TARGET = {
+    "detail-type": "Maintenance Window Task Target Invocation State-change Notification", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2:123456789012:maintenancewindow/mw-123456789012345678"],
+    "detail": {"window-id": "mw-0ed7251d3fcf6e0c2", "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
+               "task-execution-id": "6417e808-7f35-4d1a-843f-123456789012",
+               "window-target-id": "e7265f13-3cc5-4f2f-97a9-123456789012", "status": "TIMED_OUT",
+               "owner-information": "Owner"},
+}
+# DOC "State Manager Association State Change" (document AWS-RunPowerShellScript, Success)
+ASSOCIATION = {
+    "detail-type": "EC2 State Manager Association State Change", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2::document/AWS-RunPowerShellScript"],
+    "detail": {"association-id": "6e37940a-23ba-4ab0-9b96-5d0a1a05464f", "document-name": "AWS-RunPowerShellScript",
+               "association-version": "1", "document-version": "Optional.empty",
+               "targets": "[{\"key\":\"InstanceIds\",\"values\":[\"i-12345678\"]}]",
+               "last-execution-date": "2017-05-16T23:00:01Z", "status": "Success",
+               "association-status-aggregated-count": "{\"Success\":1}",
+               "schedule-expression": "cron(0 */30 * * * ? *)", "association-cwe-version": "1.0"},
+}
+# DOC "Patch Non-Compliant"
+PATCH_NON_COMPLIANT = {
+    "detail-type": "Configuration Compliance State Change", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2:123456789012:managed-instance/i-01234567890abcdef"],
+    "detail": {"resource-type": "managed-instance", "resource-id": "i-01234567890abcdef",
+               "compliance-status": "non_compliant", "compliance-type": "Patch",
+               "patch-baseline-id": "PB789", "severity": "critical"},
+}
+# DOC "Association Non-Compliant" (compliance of an association, not of patches)
+ASSOCIATION_NON_COMPLIANT = {
+    "detail-type": "Configuration Compliance State Change", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2:123456789012:managed-instance/i-01234567890abcdef"],
+    "detail": {"last-runtime": "2017-01-01T10:10:10Z", "compliance-status": "non_compliant",
+               "resource-type": "managed-instance", "resource-id": "i-01234567890abcdef",
+               "compliance-type": "Association"},
+}
+# DOC "Create Parameter" (Parameter Store: another Systems Manager capability)
+PARAMETER_STORE = {
+    "detail-type": "Parameter Store Change", "source": "aws.ssm",
+    "resources": ["arn:aws:ssm:us-east-2:123456789012:parameter/MyExampleParameter"],
+    "detail": {"operation": "Create", "name": "MyExampleParameter", "type": "String", "description": "Sample Parameter"},
+}
+# Another service: EventBridge user guide, "Amazon EventBridge events" (example event of EC2).
+EC2_STATE = {
+    "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
+    "resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"],
+    "detail": {"instance-id": "i-1234567890abcdef0", "state": "terminated"},
+}
+
+
+def changed(event: dict, **detail) -> dict:
+    """The sample with some detail fields replaced (keys written with '_' for '-')."""
+    new = copy.deepcopy(event)
+    new["detail"].update({key.replace("_", "-"): value for key, value in detail.items()})
+    return new
+
+
+PATCH = alerts.PATCH_DOCUMENT
+# (sample, the kinds it must reach: titles of alerts.EVENT_KINDS; empty for none)
+CASES = [
+    # Install runs: statuses of CommandInvocation.Status (API reference)
+    (changed(INVOCATION, document_name=PATCH, status="Failed"), {"InstallRun"}),
+    (changed(INVOCATION, document_name=PATCH, status="TimedOut"), {"InstallRun"}),
+    (changed(INVOCATION, document_name=PATCH, status="Cancelled"), {"InstallRun"}),
+    (changed(INVOCATION, document_name=PATCH, status="Success"), set()),
+    (changed(INVOCATION, document_name=PATCH, status="InProgress"), set()),
+    (changed(INVOCATION, document_name=PATCH, status="Delayed"), set()),
+    (changed(INVOCATION, status="Failed"), set()),  # another document fails: not patching
+    (INVOCATION, set()),  # the sample as documented: a successful run
+    (changed(COMMAND, document_name=PATCH, status="Failed"), set()),  # per command: nodes alert instead
+    # Window runs: statuses of MaintenanceWindowExecution.Status (API reference)
+    (WINDOW_EXECUTION, {"WindowExecution"}),  # as documented: TIMED_OUT
+    (changed(WINDOW_EXECUTION, status="FAILED"), {"WindowExecution"}),
+    (changed(WINDOW_EXECUTION, status="CANCELLED"), {"WindowExecution"}),
+    (changed(WINDOW_EXECUTION, status="SKIPPED_OVERLAPPING"), {"WindowExecution"}),
+    (changed(WINDOW_EXECUTION, status="SUCCESS"), set()),
+    (changed(WINDOW_EXECUTION, status="IN_PROGRESS"), set()),
+    (TASK_TARGET, set()),
+    # Associations: statuses of AssociationStatus.Name (API reference)
+    (changed(ASSOCIATION, document_name=PATCH, status="Failed"), {"Association"}),
+    (changed(ASSOCIATION, document_name=alerts.INVENTORY_DOCUMENT, status="Failed"), {"Association"}),
+    (changed(ASSOCIATION, document_name=PATCH, status="Success"), set()),
+    (changed(ASSOCIATION, status="Failed"), set()),  # someone else's association
+    (ASSOCIATION, set()),
+    # Patch compliance
+    (PATCH_NON_COMPLIANT, {"PatchCompliance"}),  # as documented: non_compliant
+    (changed(PATCH_NON_COMPLIANT, compliance_status="NON_COMPLIANT"), {"PatchCompliance"}),  # the API's spelling
+    # DOC "Patch Compliant" is PATCH_NON_COMPLIANT with compliance-status "compliant"; its source there
+    # reads "aws.123456789012", which would fail on the source alone, so aws.ssm is kept.
+    (changed(PATCH_NON_COMPLIANT, compliance_status="compliant"), set()),
+    (changed(PATCH_NON_COMPLIANT, compliance_status="COMPLIANT"), set()),
+    (ASSOCIATION_NON_COMPLIANT, set()),
+    # Other events
+    (PARAMETER_STORE, set()),
+    (EC2_STATE, set()),
+]
+
+
+def put(client, event: dict, bus: str = "default") -> None:
+    result = client.put_events(Entries=[{
+        "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
+        "Resources": event["resources"], "EventBusName": bus}])
+    # AWS refuses Source aws.* here (NotAuthorizedForSourceException); moto must accept it for the
+    # documented samples to be put at all.
+    assert result["FailedEntryCount"] == 0, result
+
+
+def drain(sqs, queue_url: str) -> list[str]:
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", MEMBER_REGION)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        yield
+
+
+def session_in(account: str, region: str) -> boto3.Session:
+    """Credentials of another account in moto: those of a role assumed there."""
+    credentials = boto3.client("sts", region_name=region).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/test", RoleSessionName="test")["Credentials"]
+    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"], region_name=region)
+
+
+# -- the patterns, with EventBridge matching (moto) ---------------------------------------------
+
+def test_cases_cover_every_kind_both_ways():
+    reached = {kind for _, kinds in CASES for kind in kinds}
+    assert reached == {kind.title for kind in alerts.EVENT_KINDS}
+    for kind in alerts.EVENT_KINDS:  # each kind has a sample of its own detail-type that must not match
+        assert any(event["detail-type"] == kind.detail_type and not kinds for event, kinds in CASES), kind.title
+
+
+def test_each_sample_reaches_exactly_the_kinds_it_must(aws):
+    """A rule per kind with its pattern, each to its own queue; each sample is put on the bus and
+    must arrive in the queues of its kinds and in no other. Successful runs, compliant nodes,
+    other documents and other services' events arrive nowhere."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    queues = {}
+    for kind in alerts.EVENT_KINDS:
+        url = sqs.create_queue(QueueName=kind.title)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=kind.title, EventPattern=json.dumps(kind.pattern))
+        events.put_targets(Rule=kind.title, Targets=[{"Id": "queue", "Arn": arn}])
+        queues[kind.title] = url
+    for event, kinds in CASES:
+        put(events, event)
+        arrived = {title for title, url in queues.items() for body in drain(sqs, url)
+                   if json.loads(body)["detail"] == event["detail"]}
+        assert arrived == kinds, (event["detail-type"], event["detail"].get("status"), arrived)
+
+
+# -- the alert path, end to end through moto ----------------------------------------------------
+
+def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
+    """A member (a minimal template with add_forwarding, until patch_operations.yml exists) as
+    a stack would get it."""
+    from cloud_radar.cf.unit import Template as RadarTemplate
+    t = Template(Description="member")
+    alerts.add_forwarding(t)
+    return RadarTemplate(json.loads(t.to_json())).render({"pCentralEventBusArn": bus_arn}, region=region)
+
+
+def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:
+    """The central template's rules, patterns and input transformers as rendered, on a bus in moto;
+    the SNS topic replaced by one queue (moto's EventBridge cannot deliver to SNS)."""
+    url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for name, resource in rendered["Resources"].items():
+        if resource["Type"] == "AWS::Events::Rule":
+            properties = resource["Properties"]
+            events.put_rule(Name=name, EventBusName=bus_arn, EventPattern=json.dumps(properties["EventPattern"]))
+            (target,) = properties["Targets"]
+            events.put_targets(Rule=name, EventBusName=bus_arn,
+                               Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}])
+    return url
+
+
+def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
+    """Member default bus (moto account, eu-west-1) -> central bus (collector account, us-east-1)
+    -> the central rule's input transformer -> text. The member's rules are the rendered ones."""
+    collector = session_in(COLLECTOR_ACCOUNT, COLLECTOR_REGION)
+    central_events, central_sqs = collector.client("events"), collector.client("sqs")
+    bus_arn = central_events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+    queue = central_rules_to_queue(central_events, central_sqs, render(CENTRAL, REQUIRED), bus_arn)
+
+    member_events = boto3.client("events")
+    for name, resource in member_template(bus_arn)["Resources"].items():
+        if resource["Type"] == "AWS::Events::Rule":
+            member_events.put_rule(Name=name, EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+            member_events.put_targets(Rule=name, Targets=resource["Properties"]["Targets"])
+
+    failed = changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Failed")
+    put(member_events, failed)
+    (text,) = [json.loads(body) for body in drain(central_sqs, queue)]
+    assert text.startswith("PATCHING ALERT: AWS-RunPatchBaseline Failed on node i-9bb89e2b.\n")
+    assert ("aws ssm get-command-invocation --region" in text
+            and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in text)
+
+    put(member_events, changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Success"))
+    put(member_events, changed(PATCH_NON_COMPLIANT, compliance_status="compliant"))
+    assert drain(central_sqs, queue) == []  # successful runs and compliant nodes never alert
+
+
+def rendered_alert_texts() -> dict:
+    """Each kind's first matching sample, as its central rule's transformer writes it (moto)."""
+    with mock_aws():
+        events, sqs = boto3.client("events", region_name=COLLECTOR_REGION), boto3.client("sqs", region_name=COLLECTOR_REGION)
+        bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+        queue = central_rules_to_queue(events, sqs, render(CENTRAL, REQUIRED), bus_arn)
+        texts = {}
+        for event, kinds in CASES:
+            if kinds and not texts.keys() & kinds:
+                put(events, event, bus_arn)
+                ((title,), (texts[title],)) = kinds, [json.loads(body) for body in drain(sqs, queue)]
+        return texts
+
+
+def test_every_alert_says_account_region_what_failed_and_where_to_look(monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    texts = rendered_alert_texts()
+    assert set(texts) == {kind.title for kind in alerts.EVENT_KINDS}
+    for title, text in texts.items():
+        assert re.search(r"Account \d{12}, Region [a-z]{2}-[a-z]+-\d\.", text), title
+        assert "Where to look: in that account run\n  aws ssm " in text and "<" not in text, title
+    assert "node i-01234567890abcdef is NON_COMPLIANT for patches (severity critical)" in texts["PatchCompliance"]
+    assert "maintenance window mw-0ed7251d3fcf6e0c2 run TIMED_OUT" in texts["WindowExecution"]
+    assert "association 6e37940a-23ba-4ab0-9b96-5d0a1a05464f (AWS-RunPatchBaseline) Failed" in texts["Association"]
+    # docs/alerts.md shows the operator what arrives: the same text, word for word, with the
+    # documentation's example source account in place of moto's.
+    page = open("docs/alerts.md").read()
+    for title in ("PatchCompliance", "InstallRun"):
+        assert texts[title].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666") in page, title
+
+
+def test_operator_test_alert_command_delivers_a_test_alert(aws):
+    """The TestAlertCommand output, run as printed (its entries parsed from the command line),
+    reaches the topic's rule as readable text; the bus policy does not need to admit it because
+    the operator's own account puts it."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+    rendered = render(CENTRAL, REQUIRED)
+    queue = central_rules_to_queue(events, sqs, rendered, bus_arn)
+    command = rendered["Outputs"]["TestAlertCommand"]["Value"]
+    assert command.startswith("aws events put-events --region us-east-1 --entries '")
+    (entry,) = json.loads(command.split("--entries '", 1)[1].rstrip("'"))
+    assert entry["EventBusName"] == "AlertEventBus.Arn"  # cloud-radar's GetAtt: the bus this stack creates
+    entry["EventBusName"] = bus_arn
+    assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    (text,) = [json.loads(body) for body in drain(sqs, queue)]
+    assert text.startswith(f"PATCHING ALERT TEST from account {MEMBER_ACCOUNT}, Region {MEMBER_REGION}: test alert\n")
+    # The test source is not aws.ssm: no member forwards it, and the bus policy admits no one else to send it.
+    assert alerts.TEST_ALERT.source != alerts.SOURCE
+
+
+# -- the alert path, rendered (cloud-radar) -----------------------------------------------------
+
+@pytest.mark.parametrize("bus_arn", ["arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+                                     "arn:aws-us-gov:events:us-gov-west-1:444455556666:event-bus/ops.alerts"])
+def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_only(bus_arn):
+    stack = member_template(bus_arn, region="eu-west-1")["Resources"]
+    rules = {name: r["Properties"] for name, r in stack.items() if r["Type"] == "AWS::Events::Rule"}
+    assert {name: rule["EventPattern"] for name, rule in rules.items()} == {
+        f"Forward{kind.title}Rule": kind.pattern for kind in alerts.EVENT_KINDS}
+    for rule in rules.values():
+        assert "EventBusName" not in rule  # the account's default bus, where Systems Manager sends
+        assert rule["Targets"] == [{"Id": "CentralEventBus", "Arn": bus_arn, "RoleArn": "AlertForwardingRole.Arn"}]
+    role = stack["AlertForwardingRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
+        "Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]
+    (policy,) = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [{"Effect": "Allow", "Action": ["events:PutEvents"],
+                                                     "Resource": [bus_arn]}]
+    assert "ManagedPolicyArns" not in role
+
+
+def test_member_forwarding_is_small_and_lint_clean(tmp_path):
+    """What the operations member pays for alerts, linted as the build lints (cfn-lint -I)."""
+    t = Template(Description="member")
+    alerts.add_forwarding(t)
+    text = render_yaml(t)
+    assert len(text.encode()) < 5_000
+    (tmp_path / "member.yml").write_text(text)
+    assert lint([tmp_path / "member.yml"], "tmp") == []
+
+
+def test_central_bus_admits_the_listed_accounts_and_this_one_for_ssm_events_only():
+    stack = render(CENTRAL, dict(REQUIRED, pDataSourceAccountID="444455556666,777788889999"))["Resources"]
+    (statement,) = stack["AlertEventBus"]["Properties"]["Policy"]["Statement"]
+    assert statement["Principal"] == {"AWS": ["555555555555", "444455556666", "777788889999"]}  # cloud-radar's account
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == "arn:aws:events:us-east-1:555555555555:event-bus/patch-alerts"
+    assert statement["Condition"] == {"StringEquals": {"events:source": "aws.ssm"}}
+
+
+def test_central_bus_admits_the_organization_when_given():
+    stack = render(CENTRAL, dict(REQUIRED, pOrganizationID="o-a1b2c3d4e5", pDataSourceAccountID="",
+                                 pEventBusName="org-alerts"), region="eu-central-1")["Resources"]
+    (statement,) = stack["AlertEventBus"]["Properties"]["Policy"]["Statement"]
+    assert statement["Principal"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:source": "aws.ssm"}}
+    assert statement["Resource"] == "arn:aws:events:eu-central-1:555555555555:event-bus/org-alerts"
+    assert stack["AlertEventBus"]["Properties"]["Name"] == "org-alerts"
+
+
+def test_central_rules_write_each_kind_to_the_topic_as_text():
+    stack = render(CENTRAL, REQUIRED)["Resources"]
+    kinds = (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
+    for kind in kinds:
+        rule = stack[f"Alert{kind.title}Rule"]["Properties"]
+        assert rule["EventBusName"] == "AlertEventBus"
+        assert rule["EventPattern"] == kind.pattern
+        (target,) = rule["Targets"]
+        assert target["Arn"] == "AlertTopic" and "RoleArn" not in target
+        transformer = target["InputTransformer"]
+        assert transformer["InputPathsMap"]["account"] == "$.account"
+        assert transformer["InputPathsMap"]["region"] == "$.region"
+        text = json.loads(transformer["InputTemplate"])  # one JSON string: plain text for the topic
+        assert set(re.findall(r"<([a-z]+)>", text)) == set(transformer["InputPathsMap"])
+    policy = stack["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == ["sns:Publish"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [f"Alert{k.title}Rule.Arn" for k in kinds]}}
+
+
+def test_topic_is_encrypted_with_a_rotating_key_that_eventbridge_may_use():
+    stack = render(CENTRAL, REQUIRED)["Resources"]
+    assert stack["AlertTopic"]["Properties"]["KmsMasterKeyId"] == "AlertTopicKey.Arn"
+    key = stack["AlertTopicKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
+    assert statements["EventBridgePublishesToEncryptedTopic"]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statements["EventBridgePublishesToEncryptedTopic"]["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
+    assert statements["AccountAdministersKey"]["Principal"] == {"AWS": "arn:aws:iam::555555555555:root"}
+    assert len(statements) == 2
+
+
+def test_one_email_subscription_for_the_organization():
+    stack = render(CENTRAL, dict(REQUIRED, pNotificationEmailAddress="ops@example.org"))["Resources"]
+    subscriptions = [r["Properties"] for r in stack.values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert subscriptions == [{"TopicArn": "AlertTopic", "Protocol": "email", "Endpoint": "ops@example.org"}]
+
+
+def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
+    without = render(CENTRAL, REQUIRED)["Resources"]
+    assert "SlackChannel" not in without and "SlackChannelRole" not in without
+    stack = render(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH"))["Resources"]
+    channel = stack["SlackChannel"]["Properties"]
+    assert (channel["SlackWorkspaceId"], channel["SlackChannelId"]) == ("T0123ABCD", "C0456EFGH")
+    assert channel["SnsTopicArns"] == ["AlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
+    assert channel["GuardrailPolicies"] == ["arn:aws:iam::aws:policy/AWSDenyAll"]
+    role = stack["SlackChannelRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["chatbot.amazonaws.com"]}
+    assert "Policies" not in role and "ManagedPolicyArns" not in role
+
+
+def test_rules_refuse_no_senders_and_a_lone_slack_id():
+    assert rules_refusing(CENTRAL, REQUIRED) == []
+    assert rules_refusing(CENTRAL, {"pNotificationEmailAddress": "a@example.com"}) == ["SourceAccountsOrOrganization"]
+    assert rules_refusing(CENTRAL, dict(REQUIRED, pDataSourceAccountID="444455556666,")) == [
+        "SourceAccountsOrOrganization"]  # an empty item, which the per-item pattern lets through
+    assert rules_refusing(CENTRAL, dict(REQUIRED, pDataSourceAccountID="", pOrganizationID="o-a1b2c3d4e5")) == []
+    assert rules_refusing(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD")) == ["SlackIdsTogether"]
+    assert rules_refusing(CENTRAL, dict(REQUIRED, pSlackChannelId="C0456EFGH")) == ["SlackIdsTogether"]
+    assert rules_refusing(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH")) == []
+
+
+def test_outputs_give_the_operator_the_bus_arn_the_members_need():
+    outputs = template_dict(CENTRAL)["Outputs"]
+    assert outputs["CentralEventBusArn"]["Value"] == {"Fn::GetAtt": ["AlertEventBus", "Arn"]}
+    assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertTopic"}
+    for name in ("CentralEventBusArn", "AlertTopicArn"):
+        assert outputs[name]["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
+    # The ARN the stack creates for its default and example bus names passes the members' constraint.
+    definition = template_dict(CENTRAL)["Parameters"]["pEventBusName"]
+    arn = f"arn:aws:events:us-east-1:111122223333:event-bus/{definition['Default']}"
+    assert parameters.violation(alerts.CENTRAL_BUS_ARN, arn) is None
+    # The StackSet's example parameter file (docs.CANDIDATES) names that bus in the collector account.
+    assert docs.example_value("pCentralEventBusArn", alerts.CENTRAL_BUS_ARN) == arn
+
+
+# -- bad values ---------------------------------------------------------------------------------
+
+BAD_VALUES = {
+    "pEventBusName": (["patch-alerts", "org.alerts_2", "a" * 256],
+                      ["", "default", "aws.alerts", "patch alerts", "bus/child", "a" * 257, "alerts!"]),
+    "pNotificationEmailAddress": (["patching@example.com", "ops.team+patch@mail.example.org"],
+                                  ["", "patching", "patching@", "@example.com", "a b@example.com", "a@example"]),
+    "pOrganizationID": (["", "o-a1b2c3d4e5"], ["o-", "o-ABCDEFGHIJ", "a1b2c3d4e5", "o-a1b2c3d4e5 ", "r-a1b2"]),
+    "pDataSourceAccountID": (["", "444455556666", "444455556666,777788889999"],
+                             ["44445555666", "4444555566667", "444455556666;777788889999", "abcdabcdabcd"]),
+    "pSlackWorkspaceId": (["", "T0123ABCD"], ["t0123abcd", "T0123-ABCD", "T0123 ABCD", "A" * 256]),
+    "pSlackChannelId": (["", "C0456EFGH", "c0456efgh"], ["C0456-EFGH", "#general", "C0456 EFGH", "C" * 256]),
+}
+BUS_ARN_BAD = ["", "patch-alerts", "arn:aws:events:us-east-1:111122223333:event-bus/default",
+               "arn:aws:events:us-east-1:111122223333:event-bus/aws.partner", "arn:aws:sns:us-east-1:111122223333:patch",
+               "arn:aws:events:us-east-1:11112222333:event-bus/patch-alerts",
+               "arn:aws:events:useast1:111122223333:event-bus/patch-alerts",
+               "arn:aws:events:us-east-1:111122223333:rule/patch-alerts",
+               "arn:aws:events:us-east-1:111122223333:event-bus/patch alerts", "none"]
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_central_parameters_refuse_bad_values(name):
+    good, bad = BAD_VALUES[name]
+    assert check_constraint(CENTRAL, name, good, bad) == len(bad) >= 4
+
+
+def test_central_bus_arn_refuses_bad_values():
+    for value in ["arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+                  "arn:aws-cn:events:cn-north-1:111122223333:event-bus/org.alerts_2"]:
+        assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is None, value
+    for value in BUS_ARN_BAD:
+        assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is not None, value
+
+
+def test_every_new_parameter_has_bad_values_tried():
+    assert set(BAD_VALUES) == set(template_dict(CENTRAL)["Parameters"])

@@ -1,0 +1,107 @@
+"""What ONE source account-Region gets from the StackSet: render patch_management_stackset.yml with
+every member switched on and the example parameter file, then render each member body with the
+values its StackSet passes (cloud-radar), and count.
+
+`python tests/test_composition.py [REPO]` prints the counts for the repository REPO (default: this
+one), so the figures before and after a change are measured the same way.
+"""
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from cfnlint.decode import decode_str
+from cloud_radar.cf.unit import Template as RadarTemplate
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKSET = "patch_management_stackset.yml"
+
+
+def rendered(template: dict, params: dict) -> dict:
+    return RadarTemplate(json.loads(json.dumps(template))).render(params)
+
+
+def member_stacks(root: Path = ROOT) -> dict[str, dict]:
+    """StackSet logical id -> the member stack as deployed into one account-Region: the StackSet
+    rendered with the example parameter file and every pDeploy* switch on, then each member body
+    rendered with the Parameters its StackSet passes."""
+    stackset, _ = decode_str((root / "output" / STACKSET).read_text())
+    example = json.loads((root / "output" / "parameters" / (Path(STACKSET).stem + ".json")).read_text())
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in example}
+    values.update({name: "true" for name in stackset["Parameters"] if name.startswith("pDeploy")})
+    stacks = {}
+    for logical_id, resource in rendered(stackset, values)["Resources"].items():
+        if resource["Type"] != "AWS::CloudFormation::StackSet":
+            continue
+        body, _ = decode_str(resource["Properties"]["TemplateBody"])
+        # cloud-radar drops a value that renders empty ("" is its AWS::NoValue).
+        passed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in resource["Properties"].get("Parameters", [])}
+        stacks[logical_id] = rendered(body, passed)
+    return stacks
+
+
+def composition(stacks: dict[str, dict]) -> dict[str, int]:
+    """Counts over every member stack of one account-Region. A slot is a (schedule, time zone,
+    targets) pair: two install tasks in one slot patch the same nodes at the same time."""
+    resources = [r for stack in stacks.values() for r in stack["Resources"].values()]
+    props = [(r["Type"], r.get("Properties", {})) for r in resources]
+    windows = {(logical_id, sid): r["Properties"] for sid, stack in stacks.items()
+               for logical_id, r in stack["Resources"].items() if r["Type"] == "AWS::SSM::MaintenanceWindow"}
+    targets = {(logical_id, sid): r["Properties"] for sid, stack in stacks.items()
+               for logical_id, r in stack["Resources"].items() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget"}
+    install_slots, scans = Counter(), Counter()
+    for sid, stack in stacks.items():
+        for r in stack["Resources"].values():
+            p = r.get("Properties", {})
+            if r["Type"] == "AWS::SSM::MaintenanceWindowTask":
+                window = windows[(p["WindowId"], sid)]
+                for target_id in p["Targets"][0]["Values"]:
+                    nodes = json.dumps(targets[(target_id, sid)]["Targets"], sort_keys=True)
+                    install_slots[(window["Schedule"], window.get("ScheduleTimezone"), nodes)] += 1
+            if r["Type"] == "AWS::SSM::Association" and p["Name"].startswith("AWS-RunPatchBaseline") \
+                    and p.get("Parameters", {}).get("Operation") == ["Scan"]:
+                scans[json.dumps(p["Targets"], sort_keys=True)] += 1
+    return {
+        "member stacks": len(stacks),
+        "patch baselines": sum(t == "AWS::SSM::PatchBaseline" for t, _ in props),
+        "maintenance windows": len(windows),
+        "install tasks": sum(install_slots.values()),
+        "most install tasks in one slot": max(install_slots.values(), default=0),
+        "scan associations": sum(scans.values()),
+        "most scans on one target": max(scans.values(), default=0),
+        "inventory associations": sum(t == "AWS::SSM::Association" and p["Name"] == "AWS-GatherSoftwareInventory"
+                                      for t, p in props),
+        "e-mail subscriptions": sum(t == "AWS::SNS::Subscription" and p.get("Protocol") == "email"
+                                    for t, p in props),
+    }
+
+
+def test_one_account_region_gets_one_system_with_every_baseline():
+    stacks = member_stacks()
+    counts = composition(stacks)
+    print("\ncomposition of one account-Region: " + json.dumps(counts))
+    from patch_templates.baselines import OPERATING_SYSTEMS
+    assert counts["patch baselines"] == len(OPERATING_SYSTEMS) > 1
+    assert counts["maintenance windows"] == 1
+    assert counts["install tasks"] == counts["most install tasks in one slot"] == 1
+    assert counts["scan associations"] == counts["most scans on one target"] == 1
+    assert counts["inventory associations"] == 1
+    assert counts["e-mail subscriptions"] == 0
+    # Every baseline registers the patch groups the one install task targets.
+    operations = stacks["PatchOperationsStackSet"]["Resources"]
+    target, = (r["Properties"]["Targets"] for r in operations.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget")
+    assert target[0]["Key"] == "tag:Patch Group"
+    for stack in stacks.values():
+        for r in stack["Resources"].values():
+            if r["Type"] == "AWS::SSM::PatchBaseline":
+                assert set(target[0]["Values"]) <= set(r["Properties"]["PatchGroups"])
+    # Alerts leave through EventBridge to the collector's bus that the example file names, not by e-mail.
+    example = json.loads((ROOT / "output" / "parameters" / "patch_management_stackset.json").read_text())
+    bus = {p["ParameterKey"]: p["ParameterValue"] for p in example}["pCentralEventBusArn"]
+    forwarded = [r["Properties"]["Targets"][0]["Arn"] for r in operations.values() if r["Type"] == "AWS::Events::Rule"]
+    assert forwarded and set(forwarded) == {bus}
+
+
+if __name__ == "__main__":
+    print(json.dumps(composition(member_stacks(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT)), indent=1))
