@@ -43,11 +43,16 @@ class EventKind:
     def pattern(self) -> dict:
         return {"source": [self.source], "detail-type": [self.detail_type], "detail": self.detail}
 
-    def input_transformer(self) -> events.InputTransformer:
-        # A template that is one JSON string makes the target receive plain text (EventBridge user
-        # guide, "Amazon EventBridge input transformation"); json.dumps writes the line breaks as \n.
+    def input_transformer(self, chat: bool = False) -> events.InputTransformer:
+        """Plain text for e-mail: a template that is one JSON string makes the target receive text
+        (EventBridge user guide, "Amazon EventBridge input transformation"). For chat, the custom
+        notification that AWS Chatbot renders (Chatbot administrator guide, "Custom notifications":
+        version "1.0", source "custom", content title and description); it shows nothing else."""
+        title, _, description = self.text.partition("\n")
+        message = {"version": "1.0", "source": "custom", "content": {
+            "textType": "client-markdown", "title": title, "description": description}} if chat else self.text
         return events.InputTransformer(InputPathsMap={"account": "$.account", "region": "$.region", **self.paths},
-                                       InputTemplate=json.dumps(self.text))
+                                       InputTemplate=json.dumps(message))
 
 
 WHERE = "Account <account>, Region <region>.\n"
@@ -120,7 +125,7 @@ EVENT_KINDS = (
 TEST_ALERT = EventKind(
     "Test", "Patch alert test", {"message": [{"exists": True}]},
     "PATCHING ALERT TEST from account <account>, Region <region>: <message>\n"
-    "Alerts from the central bus reach this address. Nothing needs to be done.",
+    "Alerts from the central bus reach you here. Nothing needs to be done.",
     {"message": "$.detail.message"},
     source="patch-templates.test",
 )

@@ -238,16 +238,22 @@ def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
     return RadarTemplate(json.loads(t.to_json())).render({"pCentralEventBusArn": bus_arn}, region=region)
 
 
-def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:
+def targets(rule: dict) -> list[dict]:
+    """A rendered rule's targets as deployed: cloud-radar leaves an Fn::If that chose
+    AWS::NoValue in a list as ""; CloudFormation drops it."""
+    return [target for target in rule["Properties"]["Targets"] if target != ""]
+
+
+def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str, topic: str = "AlertTopic") -> str:
     """The central template's rules, patterns and input transformers as rendered, on a bus in moto;
-    the SNS topic replaced by one queue (moto's EventBridge cannot deliver to SNS)."""
-    url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
+    the SNS topic `topic` replaced by one queue (moto's EventBridge cannot deliver to SNS)."""
+    url = sqs.create_queue(QueueName=topic)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for name, resource in rendered["Resources"].items():
         if resource["Type"] == "AWS::Events::Rule":
-            properties = resource["Properties"]
-            events.put_rule(Name=name, EventBusName=bus_arn, EventPattern=json.dumps(properties["EventPattern"]))
-            (target,) = properties["Targets"]
+            events.put_rule(Name=name, EventBusName=bus_arn,
+                            EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+            (target,) = [target for target in targets(resource) if target["Arn"] == topic]
             events.put_targets(Rule=name, EventBusName=bus_arn,
                                Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}])
     return url
@@ -331,6 +337,22 @@ def test_operator_test_alert_command_delivers_a_test_alert(aws):
     assert alerts.TEST_ALERT.source != alerts.SOURCE
 
 
+def test_chat_topic_gets_the_same_alert_as_a_chatbot_custom_notification(aws):
+    """AWS Chatbot shows only its custom notification format (version 1.0, source custom): the chat
+    topic's transformer writes the e-mail text's first line as title and the rest as description."""
+    events, sqs = boto3.client("events"), boto3.client("sqs")
+    bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+    rendered = render(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH"))
+    email = central_rules_to_queue(events, sqs, rendered, bus_arn)
+    chat = central_rules_to_queue(events, sqs, rendered, bus_arn, topic="ChatAlertTopic")
+    put(events, WINDOW_EXECUTION, bus_arn)
+    (text,), (message,) = [[json.loads(body) for body in drain(sqs, url)] for url in (email, chat)]
+    title, description = text.split("\n", 1)
+    assert message == {"version": "1.0", "source": "custom",
+                       "content": {"textType": "client-markdown", "title": title, "description": description}}
+    assert title == "PATCHING ALERT: maintenance window mw-0ed7251d3fcf6e0c2 run TIMED_OUT."
+
+
 # -- the alert path, rendered (cloud-radar) -----------------------------------------------------
 
 @pytest.mark.parametrize("bus_arn", ["arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
@@ -388,7 +410,7 @@ def test_central_rules_write_each_kind_to_the_topic_as_text():
         rule = stack[f"Alert{kind.title}Rule"]["Properties"]
         assert rule["EventBusName"] == "AlertEventBus"
         assert rule["EventPattern"] == kind.pattern
-        (target,) = rule["Targets"]
+        (target,) = targets(stack[f"Alert{kind.title}Rule"])  # no chat topic without Slack
         assert target["Arn"] == "AlertTopic" and "RoleArn" not in target
         transformer = target["InputTransformer"]
         assert transformer["InputPathsMap"]["account"] == "$.account"
@@ -421,11 +443,19 @@ def test_one_email_subscription_for_the_organization():
 
 def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
     without = render(CENTRAL, REQUIRED)["Resources"]
-    assert "SlackChannel" not in without and "SlackChannelRole" not in without
+    assert not {"SlackChannel", "SlackChannelRole", "ChatAlertTopic", "ChatAlertTopicPolicy"} & set(without)
     stack = render(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH"))["Resources"]
     channel = stack["SlackChannel"]["Properties"]
     assert (channel["SlackWorkspaceId"], channel["SlackChannelId"]) == ("T0123ABCD", "C0456EFGH")
-    assert channel["SnsTopicArns"] == ["AlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
+    assert channel["SnsTopicArns"] == ["ChatAlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
+    assert stack["ChatAlertTopic"]["Properties"]["KmsMasterKeyId"] == "AlertTopicKey.Arn"
+    assert not [r for r in stack.values() if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] != "AlertTopic"]
+    for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT):
+        email, chat = targets(stack[f"Alert{kind.title}Rule"])
+        assert (email["Arn"], chat["Arn"]) == ("AlertTopic", "ChatAlertTopic") and "RoleArn" not in chat
+    (statement,) = stack["ChatAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == ["ChatAlertTopic"]
+    assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == len(alerts.EVENT_KINDS) + 1
     assert channel["GuardrailPolicies"] == ["arn:aws:iam::aws:policy/AWSDenyAll"]
     role = stack["SlackChannelRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["chatbot.amazonaws.com"]}
