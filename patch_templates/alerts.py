@@ -43,14 +43,23 @@ class EventKind:
     def pattern(self) -> dict:
         return {"source": [self.source], "detail-type": [self.detail_type], "detail": self.detail}
 
-    def input_transformer(self) -> events.InputTransformer:
-        # A template that is one JSON string makes the target receive plain text (EventBridge user
-        # guide, "Amazon EventBridge input transformation"); json.dumps writes the line breaks as \n.
+    def input_transformer(self, chat: bool = False) -> events.InputTransformer:
+        """For e-mail, text: each line one quoted string, as EventBridge sends a string template to
+        its target with its quotes ("Amazon EventBridge input transformation": a string template
+        must be quoted; output "instance i-0123456789 is in RUNNING"), one line after the other.
+        For chat, the custom notification AWS Chatbot renders (Chatbot administrator guide, "Custom
+        notifications": version "1.0", source "custom", content title and description); it shows
+        nothing else."""
+        title, _, description = self.text.partition("\n")
+        template = json.dumps({"version": "1.0", "source": "custom", "content": {
+            "textType": "client-markdown", "title": title, "description": description}}) if chat \
+            else "\n".join(json.dumps(line) for line in self.text.split("\n"))
         return events.InputTransformer(InputPathsMap={"account": "$.account", "region": "$.region", **self.paths},
-                                       InputTemplate=json.dumps(self.text))
+                                       InputTemplate=template)
 
 
-WHERE = "Account <account>, Region <region>.\n"
+WHERE = "Account <account>, Region <region>."
+LOOK = "\nWhere to look, in that account: aws ssm "
 
 EVENT_KINDS = (
     # Run Command, one event per node and run ("EC2 Command Invocation Status-change Notification";
@@ -63,11 +72,9 @@ EVENT_KINDS = (
         "InstallRun", "EC2 Command Invocation Status-change Notification",
         {"document-name": [PATCH_DOCUMENT],
          "status": [{"anything-but": ["Pending", "InProgress", "Delayed", "Success", "Cancelling"]}]},
-        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n" + WHERE
-        + "Command <command>.\n"
-        + "Where to look: in that account run\n"
-        + "  aws ssm get-command-invocation --region <region> --command-id <command> --instance-id <node>\n"
-        + "or open Systems Manager > Run Command > Command history > <command>.",
+        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n" + WHERE + " Command <command>."
+        + LOOK + "get-command-invocation --region <region> --command-id <command> --instance-id <node>"
+        + "\nConsole: Systems Manager > Run Command > Command history > <command>",
         {"status": "$.detail.status", "node": "$.detail.instance-id", "command": "$.detail.command-id"},
     ),
     # Maintenance windows, one event per window run ("Maintenance Window Execution State-change
@@ -77,11 +84,9 @@ EVENT_KINDS = (
     EventKind(
         "WindowExecution", "Maintenance Window Execution State-change Notification",
         {"status": [{"anything-but": ["PENDING", "IN_PROGRESS", "SUCCESS", "CANCELLING"]}]},
-        "PATCHING ALERT: maintenance window <window> run <status>.\n" + WHERE
-        + "Window execution <execution>.\n"
-        + "Where to look: in that account run\n"
-        + "  aws ssm describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>\n"
-        + "or open Systems Manager > Maintenance Windows > <window> > History.",
+        "PATCHING ALERT: maintenance window <window> run <status>.\n" + WHERE + " Window execution <execution>."
+        + LOOK + "describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>"
+        + "\nConsole: Systems Manager > Maintenance Windows > <window> > History",
         {"status": "$.detail.status", "window": "$.detail.window-id", "execution": "$.detail.window-execution-id"},
     ),
     # State Manager, one event when an association's overall status changes ("EC2 State Manager
@@ -92,9 +97,8 @@ EVENT_KINDS = (
         "Association", "EC2 State Manager Association State Change",
         {"document-name": [PATCH_DOCUMENT, INVENTORY_DOCUMENT], "status": ["Failed"]},
         "PATCHING ALERT: association <association> (<document>) <status>.\n" + WHERE
-        + "Where to look: in that account run\n"
-        + "  aws ssm describe-association-executions --region <region> --association-id <association>\n"
-        + "or open Systems Manager > State Manager > <association> > Execution history.",
+        + LOOK + "describe-association-executions --region <region> --association-id <association>"
+        + "\nConsole: Systems Manager > State Manager > <association> > Execution history",
         {"status": "$.detail.status", "association": "$.detail.association-id",
          "document": "$.detail.document-name"},
     ),
@@ -106,11 +110,10 @@ EVENT_KINDS = (
         "PatchCompliance", "Configuration Compliance State Change",
         {"compliance-type": ["Patch"], "compliance-status": ["non_compliant", "NON_COMPLIANT"]},
         "PATCHING ALERT: node <node> is NON_COMPLIANT for patches (severity <severity>).\n" + WHERE
-        + "Patch baseline <baseline>.\n"
-        + "Where to look: in that account run\n"
-        + "  aws ssm describe-instance-patches --region <region> --instance-id <node> "
-        + "--filters Key=State,Values=Missing,Failed\n"
-        + "or open Systems Manager > Patch Manager > Compliance reporting.",
+        + " Patch baseline <baseline>."
+        + LOOK + "describe-instance-patches --region <region> --instance-id <node> "
+        + "--filters Key=State,Values=Missing,Failed"
+        + "\nConsole: Systems Manager > Patch Manager > Compliance reporting",
         {"node": "$.detail.resource-id", "severity": "$.detail.severity", "baseline": "$.detail.patch-baseline-id"},
     ),
 )
@@ -120,7 +123,7 @@ EVENT_KINDS = (
 TEST_ALERT = EventKind(
     "Test", "Patch alert test", {"message": [{"exists": True}]},
     "PATCHING ALERT TEST from account <account>, Region <region>: <message>\n"
-    "Alerts from the central bus reach this address. Nothing needs to be done.",
+    "Alerts from the central bus reach you here. Nothing needs to be done.",
     {"message": "$.detail.message"},
     source="patch-templates.test",
 )

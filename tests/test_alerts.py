@@ -18,6 +18,9 @@ rely on them:
   structure: "region" is where the event originated). The end-to-end test does not assert the
   account or Region in the text for that reason; the input paths that read them are asserted on
   the rendered template instead.
+- moto renders an input template only when it is JSON as a whole. The e-mail template (one quoted
+  string a line) is not, so texts are rendered through the chat topic's JSON template, which
+  carries the same lines (test_email_and_chat_carry_the_same_lines).
 """
 
 import copy
@@ -38,6 +41,7 @@ CENTRAL = "central_alerts.yml"
 MEMBER_ACCOUNT, MEMBER_REGION = "123456789012", "eu-west-1"  # moto's default account
 COLLECTOR_ACCOUNT, COLLECTOR_REGION = "111122223333", "us-east-1"
 REQUIRED = {"pNotificationEmailAddress": "patching@example.com", "pDataSourceAccountID": "444455556666"}
+WITH_SLACK = dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH")
 
 # -- sample events ------------------------------------------------------------------------------
 
@@ -238,19 +242,43 @@ def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
     return RadarTemplate(json.loads(t.to_json())).render({"pCentralEventBusArn": bus_arn}, region=region)
 
 
+def targets(rule: dict) -> list[dict]:
+    """A rendered rule's targets as deployed: cloud-radar leaves an Fn::If that chose
+    AWS::NoValue in a list as ""; CloudFormation drops it."""
+    return [target for target in rule["Properties"]["Targets"] if target != ""]
+
+
 def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:
-    """The central template's rules, patterns and input transformers as rendered, on a bus in moto;
-    the SNS topic replaced by one queue (moto's EventBridge cannot deliver to SNS)."""
+    """The central template's rules, patterns and chat input transformers as rendered, on a bus in
+    moto; the chat topic replaced by one queue (moto's EventBridge cannot deliver to SNS).
+
+    moto renders a transformer whose template is JSON; the e-mail template (one quoted string a
+    line) is not JSON as a whole, so the text is rendered through the chat template, and
+    test_email_and_chat_carry_the_same_lines ties the two templates line by line."""
     url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for name, resource in rendered["Resources"].items():
         if resource["Type"] == "AWS::Events::Rule":
-            properties = resource["Properties"]
-            events.put_rule(Name=name, EventBusName=bus_arn, EventPattern=json.dumps(properties["EventPattern"]))
-            (target,) = properties["Targets"]
+            events.put_rule(Name=name, EventBusName=bus_arn,
+                            EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+            (target,) = [target for target in targets(resource) if target["Arn"] == "ChatAlertTopic"]
             events.put_targets(Rule=name, EventBusName=bus_arn,
                                Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}])
     return url
+
+
+def texts_arriving(sqs, queue_url: str) -> list[str]:
+    """The alert texts that arrived: each chat notification's title and description lines."""
+    messages = [json.loads(body) for body in drain(sqs, queue_url)]
+    for message in messages:
+        assert (message["version"], message["source"], message["content"]["textType"]) == (
+            "1.0", "custom", "client-markdown")  # AWS Chatbot's custom notification format
+    return [message["content"]["title"] + "\n" + message["content"]["description"] for message in messages]
+
+
+def email_body(text: str) -> str:
+    """What the e-mail shows for an alert text: each line as the quoted string EventBridge sends."""
+    return "\n".join(json.dumps(line) for line in text.split("\n"))
 
 
 def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
@@ -259,7 +287,7 @@ def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
     collector = session_in(COLLECTOR_ACCOUNT, COLLECTOR_REGION)
     central_events, central_sqs = collector.client("events"), collector.client("sqs")
     bus_arn = central_events.create_event_bus(Name="patch-alerts")["EventBusArn"]
-    queue = central_rules_to_queue(central_events, central_sqs, render(CENTRAL, REQUIRED), bus_arn)
+    queue = central_rules_to_queue(central_events, central_sqs, render(CENTRAL, WITH_SLACK), bus_arn)
 
     member_events = boto3.client("events")
     for name, resource in member_template(bus_arn)["Resources"].items():
@@ -269,7 +297,7 @@ def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
 
     failed = changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Failed")
     put(member_events, failed)
-    (text,) = [json.loads(body) for body in drain(central_sqs, queue)]
+    (text,) = texts_arriving(central_sqs, queue)
     assert text.startswith("PATCHING ALERT: AWS-RunPatchBaseline Failed on node i-9bb89e2b.\n")
     assert ("aws ssm get-command-invocation --region" in text
             and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in text)
@@ -284,12 +312,12 @@ def rendered_alert_texts() -> dict:
     with mock_aws():
         events, sqs = boto3.client("events", region_name=COLLECTOR_REGION), boto3.client("sqs", region_name=COLLECTOR_REGION)
         bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
-        queue = central_rules_to_queue(events, sqs, render(CENTRAL, REQUIRED), bus_arn)
+        queue = central_rules_to_queue(events, sqs, render(CENTRAL, WITH_SLACK), bus_arn)
         texts = {}
         for event, kinds in CASES:
             if kinds and not texts.keys() & kinds:
                 put(events, event, bus_arn)
-                ((title,), (texts[title],)) = kinds, [json.loads(body) for body in drain(sqs, queue)]
+                ((title,), (texts[title],)) = kinds, texts_arriving(sqs, queue)
         return texts
 
 
@@ -299,16 +327,18 @@ def test_every_alert_says_account_region_what_failed_and_where_to_look(monkeypat
     texts = rendered_alert_texts()
     assert set(texts) == {kind.title for kind in alerts.EVENT_KINDS}
     for title, text in texts.items():
-        assert re.search(r"Account \d{12}, Region [a-z]{2}-[a-z]+-\d\.", text), title
-        assert "Where to look: in that account run\n  aws ssm " in text and "<" not in text, title
+        assert re.search(r"\nAccount \d{12}, Region [a-z]{2}-[a-z]+-\d\.", text), title
+        assert "\nWhere to look, in that account: aws ssm " in text and "\nConsole: Systems Manager > " in text, title
+        assert "<" not in text, title  # every placeholder filled
     assert "node i-01234567890abcdef is NON_COMPLIANT for patches (severity critical)" in texts["PatchCompliance"]
     assert "maintenance window mw-0ed7251d3fcf6e0c2 run TIMED_OUT" in texts["WindowExecution"]
     assert "association 6e37940a-23ba-4ab0-9b96-5d0a1a05464f (AWS-RunPatchBaseline) Failed" in texts["Association"]
-    # docs/alerts.md shows the operator what arrives: the same text, word for word, with the
-    # documentation's example source account in place of moto's.
+    # docs/alerts.md shows the operator what arrives, word for word, with the documentation's
+    # example source account in place of moto's.
     page = open("docs/alerts.md").read()
     for title in ("PatchCompliance", "InstallRun"):
-        assert texts[title].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666") in page, title
+        text = texts[title].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
+        assert email_body(text) in page, title
 
 
 def test_operator_test_alert_command_delivers_a_test_alert(aws):
@@ -317,7 +347,7 @@ def test_operator_test_alert_command_delivers_a_test_alert(aws):
     the operator's own account puts it."""
     events, sqs = boto3.client("events"), boto3.client("sqs")
     bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
-    rendered = render(CENTRAL, REQUIRED)
+    rendered = render(CENTRAL, WITH_SLACK)
     queue = central_rules_to_queue(events, sqs, rendered, bus_arn)
     command = rendered["Outputs"]["TestAlertCommand"]["Value"]
     assert command.startswith("aws events put-events --region us-east-1 --entries '")
@@ -325,10 +355,25 @@ def test_operator_test_alert_command_delivers_a_test_alert(aws):
     assert entry["EventBusName"] == "AlertEventBus.Arn"  # cloud-radar's GetAtt: the bus this stack creates
     entry["EventBusName"] = bus_arn
     assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
-    (text,) = [json.loads(body) for body in drain(sqs, queue)]
+    (text,) = texts_arriving(sqs, queue)
     assert text.startswith(f"PATCHING ALERT TEST from account {MEMBER_ACCOUNT}, Region {MEMBER_REGION}: test alert\n")
     # The test source is not aws.ssm: no member forwards it, and the bus policy admits no one else to send it.
     assert alerts.TEST_ALERT.source != alerts.SOURCE
+
+
+def test_email_and_chat_carry_the_same_lines():
+    """The e-mail template is the chat template's title and description lines, each one quoted
+    string: what moto renders through the chat template is what the e-mail says."""
+    stack = render(CENTRAL, WITH_SLACK)["Resources"]
+    for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT):
+        email, chat = targets(stack[f"Alert{kind.title}Rule"])
+        assert (email["Arn"], chat["Arn"]) == ("AlertTopic", "ChatAlertTopic") and "RoleArn" not in chat
+        assert email["InputTransformer"]["InputPathsMap"] == chat["InputTransformer"]["InputPathsMap"]
+        content = json.loads(chat["InputTransformer"]["InputTemplate"])["content"]
+        text = content["title"] + "\n" + content["description"]
+        assert email["InputTransformer"]["InputTemplate"] == email_body(text)
+        lines = email["InputTransformer"]["InputTemplate"].split("\n")
+        assert len(lines) >= 2 and all(json.loads(line) for line in lines)  # each line one JSON string
 
 
 # -- the alert path, rendered (cloud-radar) -----------------------------------------------------
@@ -388,13 +433,13 @@ def test_central_rules_write_each_kind_to_the_topic_as_text():
         rule = stack[f"Alert{kind.title}Rule"]["Properties"]
         assert rule["EventBusName"] == "AlertEventBus"
         assert rule["EventPattern"] == kind.pattern
-        (target,) = rule["Targets"]
+        (target,) = targets(stack[f"Alert{kind.title}Rule"])  # no chat topic without Slack
         assert target["Arn"] == "AlertTopic" and "RoleArn" not in target
         transformer = target["InputTransformer"]
         assert transformer["InputPathsMap"]["account"] == "$.account"
         assert transformer["InputPathsMap"]["region"] == "$.region"
-        text = json.loads(transformer["InputTemplate"])  # one JSON string: plain text for the topic
-        assert set(re.findall(r"<([a-z]+)>", text)) == set(transformer["InputPathsMap"])
+        lines = [json.loads(line) for line in transformer["InputTemplate"].split("\n")]  # quoted strings
+        assert set(re.findall(r"<([a-z]+)>", " ".join(lines))) == set(transformer["InputPathsMap"])
     policy = stack["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
     (statement,) = policy["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == ["sns:Publish"]
@@ -421,11 +466,16 @@ def test_one_email_subscription_for_the_organization():
 
 def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
     without = render(CENTRAL, REQUIRED)["Resources"]
-    assert "SlackChannel" not in without and "SlackChannelRole" not in without
-    stack = render(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C0456EFGH"))["Resources"]
+    assert not {"SlackChannel", "SlackChannelRole", "ChatAlertTopic", "ChatAlertTopicPolicy"} & set(without)
+    stack = render(CENTRAL, WITH_SLACK)["Resources"]
     channel = stack["SlackChannel"]["Properties"]
     assert (channel["SlackWorkspaceId"], channel["SlackChannelId"]) == ("T0123ABCD", "C0456EFGH")
-    assert channel["SnsTopicArns"] == ["AlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
+    assert channel["SnsTopicArns"] == ["ChatAlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
+    assert stack["ChatAlertTopic"]["Properties"]["KmsMasterKeyId"] == "AlertTopicKey.Arn"
+    assert not [r for r in stack.values() if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] != "AlertTopic"]
+    (statement,) = stack["ChatAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == ["ChatAlertTopic"]
+    assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == len(alerts.EVENT_KINDS) + 1
     assert channel["GuardrailPolicies"] == ["arn:aws:iam::aws:policy/AWSDenyAll"]
     role = stack["SlackChannelRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["chatbot.amazonaws.com"]}

@@ -6,7 +6,7 @@ channel through AWS Chatbot. One person confirms one subscription for the whole 
 from awacs import kms as kms_actions, sns as sns_actions
 from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
 from troposphere import (
-    And, Equals, GetAtt, If, Join, Not, Or, Output, Ref, Split, Sub, Template, chatbot, events, iam, kms, sns,
+    And, Equals, GetAtt, If, Join, Not, NoValue, Or, Output, Ref, Split, Sub, Template, chatbot, events, iam, kms, sns,
 )
 
 from .. import alerts, parameters as p
@@ -109,6 +109,19 @@ def key_policy() -> PolicyDocument:
     ])
 
 
+def add_publish_policy(t: Template, topic: sns.Topic, rules: list, **condition) -> None:
+    """Only the central bus's rules may publish (EventBridge user guide, "Using resource-based
+    policies for Amazon EventBridge", Amazon SNS permissions: aws:SourceArn is the rule). The rule
+    targets name no RoleArn: the same page warns that a role can break delivery to KMS-encrypted
+    SNS topics."""
+    t.add_resource(sns.TopicPolicy(
+        f"{topic.title}Policy", Topics=[Ref(topic)], **condition,
+        PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=[Statement(
+            Sid="CentralBusRulesPublish", Effect=Allow, Principal=EVENTS, Action=[sns_actions.Publish],
+            Resource=[Ref(topic)],
+            Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]})))])))
+
+
 def build() -> Template:
     t = Template(Description=(
         "Collector account: central event bus for the organization's patching alerts, rules that write "
@@ -136,6 +149,9 @@ def build() -> Template:
     topic = t.add_resource(sns.Topic("AlertTopic", DisplayName="Patching alerts", KmsMasterKeyId=GetAtt(key, "Arn")))
     t.add_resource(sns.SubscriptionResource("AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email",
                                             Endpoint=Ref(params["email"])))
+    # AWS Chatbot shows only its own JSON format, which e-mail would show raw: chat has its own topic.
+    chat_topic = t.add_resource(sns.Topic("ChatAlertTopic", Condition="HasSlackChannel",
+                                          DisplayName="Patching alerts (chat)", KmsMasterKeyId=GetAtt(key, "Arn")))
 
     rules = [t.add_resource(events.Rule(
         f"Alert{kind.title}Rule",
@@ -143,21 +159,17 @@ def build() -> Template:
         EventBusName=Ref(bus),
         EventPattern=kind.pattern,
         State="ENABLED",
-        Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer())],
+        Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
+                 If("HasSlackChannel", events.Target(Id="ChatAlertTopic", Arn=Ref(chat_topic),
+                                                     InputTransformer=kind.input_transformer(chat=True)), NoValue)],
     )) for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)]
-    # Only these rules may publish (EventBridge user guide, "Using resource-based policies for Amazon
-    # EventBridge", Amazon SNS permissions, aws:SourceArn = the rule). The targets name no RoleArn:
-    # the same page warns that a role can break delivery to KMS-encrypted SNS topics.
-    t.add_resource(sns.TopicPolicy("AlertTopicPolicy", Topics=[Ref(topic)], PolicyDocument=PolicyDocument(
-        Version=POLICY_VERSION, Statement=[Statement(
-            Sid="CentralBusRulesPublish", Effect=Allow, Principal=EVENTS, Action=[sns_actions.Publish],
-            Resource=[Ref(topic)],
-            Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]})))])))
+    add_publish_policy(t, topic, rules)
+    add_publish_policy(t, chat_topic, rules, Condition="HasSlackChannel")
 
     slack_role = t.add_resource(iam.Role(
         "SlackChannelRole",
         Condition="HasSlackChannel",
-        Description="Role of the AWS Chatbot Slack channel: it only relays the alert topic, so it has no permissions.",
+        Description="Role of the AWS Chatbot Slack channel: it only relays the chat alert topic, so it has no permissions.",
         AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
     ))
     t.add_resource(chatbot.SlackChannelConfiguration(
@@ -167,7 +179,7 @@ def build() -> Template:
         IamRoleArn=GetAtt(slack_role, "Arn"),
         SlackWorkspaceId=Ref(params["workspace"]),
         SlackChannelId=Ref(params["channel"]),
-        SnsTopicArns=[Ref(topic)],
+        SnsTopicArns=[Ref(chat_topic)],
         # Channel members can run nothing through Chatbot (the default guardrail is AdministratorAccess).
         GuardrailPolicies=[Sub("arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll")],
         LoggingLevel="ERROR",
