@@ -33,6 +33,7 @@ from moto import mock_aws
 from troposphere import Template
 
 from conftest import check_constraint, render, rules_refusing, template_dict
+from test_composition import member_stacks
 from patch_templates import alerts, docs, parameters
 from patch_templates.builder import lint
 from patch_templates.common import render as render_yaml
@@ -234,12 +235,9 @@ def test_each_sample_reaches_exactly_the_kinds_it_must(aws):
 # -- the alert path, end to end through moto ----------------------------------------------------
 
 def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
-    """A member (a minimal template with add_forwarding, until patch_operations.yml exists) as
-    a stack would get it."""
-    from cloud_radar.cf.unit import Template as RadarTemplate
-    t = Template(Description="member")
-    alerts.add_forwarding(t)
-    return RadarTemplate(json.loads(t.to_json())).render({"pCentralEventBusArn": bus_arn}, region=region)
+    """patch_operations.yml as one account-Region gets it: the StackSet rendered with its example
+    values and this bus, then the member body rendered with the values the StackSet passes."""
+    return member_stacks(overrides={"pCentralEventBusArn": bus_arn}, region=region)["PatchOperationsStackSet"]
 
 
 def targets(rule: dict) -> list[dict]:

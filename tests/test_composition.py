@@ -18,18 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKSET = "patch_management_stackset.yml"
 
 
-def rendered(template: dict, params: dict) -> dict:
-    return RadarTemplate(json.loads(json.dumps(template))).render(params)
+def rendered(template: dict, params: dict, region: str = "us-east-1") -> dict:
+    return RadarTemplate(json.loads(json.dumps(template))).render(params, region=region)
 
 
-def member_stacks(root: Path = ROOT) -> dict[str, dict]:
+def member_stacks(root: Path = ROOT, overrides: dict | None = None, region: str = "us-east-1") -> dict[str, dict]:
     """StackSet logical id -> the member stack as deployed into one account-Region: the StackSet
-    rendered with the example parameter file and every pDeploy* switch on, then each member body
-    rendered with the Parameters its StackSet passes."""
+    rendered with the example parameter file (changed by `overrides`) and every pDeploy* switch on,
+    then each member body rendered in `region` with the Parameters its StackSet passes."""
     stackset, _ = decode_str((root / "output" / STACKSET).read_text())
     example = json.loads((root / "output" / "parameters" / (Path(STACKSET).stem + ".json")).read_text())
     values = {p["ParameterKey"]: p["ParameterValue"] for p in example}
     values.update({name: "true" for name in stackset["Parameters"] if name.startswith("pDeploy")})
+    values.update(overrides or {})
     stacks = {}
     for logical_id, resource in rendered(stackset, values)["Resources"].items():
         if resource["Type"] != "AWS::CloudFormation::StackSet":
@@ -37,7 +38,7 @@ def member_stacks(root: Path = ROOT) -> dict[str, dict]:
         body, _ = decode_str(resource["Properties"]["TemplateBody"])
         # cloud-radar drops a value that renders empty ("" is its AWS::NoValue).
         passed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in resource["Properties"].get("Parameters", [])}
-        stacks[logical_id] = rendered(body, passed)
+        stacks[logical_id] = rendered(body, passed, region)
     return stacks
 
 
