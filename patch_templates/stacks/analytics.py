@@ -102,7 +102,7 @@ PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
 QUICKSIGHT_REPORT = "compliance_summary"
 QUICKSIGHT_COLUMNS = {"account_id": "STRING", "region": "STRING", "instances": "INTEGER",
                       "compliant_instances": "INTEGER", "noncompliant_instances": "INTEGER",
-                      "compliance_percent": "DECIMAL"}
+                      "compliance_percent": "DECIMAL", "flagged_instances": "INTEGER"}
 # Owner permissions for the principal: the actions QuickSight grants the owner of a data
 # source and of a data set.
 DATA_SOURCE_ACTIONS = ["quicksight:DeleteDataSource", "quicksight:DescribeDataSource",
@@ -146,9 +146,10 @@ def table_name(type_name: str) -> str:
 
 
 def report_sql(name: str, folder: Path = QUERIES) -> str:
-    """A query as the template holds it: without its comment lines (the file documents it)."""
-    lines = (folder / f"{name}.sql").read_text().splitlines()
-    return "\n".join(line for line in lines if not line.lstrip().startswith("--")) + "\n"
+    """A query as the template holds it (a template holds at most 51,200 bytes): without its
+    comment lines and indentation; the file documents it."""
+    lines = (line.strip() for line in (folder / f"{name}.sql").read_text().splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("--")) + "\n"
 
 
 def glue_view(t: Template, database, name: str) -> glue.Table:
@@ -340,24 +341,34 @@ def build() -> Template:
         glue_view(t, database, view)
 
     glue_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
+
+    def glue_resources(tables: str) -> list:
+        """The catalog, the database, and its tables named `tables` (a Glue ARN pattern)."""
+        return [Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
+                Sub(glue_arn + "table/${pCFNDatabaseName}/" + tables)]
+
+    # Who reads the synced inventory: the crawler, and Athena queries run by the snapshot schedule.
+    read_sync_data = t.add_resource(iam.ManagedPolicy(
+        "SyncDataReadPolicy",
+        Description="Read the resource data sync objects under the stack's bucket prefix",
+        PolicyDocument=policies.document(*read_data_statements(), decrypt_statement(kms.Decrypt)),
+    ))
     crawler_role = t.add_resource(iam.Role(
         "CrawlerRole",
         AssumeRolePolicyDocument=policies.service_assume_role("glue.amazonaws.com"),
+        ManagedPolicyArns=[Ref(read_sync_data)],
         Policies=[iam.Policy(PolicyName="crawl-sync-bucket", PolicyDocument=policies.document(
-            *read_data_statements(),
             Statement(Sid="UpdatePartitions", Effect=Allow,
                       Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetTables,
                               glue_actions.UpdateTable, glue_actions.GetPartition, glue_actions.GetPartitions,
                               glue_actions.BatchGetPartition, glue_actions.CreatePartition,
                               glue_actions.BatchCreatePartition, glue_actions.UpdatePartition,
                               glue_actions.BatchUpdatePartition],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/${pCFNTablePrefixName}_*")]),
+                      Resource=glue_resources("${pCFNTablePrefixName}_*")),
             Statement(Sid="CrawlerLogs", Effect=Allow,
                       Action=[logs_actions.CreateLogGroup, logs_actions.CreateLogStream, logs_actions.PutLogEvents],
                       Resource=[Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
                                     "log-group:/aws-glue/crawlers:*")]),
-            decrypt_statement(kms.Decrypt),
         ))],
     ))
     crawler = t.add_resource(glue.Crawler(
@@ -494,6 +505,7 @@ def build() -> Template:
     # Athena runs the query with the caller's permissions: this role's.
     snapshot_role = t.add_resource(iam.Role(
         "SnapshotSchedulerRole",
+        ManagedPolicyArns=[Ref(read_sync_data)],
         AssumeRolePolicyDocument=PolicyDocument(Version=policies.POLICY_VERSION, Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", "scheduler.amazonaws.com"), Action=[AssumeRole],
             Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))]),
@@ -504,13 +516,10 @@ def build() -> Template:
             Statement(Sid="ReadCatalog", Effect=Allow,
                       Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetPartition,
                               glue_actions.GetPartitions],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/${pCFNTablePrefixName}_*")]),
+                      Resource=glue_resources("${pCFNTablePrefixName}_*")),
             Statement(Sid="AddSnapshotPartition", Effect=Allow,
                       Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/" + table_name("compliance_snapshot"))]),
-            *read_data_statements(),
+                      Resource=glue_resources(table_name("compliance_snapshot"))),
             Statement(Sid="WriteResultsAndSnapshot", Effect=Allow,
                       Action=[s3_actions.GetObject, s3_actions.PutObject, s3_actions.AbortMultipartUpload,
                               s3_actions.ListMultipartUploadParts],
@@ -519,7 +528,7 @@ def build() -> Template:
             Statement(Sid="ListResultsBucket", Effect=Allow,
                       Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
                       Resource=[policies.s3_arn(Ref(results_bucket))]),
-            decrypt_statement(kms.Decrypt, kms.GenerateDataKey),
+            decrypt_statement(kms.GenerateDataKey),
         ))],
     ))
     snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
