@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -497,6 +498,117 @@ def test_quicksight_sql_is_the_compliance_report_with_the_declared_columns(stack
     cursor = db.execute(on_duckdb(custom_sql["SqlQuery"]))
     assert [column[0] for column in cursor.description] == [c["Name"] for c in custom_sql["Columns"]]
     assert len(cursor.fetchall()) == len(EXPECTED["compliance_summary"])
+
+
+def test_views_return_exactly_their_declared_columns_and_types(stack):
+    """Athena calls a view stale when its SQL's columns differ from those it stores."""
+    stack, db = stack
+    for name, columns in analytics.VIEWS.items():
+        spec = stack["Resources"][f"View{analytics.camel(name)}"]["Properties"]["TableInput"]
+        presto = presto_view(spec)
+        assert [(c["name"], c["type"]) for c in presto["columns"]] == list(columns.items())
+        assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == [
+            (column, analytics.HIVE_TYPES[kind]) for column, kind in columns.items()]
+        described = db.execute(f'DESCRIBE "{presto["schema"]}"."{spec["Name"]}"').fetchall()
+        assert [(row[0], row[1].lower()) for row in described] == list(columns.items())
+
+
+# The dashboard reads this table: its names and types are a contract.
+SNAPSHOT_CONTRACT = [
+    ("account_id", "string"), ("region", "string"), ("node_id", "string"), ("computer_name", "string"),
+    ("platform_name", "string"), ("platform_type", "string"), ("instance_status", "string"),
+    ("patch_group", "string"), ("baseline_id", "string"), ("compliant", "boolean"), ("missing_count", "int"),
+    ("failed_count", "int"), ("installed_pending_reboot_count", "int"), ("critical_noncompliant_count", "int"),
+    ("security_noncompliant_count", "int"), ("last_scan_time", "timestamp"), ("last_install_time", "timestamp"),
+]
+
+
+def test_the_snapshot_table_and_the_exposure_query_keep_their_contract(stack):
+    stack, db = stack
+    query = stack["Resources"]["QueryPatchExposure"]["Properties"]["QueryString"]
+    assert [column[0] for column in db.execute(on_duckdb(query)).description] == [
+        "account_id", "region", "node_id", "computer_name", "patch_group", "patch_id", "title", "classification",
+        "severity", "patch_state", "cve_id"]
+    spec = template_dict(NAME)["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
+    assert spec["Name"] == {"Fn::Sub": "${pCFNTablePrefixName}_compliance_snapshot"}
+    assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == SNAPSHOT_CONTRACT
+    assert spec["PartitionKeys"] == [{"Name": "snapshot_date", "Type": "date"}]
+    assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+
+
+def scheduled_query(stack: dict) -> dict:
+    target = stack["Resources"]["ComplianceSnapshotSchedule"]["Properties"]["Target"]
+    return json.loads(target["Input"])
+
+
+def test_three_days_of_snapshots_give_the_trend(stack):
+    """The scheduled statement, run on three days with the data changing in between, and once
+    more on the third day (it adds nothing), then the trend query."""
+    stack, _ = stack
+    request = scheduled_query(stack)
+    database = stack["Resources"]["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"]
+    assert request["QueryExecutionContext"] == {"Database": "GlueDatabase"}  # cloud-radar's Ref of it
+    assert request["WorkGroup"] == "AthenaWorkGroup"
+    db = duckdb.connect()
+    db.execute("SET TimeZone = 'UTC'")
+    load_tables(db, stack)
+    summary = f'"{database}"."{stack["Resources"]["TablePatchSummary"]["Properties"]["TableInput"]["Name"]}"'
+    days = [  # (day, change before the snapshot)
+        ("2025-06-28", "UPDATE {t} SET missingcount = '2' WHERE resourceid = 'i-0b0000000000000b2'"),
+        ("2025-06-29", "UPDATE {t} SET missingcount = '0' WHERE resourceid = 'i-0b0000000000000b2'"),
+        ("2025-06-30", "UPDATE {t} SET installedpendingrebootcount = '0', failedcount = '0' "
+                       "WHERE resourceid IN ('i-0a0000000000000a3', 'i-0a0000000000000a4')"),
+        ("2025-06-30", "SELECT 1 FROM {t}"),
+    ]
+    for day, change in days:
+        db.execute(change.format(t=summary))
+        db.execute(on_duckdb(request["QueryString"], now=f"{day} 04:00:00+00"))
+    snapshot = f'"{database}"."{stack["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]}"'
+    assert db.execute(f"SELECT CAST(snapshot_date AS VARCHAR), count(*) FROM {snapshot} GROUP BY 1 ORDER BY 1"
+                      ).fetchall() == [("2025-06-28", 7), ("2025-06-29", 7), ("2025-06-30", 7)]
+    assert db.execute(f"SELECT last_scan_time, last_install_time FROM {snapshot} "
+                      "WHERE node_id = 'i-0a0000000000000a4' AND snapshot_date = DATE '2025-06-30'").fetchall() == [
+        (datetime(2025, 6, 29, 7, 45), datetime(2025, 6, 25, 10, 5))]
+    trend = stack["Resources"]["QueryComplianceTrend"]["Properties"]["QueryString"]
+    rows = db.execute(on_duckdb(trend)).fetchall()
+    assert [(str(day), account, n, compliant, float(percent)) for day, account, n, compliant, percent in rows] == [
+        ("2025-06-28", A, 4, 1, 25.0), ("2025-06-28", B, 3, 0, 0.0), ("2025-06-28", "organization", 7, 1, 14.3),
+        ("2025-06-29", A, 4, 1, 25.0), ("2025-06-29", B, 3, 1, 33.3), ("2025-06-29", "organization", 7, 2, 28.6),
+        ("2025-06-30", A, 4, 3, 75.0), ("2025-06-30", B, 3, 1, 33.3), ("2025-06-30", "organization", 7, 4, 57.1),
+    ]
+    db.close()
+
+
+def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
+    key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pSnapshotSchedule": "cron(15 5 * * ? *)",
+                          "pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch",
+                          "pKMSKeyArn": key})
+    schedule = stack["Resources"]["ComplianceSnapshotSchedule"]["Properties"]
+    assert schedule["ScheduleExpression"] == "cron(15 5 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution"
+    assert schedule["Target"]["RoleArn"] == "SnapshotSchedulerRole.Arn"  # cloud-radar's GetAtt
+    assert scheduled_query(stack)["QueryString"].startswith(
+        'INSERT INTO "ssm-inventory"."org_patch_compliance_snapshot"')
+    role = stack["Resources"]["SnapshotSchedulerRole"]["Properties"]
+    trust, = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
+    assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
+    found = role_statements(stack, "SnapshotSchedulerRole")
+    assert found["StartSnapshotQuery"]["Action"] == ["athena:StartQueryExecution"]
+    workgroup, = found["StartSnapshotQuery"]["Resource"]
+    assert workgroup.startswith("arn:aws:athena:us-east-1:") and workgroup.endswith(":workgroup/AthenaWorkGroup")
+    assert found["AddSnapshotPartition"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_compliance_snapshot")
+    assert not any(action.startswith("glue:") and ("Create" in action or "Update" in action or "Delete" in action)
+                   for action in found["ReadCatalog"]["Action"])
+    assert [arn.split(":::")[1] for arn in found["WriteResultsAndSnapshot"]["Resource"]] == [
+        "AthenaResultsBucket/results/*", "AthenaResultsBucket/compliance-snapshot/*"]
+    assert found["ReadSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket/inventory/*"]
+    assert found["ReadSyncedInventory"]["Action"] == ["s3:GetObject"]
+    assert found["DecryptWithSyncKey"]["Resource"] == found["EncryptResultsWithKey"]["Resource"] == [key]
+    assert found["EncryptResultsWithKey"]["Action"] == ["kms:GenerateDataKey"]
+    assert not any("*" == resource for statement in found.values() for resource in statement["Resource"])
 
 
 # aws cloudformation package -------------------------------------------------------------------

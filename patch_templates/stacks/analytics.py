@@ -325,8 +325,8 @@ def build() -> Template:
                       Resource=[policies.s3_arn(bucket)]),
         ]
 
-    def decrypt_statement(*actions):
-        return If(has_kms_key, Statement(Sid="DecryptWithSyncKey", Effect=Allow, Action=list(actions),
+    def decrypt_statement(*actions, sid="DecryptWithSyncKey"):
+        return If(has_kms_key, Statement(Sid=sid, Effect=Allow, Action=list(actions),
                                          Resource=[Ref(kms_key)]), NoValue)
 
     # Glue Data Catalog -----------------------------------------------------------------------
@@ -528,7 +528,7 @@ def build() -> Template:
             Statement(Sid="ListResultsBucket", Effect=Allow,
                       Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
                       Resource=[policies.s3_arn(Ref(results_bucket))]),
-            decrypt_statement(kms.GenerateDataKey),
+            decrypt_statement(kms.GenerateDataKey, sid="EncryptResultsWithKey"),
         ))],
     ))
     snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
