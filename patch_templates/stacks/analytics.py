@@ -396,9 +396,11 @@ def build() -> Template:
         "CrawlerInitializerLogGroup",
         DeletionPolicy="Delete",  # start/answer lines of a helper, not report data
         UpdateReplacePolicy="Delete",
-        Metadata=checkov_skip(CKV_AWS_158="Holds only start/answer lines of the initializer; CloudWatch "
-                                          "Logs encrypts them with an AWS owned key."),
+        Metadata=checkov_skip(CKV_AWS_158="Encrypted with pKMSKeyArn when one is given (its key policy must let "
+                                          "CloudWatch Logs use it), else with an AWS owned key; checkov "
+                                          "cannot evaluate the Fn::If that chooses."),
         LogGroupName=Sub("/aws/lambda/${AWS::StackName}-crawler-initializer"),
+        KmsKeyId=If(has_kms_key, Ref(kms_key), NoValue),
         RetentionInDays=365,
     ))
     initializer_role = t.add_resource(iam.Role(
