@@ -163,21 +163,25 @@ def glue_view(t: Template, database, name: str) -> glue.Table:
                               "schema": "${pCFNDatabaseName}",
                               "columns": [{"name": c, "type": kind} for c, kind in columns.items()]},
                              separators=(",", ":"))
+    return catalog_table(
+        t, f"View{camel(name)}", database, name, f"Athena view from queries/views/{name}.sql",
+        TableType="VIRTUAL_VIEW",
+        Parameters={"presto_view": "true", "comment": "Presto View"},
+        ViewOriginalText=Join("", ["/* Presto View: ", Base64(Sub(presto_view)), " */"]),
+        ViewExpandedText="/* Presto View */",
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
+            SerdeInfo=glue.SerdeInfo()),
+    )
+
+
+def catalog_table(t: Template, title: str, database, name: str, description: str, **table_input) -> glue.Table:
+    """A table (or view) <prefix>_<name> of the stack's Glue database."""
     return t.add_resource(glue.Table(
-        f"View{camel(name)}",
+        title,
         CatalogId=Ref("AWS::AccountId"),
         DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name(name)),
-            Description=f"Athena view from queries/views/{name}.sql",
-            TableType="VIRTUAL_VIEW",
-            Parameters={"presto_view": "true", "comment": "Presto View"},
-            ViewOriginalText=Join("", ["/* Presto View: ", Base64(Sub(presto_view)), " */"]),
-            ViewExpandedText="/* Presto View */",
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
-                SerdeInfo=glue.SerdeInfo()),
-        ),
+        TableInput=glue.TableInput(Name=Sub(table_name(name)), Description=description, **table_input),
     ))
 
 
@@ -199,28 +203,22 @@ def glue_table(t: Template, database, type_name: str) -> glue.Table:
     renamed = RENAMED_FIELDS.get(type_name, {})
     columns = [*(field.lower() for field in INVENTORY_TYPES[type_name] + COMMON_FIELDS), *renamed]
     assert not set(columns) & set(PARTITION_KEYS), type_name
-    return t.add_resource(glue.Table(
-        f"Table{type_name}",
-        CatalogId=Ref("AWS::AccountId"),
-        DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name(type_name)),
-            Description=f"AWS:{type_name} inventory from resource data sync",
-            TableType="EXTERNAL_TABLE",
-            Parameters={"classification": "json", "EXTERNAL": "TRUE"},
-            PartitionKeys=[glue.Column(Name=key, Type="string") for key in PARTITION_KEYS],
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=column, Type="string") for column in columns],
-                Location=Sub(f"s3://${{pBucketName}}/AWS:{type_name}/"),
-                InputFormat="org.apache.hadoop.mapred.TextInputFormat",
-                OutputFormat="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                SerdeInfo=glue.SerdeInfo(
-                    SerializationLibrary=JSON_SERDE,
-                    Parameters={f"mapping.{column}": key for column, key in renamed.items()} or NoValue,
-                ),
+    return catalog_table(
+        t, f"Table{type_name}", database, type_name, f"AWS:{type_name} inventory from resource data sync",
+        TableType="EXTERNAL_TABLE",
+        Parameters={"classification": "json", "EXTERNAL": "TRUE"},
+        PartitionKeys=[glue.Column(Name=key, Type="string") for key in PARTITION_KEYS],
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=column, Type="string") for column in columns],
+            Location=Sub(f"s3://${{pBucketName}}/AWS:{type_name}/"),
+            InputFormat="org.apache.hadoop.mapred.TextInputFormat",
+            OutputFormat="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            SerdeInfo=glue.SerdeInfo(
+                SerializationLibrary=JSON_SERDE,
+                Parameters={f"mapping.{column}": key for column, key in renamed.items()} or NoValue,
             ),
         ),
-    ))
+    )
 
 
 def build() -> Template:
@@ -485,25 +483,20 @@ def build() -> Template:
     # Daily compliance snapshot: Athena itself writes it (INSERT INTO a Parquet table, one partition
     # per day), started by EventBridge Scheduler's universal target, no Lambda. Athena INSERT INTO
     # writes Parquet and adds the new partition to the catalog (Athena user guide, "INSERT INTO").
-    snapshot_table = t.add_resource(glue.Table(
-        "TableComplianceSnapshot",
-        CatalogId=Ref("AWS::AccountId"),
-        DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name("compliance_snapshot")),
-            Description="Daily per-node patch compliance, written by the snapshot schedule",
-            TableType="EXTERNAL_TABLE",
-            Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
-            PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
-                Location=Sub("s3://${AthenaResultsBucket}/" + SNAPSHOT_FOLDER),
-                InputFormat=PARQUET + "MapredParquetInputFormat",
-                OutputFormat=PARQUET + "MapredParquetOutputFormat",
-                SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
-            ),
+    snapshot_table = catalog_table(
+        t, "TableComplianceSnapshot", database, "compliance_snapshot",
+        "Daily per-node patch compliance, written by the snapshot schedule",
+        TableType="EXTERNAL_TABLE",
+        Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
+        PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
+            Location=Sub("s3://${AthenaResultsBucket}/" + SNAPSHOT_FOLDER),
+            InputFormat=PARQUET + "MapredParquetInputFormat",
+            OutputFormat=PARQUET + "MapredParquetOutputFormat",
+            SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
         ),
-    ))
+    )
     # Athena runs the query with the caller's permissions: this role's.
     snapshot_role = t.add_resource(iam.Role(
         "SnapshotSchedulerRole",
