@@ -25,7 +25,7 @@ LINT_WORKERS = 2
 # The files the build owns in each directory (relative globs); anything else there is left alone,
 # such as a hand-written page in docs/.
 GENERATED = {
-    "output": ("*.yml", "*.yaml", "parameters/*.json"),
+    "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json"),
     "docs": ("parameters.md", "architecture.md", "templates/*.md"),
 }
 
