@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from troposphere import Parameter, Template
 
 from conftest import snapshot
@@ -32,7 +33,7 @@ def test_output_matches_a_fresh_build_exactly():
 
 def test_output_does_not_depend_on_the_environment(tmp_path):
     env = dict(os.environ, CFN_MAX_COL_WIDTH="20", LANG="C", TZ="Asia/Tokyo")
-    result = run_build("--output-dir", str(tmp_path / "out"), env=env)
+    result = run_build("--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"), env=env)
     assert result.returncode == 0, result.stderr
     for name in TEMPLATES:
         assert (tmp_path / "out" / name).read_bytes() == (OUTPUT / name).read_bytes(), name
@@ -65,7 +66,7 @@ def test_a_lint_failure_leaves_output_exactly_as_it_was(tmp_path, monkeypatch, c
         return template
 
     monkeypatch.setattr(builder, "TEMPLATES", {name: broken})  # one template keeps the test quick
-    assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs)) == 1
+    assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs, cache_dir=None)) == 1
     assert snapshot(tmp_path) == before
     assert not list(tmp_path.glob(".output-staging-*")), "staging directory left behind"
     err = capsys.readouterr().err
@@ -107,6 +108,84 @@ def test_parallel_lint_reports_findings_from_every_worker(tmp_path):
     for name in ["a.yml", "b.yml", "c.yml"]:
         (tmp_path / name).write_text(builder.render(bad))
         paths.append(tmp_path / name)
-    with builder.ProcessPoolExecutor(builder.LINT_WORKERS) as pool:
-        findings = builder.lint_in_parallel(pool, paths, "shown")
+    findings = builder.lint_in_parallel(paths, "shown")
     assert [f.split(":")[0] for f in findings] == ["shown/a.yml", "shown/b.yml", "shown/c.yml"]
+
+
+# -- the lint cache ---------------------------------------------------------------------------
+
+COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
+
+
+def unused_parameter(name):
+    """The template with a parameter nobody uses: cfn-lint W2001."""
+    def build():
+        template = TEMPLATES[name]()
+        template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
+        return template
+    return build
+
+
+@pytest.fixture
+def one_template(tmp_path, monkeypatch):
+    """Build the collector alone into tmp_path, recording the files each lint run was given."""
+    monkeypatch.setattr(builder, "TEMPLATES", {COLLECTOR: TEMPLATES[COLLECTOR]})
+    linted = []
+    real = builder.lint_in_parallel
+
+    def recording(paths, shown):
+        linted.append(sorted(path.name for path in paths))
+        return real(paths, shown)
+
+    monkeypatch.setattr(builder, "lint_in_parallel", recording)
+    args = builder.parse_args(["--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"),
+                               "--cache-dir", str(tmp_path / "cache")])
+    return args, linted
+
+
+def test_an_unchanged_template_is_linted_once(one_template, capsys):
+    args, linted = one_template
+    assert builder.run(args) == 0 and builder.run(args) == 0
+    assert linted == [[COLLECTOR], []]
+    assert f"{COLLECTOR:55}" in capsys.readouterr().out.split("ok (lint cached)")[0].rsplit("\n", 1)[-1]
+    [entry] = (args.cache_dir / "lint").iterdir()
+    assert entry.read_text() == entry.name  # the key, nothing else
+
+
+def test_a_changed_template_is_always_linted(one_template, monkeypatch, capsys):
+    args, linted = one_template
+    assert builder.run(args) == 0
+    monkeypatch.setitem(builder.TEMPLATES, COLLECTOR, unused_parameter(COLLECTOR))
+    assert builder.run(args) == 1 and builder.run(args) == 1  # findings are never cached
+    assert linted == [[COLLECTOR]] * 3
+    assert "W2001" in capsys.readouterr().err
+
+
+def test_the_key_holds_content_linter_version_and_arguments(tmp_path, monkeypatch):
+    cache = builder.LintCache(tmp_path)
+    key = cache.key("a: 1\n")
+    assert len({key, cache.key("a: 2\n")}) == 2
+    cache.version = "0.0.1"
+    assert cache.key("a: 1\n") != key
+    cache.version = builder.LintCache(tmp_path).version
+    monkeypatch.setattr(builder, "LINT_ARGS", [*builder.LINT_ARGS, "--ignore-checks", "W"])
+    assert cache.key("a: 1\n") != key
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "directory", "unreadable-parent"])
+def test_a_missing_or_corrupt_cache_only_costs_time(one_template, damage):
+    args, linted = one_template
+    assert builder.run(args) == 0
+    [entry] = (args.cache_dir / "lint").iterdir()
+    if damage == "missing":
+        shutil.rmtree(args.cache_dir)
+    elif damage == "corrupt":
+        entry.write_bytes(b"\xff\xfe half-written")
+    elif damage == "directory":
+        entry.unlink()
+        entry.mkdir()
+    else:
+        shutil.rmtree(args.cache_dir)
+        args.cache_dir.write_text("a file where the cache directory should be")
+    assert builder.run(args) == 0
+    assert linted == [[COLLECTOR], [COLLECTOR]]
