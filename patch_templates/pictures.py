@@ -13,7 +13,8 @@ SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 # What a resource is for, by type prefix (first match wins); anything else goes under its service.
 PURPOSES = [
     (("AWS::SSM::PatchBaseline", "AWS::SSM::MaintenanceWindow", "AWS::SSM::Association"), "Patching"),
-    (("AWS::SSM::ResourceDataSync", "AWS::S3::"), "Inventory data"),
+    (("AWS::SSM::ResourceDataSync",), "Inventory data"),
+    (("AWS::S3::",), "Buckets"),
     (("AWS::Glue::", "AWS::Athena::"), "Tables and reports"),
     (("AWS::QuickSight::",), "Dashboard"),
     (("AWS::SNS::", "AWS::Events::", "AWS::Chatbot::"), "Alerts"),
@@ -23,7 +24,9 @@ PURPOSES = [
     (("AWS::CloudFormation::StackSet",), "StackSets"),
 ]
 # Box text is wrapped at this many characters so the architecture picture stays narrow.
-WRAP = 28
+WRAP = 24
+# This many resources alike (same type, condition and references) are drawn as one node.
+ALIKE = 3
 
 
 def references(node):
@@ -105,34 +108,59 @@ def purpose(resource_type: str) -> str:
     return kind[1] if kind[0] == "AWS" else kind[0]
 
 
-def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
-    """flowchart, top down: the template's resources in one box per purpose (patching, inventory
-    data, permissions, ...), an arrow from each resource to each resource it references (labelled
-    Ref / GetAtt attribute / Sub; dotted for DependsOn), dashed boxes for resources created only
-    under a condition, and the member templates of StackSets."""
+def alike(template: dict) -> dict[str, list[str]]:
+    """First logical id -> the resources drawn as its one node: ALIKE or more resources of one type
+    and condition that reference the same resources the same way (the six tables of one database)."""
     resources = template.get("Resources", {})
-    lines = ["flowchart TB", "  classDef conditional stroke-dasharray: 5 5",
-             "  classDef member fill:#e8f5e9,stroke:#2e7d32"]
-    groups: dict[str, list[str]] = {}
+    edges = resource_edges(template)
+    groups: dict[tuple, list[str]] = {}
     for logical_id, resource in resources.items():
-        groups.setdefault(purpose(resource["Type"]), []).append(logical_id)
+        refs = frozenset((target, kinds) for source, target, kinds in edges if source == logical_id)
+        groups.setdefault((resource["Type"], resource.get("Condition"), refs), []).append(logical_id)
+    found = {}
+    for ids in groups.values():
+        found.update({ids[0]: ids} if len(ids) >= ALIKE else {logical_id: [logical_id] for logical_id in ids})
+    order = list(resources)
+    return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
+
+
+def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
+    """flowchart (top down; left to right for StackSets, one row per member): the template's
+    resources in one box per purpose (patching, inventory
+    data, permissions, ...), an arrow from each resource to each resource it references (labelled
+    with GetAtt attribute, Sub or DependsOn; a plain Ref has no label; dotted for DependsOn alone),
+    one node for resources alike (`alike`), dashed boxes for resources created only under a
+    condition, and the member templates of StackSets."""
+    resources = template.get("Resources", {})
+    lines = [f"flowchart {'LR' if members else 'TB'}", "  classDef conditional stroke-dasharray: 5 5",
+             "  classDef member fill:#e8f5e9,stroke:#2e7d32"]
+    nodes = alike(template)
+    node_of = {logical_id: node_id(first) for first, ids in nodes.items() for logical_id in ids}
+    groups: dict[str, list[str]] = {}
+    for first in nodes:
+        groups.setdefault(purpose(resources[first]["Type"]), []).append(first)
     order = [name for _, name in PURPOSES]
-    for group, ids in sorted(groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order
-                                                                else len(order), item[0])):
+    for group, firsts in sorted(groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order
+                                                                   else len(order), item[0])):
         lines.append(f'  subgraph {node_id("svc_" + group)}["{group}"]')
-        for logical_id in ids:
-            resource = resources[logical_id]
+        for first in firsts:
+            resource = resources[first]
             condition = resource.get("Condition")
             extra = [f"only if {condition}"] if condition else []
-            lines.append(f"    {node_id(logical_id)}{label(logical_id, resource['Type'], *extra)}"
+            kind = resource["Type"] if len(nodes[first]) == 1 else f"{len(nodes[first])} × {resource['Type']}"
+            lines.append(f"    {node_id(first)}{label(*nodes[first], kind, *extra)}"
                          + (":::conditional" if condition else ""))
         lines.append("  end")
+    merged: dict[tuple[str, str], set[str]] = {}
     for source, target, kinds in resource_edges(template):
-        arrow = "-.->" if kinds == "DependsOn" else "-->"
-        lines.append(f"  {node_id(source)} {arrow}|{kinds}| {node_id(target)}")
+        merged.setdefault((node_of[source], node_of[target]), set()).update(kinds.split(", "))
+    for (source, target), kinds in merged.items():
+        shown = ", ".join(sorted(kinds - {"Ref"}))
+        arrow = "-.->" if kinds == {"DependsOn"} else "-->"
+        lines.append(f"  {source} {arrow}{f'|{shown}|' if shown else ''} {target}")
     for logical_id, member in members:
         lines.append(f"  {node_id('file_' + member)}{label(member, 'member template')}:::member")
-        lines.append(f"  {node_id(logical_id)} -->|TemplateBody| {node_id('file_' + member)}")
+        lines.append(f"  {node_of[logical_id]} -->|TemplateBody| {node_id('file_' + member)}")
     return "\n".join(lines)
 
 

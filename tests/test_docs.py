@@ -151,9 +151,27 @@ def test_template_picture_shows_every_resource_edge_condition_and_service():
         assert f'n_{logical_id}["{logical_id}<br/>{resource["Type"]}' in picture
     assert 'n_Role["Role<br/>AWS::IAM::Role<br/>only if Maybe"]:::conditional' in picture
     assert "n_Topic -.->|DependsOn| n_Bucket" in picture and "n_Hook -->|DependsOn, GetAtt Arn| n_Role" in picture
-    assert {'subgraph n_svc_Inventory_data["Inventory data"]', 'subgraph n_svc_Runs_at_deploy_time["Runs at deploy time"]',
+    assert {'subgraph n_svc_Buckets["Buckets"]', 'subgraph n_svc_Runs_at_deploy_time["Runs at deploy time"]',
             'subgraph n_svc_Permissions["Permissions"]', 'subgraph n_svc_Alerts["Alerts"]'} <= set(map(str.strip, picture.splitlines()))
     assert len(re.findall(r"-->|-\.->", picture)) == len(pictures.resource_edges(SAMPLE))
+
+
+def test_alike_resources_share_one_node_and_plain_refs_have_no_label():
+    tables = {f"Table{i}": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": {"Ref": "Database"}}}
+              for i in range(3)}
+    template = {"Resources": {"Database": {"Type": "AWS::Glue::Database", "Properties": {}}, **tables,
+                              "Lonely": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": "other"}},
+                              "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {
+                                  "Tables": [{"Ref": name} for name in tables]}}}}
+    assert pictures.alike(template) == {"Database": ["Database"], "Table0": ["Table0", "Table1", "Table2"],
+                                        "Lonely": ["Lonely"], "Crawler": ["Crawler"]}
+    picture = pictures.template_mermaid(template, [])
+    assert 'n_Table0["Table0<br/>Table1<br/>Table2<br/>3 × AWS::Glue::Table"]' in picture
+    assert picture.count("n_Crawler --> n_Table0") == 1 and "n_Table0 --> n_Database" in picture
+    assert "n_Table1" not in picture and "|Ref|" not in picture
+    check_mermaid(picture)
+    two = {name: tables[name] for name in ["Table0", "Table1"]}
+    assert pictures.alike({"Resources": two}) == {"Table0": ["Table0"], "Table1": ["Table1"]}  # fewer than ALIKE
 
 
 def stackset_of(*bodies: str) -> dict:
@@ -331,12 +349,12 @@ def test_bad_docs_dir_option_is_named_and_nothing_is_written(checkout, capsys):
 # -- Mermaid syntax (the subset the generator writes; rendered by hand with mermaid-cli too) --
 
 LINE = re.compile(r"""\s*(?:
-    (?P<head>flowchart\ TB) |
+    (?P<head>flowchart\ (?:TB|LR)) |
     classDef\ \w+\ [^;]+ |
     subgraph\ (?P<group>n_\w+)\["[^"]+"\] |
     end |
     (?P<node>n_\w+)(?:\["[^"|]+"\]|\(\["[^"|]+"\]\))(?::::\w+)? |
-    (?P<src>n_\w+)\ (?:-->|-\.->|==>)\|[^|"]+\|\ (?P<dst>n_\w+)
+    (?P<src>n_\w+)\ (?:-->|-\.->|==>)(?:\|[^|"]+\|)?\ (?P<dst>n_\w+)
 )$""", re.X)
 
 
@@ -349,7 +367,7 @@ def check_mermaid(picture: str) -> None:
         assert depth >= 0, line
         nodes.add(match["node"] or match["group"])
         edges += [(match["src"], match["dst"])] if match["src"] else []
-    assert picture.splitlines()[0] == "flowchart TB" and depth == 0
+    assert picture.splitlines()[0] in ("flowchart TB", "flowchart LR") and depth == 0
     assert {end for edge in edges for end in edge} <= nodes
 
 
