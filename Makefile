@@ -40,11 +40,22 @@ check: $(STAMP) ## fail with a diff when output/ is stale
 lint: $(STAMP) ## cfn-lint, informational rules included, over output/
 	$(BIN)/cfn-lint --include-checks I --non-zero-exit-code informational -- $(wildcard output/*.yml output/*.yaml)
 
-scan: $(CHECKOV_VENV)/bin/checkov ## checkov security scan of output/, offline
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d output
+SCAN_ARGS := --quiet --compact --skip-download --framework cloudformation -d output
+# A scan that passed is remembered (.cache/, git-ignored) by the content of output/, the checkov
+# version and its arguments: the same files are not scanned again. rm -rf .cache scans anew.
+SCAN_STAMP := .cache/checkov/$(shell { echo '$(CHECKOV_VERSION) $(SCAN_ARGS)'; cat $(sort $(wildcard output/*.yml output/*.yaml)); } | sha256sum | cut -c1-40)
+
+scan: $(SCAN_STAMP) ## checkov security scan of output/, offline (once per content of output/)
+
+$(SCAN_STAMP): | $(CHECKOV_VENV)/bin/checkov
+	$(CHECKOV_VENV)/bin/checkov $(SCAN_ARGS)
+	@mkdir -p $(@D) && touch $@
+
+# The tests on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs them in one.
+PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP_DEV) ## the tests alone
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code (ruff)
 	$(BIN)/ruff check patch_templates tests build.py
@@ -52,7 +63,7 @@ pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code 
 test: check scan pyflakes pytest ## freshness check, security scan, Python checks, tests
 
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
-	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # Deploy one stack with the AWS CLI; make prints each command before it runs it. For example:

@@ -40,8 +40,13 @@ def test_output_does_not_depend_on_the_environment(tmp_path):
 
 
 def test_every_template_is_clean_under_cfn_lint_with_informational_rules():
-    findings = builder.lint(sorted(OUTPUT.glob("*.y*ml")), "output")
-    assert findings == []
+    """Lints every file of output/ that the lint cache does not already know as clean (the same
+    text, cfn-lint version and arguments linted clean before; the cache is tested below)."""
+    cache = builder.LintCache(ROOT / ".cache")
+    unknown = [path for path in sorted(OUTPUT.glob("*.y*ml")) if not cache.clean(path.read_text())]
+    assert builder.lint_in_parallel(unknown, "output") == []
+    for path in unknown:
+        cache.remember(path.read_text())
 
 
 def test_lint_reports_file_line_rule_and_message(tmp_path):
@@ -128,14 +133,16 @@ def unused_parameter(name):
 
 @pytest.fixture
 def one_template(tmp_path, monkeypatch):
-    """Build the collector alone into tmp_path, recording the files each lint run was given."""
+    """Build the collector alone into tmp_path, recording the files each lint run was given. A
+    stand-in for cfn-lint finds W2001 where the text has pNeverUsed (the real linter's findings
+    and its failure path are tested above; these tests are about which files get linted)."""
     monkeypatch.setattr(builder, "TEMPLATES", {COLLECTOR: TEMPLATES[COLLECTOR]})
     linted = []
-    real = builder.lint_in_parallel
 
     def recording(paths, shown):
         linted.append(sorted(path.name for path in paths))
-        return real(paths, shown)
+        return [f"{shown}/{path.name}:1 W2001 pNeverUsed not used" for path in paths
+                if "pNeverUsed" in path.read_text()]
 
     monkeypatch.setattr(builder, "lint_in_parallel", recording)
     args = builder.parse_args(["--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"),
@@ -189,3 +196,35 @@ def test_a_missing_or_corrupt_cache_only_costs_time(one_template, damage):
         args.cache_dir.write_text("a file where the cache directory should be")
     assert builder.run(args) == 0
     assert linted == [[COLLECTOR], [COLLECTOR]]
+
+
+# -- the checkov scan is remembered by the content of output/ ---------------------------------
+
+def test_make_scan_runs_once_per_content_of_output(tmp_path):
+    shutil.copy(ROOT / "Makefile", tmp_path)
+    shutil.copytree(OUTPUT, tmp_path / "output")
+    fake = tmp_path / "fake-checkov" / "bin" / "checkov"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\necho scanned \"$@\"\n")
+    fake.chmod(0o755)
+
+    def scan(*args):
+        result = subprocess.run(["make", "--no-print-directory", "scan", f"CHECKOV_VENV={fake.parent.parent}", *args],
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "scanned --quiet --compact --skip-download --framework cloudformation -d output" in scan()
+    assert "scanned" not in scan()  # same files: remembered
+    assert "scanned" in scan("CHECKOV_VERSION=0.0.1")  # another checkov scans again
+    target = tmp_path / "output" / COLLECTOR
+    target.write_text(target.read_text() + "# changed\n")
+    assert "scanned" in scan()  # changed content scans again
+    assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3
+    fake.write_text("#!/bin/sh\necho finding; exit 1\n")  # a scan that fails is not remembered
+    target.write_text(target.read_text() + "# changed again\n")
+    for _ in range(2):
+        failed = subprocess.run(["make", "scan", f"CHECKOV_VENV={fake.parent.parent}"], cwd=tmp_path,
+                                capture_output=True, text=True)
+        assert failed.returncode != 0 and "finding" in failed.stdout
+    assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3
