@@ -111,8 +111,9 @@ def template_markdown(name: str, template: dict, members: dict[str, list], param
              f"- **Parameters:** [parameters.md](../parameters.md); example values in "
              f"`output/parameters/{stem(name)}.json`", "",
              "## Resources and their references", "",
-             "Arrows point from a resource to the one it references; dashed boxes exist only under "
-             "their condition.", "",
+             "Boxes group the resources by purpose. Arrows point from a resource to the one it "
+             "references (unlabelled: a Ref; dotted: DependsOn only); resources alike (same type, "
+             "condition and references) share one node; dashed boxes exist only under their condition.", "",
              "```mermaid", pictures.template_mermaid(template, members[name]), "```", "",
              "| Logical ID | Type | Condition |", "| --- | --- | --- |"]
     lines += [f"| `{logical_id}` | `{r['Type']}` | {r.get('Condition', '')} |" for logical_id, r in resources.items()]
