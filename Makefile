@@ -40,11 +40,22 @@ check: $(STAMP) ## fail with a diff when output/ is stale
 lint: $(STAMP) ## cfn-lint, informational rules included, over output/
 	$(BIN)/cfn-lint --include-checks I --non-zero-exit-code informational -- $(wildcard output/*.yml output/*.yaml)
 
-scan: $(CHECKOV_VENV)/bin/checkov ## checkov security scan of output/, offline
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d output
+SCAN_ARGS := --quiet --compact --skip-download --framework cloudformation -d output
+# A scan that passed is remembered (.cache/, git-ignored) by the content of output/, the checkov
+# version and its arguments: the same files are not scanned again. rm -rf .cache scans anew.
+SCAN_STAMP := .cache/checkov/$(shell { echo '$(CHECKOV_VERSION) $(SCAN_ARGS)'; cat $(sort $(wildcard output/*.yml output/*.yaml)); } | sha256sum | cut -c1-40)
+
+scan: $(SCAN_STAMP) ## checkov security scan of output/, offline (once per content of output/)
+
+$(SCAN_STAMP): | $(CHECKOV_VENV)/bin/checkov
+	$(CHECKOV_VENV)/bin/checkov $(SCAN_ARGS)
+	@mkdir -p $(@D) && touch $@
+
+# The tests on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs them in one.
+PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP_DEV) ## the tests alone
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code (ruff)
 	$(BIN)/ruff check patch_templates tests build.py
@@ -52,16 +63,17 @@ pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code 
 test: check scan pyflakes pytest ## freshness check, security scan, Python checks, tests
 
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
-	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # Deploy one stack with the AWS CLI; make prints each command before it runs it. For example:
-#   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml
-#   make deploy STACK=patch-analytics TEMPLATE=output/consolidated_billing_s3_glue_crawler_athena.yaml \
-#        ARTIFACTS_BUCKET=my-artifacts-bucket PARAMS=my-analytics.json
-# PARAMS defaults to the template's example file in output/parameters/ (edit a copy first);
-# PARAMS= (empty) deploys with the template's defaults. ARTIFACTS_BUCKET packages first and lets
-# deploy upload templates over 51,200 bytes (the StackSet template) through that bucket.
+#   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml PARAMS=my-collector.json
+#   make deploy STACK=patch-stacksets TEMPLATE=output/patch_management_stackset.yml PARAMS=my-stacksets.json \
+#        ARTIFACTS_BUCKET=my-artifacts-bucket
+# PARAMS defaults to the template's example file in output/parameters/, which is refused until its
+# placeholders are replaced (copy it and edit the copy); PARAMS= (empty) deploys with the template's
+# defaults. ARTIFACTS_BUCKET packages first and lets deploy upload templates over 51,200 bytes (the
+# StackSet template) through that bucket. Deploying needs only python3 and the AWS CLI: no .venv.
 STACK ?=
 TEMPLATE ?=
 PARAMS ?= $(if $(TEMPLATE),output/parameters/$(basename $(notdir $(TEMPLATE))).json)
@@ -74,15 +86,23 @@ PACKAGED = build/$(basename $(notdir $(TEMPLATE))).packaged.yml
 AWS_OPTS = $(if $(REGION), --region $(REGION))$(if $(PROFILE), --profile $(PROFILE))
 require = $(foreach v,$(1),$(if $($(v)),,$(error $(v) is required, e.g. make $@ $(2))))
 
-package: $(STAMP) ## upload TEMPLATE's local code to ARTIFACTS_BUCKET (aws cloudformation package)
+# Before anything runs (also under make -n), with the standard library alone: TEMPLATE is a built
+# template, STACK a valid name, and PARAMS a list of ParameterKey/ParameterValue with known keys,
+# accepted values and no example placeholder left (patch_templates/preflight.py).
+ifneq ($(filter deploy package,$(MAKECMDGOALS)),)
+OVERRIDES := $(shell $(PYTHON) -m patch_templates.preflight $(if $(filter deploy,$(MAKECMDGOALS)),--stack '$(STACK)' '$(TEMPLATE)' $(if $(PARAMS),'$(PARAMS)'),'$(TEMPLATE)'))
+ifneq ($(.SHELLSTATUS),0)
+$(error make $(filter deploy package,$(MAKECMDGOALS)) refused, nothing was run (the reason is above))
+endif
+endif
+
+package: ## upload TEMPLATE's local code to ARTIFACTS_BUCKET (aws cloudformation package)
 	$(call require,TEMPLATE ARTIFACTS_BUCKET,TEMPLATE=output/x.yml ARTIFACTS_BUCKET=my-bucket)
 	@mkdir -p build
 	$(AWS) cloudformation package$(AWS_OPTS) --template-file $(TEMPLATE) --s3-bucket $(ARTIFACTS_BUCKET) --output-template-file $(PACKAGED)
 
-deploy: $(STAMP) $(if $(ARTIFACTS_BUCKET),package) ## create or update STACK from TEMPLATE with PARAMS (aws cloudformation deploy)
-	$(call require,STACK TEMPLATE,STACK=my-stack TEMPLATE=output/x.yml)
-	$(if $(PARAMS),$(if $(wildcard $(PARAMS)),,$(error PARAMS=$(PARAMS): no such parameter file)))
-	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED) --s3-bucket $(ARTIFACTS_BUCKET),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(PARAMS), --parameter-overrides $(shell $(BIN)/python -m patch_templates.docs overrides $(PARAMS)))
+deploy: $(if $(ARTIFACTS_BUCKET),package) ## create or update STACK from TEMPLATE with PARAMS (aws cloudformation deploy)
+	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED) --s3-bucket $(ARTIFACTS_BUCKET),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(OVERRIDES), --parameter-overrides $(OVERRIDES))
 
 describe: ## status and outputs of STACK (aws cloudformation describe-stacks)
 	$(call require,STACK,STACK=my-stack)

@@ -4,10 +4,18 @@ example parameter files (output/parameters/) and the generated docs (docs/).
 All or nothing: every file is generated in memory and the templates are linted in a staging
 directory; only when every template is clean and every doc was generated are the files written,
 so a failed build leaves both directories exactly as they were.
+
+Fast when little changed: a template that cfn-lint found clean is remembered in the cache
+directory by its content, the cfn-lint version and the lint arguments, and not linted again.
 """
 
 import argparse
+import contextlib
 import difflib
+import hashlib
+import importlib.metadata
+import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +33,7 @@ LINT_WORKERS = 2
 # The files the build owns in each directory (relative globs); anything else there is left alone,
 # such as a hand-written page in docs/.
 GENERATED = {
-    "output": ("*.yml", "*.yaml", "parameters/*.json"),
+    "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json"),
     "docs": ("parameters.md", "architecture.md", "templates/*.md"),
 }
 
@@ -55,11 +63,6 @@ def owned(roots: dict[str, Path]) -> set[Path]:
     return {path for key, root in roots.items() for pattern in GENERATED[key] for path in root.glob(pattern)}
 
 
-def load_linter() -> None:
-    """Import cfn-lint (about 0.3 s): done in the lint workers while the templates render."""
-    import cfnlint.runner  # noqa: F401
-
-
 def lint(paths: list[Path], shown_dir: str) -> list[str]:
     """Run cfn-lint once over these files (one start-up); findings as 'dir/file:line RULE message'."""
     from cfnlint.config import ConfigMixIn
@@ -70,16 +73,55 @@ def lint(paths: list[Path], shown_dir: str) -> list[str]:
                   for m in matches)
 
 
-def lint_in_parallel(pool: ProcessPoolExecutor, paths: list[Path], shown_dir: str) -> list[str]:
-    """Lint in LINT_WORKERS processes, each given about the same number of bytes."""
-    groups: list[list[Path]] = [[] for _ in range(LINT_WORKERS)]
-    sizes = [0] * LINT_WORKERS
+def lint_in_parallel(paths: list[Path], shown_dir: str) -> list[str]:
+    """Lint in up to LINT_WORKERS processes, each given about the same number of bytes (one file
+    is linted here: a worker's start-up would cost more than it saves)."""
+    if len(paths) <= 1:
+        return lint(paths, shown_dir) if paths else []
+    workers = min(LINT_WORKERS, len(paths))
+    groups: list[list[Path]] = [[] for _ in range(workers)]
+    sizes = [0] * workers
     for path in sorted(paths, key=lambda path: -path.stat().st_size):
         smallest = sizes.index(min(sizes))
         groups[smallest].append(path)
         sizes[smallest] += path.stat().st_size
-    groups = [group for group in groups if group]
-    return sorted(f for found in pool.map(lint, groups, [shown_dir] * len(groups)) for f in found)
+    with ProcessPoolExecutor(workers) as pool:
+        return sorted(f for found in pool.map(lint, groups, [shown_dir] * workers) for f in found)
+
+
+class LintCache:
+    """Templates cfn-lint found clean, one entry per hash of (content, cfn-lint version, lint
+    arguments) under `directory`/lint. Only clean results are kept, so a changed or failing
+    template is always linted; a missing, unreadable or corrupt entry is a miss (it costs time only)."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory / "lint" if directory else None
+        self.version = importlib.metadata.version("cfn-lint")
+
+    def key(self, text: str) -> str:
+        return hashlib.sha256(json.dumps([text, self.version, LINT_ARGS]).encode()).hexdigest()
+
+    def clean(self, text: str) -> bool:
+        if self.directory is None:
+            return False
+        key = self.key(text)
+        try:
+            return (self.directory / key).read_text() == key
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def remember(self, text: str) -> None:
+        if self.directory is None:
+            return
+        key = self.key(text)
+        partial = self.directory / f".{key}.{os.getpid()}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_text(key)
+            partial.replace(self.directory / key)  # whole or absent, even with two builds at once
+        except OSError:  # a cache that cannot be written only costs time
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
 
 
 def stale_files(files: dict[Path, str], roots: dict[str, Path]) -> list[str]:
@@ -112,6 +154,10 @@ def parse_args(argv):
                         help="directory for the templates and parameters/ (default: output)")
     parser.add_argument("--docs-dir", default="docs", type=Path,
                         help="directory for the generated reference and pictures (default: docs)")
+    parser.add_argument("--cache-dir", default=".cache", type=Path,
+                        help="directory for the lint results kept between builds (default: .cache)")
+    parser.add_argument("--no-cache", dest="cache_dir", action="store_const", const=None,
+                        help="lint every template, read and write no cache")
     args = parser.parse_args(argv)
     for option, path in [("--output-dir", args.output_dir), ("--docs-dir", args.docs_dir)]:
         if path.exists() and not path.is_dir():
@@ -120,12 +166,7 @@ def parse_args(argv):
 
 
 def run(args) -> int:
-    started = time.monotonic()
-    if args.check:
-        return check(args)
-    with ProcessPoolExecutor(LINT_WORKERS, initializer=load_linter) as pool:
-        pool.submit(int)  # start the workers now: they load cfn-lint while the templates render
-        return build(args, pool, started)
+    return check(args) if args.check else build(args)
 
 
 def check(args) -> int:
@@ -139,19 +180,25 @@ def check(args) -> int:
     return 1 if diffs else 0
 
 
-def build(args, pool: ProcessPoolExecutor, started: float) -> int:
+def build(args) -> int:
+    started = time.monotonic()
     built = build_all()
     roots = {"output": args.output_dir, "docs": args.docs_dir}
     files = all_files(built, roots)
+    cache = LintCache(args.cache_dir)
+    to_lint = [name for name, (text, _) in built.items() if not cache.clean(text)]
     parent = args.output_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".output-staging-", dir=parent))
     try:
-        for name, (text, _) in built.items():
-            (staging / name).write_text(text)
-        findings = lint_in_parallel(pool, [staging / name for name in built], str(args.output_dir))
-        for name, (_, data) in built.items():
-            result = "FAIL" if any(f.startswith(f"{args.output_dir}/{name}:") for f in findings) else "ok"
+        for name in to_lint:
+            (staging / name).write_text(built[name][0])
+        findings = lint_in_parallel([staging / name for name in to_lint], str(args.output_dir))
+        for name, (text, data) in built.items():
+            failed = any(f.startswith(f"{args.output_dir}/{name}:") for f in findings)
+            if name in to_lint and not failed:
+                cache.remember(text)
+            result = "FAIL" if failed else "ok" if name in to_lint else "ok (lint cached)"
             print(f"{name:55} {len(data.get('Resources', {})):3} resources "
                   f"{len(data.get('Parameters', {})):3} parameters  {result}")
         if findings:
@@ -162,8 +209,8 @@ def build(args, pool: ProcessPoolExecutor, started: float) -> int:
         write(files, roots)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"built {len(built)} templates into {args.output_dir}/ and {len(files) - len(built)} parameter files "
-          f"and docs in {time.monotonic() - started:.2f} s")
+    print(f"built {len(built)} templates into {args.output_dir}/ ({len(to_lint)} linted) and "
+          f"{len(files) - len(built)} parameter files and docs in {time.monotonic() - started:.2f} s")
     return 0
 
 

@@ -9,9 +9,11 @@ re.match, used by cloud-radar, only anchors the start. For a CommaDelimitedList 
 applies to each item, as CloudFormation does.
 """
 
-import re
 
 from troposphere import Equals, Not, Parameter, Ref, Template
+
+# One reading of CloudFormation's constraint rules, shared with the standard-library deploy check.
+from .preflight import violation  # noqa: F401
 
 ACCOUNT_ID = dict(
     Type="String",
@@ -155,35 +157,6 @@ def add(template: Template, name: str, group: str, label: str, **properties) -> 
     template.add_parameter_to_group(parameter, group)
     template.set_parameter_label(parameter, label)
     return parameter
-
-
-def violation(definition: dict, value: str) -> str | None:
-    """Why CloudFormation would refuse `value` for a parameter `definition`, or None if it accepts it.
-
-    Follows CloudFormation's rules: AllowedPattern must match the whole value (each item of a
-    CommaDelimitedList), AllowedValues, Min/MaxLength, and Min/MaxValue for numbers.
-    """
-    items = value.split(",") if definition["Type"] == "CommaDelimitedList" else [value]
-    for item in items:
-        if definition["Type"] == "Number":
-            try:
-                number = float(item)
-            except ValueError:
-                return f"{item!r} is not a number"
-            if "MinValue" in definition and number < float(definition["MinValue"]):
-                return f"{item} is below {definition['MinValue']}"
-            if "MaxValue" in definition and number > float(definition["MaxValue"]):
-                return f"{item} is above {definition['MaxValue']}"
-            continue
-        if "AllowedValues" in definition and item not in definition["AllowedValues"]:
-            return f"{item!r} is not one of {definition['AllowedValues']}"
-        if "AllowedPattern" in definition and not re.fullmatch(definition["AllowedPattern"], item):
-            return f"{item!r} does not match {definition['AllowedPattern']}"
-        if len(item) < int(definition.get("MinLength", 0)):
-            return f"{item!r} is shorter than {definition['MinLength']}"
-        if "MaxLength" in definition and len(item) > int(definition["MaxLength"]):
-            return f"{item!r} is longer than {definition['MaxLength']}"
-    return None
 
 
 def has_value(template: Template, parameter: Parameter) -> str:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from troposphere import Parameter, Template
 
 from conftest import snapshot
@@ -32,15 +33,20 @@ def test_output_matches_a_fresh_build_exactly():
 
 def test_output_does_not_depend_on_the_environment(tmp_path):
     env = dict(os.environ, CFN_MAX_COL_WIDTH="20", LANG="C", TZ="Asia/Tokyo")
-    result = run_build("--output-dir", str(tmp_path / "out"), env=env)
+    result = run_build("--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"), env=env)
     assert result.returncode == 0, result.stderr
     for name in TEMPLATES:
         assert (tmp_path / "out" / name).read_bytes() == (OUTPUT / name).read_bytes(), name
 
 
 def test_every_template_is_clean_under_cfn_lint_with_informational_rules():
-    findings = builder.lint(sorted(OUTPUT.glob("*.y*ml")), "output")
-    assert findings == []
+    """Lints every file of output/ that the lint cache does not already know as clean (the same
+    text, cfn-lint version and arguments linted clean before; the cache is tested below)."""
+    cache = builder.LintCache(ROOT / ".cache")
+    unknown = [path for path in sorted(OUTPUT.glob("*.y*ml")) if not cache.clean(path.read_text())]
+    assert builder.lint_in_parallel(unknown, "output") == []
+    for path in unknown:
+        cache.remember(path.read_text())
 
 
 def test_lint_reports_file_line_rule_and_message(tmp_path):
@@ -65,7 +71,7 @@ def test_a_lint_failure_leaves_output_exactly_as_it_was(tmp_path, monkeypatch, c
         return template
 
     monkeypatch.setattr(builder, "TEMPLATES", {name: broken})  # one template keeps the test quick
-    assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs)) == 1
+    assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs, cache_dir=None)) == 1
     assert snapshot(tmp_path) == before
     assert not list(tmp_path.glob(".output-staging-*")), "staging directory left behind"
     err = capsys.readouterr().err
@@ -107,6 +113,118 @@ def test_parallel_lint_reports_findings_from_every_worker(tmp_path):
     for name in ["a.yml", "b.yml", "c.yml"]:
         (tmp_path / name).write_text(builder.render(bad))
         paths.append(tmp_path / name)
-    with builder.ProcessPoolExecutor(builder.LINT_WORKERS) as pool:
-        findings = builder.lint_in_parallel(pool, paths, "shown")
+    findings = builder.lint_in_parallel(paths, "shown")
     assert [f.split(":")[0] for f in findings] == ["shown/a.yml", "shown/b.yml", "shown/c.yml"]
+
+
+# -- the lint cache ---------------------------------------------------------------------------
+
+COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
+
+
+def unused_parameter(name):
+    """The template with a parameter nobody uses: cfn-lint W2001."""
+    def build():
+        template = TEMPLATES[name]()
+        template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
+        return template
+    return build
+
+
+@pytest.fixture
+def one_template(tmp_path, monkeypatch):
+    """Build the collector alone into tmp_path, recording the files each lint run was given. A
+    stand-in for cfn-lint finds W2001 where the text has pNeverUsed (the real linter's findings
+    and its failure path are tested above; these tests are about which files get linted)."""
+    monkeypatch.setattr(builder, "TEMPLATES", {COLLECTOR: TEMPLATES[COLLECTOR]})
+    linted = []
+
+    def recording(paths, shown):
+        linted.append(sorted(path.name for path in paths))
+        return [f"{shown}/{path.name}:1 W2001 pNeverUsed not used" for path in paths
+                if "pNeverUsed" in path.read_text()]
+
+    monkeypatch.setattr(builder, "lint_in_parallel", recording)
+    args = builder.parse_args(["--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"),
+                               "--cache-dir", str(tmp_path / "cache")])
+    return args, linted
+
+
+def test_an_unchanged_template_is_linted_once(one_template, capsys):
+    args, linted = one_template
+    assert builder.run(args) == 0 and builder.run(args) == 0
+    assert linted == [[COLLECTOR], []]
+    assert f"{COLLECTOR:55}" in capsys.readouterr().out.split("ok (lint cached)")[0].rsplit("\n", 1)[-1]
+    [entry] = (args.cache_dir / "lint").iterdir()
+    assert entry.read_text() == entry.name  # the key, nothing else
+
+
+def test_a_changed_template_is_always_linted(one_template, monkeypatch, capsys):
+    args, linted = one_template
+    assert builder.run(args) == 0
+    monkeypatch.setitem(builder.TEMPLATES, COLLECTOR, unused_parameter(COLLECTOR))
+    assert builder.run(args) == 1 and builder.run(args) == 1  # findings are never cached
+    assert linted == [[COLLECTOR]] * 3
+    assert "W2001" in capsys.readouterr().err
+
+
+def test_the_key_holds_content_linter_version_and_arguments(tmp_path, monkeypatch):
+    cache = builder.LintCache(tmp_path)
+    key = cache.key("a: 1\n")
+    assert len({key, cache.key("a: 2\n")}) == 2
+    cache.version = "0.0.1"
+    assert cache.key("a: 1\n") != key
+    cache.version = builder.LintCache(tmp_path).version
+    monkeypatch.setattr(builder, "LINT_ARGS", [*builder.LINT_ARGS, "--ignore-checks", "W"])
+    assert cache.key("a: 1\n") != key
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "directory", "unreadable-parent"])
+def test_a_missing_or_corrupt_cache_only_costs_time(one_template, damage):
+    args, linted = one_template
+    assert builder.run(args) == 0
+    [entry] = (args.cache_dir / "lint").iterdir()
+    if damage == "missing":
+        shutil.rmtree(args.cache_dir)
+    elif damage == "corrupt":
+        entry.write_bytes(b"\xff\xfe half-written")
+    elif damage == "directory":
+        entry.unlink()
+        entry.mkdir()
+    else:
+        shutil.rmtree(args.cache_dir)
+        args.cache_dir.write_text("a file where the cache directory should be")
+    assert builder.run(args) == 0
+    assert linted == [[COLLECTOR], [COLLECTOR]]
+
+
+# -- the checkov scan is remembered by the content of output/ ---------------------------------
+
+def test_make_scan_runs_once_per_content_of_output(tmp_path):
+    shutil.copy(ROOT / "Makefile", tmp_path)
+    shutil.copytree(OUTPUT, tmp_path / "output")
+    fake = tmp_path / "fake-checkov" / "bin" / "checkov"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\necho scanned \"$@\"\n")
+    fake.chmod(0o755)
+
+    def scan(*args):
+        result = subprocess.run(["make", "--no-print-directory", "scan", f"CHECKOV_VENV={fake.parent.parent}", *args],
+                                cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "scanned --quiet --compact --skip-download --framework cloudformation -d output" in scan()
+    assert "scanned" not in scan()  # same files: remembered
+    assert "scanned" in scan("CHECKOV_VERSION=0.0.1")  # another checkov scans again
+    target = tmp_path / "output" / COLLECTOR
+    target.write_text(target.read_text() + "# changed\n")
+    assert "scanned" in scan()  # changed content scans again
+    assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3
+    fake.write_text("#!/bin/sh\necho finding; exit 1\n")  # a scan that fails is not remembered
+    target.write_text(target.read_text() + "# changed again\n")
+    for _ in range(2):
+        failed = subprocess.run(["make", "scan", f"CHECKOV_VENV={fake.parent.parent}"], cwd=tmp_path,
+                                capture_output=True, text=True)
+        assert failed.returncode != 0 and "finding" in failed.stdout
+    assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3

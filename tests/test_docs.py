@@ -3,17 +3,14 @@ build's handling of docs/ (freshness, all or nothing), and the Makefile's deploy
 
 import json
 import re
-import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import render, snapshot, template_dict
-from patch_templates import builder, docs, parameters, rules
-from patch_templates.common import BuildError
+from patch_templates import builder, docs, pages, parameters, pictures, rules
+from patch_templates.common import TEMPLATE_BODY_LIMIT, BuildError
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,17 +47,6 @@ def test_parameter_file_required_values_come_from_the_example_table():
     values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(COLLECTOR)}
     assert values["pResourceDataSyncBucketName"] == docs.EXAMPLES["pResourceDataSyncBucketName"]
     assert values["pSyncName"] == template_dict(COLLECTOR)["Parameters"]["pSyncName"]["Default"]
-
-
-def test_overrides_cli_prints_shell_words_that_round_trip(tmp_path):
-    path = tmp_path / "p.json"
-    entries = [{"ParameterKey": "pA", "ParameterValue": "tag:Patch Group"},
-               {"ParameterKey": "pB", "ParameterValue": "cron(0 4 ? * * *)"},
-               {"ParameterKey": "pC", "ParameterValue": ""}]
-    path.write_text(json.dumps(entries))
-    out = subprocess.run([sys.executable, "-m", "patch_templates.docs", "overrides", str(path)],
-                         capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    assert shlex.split(out) == ["pA=tag:Patch Group", "pB=cron(0 4 ? * * *)", "pC="]
 
 
 # -- examples and rules -----------------------------------------------------------------------
@@ -147,26 +133,45 @@ SAMPLE = {
 
 
 def test_references_follow_ref_getatt_sub_and_skip_locals_pseudo_and_literals():
-    found = set(docs.references(SAMPLE["Resources"]["Role"]["Properties"]))
+    found = set(pictures.references(SAMPLE["Resources"]["Role"]["Properties"]))
     assert found == {("Sub", "AWS::Partition", ""), ("Sub", "Bucket", ""), ("GetAtt", "Bucket", "Arn"),
                      ("Sub", "Topic", "TopicName")}
 
 
 def test_resource_edges_between_resources_only():
-    assert docs.resource_edges(SAMPLE) == [
+    assert pictures.resource_edges(SAMPLE) == [
         ("Hook", "Role", "DependsOn, GetAtt Arn"), ("Hook", "Topic", "DependsOn"),
         ("Role", "Bucket", "GetAtt Arn, Sub"), ("Role", "Topic", "Sub TopicName"), ("Topic", "Bucket", "DependsOn")]
 
 
 def test_template_picture_shows_every_resource_edge_condition_and_service():
-    picture = docs.template_mermaid(SAMPLE, [])
-    assert picture.startswith("flowchart LR")
+    picture = pictures.template_mermaid(SAMPLE, [])
+    assert picture.startswith("flowchart TB")
     for logical_id, resource in SAMPLE["Resources"].items():
         assert f'n_{logical_id}["{logical_id}<br/>{resource["Type"]}' in picture
     assert 'n_Role["Role<br/>AWS::IAM::Role<br/>only if Maybe"]:::conditional' in picture
     assert "n_Topic -.->|DependsOn| n_Bucket" in picture and "n_Hook -->|DependsOn, GetAtt Arn| n_Role" in picture
-    assert {'subgraph n_svc_S3["S3"]', 'subgraph n_svc_Custom["Custom"]'} <= set(map(str.strip, picture.splitlines()))
-    assert len(re.findall(r"-->|-\.->", picture)) == len(docs.resource_edges(SAMPLE))
+    assert {'subgraph n_svc_Buckets["Buckets"]', 'subgraph n_svc_Runs_at_deploy_time["Runs at deploy time"]',
+            'subgraph n_svc_Permissions["Permissions"]', 'subgraph n_svc_Alerts["Alerts"]'} <= set(map(str.strip, picture.splitlines()))
+    assert len(re.findall(r"-->|-\.->", picture)) == len(pictures.resource_edges(SAMPLE))
+
+
+def test_alike_resources_share_one_node_and_plain_refs_have_no_label():
+    tables = {f"Table{i}": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": {"Ref": "Database"}}}
+              for i in range(3)}
+    template = {"Resources": {"Database": {"Type": "AWS::Glue::Database", "Properties": {}}, **tables,
+                              "Lonely": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": "other"}},
+                              "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {
+                                  "Tables": [{"Ref": name} for name in tables]}}}}
+    assert pictures.alike(template) == {"Database": ["Database"], "Table0": ["Table0", "Table1", "Table2"],
+                                        "Lonely": ["Lonely"], "Crawler": ["Crawler"]}
+    picture = pictures.template_mermaid(template, [])
+    assert 'n_Table0["Table0<br/>Table1<br/>Table2<br/>3 × AWS::Glue::Table"]' in picture
+    assert picture.count("n_Crawler --> n_Table0") == 1 and "n_Table0 --> n_Database" in picture
+    assert "n_Table1" not in picture and "|Ref|" not in picture
+    check_mermaid(picture)
+    two = {name: tables[name] for name in ["Table0", "Table1"]}
+    assert pictures.alike({"Resources": two}) == {"Table0": ["Table0"], "Table1": ["Table1"]}  # fewer than ALIKE
 
 
 def stackset_of(*bodies: str) -> dict:
@@ -182,8 +187,8 @@ def test_stackset_members_found_from_json_or_yaml_body():
     yaml_member.add_resource(s3.Bucket("Bucket"))
     templates = {"a.yml": SAMPLE, "b.yml": other, "c.yml": yaml_member.to_dict()}
     templates["set.yml"] = stackset_of(json.dumps(other), yaml_member.to_yaml())
-    assert docs.stackset_members(templates["set.yml"], templates) == [("Set0", "b.yml"), ("Set1", "c.yml")]
-    picture = docs.template_mermaid(templates["set.yml"], docs.stackset_members(templates["set.yml"], templates))
+    assert pictures.stackset_members(templates["set.yml"], templates) == [("Set0", "b.yml"), ("Set1", "c.yml")]
+    picture = pictures.template_mermaid(templates["set.yml"], pictures.stackset_members(templates["set.yml"], templates))
     assert "n_Set1 -->|TemplateBody| n_file_c_yml" in picture
 
 
@@ -211,26 +216,30 @@ def full_registry() -> dict[str, dict]:
 def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows():
     templates = full_registry()
     assert set(templates) == set(docs.DEPLOYMENT)
-    picture = docs.architecture_mermaid(templates, {n: docs.stackset_members(t, templates) for n, t in templates.items()})
+    picture = pictures.architecture_mermaid(templates, {n: pictures.stackset_members(t, templates) for n, t in templates.items()})
     blocks = re.findall(r'subgraph n_acct_(\w+)\["([^"]+)"\]\n(.*?)\n  end', picture, re.S)
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
     assert "patch_management_stackset.yml" in inside["management"]
-    assert all(n in inside["source"] for n in [*docs.PATCHING, *docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC])
+    node = {name: "n_" + re.sub(r"\W", "_", name) for name in docs.DEPLOYMENT}
+    assert all(node[n] in inside["source"] for n in [docs.PATCHING[0], docs.BASELINES[0], docs.OPERATIONS,
+                                                     docs.SYNC, docs.DHMC])
+    assert f"&lt;os&gt;_patch_baseline.yml ({len(docs.BASELINES)} files)" in inside["source"]
     assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
-    # Alike templates share one node (the standalone patching ones, the baseline members); the
-    # StackSet draws one arrow to the baselines, none to the standalone templates.
+    # Alike templates share one node (the standalone patching ones, the baseline members).
     assert inside["source"].count("\n") == 4
-    assert "==>|StackSet deploys| n_default_host_management_yml" in picture
-    patching = "n_" + re.sub(r"\W", "_", docs.PATCHING[0])
-    baselines = "n_" + re.sub(r"\W", "_", docs.BASELINES[0])
-    assert picture.count(f"==>|StackSet deploys| {baselines}") == 1
-    assert f"==>|StackSet deploys| {patching}" not in picture
-    assert "==>|StackSet deploys| n_resource_data_sync_yml" in picture
-    assert "==>|StackSet deploys| n_patch_operations_yml" in picture
-    assert "n_patch_operations_yml -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
-    assert "n_resource_data_sync_yml -->|resource data sync writes JSON to S3| n_" + re.sub(r"\W", "_", COLLECTOR) in picture
-    assert f"{patching} -->|inventory and patch compliance of the nodes| n_resource_data_sync_yml" in picture
+    stackset = node["patch_management_stackset.yml"]
+    for member in (docs.BASELINES[0], docs.OPERATIONS, docs.SYNC, docs.DHMC):
+        assert picture.count(f"{stackset} ==>|deploys| {node[member]}") == 1
+    assert f"==>|deploys| {node[docs.PATCHING[0]]}" not in picture  # standalone: deployed alone
+    assert f"{node[docs.SYNC]} -->|inventory and compliance JSON| {node[COLLECTOR]}" in picture
+    assert f"{node[docs.OPERATIONS]} -->|scan and install on schedule: node compliance| {node[docs.SYNC]}" in picture
+    assert f"{node[docs.OPERATIONS]} -->|failed runs, non-compliant nodes: events| {node['central_alerts.yml']}" in picture
+    # Alerts leave the accounts for people: round nodes outside every account box.
+    assert f"{node['central_alerts.yml']} -->|one readable alert per failure| n_to_operators__e_mail___Slack_" in picture
+    assert f"{node[docs.PATCHING[0]]} -->|failed patch runs: SNS e-mail| n_to_operators__e_mail_" in picture
+    assert 'n_to_operators__e_mail_(["operators (e-mail)"]):::people' in picture
+    assert all("n_to_operators" not in body for body in inside.values())
 
 
 def test_generate_covers_every_template_and_fails_on_unknown_file():
@@ -239,7 +248,7 @@ def test_generate_covers_every_template_and_fails_on_unknown_file():
     assert {f"output/parameters/{docs.stem(n)}.json" for n in docs.DEPLOYMENT} <= set(files)
     assert "docs/templates/consolidated_billing_s3_glue_crawler_athena.md" in files  # .yaml stem
     page = files[f"docs/templates/{docs.stem(docs.SYNC)}.md"]
-    assert "- **Step:** 2, deployed by `patch_management_stackset.yml` or alone in one account" in page
+    assert "- **Step:** 3, deployed by `patch_management_stackset.yml` or alone in one account" in page
     assert "deployed by" not in files[f"docs/templates/{docs.stem(COLLECTOR)}.md"]
     with pytest.raises(BuildError, match=r"stray\.yml has no entry in DEPLOYMENT"):
         docs.generate({**full_registry(), "stray.yml": SAMPLE})
@@ -263,7 +272,7 @@ def test_table_cells_escape_pipes():
     original = docs.DEPLOYMENT.get("m.yml")
     docs.DEPLOYMENT["m.yml"] = docs.Placement(9, "source")
     try:
-        text = docs.parameters_markdown({"m.yml": SAMPLE}, examples)
+        text = pages.parameters_markdown({"m.yml": SAMPLE}, examples)
     finally:
         del docs.DEPLOYMENT["m.yml"]
     assert original is None
@@ -332,9 +341,9 @@ def test_a_template_missing_from_deployment_stops_the_build_untouched(checkout, 
 def test_a_lint_finding_leaves_stale_docs_untouched(checkout, monkeypatch, capsys):
     (checkout / "docs" / "parameters.md").write_text("stale\n")
     (checkout / "docs" / "templates" / "removed_template.md").write_text("old\n")
-    monkeypatch.setattr(builder, "lint_in_parallel", lambda pool, paths, shown: [f"{shown}/{COLLECTOR}:1 E0000 made up"])
+    monkeypatch.setattr(builder, "lint_in_parallel", lambda paths, shown: [f"{shown}/{COLLECTOR}:1 E0000 made up"])
     before = snapshot(checkout)
-    assert build(checkout) == 1
+    assert build(checkout, "--no-cache") == 1
     assert f"{checkout / 'docs'}/ left unchanged" in capsys.readouterr().err
     assert snapshot(checkout) == before
 
@@ -350,54 +359,15 @@ def test_bad_docs_dir_option_is_named_and_nothing_is_written(checkout, capsys):
     assert snapshot(checkout) == before
 
 
-# -- Makefile deploy targets (dry run: make prints the commands, nothing reaches AWS) ---------
-
-def make(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", "-n", *args], cwd=ROOT, capture_output=True, text=True)
-
-
-def test_make_deploy_prints_the_deploy_command_with_the_parameter_file():
-    result = make("deploy", "STACK=patch-collector", f"TEMPLATE=output/{COLLECTOR}", "REGION=eu-west-1")
-    assert result.returncode == 0, result.stderr
-    command = shlex.split(result.stdout.strip().splitlines()[-1])
-    assert command[:10] == ["aws", "cloudformation", "deploy", "--region", "eu-west-1", "--stack-name",
-                            "patch-collector", "--template-file", f"output/{COLLECTOR}", "--capabilities"]
-    overrides = command[command.index("--parameter-overrides") + 1:]
-    assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in parameter_file(COLLECTOR)]
-
-
-def test_make_deploy_with_artifacts_bucket_packages_first_and_deploys_through_s3():
-    result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", "PARAMS=")
-    lines = result.stdout.strip().splitlines()
-    packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
-    assert lines[-1] == ("aws cloudformation deploy --stack-name s --template-file " + packaged
-                         + " --s3-bucket art --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
-    assert lines[-2] == (f"aws cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
-                         f"--output-template-file {packaged}")
-
-
-@pytest.mark.parametrize("args, message", [
-    (["deploy", f"TEMPLATE=output/{COLLECTOR}"], "STACK is required"),
-    (["deploy", "STACK=s"], "TEMPLATE is required"),
-    (["deploy", "STACK=s", "TEMPLATE=output/none.yml"], "PARAMS=output/parameters/none.json: no such parameter file"),
-    (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required"),
-    (["describe"], "STACK is required"),
-])
-def test_make_targets_refuse_missing_variables(args, message):
-    result = make(*args)
-    assert result.returncode != 0 and message in result.stderr
-    assert "aws cloudformation" not in result.stdout
-
-
 # -- Mermaid syntax (the subset the generator writes; rendered by hand with mermaid-cli too) --
 
 LINE = re.compile(r"""\s*(?:
-    (?P<head>flowchart\ LR) |
+    (?P<head>flowchart\ (?:TB|LR)) |
     classDef\ \w+\ [^;]+ |
     subgraph\ (?P<group>n_\w+)\["[^"]+"\] |
     end |
-    (?P<node>n_\w+)\["[^"|]+"\](?::::\w+)? |
-    (?P<src>n_\w+)\ (?:-->|-\.->|==>)\|[^|"]+\|\ (?P<dst>n_\w+)
+    (?P<node>n_\w+)(?:\["[^"|]+"\]|\(\["[^"|]+"\]\))(?::::\w+)? |
+    (?P<src>n_\w+)\ (?:-->|-\.->|==>)(?:\|[^|"]+\|)?\ (?P<dst>n_\w+)
 )$""", re.X)
 
 
@@ -410,7 +380,7 @@ def check_mermaid(picture: str) -> None:
         assert depth >= 0, line
         nodes.add(match["node"] or match["group"])
         edges += [(match["src"], match["dst"])] if match["src"] else []
-    assert picture.splitlines()[0] == "flowchart LR" and depth == 0
+    assert picture.splitlines()[0] in ("flowchart TB", "flowchart LR") and depth == 0
     assert {end for edge in edges for end in edge} <= nodes
 
 
@@ -427,13 +397,13 @@ def test_pictures_of_a_full_registry_are_well_formed():
         for picture in re.findall(r"```mermaid\n(.*?)\n```", text, re.S):
             check_mermaid(picture)
     with pytest.raises(AssertionError):
-        check_mermaid('flowchart LR\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
+        check_mermaid('flowchart TB\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
 
 
 def test_deploy_commands_go_through_s3_only_for_templates_over_the_inline_limit():
     for name in TEMPLATES:
         page = (ROOT / "docs" / "templates" / f"{docs.stem(name)}.md").read_text()
-        over = (ROOT / "output" / name).stat().st_size > docs.TEMPLATE_BODY_LIMIT
+        over = (ROOT / "output" / name).stat().st_size > TEMPLATE_BODY_LIMIT
         assert ("--s3-bucket my-artifacts-bucket" in page) == over, name
         assert ("ARTIFACTS_BUCKET=my-artifacts-bucket" in page) == over, name
-    assert (ROOT / "output" / "patch_management_stackset.yml").stat().st_size > docs.TEMPLATE_BODY_LIMIT
+    assert (ROOT / "output" / "patch_management_stackset.yml").stat().st_size > TEMPLATE_BODY_LIMIT

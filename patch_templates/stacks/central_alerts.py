@@ -1,4 +1,4 @@
-"""Collector account: the central alert path (design step 2). Every member account-Region forwards
+"""Collector account: the central alert path (step 2). Every member account-Region forwards
 its patching alerts (alerts.EVENT_KINDS) to one event bus here; rules on that bus turn each kind
 into readable text for one encrypted topic with one e-mail subscription and, optionally, a Slack
 channel through AWS Chatbot. One person confirms one subscription for the whole organization."""
@@ -126,7 +126,7 @@ def build() -> Template:
     t = Template(Description=(
         "Collector account: central event bus for the organization's patching alerts, rules that write "
         "them as readable text, one KMS-encrypted SNS topic with one e-mail subscription, and an optional "
-        "Slack channel through AWS Chatbot (design step 2)."))
+        "Slack channel through AWS Chatbot."))
     params = add_parameters(t)
     add_rules(t, params)
     t.add_condition("UseOrganization", Not(Equals(Ref(params["organization"]), "")))

@@ -20,7 +20,7 @@ def build(os_key: str = "windows") -> Template:
     os = baselines.OPERATING_SYSTEMS[os_key]
     t = Template(Description=(
         f"Source account, {os.title}: patch baseline, maintenance window with target and patching task, "
-        "SNS alerts, and daily scan and inventory associations (design step 2)."))
+        "SNS alerts, and daily scan and inventory associations."))
     baselines.add_organization(t)
     baselines.add_parameters(t, os)
     operations.add_parameters(t, standalone=True)
