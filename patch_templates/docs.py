@@ -70,6 +70,9 @@ EXAMPLES = {
     "pDataSourceAccountID": "444455556666,777788889999",
     "pBucketName": "patch-inventory-111122223333/inventory",
     "pNotificationEmailAddress": "patching@example.com",
+    # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs).
+    "pWave2OrganizationalUnitIds": "none",
+    "pWave3OrganizationalUnitIds": "none",
 }
 CANDIDATES = [
     "111122223333", "o-a1b2c3d4e5", "ou-ab12-cd34ef56", "us-east-1", "patching@example.com",
