@@ -248,9 +248,8 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
     for name, (label, field) in FILTER_PARAMETERS.items():
         if f := getattr(os, field):
             constraint = (dict(AllowedPattern=f.pattern,
-                               ConstraintDescription=f"must be * or {os.title} product names such as "
-                                                     f"{(f.values[:-1] or ('<name><version>',))[-1]}, separated "
-                                                     "by commas")
+                               ConstraintDescription=f"must be * or {os.title} product names matching {f.pattern}, "
+                                                     "separated by commas")
                           if f.pattern else
                           dict(AllowedValues=list(f.values),
                                ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated "

@@ -28,7 +28,8 @@ def stack_sets(params: dict = {}) -> dict:
 
 def test_every_member_template_has_a_stack_set_and_is_registered():
     resources = template_dict(NAME)["Resources"]
-    assert set(resources) == set(MEMBERS) | {f"PatchOperationsWave{wave}StackSet" for wave in stackset.WAVES}
+    assert set(resources) == set(MEMBERS) | {f"{member.key}Wave{wave}StackSet" for member in stackset.MEMBERS
+                                             if member.waves for wave in stackset.WAVES}
     assert {member.file for member in stackset.MEMBERS} == \
         {patch_baseline.file_name(os_key) for os_key in baselines.OPERATING_SYSTEMS} | {
             patch_operations.FILE, "resource_data_sync.yml"}

@@ -1,6 +1,8 @@
 """Schedules and rollout waves (issue 11): the maintenance window's ScheduleOffset, and waves of OUs
 that each get their own patch_operations.yml StackSet with their own schedule and offset."""
 
+from pathlib import Path
+
 import pytest
 from conftest import check_constraint, render, rules_refusing, template_dict
 
@@ -8,6 +10,7 @@ from patch_templates import baselines
 from patch_templates.stacks import patch_operations, patching, stackset
 
 STACKSET = "patch_management_stackset.yml"
+OUTPUT = Path(__file__).resolve().parent.parent / "output"
 STANDALONE = patching.file_name("windows")
 REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-11111111", "pRegions": "us-east-1",
             "pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": "111122223333",
@@ -84,18 +87,38 @@ def test_each_wave_gets_its_own_operations_with_its_own_schedule_and_ous():
     assert sets["PatchOperationsWave2StackSet"]["TemplateBody"] == sets["PatchOperationsStackSet"]["TemplateBody"]
 
 
-def test_baselines_and_other_members_go_to_every_wave():
-    sets = stack_sets({**WAVES_ON, "pDeployUbuntu": "true"})
-    for logical_id in ("WindowsStackSet", "UbuntuStackSet", "ResourceDataSyncStackSet"):
-        assert ous(sets[logical_id]) == [["ou-ab12-11111111"], ["ou-ab12-22222222"],
-                                         ["ou-ab12-33333333", "ou-ab12-44444444"]], logical_id
+def test_each_wave_gets_its_own_baselines_with_its_own_approval_delays():
+    sets = stack_sets({**WAVES_ON, "pDeployUbuntu": "true", "pApproveAfterDays": "3", "pWave2ApproveAfterDays": "10",
+                       "pWave3ApproveAfterDays": "17", "pWave3SecurityApproveAfterDays": "12"})
+    expected = {"WindowsStackSet": (["ou-ab12-11111111"], "3", "none"),
+                "WindowsWave2StackSet": (["ou-ab12-22222222"], "10", "none"),
+                "WindowsWave3StackSet": (["ou-ab12-33333333", "ou-ab12-44444444"], "17", "12")}
+    for logical_id, (wave_ous, days, security_days) in expected.items():
+        values = passed(sets[logical_id])
+        assert ous(sets[logical_id]) == [wave_ous], logical_id
+        assert (values["pApproveAfterDays"], values["pSecurityApproveAfterDays"]) == (days, security_days)
+        assert values["pProduct"] == passed(sets["WindowsStackSet"])["pProduct"]  # the rest alike
+    # Ubuntu takes no approval delay: its wave StackSets differ only in their OUs.
+    assert "pApproveAfterDays" not in passed(sets["UbuntuWave2StackSet"])
+    assert ous(sets["UbuntuWave3StackSet"]) == [["ou-ab12-33333333", "ou-ab12-44444444"]]
+    # Default delays: 7 days more per wave, like the default schedules' 7 days between waves.
+    defaults = template_dict(STACKSET)["Parameters"]
+    assert [defaults[p]["Default"] for p in ("pApproveAfterDays", "pWave2ApproveAfterDays", "pWave3ApproveAfterDays")] \
+        == [7, 14, 21]
+
+
+def test_members_without_waves_go_to_every_wave():
+    sets = stack_sets(WAVES_ON)
+    assert ous(sets["ResourceDataSyncStackSet"]) == [["ou-ab12-11111111"], ["ou-ab12-22222222"],
+                                                     ["ou-ab12-33333333", "ou-ab12-44444444"]]
 
 
 def test_a_wave_switched_off_deploys_nothing():
     sets = stack_sets({"pDeployWave3": "true", "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
                        "pWave2OrganizationalUnitIds": "ou-ab12-22222222"})  # wave 2 off, OUs given
-    assert "PatchOperationsWave2StackSet" not in sets and "PatchOperationsWave3StackSet" in sets
-    assert ous(sets["WindowsStackSet"]) == [["ou-ab12-11111111"], ["ou-ab12-33333333"]]
+    assert not {name for name in sets if "Wave2" in name}
+    assert {name for name in sets if "Wave3" in name} == {"PatchOperationsWave3StackSet", "WindowsWave3StackSet"}
+    assert ous(sets["ResourceDataSyncStackSet"]) == [["ou-ab12-11111111"], ["ou-ab12-33333333"]]
     assert not {name for name in stack_sets({**WAVES_ON, "pDeployPatchOperations": "false"})
                 if name.startswith("PatchOperations")}
 
@@ -137,6 +160,8 @@ WAVE_BAD = {
     "pWave3OrganizationalUnitIds": (["none", "ou-ab12-33333333", "ou-ab12-33333333,ou-ab12-44444444", "r-ab12"],
                                     ["", "ou-x", "ou-ab12-33333333,", "None"]),
     "pDeployWave2": (["true", "false"], ["True", "on", ""]),
+    "pWave2ApproveAfterDays": (["0", "14", "360"], ["-1", "361", "fourteen"]),
+    "pWave3SecurityApproveAfterDays": (["none", "0", "5"], ["", "361", "None"]),
 }
 
 
@@ -158,3 +183,8 @@ def test_parameter_budget_with_every_os_and_wave():
     print(f"\nStackSet parameters with {len(baselines.OPERATING_SYSTEMS)} operating systems and "
           f"{1 + len(stackset.WAVES)} waves: {len(parameters)} of {stackset.PARAMETER_LIMIT}")
     assert len(parameters) <= stackset.PARAMETER_LIMIT
+    # Deployed through S3 (TemplateURL), where CloudFormation takes at most 1 MB ("Understand
+    # CloudFormation quotas"): every OS and wave multiplies the embedded member bodies.
+    size = len((OUTPUT / STACKSET).read_bytes())
+    print(f"StackSet template: {size:,} bytes of 1,048,576")
+    assert size <= 1_048_576 * 0.9

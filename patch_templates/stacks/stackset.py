@@ -40,12 +40,15 @@ IAM_NAME_PROPERTIES = {"RoleName", "ManagedPolicyName", "GroupName", "UserName",
 
 TARGETS = "StackSet Targets"
 WAVES_GROUP = "Rollout Waves"
-# Waves after the first (pOrganizationalUnitIds, pSchedule, pScheduleOffset): wave -> default
-# schedule and offset. Defaults: 10 and 17 days after Patch Tuesday (the second Tuesday): TUE#3 is
-# always 7 days after TUE#2, and the offset adds 3 days (the Friday).
-WAVES = {2: ("cron(0 4 ? * TUE#3 *)", "3"), 3: ("cron(0 4 ? * TUE#4 *)", "3")}
+# Waves after the first (pOrganizationalUnitIds, pSchedule, pScheduleOffset, pApproveAfterDays):
+# wave -> default schedule, offset and approval delay. The schedules patch 10 and 17 days after Patch
+# Tuesday (TUE#3 is always 7 days after TUE#2, the offset adds 3 days: the Friday); each wave waits
+# 7 days longer than the one before, so it only approves what the wave before has had
+# (docs/operating-systems.md, "Waves and approval delays").
+WAVES = {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
 # Member parameters a wave gives its own value: member parameter -> StackSet parameter suffix.
-WAVE_PARAMETERS = {"pSchedule": "Schedule", "pScheduleOffset": "ScheduleOffset"}
+WAVE_PARAMETERS = {"pSchedule": "Schedule", "pScheduleOffset": "ScheduleOffset",
+                   "pApproveAfterDays": "ApproveAfterDays", "pSecurityApproveAfterDays": "SecurityApproveAfterDays"}
 PREFERENCES = "Operation Preferences"
 SWITCHES = "Templates to Deploy"
 
@@ -59,13 +62,13 @@ class Member:
     build: Callable[[], Template]
     name: str           # StackSet name suffix
     deploy: bool = True  # default of its pDeploy switch
-    waves: bool = False  # one StackSet per rollout wave (its own OUs and schedule), else one for all waves
+    waves: bool = False  # one StackSet per rollout wave (its OUs and WAVE_PARAMETERS), else one for all waves
 
 
 MEMBERS = (
     *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patch baseline",
              patch_baseline.file_name(os_key), partial(patch_baseline.build, os_key),
-             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows")
+             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows", waves=True)
       for os_key, os in baselines.OPERATING_SYSTEMS.items()),
     Member("PatchOperations", "Patch operations (window, task, scan, inventory)", patch_operations.FILE,
            patch_operations.build, "patch-operations", waves=True),
@@ -126,9 +129,10 @@ def build(members=MEMBERS) -> Template:
             ConstraintDescription="must be STRICT_FAILURE_TOLERANCE or SOFT_FAILURE_TOLERANCE")),
     )
     t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
-    add_waves(t)
 
     built = [(member, member.build()) for member in members]
+    add_waves(t, built)
+
     for member, _ in built:
         switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title, Default=str(member.deploy).lower(),
                        Description=f"Deploy {member.file} by its own StackSet.", **p.BOOLEAN)
@@ -147,10 +151,12 @@ def build(members=MEMBERS) -> Template:
     return t
 
 
-def add_waves(t: Template) -> None:
-    """The rollout waves after the first: a switch, OUs, a cron schedule and an offset each, and the
-    Rules that refuse a wave without OUs and an OU list repeated in two waves."""
-    for wave, (schedule, offset) in WAVES.items():
+def add_waves(t: Template, built) -> None:
+    """The rollout waves after the first: a switch, OUs, a cron schedule, an offset and approval
+    delays each, and the Rules that refuse a wave without OUs and an OU list repeated in two waves."""
+    delays = {name: parameter.to_dict() for _, template in built for name, parameter in template.parameters.items()
+              if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")}
+    for wave, (schedule, offset, approve_after_days) in WAVES.items():
         switch = p.add(t, f"pDeployWave{wave}", WAVES_GROUP, f"Wave {wave}", Default="false",
                        Description=f"Patch a wave {wave} of OUs on its own schedule (its own patch_operations.yml "
                                    "StackSet); baselines and the other members also go to its OUs.",
@@ -167,6 +173,12 @@ def add_waves(t: Template) -> None:
         p.add(t, f"pWave{wave}ScheduleOffset", WAVES_GROUP, f"Wave {wave} schedule offset (days)", Default=offset,
               Description=f"Wave {wave}: days after the schedule's date that its window runs, 1-6; 0 for none.",
               **p.SCHEDULE_OFFSET)
+        for name, definition in delays.items():
+            default = approve_after_days if name == "pApproveAfterDays" else definition["Default"]
+            p.add(t, f"pWave{wave}{WAVE_PARAMETERS[name]}", WAVES_GROUP, f"Wave {wave}: {name[1:]}",
+                  **dict(definition, Default=default,
+                         Description=f"Wave {wave}'s baselines: {definition['Description']} At least the wave "
+                                     "before's plus the days between its window and this wave's."))
         t.add_rule(f"Wave{wave}HasOrganizationalUnits", {
             "RuleCondition": Equals(Ref(switch), "true"),
             "Assertions": [{"Assert": Not({"Fn::Contains": [Ref(ous), p.NONE]}),
