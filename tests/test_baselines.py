@@ -126,3 +126,18 @@ def test_new_baseline_parameters_refuse_bad_values(os_key):
 def test_bad_value_count():
     print(f"\nbad values tried on the new baseline parameters: {bad_values_tried()}")
     assert bad_values_tried() >= 40
+
+
+def test_the_coverage_table_lists_every_operating_system_with_its_filter_keys():
+    from pathlib import Path
+    page = (Path(__file__).resolve().parent.parent / "docs" / "operating-systems.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
+    covered = {os.operating_system: os for os in baselines.OPERATING_SYSTEMS.values()}
+    for value, os in covered.items():
+        row, = (line for cell, line in rows.items() if cell.startswith(f"`{value}`"))
+        for f in (os.classification, os.severity):
+            if f and f.key != "CLASSIFICATION":
+                assert f"{f.key}:" in row, (value, f.key)
+    for value in baselines.LEFT_OUT:
+        assert any(cell == f"`{value}`" for cell in rows), value
+    assert f"## Operating systems: {len(covered)} of the {len(covered) + len(baselines.LEFT_OUT)} the schema lists" in page
