@@ -10,11 +10,14 @@ Where the values come from (AWS documentation):
 - Amazon Linux and RHEL CLASSIFICATION and SEVERITY: "How patch baseline rules work on Linux-based
   systems" (user guide: the updateinfo.xml type and severity of each update notice), Amazon Linux
   severities also DescribeAvailablePatches' sample values, RHEL severities Red Hat's ratings;
-- product names: DescribeAvailablePatches ("AmazonLinux2.0") and PatchSource ("RedhatEnterpriseLinux7.2");
+- product names: DescribeAvailablePatches ("AmazonLinux2.0") and PatchSource ("RedhatEnterpriseLinux7.2",
+  "Suse12.7"); AWS publishes no current list, so newer systems' products are checked by that naming
+  scheme (a pattern) and default to * (docs/operating-systems.md says which names are unconfirmed);
 - defaults: the design for Windows; the predefined baselines ("Predefined and custom patch
   baselines", user guide: Security, Critical and Important) for Linux;
 - ApproveAfterDays is "not supported for Debian Server or Ubuntu Server" (PatchRule, API Reference),
-  so Ubuntu has no pApproveAfterDays.
+  so Ubuntu and Debian have no pApproveAfterDays (nor the sooner security rule);
+- the other baseline properties and their limits: the AWS::SSM::PatchBaseline resource schema.
 """
 
 from dataclasses import dataclass

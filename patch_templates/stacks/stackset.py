@@ -8,11 +8,17 @@ target Regions and to accounts that join those OUs later:
   per account-Region and patch every OS (AWS-RunPatchBaseline applies each node's own baseline);
 - `resource_data_sync.yml`, which skips itself in the collector account's bucket Region.
 
+Rollout waves (up to 3): wave 1 is pOrganizationalUnitIds with the members' own parameters; a wave
+switched on gets its own StackSet of every member with `waves=True` (operations and baselines), with
+its OUs and its WAVE_PARAMETERS values (schedule, offset, approval delays), all at the StackSet level:
+accounts that join an OU later get StackSet-level values, never ParameterOverrides
+(cloudformation-coverage-roadmap#1291). The other members go to the union of the waves' OUs.
+
 Member templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file
 is the deployed one. Their parameters are copied from the member's own definitions: a parameter
 that every member defines identically is asked once under its own name; one that members define
 differently (an OS's product list) is asked per member as p<Member><Name>. So an operating system
-costs its pDeploy switch and its filter parameters (at most 4 parameters), and everything else is
+costs its pDeploy switch, its filter parameters and its patch lists (at most 6), and everything else is
 shared. Their Rules are copied too, so a bad combination is refused once here instead of in every
 stack instance.
 """
@@ -158,8 +164,8 @@ def add_waves(t: Template, built) -> None:
               if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")}
     for wave, (schedule, offset, approve_after_days) in WAVES.items():
         switch = p.add(t, f"pDeployWave{wave}", WAVES_GROUP, f"Wave {wave}", Default="false",
-                       Description=f"Patch a wave {wave} of OUs on its own schedule (its own patch_operations.yml "
-                                   "StackSet); baselines and the other members also go to its OUs.",
+                       Description=f"Patch the OUs of wave {wave} on their own schedule and approval delays (their "
+                                   "own operations and baseline StackSets); the other members also go to them.",
                        **p.BOOLEAN)
         t.add_condition(f"Wave{wave}", Equals(Ref(switch), "true"))
         # No default: cfn-lint would check the sentinel as an OU id where the wave's targets are used.
