@@ -68,7 +68,7 @@ DEPLOYMENT = {
 PLACEHOLDERS = ("111122223333", "444455556666", "777788889999", "example.com", "o-a1b2c3d4e5", "ou-ab12-",
                 "1234abcd-12ab-34cd-56ef-1234567890ab")
 # Example values that are real choices, valid as they stand (every other example holds a placeholder).
-USABLE = ("us-east-1", "cron(0 4 ? * SUN *)", "Production", "inventory")
+USABLE = ("us-east-1", "cron(0 4 ? * SUN *)", "Production", "inventory", "none")
 # Example values for the parameter files. A parameter named here gets this value even over its
 # default (an empty account list would break the collector's rule); any other parameter keeps
 # its default, or else takes the first candidate its constraint accepts, its first allowed
@@ -78,6 +78,9 @@ EXAMPLES = {
     "pDataSourceAccountID": "444455556666,777788889999",
     "pBucketName": "patch-inventory-111122223333/inventory",
     "pNotificationEmailAddress": "patching@example.com",
+    # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs).
+    "pWave2OrganizationalUnitIds": "none",
+    "pWave3OrganizationalUnitIds": "none",
 }
 CANDIDATES = [
     "111122223333", "o-a1b2c3d4e5", "ou-ab12-cd34ef56", "us-east-1", "patching@example.com",

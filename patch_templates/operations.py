@@ -72,6 +72,11 @@ def add_parameters(t: Template, standalone: bool) -> None:
           Description="When the window opens: a cron or rate expression.", **p.SCHEDULE)
     param("pScheduleTimezone", WINDOW_GROUP, "Schedule time zone", Default="US/Eastern",
           Description="IANA time zone the schedule is read in.", **p.TIMEZONE)
+    param("pScheduleOffset", WINDOW_GROUP, "Schedule offset (days)", Default="0",
+          Description="Days after the cron schedule's date that the window runs, 1-6: cron(0 4 ? * TUE#2 *) with 3 "
+                      "runs on the Friday after Patch Tuesday; 0 for none. Cron schedules only (a rate "
+                      "expression runs without it).",
+          **p.SCHEDULE_OFFSET)
     if standalone:
         param("pNotificationEmailAddress", WINDOW_GROUP, "Notification email",
               Description="Email address told when the patching command succeeds, fails, times out or is "
@@ -176,6 +181,11 @@ def add_conditions(t: Template, standalone: bool) -> None:
         t.add_condition("StateMachineByName", And(ConditionRef("IsStepFunctions"), Not(ConditionRef("TaskArnIsArn"))))
     t.add_condition("EnablePatchScan", Equals(Ref("pEnablePatchScan"), "true"))
     t.add_condition("EnableInventory", Equals(Ref("pEnableInventory"), "true"))
+    # ScheduleOffset (1-6) works with cron schedules only ("Reference: Cron and rate expressions for
+    # Systems Manager"). A Rule cannot test a prefix (Rules take no Fn::Select or Fn::Split,
+    # cloudformation-coverage-roadmap#1260), so the offset is passed only with a cron schedule.
+    t.add_condition("ApplyScheduleOffset", And(Not(Equals(Ref("pScheduleOffset"), "0")),
+                                               Equals(Select(0, Split("(", Ref("pSchedule"))), "cron")))
     t.add_condition("TargetsResourceGroup", Equals(Ref("pTargetsKey"), "resource-groups:Name"))
     role = t.parameters[automation_role(standalone)]
     t.add_condition("PassAutomationRole", And(ConditionRef("IsAutomation"), ConditionRef(p.has_value(t, role))))
@@ -364,6 +374,7 @@ def add_operations(t: Template, tags, name_suffix: str = "", title: str = "",
         Name=Sub(f"${{pOrganization}}-${{pMaintenanceWindowName}}{name_suffix}"),
         Description=Sub(f"${{pOrganization}} {title or 'patching of every operating system'}"),
         Schedule=Ref("pSchedule"), ScheduleTimezone=Ref("pScheduleTimezone"),
+        ScheduleOffset=If("ApplyScheduleOffset", Ref("pScheduleOffset"), NoValue),
         Duration=Ref("pDuration"), Cutoff=Ref("pCutoff"),
         AllowUnassociatedTargets=Ref("pAllowUnassociatedTargets"),
         Tags=tags,

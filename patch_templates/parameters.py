@@ -179,6 +179,14 @@ SCHEDULE = dict(
     ConstraintDescription=("must be a cron expression with six fields such as cron(0 4 ? * SUN *) or a rate "
                            "expression such as rate(1 day) or rate(12 hours)"),
 )
+# A maintenance window's ScheduleOffset: 1-6 days (AWS::SSM::MaintenanceWindow schema), 0 for none
+# (an integer property takes no '' and StackSets may refuse it). Listed, so 2.5 is refused.
+SCHEDULE_OFFSET = dict(Type="String", AllowedValues=[str(days) for days in range(7)],
+                       ConstraintDescription="must be a whole number of days from 1 to 6, or 0 for none")
+# A cron expression only (a schedule that takes a ScheduleOffset), six fields as in SCHEDULE.
+CRON_WINDOW_SCHEDULE = dict(
+    Type="String", AllowedPattern=r"^cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)$",
+    ConstraintDescription="must be a cron expression with six fields such as cron(0 4 ? * TUE#2 *)")
 # IANA time zone names: Area/Location (US/Eastern, America/New_York, Etc/GMT+5) or UTC/GMT.
 TIMEZONE = dict(
     Type="String",

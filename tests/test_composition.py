@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from cfnlint.decode import decode_str
 from cloud_radar.cf.unit import Template as RadarTemplate
 
@@ -22,18 +23,30 @@ def rendered(template: dict, params: dict, region: str = "us-east-1") -> dict:
     return RadarTemplate(json.loads(json.dumps(template))).render(params, region=region)
 
 
-def member_stacks(root: Path = ROOT, overrides: dict | None = None, region: str = "us-east-1") -> dict[str, dict]:
-    """StackSet logical id -> the member stack as deployed into one account-Region: the StackSet
-    rendered with the example parameter file (changed by `overrides`) and every pDeploy* switch on,
-    then each member body rendered in `region` with the Parameters its StackSet passes."""
+# One OU per rollout wave (waves 2 and 3 exist where the StackSet template has them).
+WAVE_OUS = {"pOrganizationalUnitIds": "ou-ab12-11111111", "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
+            "pWave3OrganizationalUnitIds": "ou-ab12-33333333"}
+
+
+def member_stacks(root: Path = ROOT, ou: str = WAVE_OUS["pOrganizationalUnitIds"], overrides: dict | None = None,
+                  region: str = "us-east-1") -> dict[str, dict]:
+    """StackSet logical id -> the member stack as deployed into one account-Region of the OU `ou`:
+    the StackSet rendered with the example parameter file (changed by `overrides`), every pDeploy*
+    switch on (every OS and every wave) and one OU per wave, then each member body that targets
+    `ou` rendered in `region` with the Parameters its StackSet passes."""
     stackset, _ = decode_str((root / "output" / STACKSET).read_text())
     example = json.loads((root / "output" / "parameters" / (Path(STACKSET).stem + ".json")).read_text())
     values = {p["ParameterKey"]: p["ParameterValue"] for p in example}
     values.update({name: "true" for name in stackset["Parameters"] if name.startswith("pDeploy")})
+    values.update({name: value for name, value in WAVE_OUS.items() if name in stackset["Parameters"]})
     values.update(overrides or {})
     stacks = {}
     for logical_id, resource in rendered(stackset, values)["Resources"].items():
         if resource["Type"] != "AWS::CloudFormation::StackSet":
+            continue
+        targets = {target for group in resource["Properties"]["StackInstancesGroup"] if group
+                   for target in group["DeploymentTargets"]["OrganizationalUnitIds"]}
+        if ou not in targets:
             continue
         body, _ = decode_str(resource["Properties"]["TemplateBody"])
         # cloud-radar drops a value that renders empty ("" is its AWS::NoValue).
@@ -78,10 +91,13 @@ def composition(stacks: dict[str, dict]) -> dict[str, int]:
     }
 
 
-def test_one_account_region_gets_one_system_with_every_baseline():
-    stacks = member_stacks()
+@pytest.mark.parametrize("ou", WAVE_OUS.values())
+def test_one_account_region_gets_one_system_with_every_baseline(ou):
+    """In every wave: every OS's baseline, and the one window, install task, scan and inventory
+    association of that wave only, on the wave's own schedule."""
+    stacks = member_stacks(ou=ou)
     counts = composition(stacks)
-    print("\ncomposition of one account-Region: " + json.dumps(counts))
+    print(f"\ncomposition of one account-Region in {ou}: " + json.dumps(counts))
     from patch_templates.baselines import OPERATING_SYSTEMS
     assert counts["patch baselines"] == len(OPERATING_SYSTEMS) > 1
     assert counts["maintenance windows"] == 1
@@ -90,7 +106,7 @@ def test_one_account_region_gets_one_system_with_every_baseline():
     assert counts["inventory associations"] == 1
     assert counts["e-mail subscriptions"] == 0
     # Every baseline registers the patch groups the one install task targets.
-    operations = stacks["PatchOperationsStackSet"]["Resources"]
+    operations, = (stack["Resources"] for sid, stack in stacks.items() if sid.startswith("PatchOperations"))
     target, = (r["Properties"]["Targets"] for r in operations.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget")
     assert target[0]["Key"] == "tag:Patch Group"
     for stack in stacks.values():

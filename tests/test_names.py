@@ -29,7 +29,11 @@ LONGEST = {
 }
 REQUIRED = {"pNotificationEmailAddress": "ops@example.com", "pCollectorAccountId": "111122223333",
             "pDataSourceAccountID": "444455556666", "pOrganizationalUnitIds": "ou-ab12-cdefgh34",
-            "pRegions": "us-east-1", "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"}
+            "pRegions": "us-east-1", "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+            # Every wave on, with the OS whose StackSet name is the longest.
+            "pDeployWave2": "true", "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
+            "pDeployWave3": "true", "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
+            "pDeployAmazonLinux2023": "true"}
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).
 EXTRA = {("AWS::SNS::Topic", "DisplayName"): {"maxLength": 100}}

@@ -86,7 +86,7 @@ def test_every_parameter_is_described_constrained_grouped_and_labelled(name):
         assert key in in_group and labels[key]["default"], key
     # Parameters mean the same in every OS template: same definition wherever the name is shared.
     for key, definition in template_dict(WINDOWS)["Parameters"].items():
-        if key in template["Parameters"] and key not in ("pProduct", "pClassification", "pSeverity"):
+        if key in template["Parameters"] and key not in baselines.PER_OS_PARAMETERS:
             assert template["Parameters"][key] == definition, key
 
 
@@ -98,7 +98,21 @@ EXPECTED_FILTERS = {
     "amazon_linux_2": ("AMAZON_LINUX_2", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
     "redhat": ("REDHAT_ENTERPRISE_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
     "ubuntu": ("UBUNTU", ["PRODUCT", "PRIORITY"]),
+    "debian": ("DEBIAN", ["PRODUCT", "PRIORITY"]),
+    "suse": ("SUSE", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "oracle_linux": ("ORACLE_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "rocky_linux": ("ROCKY_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "alma_linux": ("ALMA_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "centos": ("CENTOS", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "macos": ("MACOS", ["PRODUCT", "CLASSIFICATION"]),
 }
+
+
+def test_every_supported_operating_system_of_the_schema_is_covered_or_left_out_with_a_reason():
+    covered = {os.operating_system for os in baselines.OPERATING_SYSTEMS.values()}
+    assert covered == {value for value, _ in EXPECTED_FILTERS.values()}
+    assert covered | set(baselines.LEFT_OUT) == set(patch_baseline_schema()["properties"]["OperatingSystem"]["enum"])
+    assert not covered & set(baselines.LEFT_OUT) and all(baselines.LEFT_OUT.values())
 
 
 @pytest.mark.parametrize("os_key", EXPECTED_FILTERS)
@@ -107,22 +121,32 @@ def test_baseline_filters_per_operating_system(os_key):
     operating_system, keys = EXPECTED_FILTERS[os_key]
     baseline = template_dict(name)["Resources"]["PatchBaseline"]["Properties"]
     assert baseline["OperatingSystem"] == operating_system
-    rule, = baseline["ApprovalRules"]["PatchRules"]
+    rule = baseline["ApprovalRules"]["PatchRules"][0]
     filters = rule["PatchFilterGroup"]["PatchFilters"]
     assert [f["Key"] for f in filters] == keys
     parameters = template_dict(name)["Parameters"]
     for f in filters:
         parameter = parameters[f["Values"]["Ref"]]
         assert parameter["Type"] == "CommaDelimitedList"
-        assert set(parameter["Default"].split(",")) <= set(parameter["AllowedValues"])
+        assert check_default(parameter), (name, f["Key"])
     assert rule["ComplianceLevel"] == {"Ref": "pComplianceLevel"}
     assert baseline["PatchGroups"] == {"Ref": "pPatchGroups"}
-    assert ("ApproveAfterDays" in rule) == (os_key != "ubuntu") == ("pApproveAfterDays" in parameters)
+    assert ("ApproveAfterDays" in rule) == (os_key not in ("ubuntu", "debian")) == ("pApproveAfterDays" in parameters)
+
+
+def patch_baseline_schema() -> dict:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+    return PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::SSM::PatchBaseline").schema
+
+
+def check_default(parameter: dict) -> bool:
+    from patch_templates.parameters import violation
+    return violation(parameter, parameter["Default"]) is None
 
 
 def test_filter_values_are_each_operating_systems_own():
     values = {key: set(template_dict(patching.file_name(key))["Parameters"]["pSeverity"]["AllowedValues"])
-              for key in baselines.OPERATING_SYSTEMS}
+              for key, os in baselines.OPERATING_SYSTEMS.items() if os.severity}
     assert "Moderate" in values["windows"] and "Medium" not in values["windows"]  # MSRC severities
     assert "Medium" in values["amazon_linux_2023"] and "Moderate" not in values["amazon_linux_2023"]
     assert "Moderate" in values["redhat"]
@@ -416,12 +440,32 @@ FILTERS = {
     "amazon_linux_2": {"pProduct": (["AmazonLinux2.0", "*"], ["AmazonLinux2023", "AmazonLinux2018.03"]),
                        "pSeverity": (["Medium"], ["Moderate"]),
                        "pClassification": (["Newpackage"], ["CriticalUpdates"])},
-    "redhat": {"pProduct": (["RedhatEnterpriseLinux9.4", "RedhatEnterpriseLinux7.9,RedhatEnterpriseLinux8.10", "*"],
-                           ["RHEL9", "RedhatEnterpriseLinux9"]),
+    "redhat": {"pProduct": (["RedhatEnterpriseLinux9.4", "RedhatEnterpriseLinux7.9,RedhatEnterpriseLinux8.10", "*",
+                            "RedhatEnterpriseLinux10.0"],
+                           ["RHEL9", "RedhatEnterpriseLinux", "RockyLinux9.4", "RedhatEnterpriseLinux9.4,"]),
                "pSeverity": (["Moderate,Low"], ["Medium"]),
                "pClassification": (["Security,Bugfix,Enhancement"], ["security"])},
-    "ubuntu": {"pProduct": (["Ubuntu22.04,Ubuntu24.04"], ["Ubuntu23.10", "ubuntu22.04"]),
+    "ubuntu": {"pProduct": (["Ubuntu22.04,Ubuntu24.04", "Ubuntu25.04"], ["Ubuntu22", "ubuntu22.04", "Debian12"]),
                "pSeverity": (["Required,Important", "Extra"], ["Critical", "Low"])},
+    "debian": {"pProduct": (["Debian12", "Debian11,Debian12", "*"], ["Debian", "Ubuntu22.04", "debian12"]),
+               "pSeverity": (["*", "Required"], ["Critical", "required"])},
+    "suse": {"pProduct": (["Suse15.6", "*"], ["SLES15", "Suse"]),
+             "pSeverity": (["Critical,Important", "Moderate"], ["Medium"]),
+             "pClassification": (["Security,Recommended", "Yast"], ["Bugfix", "SecurityUpdates"])},
+    "oracle_linux": {"pProduct": (["OracleLinux9.4", "OracleLinux8"], ["OL9", "RedhatEnterpriseLinux9.4"]),
+                     "pSeverity": (["Important,Moderate"], ["Medium"]),
+                     "pClassification": (["Security,Bugfix"], ["CriticalUpdates"])},
+    "rocky_linux": {"pProduct": (["RockyLinux9.4"], ["Rocky9", "AlmaLinux9.4"]),
+                    "pSeverity": (["Critical"], ["Medium"]),
+                    "pClassification": (["Security"], ["Yast"])},
+    "alma_linux": {"pProduct": (["AlmaLinux8.10"], ["Alma8", "RockyLinux8.10"]),
+                   "pSeverity": (["Low"], ["Required"]),
+                   "pClassification": (["Newpackage"], ["Feature"])},
+    "centos": {"pProduct": (["CentOSStream9", "CentOS9", "*"], ["Stream9", "CentOS"]),
+               "pSeverity": (["*"], ["Medium"]),
+               "pClassification": (["*", "Security"], ["Yast"])},
+    "macos": {"pProduct": (["MacOS14.x", "MacOS13.7", "*"], ["macOS14", "Sonoma"]),
+              "pClassification": (["Security", "*"], ["Bugfix", "SecurityUpdates"])},
 }
 
 

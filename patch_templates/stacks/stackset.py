@@ -8,21 +8,31 @@ target Regions and to accounts that join those OUs later:
   per account-Region and patch every OS (AWS-RunPatchBaseline applies each node's own baseline);
 - `resource_data_sync.yml`, which skips itself in the collector account's bucket Region.
 
+Rollout waves (up to 3): wave 1 is pOrganizationalUnitIds with the members' own parameters; a wave
+switched on gets its own StackSet of every member with `waves=True` (operations and baselines), with
+its OUs and its WAVE_PARAMETERS values (schedule, offset, approval delays), all at the StackSet level:
+accounts that join an OU later get StackSet-level values, never ParameterOverrides
+(cloudformation-coverage-roadmap#1291). The other members go to the union of the waves' OUs.
+
 Member templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file
 is the deployed one. Their parameters are copied from the member's own definitions: a parameter
 that every member defines identically is asked once under its own name; one that members define
 differently (an OS's product list) is asked per member as p<Member><Name>. So an operating system
-costs its pDeploy switch and its filter parameters (at most 4 parameters), and everything else is
+costs its pDeploy switch, its filter parameters and its patch lists (at most 6), and everything else is
 shared. Their Rules are copied too, so a bad combination is refused once here instead of in every
 stack instance.
 """
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from troposphere import Equals, If, Join, Output, Ref, Sub, Template, cloudformation, encode_to_dict
+from troposphere import (
+    And, Condition as ConditionRef, Equals, If, Join, NoValue, Not, Output, Ref, Sub, Template, cloudformation,
+    encode_to_dict,
+)
 
 from .. import baselines, parameters as p
 from ..common import TEMPLATE_BODY_LIMIT, BuildError, render
@@ -35,6 +45,16 @@ PARAMETER_LIMIT = 200
 IAM_NAME_PROPERTIES = {"RoleName", "ManagedPolicyName", "GroupName", "UserName", "InstanceProfileName"}
 
 TARGETS = "StackSet Targets"
+WAVES_GROUP = "Rollout Waves"
+# Waves after the first (pOrganizationalUnitIds, pSchedule, pScheduleOffset, pApproveAfterDays):
+# wave -> default schedule, offset and approval delay. The schedules patch 10 and 17 days after Patch
+# Tuesday (TUE#3 is always 7 days after TUE#2, the offset adds 3 days: the Friday); each wave waits
+# 7 days longer than the one before, so it only approves what the wave before has had
+# (docs/operating-systems.md, "Waves and approval delays").
+WAVES = {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
+# Member parameters a wave gives its own value: member parameter -> StackSet parameter suffix.
+WAVE_PARAMETERS = {"pSchedule": "Schedule", "pScheduleOffset": "ScheduleOffset",
+                   "pApproveAfterDays": "ApproveAfterDays", "pSecurityApproveAfterDays": "SecurityApproveAfterDays"}
 PREFERENCES = "Operation Preferences"
 SWITCHES = "Templates to Deploy"
 
@@ -48,15 +68,16 @@ class Member:
     build: Callable[[], Template]
     name: str           # StackSet name suffix
     deploy: bool = True  # default of its pDeploy switch
+    waves: bool = False  # one StackSet per rollout wave (its OUs and WAVE_PARAMETERS), else one for all waves
 
 
 MEMBERS = (
     *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patch baseline",
              patch_baseline.file_name(os_key), partial(patch_baseline.build, os_key),
-             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows")
+             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows", waves=True)
       for os_key, os in baselines.OPERATING_SYSTEMS.items()),
     Member("PatchOperations", "Patch operations (window, task, scan, inventory)", patch_operations.FILE,
-           patch_operations.build, "patch-operations"),
+           patch_operations.build, "patch-operations", waves=True),
     Member("ResourceDataSync", "Resource data sync", "resource_data_sync.yml", resource_data_sync.build,
            "resource-data-sync"),
     Member("DefaultHostManagement", "Default Host Management Configuration", default_host_management.FILE,
@@ -70,10 +91,11 @@ def build(members=MEMBERS) -> Template:
         "patch management templates into every account of the target OUs and Regions, including "
         "accounts that join them later."))
 
-    ous = p.add(t, "pOrganizationalUnitIds", TARGETS, "Target OUs",
-                Description="Organizational unit ids (ou-...) or the root id (r-...) to deploy to, separated "
-                            "by commas; child OUs are included. At most 50.",
-                **p.ORGANIZATIONAL_UNIT_ID_LIST)
+    p.add(t, "pOrganizationalUnitIds", TARGETS, "Target OUs (first wave)",
+          Description="Organizational unit ids (ou-...) or the root id (r-...) to deploy to, separated by commas; "
+                      "child OUs are included. At most 50. With rollout waves, the first wave's OUs: patched on "
+                      "pSchedule and pScheduleOffset.",
+          **p.ORGANIZATIONAL_UNIT_ID_LIST)
     regions = p.add(t, "pRegions", TARGETS, "Target Regions",
                     Description="Regions to deploy to in every account, separated by commas.", **p.REGION_LIST)
     call_as = p.add(t, "pCallAs", TARGETS, "Deploying from",
@@ -117,6 +139,8 @@ def build(members=MEMBERS) -> Template:
     t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
 
     built = [(member, member.build()) for member in members]
+    add_waves(t, built)
+
     for member, _ in built:
         switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title, Default=str(member.deploy).lower(),
                        Description=f"Deploy {member.file} by its own StackSet.", **p.BOOLEAN)
@@ -130,29 +154,106 @@ def build(members=MEMBERS) -> Template:
     add_member_rules(t, built, names)
 
     for member, template in built:
-        stack_set = t.add_resource(cloudformation.StackSet(
-            f"{member.key}StackSet",
-            Condition=f"Deploy{member.key}",
-            StackSetName=Sub(f"${{{name_prefix.title}}}-{member.name}"),
-            Description=template.description,
-            PermissionModel="SERVICE_MANAGED",
-            CallAs=Ref(call_as),
-            AutoDeployment=cloudformation.AutoDeployment(
-                Enabled=True, RetainStacksOnAccountRemoval=If("RetainStacks", True, False)),
-            # Queue operations (auto-deployments among them) instead of failing while one runs.
-            ManagedExecution=cloudformation.ManagedExecution(Active=True),
-            OperationPreferences=preferences,
-            **capabilities(member, template),
-            Parameters=pass_through(member, template, names),
-            StackInstancesGroup=[cloudformation.StackInstances(
-                DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)),
-                Regions=Ref(regions))],
-            TemplateBody=body(member, template),
-        ))
-        t.add_output(Output(f"{member.key}StackSetId", Condition=f"Deploy{member.key}",
-                            Description=f"Id of the StackSet that deploys {member.file}",
-                            Value=Ref(stack_set)))
+        for wave in (1, *WAVES) if member.waves else (None,):
+            add_stack_set(t, member, template, names, wave, name_prefix, call_as, preferences)
     return t
+
+
+def add_waves(t: Template, built) -> None:
+    """The rollout waves after the first: a switch, OUs, a cron schedule, an offset and approval
+    delays each, and the Rules that refuse a wave without OUs and an OU list repeated in two waves."""
+    delays = {name: parameter.to_dict() for _, template in built for name, parameter in template.parameters.items()
+              if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")}
+    for wave, (schedule, offset, approve_after_days) in WAVES.items():
+        switch = p.add(t, f"pDeployWave{wave}", WAVES_GROUP, f"Wave {wave}", Default="false",
+                       Description=f"Patch the OUs of wave {wave} on their own schedule and approval delays (their "
+                                   "own operations and baseline StackSets); the other members also go to them.",
+                       **p.BOOLEAN)
+        t.add_condition(f"Wave{wave}", Equals(Ref(switch), "true"))
+        # No default: cfn-lint would check the sentinel as an OU id where the wave's targets are used.
+        ous = p.add(t, f"pWave{wave}OrganizationalUnitIds", WAVES_GROUP, f"Wave {wave} OUs",
+                    Description=f"Wave {wave}: organizational unit ids (ou-...), separated by commas, in no other "
+                                "wave and not inside another wave's OU; none when the wave is off.",
+                    **p.optional_none(p.ORGANIZATIONAL_UNIT_ID_LIST))
+        p.add(t, f"pWave{wave}Schedule", WAVES_GROUP, f"Wave {wave} schedule", Default=schedule,
+              Description=f"Wave {wave}: when its maintenance window opens, a cron expression (in pScheduleTimezone).",
+              **p.CRON_WINDOW_SCHEDULE)
+        p.add(t, f"pWave{wave}ScheduleOffset", WAVES_GROUP, f"Wave {wave} schedule offset (days)", Default=offset,
+              Description=f"Wave {wave}: days after the schedule's date that its window runs, 1-6; 0 for none.",
+              **p.SCHEDULE_OFFSET)
+        for name, definition in delays.items():
+            default = approve_after_days if name == "pApproveAfterDays" else definition["Default"]
+            p.add(t, f"pWave{wave}{WAVE_PARAMETERS[name]}", WAVES_GROUP, f"Wave {wave}: {name[1:]}",
+                  **dict(definition, Default=default,
+                         Description=f"Wave {wave}'s baselines: {definition['Description']} At least the wave "
+                                     "before's plus the days between its window and this wave's."))
+        t.add_rule(f"Wave{wave}HasOrganizationalUnits", {
+            "RuleCondition": Equals(Ref(switch), "true"),
+            "Assertions": [{"Assert": Not({"Fn::Contains": [Ref(ous), p.NONE]}),
+                            "AssertDescription": f"pDeployWave{wave} is true: give pWave{wave}OrganizationalUnitIds "
+                                                 "organizational unit ids, not none."}]})
+    # An account in two waves would get two maintenance windows and two inventory associations
+    # (then none runs). Rules cannot take a list apart (no Fn::Select), nor see the OU tree: they
+    # refuse a wave whose OUs are all in another wave; a partial overlap or a nested OU is the
+    # operator's to avoid (docs/operating-systems.md).
+    waves = {1: "pOrganizationalUnitIds", **{w: f"pWave{w}OrganizationalUnitIds" for w in WAVES}}
+    for first, second in itertools.combinations(waves, 2):
+        on = [Equals(Ref(f"pDeployWave{w}"), "true") for w in (first, second) if w in WAVES]
+        t.add_rule(f"Waves{first}And{second}DoNotRepeatOrganizationalUnits", {
+            "RuleCondition": And(*on) if len(on) > 1 else on[0],
+            "Assertions": [{"Assert": Not({"Fn::EachMemberIn": [Ref(a), Ref(b)]}),
+                            "AssertDescription": f"Every OU of {a} is also in {b}: an OU belongs to one wave only."}
+                           for a, b in ((waves[first], waves[second]), (waves[second], waves[first]))]})
+
+
+def targets(wave: int | None) -> list:
+    """StackInstancesGroup: a wave's OUs, or (wave None) the OUs of every wave switched on."""
+    def group(ous: str):
+        return cloudformation.StackInstances(
+            DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)),
+            Regions=Ref("pRegions"))
+    if wave == 1:
+        return [group("pOrganizationalUnitIds")]
+    if wave:
+        return [group(f"pWave{wave}OrganizationalUnitIds")]
+    return [group("pOrganizationalUnitIds"),
+            *(If(f"Wave{w}", group(f"pWave{w}OrganizationalUnitIds"), NoValue) for w in WAVES)]
+
+
+def add_stack_set(t: Template, member: Member, template: Template, names: dict, wave: int | None,
+                  name_prefix, call_as, preferences) -> None:
+    """The member's StackSet: for a wave after the first, its own logical id, name, switch, OUs and
+    wave parameters; the first wave keeps the member's logical id and name."""
+    key, condition, name = member.key, f"Deploy{member.key}", member.name
+    overrides = {}
+    if wave and wave > 1:
+        key, name = f"{member.key}Wave{wave}", f"{member.name}-wave{wave}"
+        condition = f"Deploy{key}"
+        t.add_condition(condition, And(ConditionRef(f"Deploy{member.key}"), ConditionRef(f"Wave{wave}")))
+        overrides = {name_: f"pWave{wave}{suffix}" for name_, suffix in WAVE_PARAMETERS.items()}
+    stack_set = t.add_resource(cloudformation.StackSet(
+        f"{key}StackSet",
+        Condition=condition,
+        StackSetName=Sub(f"${{{name_prefix.title}}}-{name}"),
+        Description=template.description,
+        PermissionModel="SERVICE_MANAGED",
+        CallAs=Ref(call_as),
+        AutoDeployment=cloudformation.AutoDeployment(
+            Enabled=True, RetainStacksOnAccountRemoval=If("RetainStacks", True, False)),
+        # Queue operations (auto-deployments among them) instead of failing while one runs.
+        ManagedExecution=cloudformation.ManagedExecution(Active=True),
+        OperationPreferences=preferences,
+        **capabilities(member, template),
+        # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
+        # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
+        Parameters=pass_through(member, template, names, overrides),
+        StackInstancesGroup=targets(wave),
+        TemplateBody=body(member, template),
+    ))
+    t.add_output(Output(f"{key}StackSetId", Condition=condition,
+                        Description=f"Id of the StackSet that deploys {member.file}"
+                                    + (f" to wave {wave}" if wave and wave > 1 else ""),
+                        Value=Ref(stack_set)))
 
 
 def body(member: Member, template: Template) -> str:
@@ -235,11 +336,12 @@ def rename(value, renamed: dict):
     return value
 
 
-def pass_through(member: Member, template: Template, names: dict) -> list:
-    """The member's parameters as StackSet Parameters, each the value of its StackSet template parameter."""
+def pass_through(member: Member, template: Template, names: dict, overrides: dict | None = None) -> list:
+    """The member's parameters as StackSet Parameters, each the value of its StackSet template parameter
+    (overrides: member parameter -> another StackSet parameter, a wave's own)."""
     result = []
     for name, parameter in template.parameters.items():
-        own = Ref(names[(member.key, name)])
+        own = Ref((overrides or {}).get(name) or names[(member.key, name)])
         is_list = parameter.Type == "CommaDelimitedList" or parameter.Type.startswith("List<")
         result.append(cloudformation.Parameter(ParameterKey=name, ParameterValue=Join(",", own) if is_list else own))
     return result
