@@ -41,6 +41,7 @@ class Placement:
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
+DASHBOARD = "quicksight_dashboard.yaml"
 PATCHING = [f"{os}_patch_baseline_maintenance_window.yml"
             for os in ("windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu")]
 
@@ -52,7 +53,8 @@ DEPLOYMENT = {
     **{name: Placement(2, "source", ((SYNC, "inventory and patch compliance of the nodes"),))
        for name in PATCHING},
     SYNC: Placement(2, "source", ((COLLECTOR, "resource data sync writes JSON to S3"),)),
-    ANALYTICS: Placement(3, "collector"),
+    ANALYTICS: Placement(3, "collector", ((DASHBOARD, "Athena workgroup and tables, by export"),)),
+    DASHBOARD: Placement(5, "collector"),
 }
 
 # Example values for the parameter files. A parameter named here gets this value even over its

@@ -1,5 +1,5 @@
 """consolidated_billing_s3_glue_crawler_athena.yaml: parameters, Glue tables and crawler, the
-initializer, Athena, QuickSight; the report SQL run on DuckDB over the sample sync data; and
+initializer, Athena; the report SQL run on DuckDB over the sample sync data; and
 `aws cloudformation package` against a moto S3 server."""
 
 import json
@@ -26,7 +26,6 @@ from patch_templates.stacks import analytics
 
 NAME = analytics.FILE
 DATA = Path(__file__).parent / "data" / "inventory"
-QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin"
 # The SQL's current_timestamp is frozen here so "older than N days" has one answer.
 NOW = "2025-06-30 00:00:00+00"
 A, B = "111111111111", "222222222222"
@@ -66,19 +65,6 @@ GOOD_AND_BAD = {
     "pAthenaResultsExpirationDays": (["1", "30", "3650"], ["0", "3651", "-5", "thirty"]),
     "pAccessLogBucketName": (["", "my-log-bucket"], ["My_Logs", "ab", "bucket/prefix"]),
     "pStaleScanDays": (["1", "7", "365"], ["0", "366", "seven"]),
-    "pQuickSightPrincipalArn": (["", QUICKSIGHT_USER,
-                                 "arn:aws:quicksight:eu-west-1:111122223333:group/default/admins"],
-                                ["patch-admin", "arn:aws:iam::111122223333:user/patch-admin",
-                                 "arn:aws:quicksight:us-east-1:1111:user/default/x",
-                                 "arn:aws:quicksight:us-east-1:111122223333:dashboard/abc"]),
-    "pQuickSightServiceRoleName": (["aws-quicksight-service-role-v0", "QuickSight+Role@x"],
-                                   ["", "role/with/path", "x" * 65, "has space"]),
-    "pRefreshInterval": (["DAILY", "WEEKLY", "MONTHLY"], ["daily", "HOURLY", "YEARLY", ""]),
-    "pRefreshTimeOfDay": (["00:00", "06:30", "23:59"], ["24:00", "6:30", "12:60", "0630", "noon"]),
-    "pRefreshTimezone": (["UTC", "America/New_York", "America/Argentina/Buenos_Aires", "Etc/GMT+5"],
-                         ["", "utc", "EST5EDT-", "America/", "New York"]),
-    "pRefreshDayOfWeek": (["MONDAY", "SUNDAY"], ["Monday", "MON", ""]),
-    "pRefreshDayOfMonth": (["1", "28", "LAST_DAY_OF_MONTH"], ["0", "29", "31", "last", "01"]),
 }
 
 
@@ -216,44 +202,6 @@ def test_one_named_query_per_sql_file_on_the_stack_database():
     assert tpl["Resources"]["GlueDatabase"]["Properties"]["DatabaseInput"]["Name"] == {"Ref": "pCFNDatabaseName"}
 
 
-# QuickSight -----------------------------------------------------------------------------------
-
-QUICKSIGHT = {"QuickSightDataSource", "QuickSightComplianceDataSet", "QuickSightRefreshSchedule",
-              "QuickSightDataAccessPolicy"}
-
-
-def test_quicksight_only_with_a_principal():
-    assert not QUICKSIGHT & set(render(NAME, {"pBucketName": "b-1/p"})["Resources"])
-    stack = render(NAME, {"pBucketName": "b-1/p", "pQuickSightPrincipalArn": QUICKSIGHT_USER})["Resources"]
-    assert QUICKSIGHT <= set(stack)
-    source = stack["QuickSightDataSource"]["Properties"]
-    assert source["Type"] == "ATHENA"
-    assert source["DataSourceParameters"] == {"AthenaParameters": {"WorkGroup": "AthenaWorkGroup"}}
-    data_set = stack["QuickSightComplianceDataSet"]["Properties"]
-    assert data_set["ImportMode"] == "SPICE"
-    for resource in (source, data_set):
-        permission, = resource["Permissions"]
-        assert permission["Principal"] == QUICKSIGHT_USER
-    policy = stack["QuickSightDataAccessPolicy"]["Properties"]
-    assert policy["Roles"] == ["aws-quicksight-service-role-v0"]
-    assert set(statements(policy["PolicyDocument"])) == {
-        "ReadSyncedInventory", "ListSyncedInventory", "LocateSyncBucket", "AthenaResults", "AthenaResultsBucket"}
-
-
-@pytest.mark.parametrize("interval, on_day", [
-    ("DAILY", None), ("WEEKLY", {"DayOfWeek": "FRIDAY"}), ("MONTHLY", {"DayOfMonth": "LAST_DAY_OF_MONTH"})])
-def test_refresh_schedule_follows_the_interval(interval, on_day):
-    stack = render(NAME, {"pBucketName": "b-1/p", "pQuickSightPrincipalArn": QUICKSIGHT_USER,
-                          "pRefreshInterval": interval, "pRefreshDayOfWeek": "FRIDAY",
-                          "pRefreshDayOfMonth": "LAST_DAY_OF_MONTH", "pRefreshTimeOfDay": "05:45",
-                          "pRefreshTimezone": "Europe/Berlin"})
-    schedule = stack["Resources"]["QuickSightRefreshSchedule"]["Properties"]["Schedule"]
-    frequency = schedule["ScheduleFrequency"]
-    assert (schedule["RefreshType"], frequency["Interval"]) == ("FULL_REFRESH", interval)
-    assert (frequency["TimeOfTheDay"], frequency["TimeZone"]) == ("05:45", "Europe/Berlin")
-    assert frequency.get("RefreshOnDay") == on_day
-
-
 # The report SQL on DuckDB over the sample sync data --------------------------------------------
 
 def load_tables(db, stack: dict) -> None:
@@ -346,8 +294,7 @@ STACKS = {
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request):
-    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7",
-                          "pQuickSightPrincipalArn": QUICKSIGHT_USER, **STACKS[request.param]})
+    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7", **STACKS[request.param]})
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
     load_tables(db, stack)
@@ -385,16 +332,6 @@ def test_each_named_query_returns_the_hand_worked_result(stack, report):
     assert f'"{database}".' in query["QueryString"] and "${" not in query["QueryString"]
     result = db.execute(on_duckdb(query["QueryString"])).fetchall()
     assert [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in result] == EXPECTED[report]
-
-
-def test_quicksight_sql_is_the_compliance_report_with_the_declared_columns(stack):
-    stack, db = stack
-    custom_sql = stack["Resources"]["QuickSightComplianceDataSet"]["Properties"]["PhysicalTableMap"][
-        "compliance"]["CustomSql"]
-    assert custom_sql["SqlQuery"] == stack["Resources"]["QueryComplianceSummary"]["Properties"]["QueryString"]
-    cursor = db.execute(on_duckdb(custom_sql["SqlQuery"]))
-    assert [column[0] for column in cursor.description] == [c["Name"] for c in custom_sql["Columns"]]
-    assert len(cursor.fetchall()) == len(EXPECTED["compliance_summary"])
 
 
 # aws cloudformation package -------------------------------------------------------------------

@@ -196,6 +196,8 @@ def full_registry() -> dict[str, dict]:
         "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
     templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
         "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
+    templates[docs.DASHBOARD] = {"Description": "dashboard", "Resources": {
+        "Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}}}
     members = [json.dumps(templates[n]) for n in [*docs.PATCHING, docs.SYNC]]
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates

@@ -6,7 +6,7 @@ module here and one line below.
 
 from functools import partial
 
-from . import analytics, collector, patching, resource_data_sync, stackset
+from . import analytics, collector, patching, quicksight_dashboard, resource_data_sync, stackset
 
 TEMPLATES = {
     "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
@@ -15,4 +15,5 @@ TEMPLATES = {
     "resource_data_sync.yml": resource_data_sync.build,
     "patch_management_stackset.yml": stackset.build,
     analytics.FILE: analytics.build,
+    quicksight_dashboard.FILE: quicksight_dashboard.build,
 }
