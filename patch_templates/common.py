@@ -45,12 +45,13 @@ def _yaml(template_json: str) -> str:
     return cfn_flip.to_yaml(template_json)
 
 
-def private_bucket(template: Template, title: str, kms_key, log_bucket, log_prefix, *, lifecycle_id: str,
-                   expire_days, noncurrent_days, abort_upload_days: int, **properties) -> s3.Bucket:
+def private_bucket(template: Template, title: str, kms_key, log_bucket, log_prefix, expiries: list[dict], *,
+                   noncurrent_days, abort_upload_days: int, **properties) -> s3.Bucket:
     """An S3 bucket that keeps its data: encrypted (SSE-S3, or SSE-KMS with `kms_key` when that
     optional parameter is given), public access blocked, owner-enforced, versioned, retained on
-    delete and replace, access logs to the optional `log_bucket`, and a lifecycle rule that expires
-    objects, old versions and incomplete uploads after the given days."""
+    delete and replace, access logs to the optional `log_bucket`. Its lifecycle expires old
+    versions and incomplete uploads after the given days, and current objects only where the
+    caller says: `expiries` are lifecycle rules (Id, Prefix, ExpirationInDays), each enabled."""
     has_kms_key = has_value(template, kms_key)
     return template.add_resource(s3.Bucket(
         title,
@@ -67,13 +68,15 @@ def private_bucket(template: Template, title: str, kms_key, log_bucket, log_pref
             BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True),
         OwnershipControls=s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
         VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
-        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[s3.LifecycleRule(
-            Id=lifecycle_id,
-            Status="Enabled",
-            ExpirationInDays=expire_days,
-            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=noncurrent_days),
-            AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(DaysAfterInitiation=abort_upload_days),
-        )]),
+        LifecycleConfiguration=s3.LifecycleConfiguration(Rules=[
+            s3.LifecycleRule(
+                Id="ExpireOldVersions",
+                Status="Enabled",
+                NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=noncurrent_days),
+                AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                    DaysAfterInitiation=abort_upload_days)),
+            *(s3.LifecycleRule(Status="Enabled", **expiry) for expiry in expiries),
+        ]),
         LoggingConfiguration=If(has_value(template, log_bucket), s3.LoggingConfiguration(
             DestinationBucketName=Ref(log_bucket), LogFilePrefix=log_prefix), NoValue),
         **properties,

@@ -1,14 +1,18 @@
--- Missing patches that are critical (compliance severity CRITICAL) or security updates
--- (classification SecurityUpdates on Windows, Security on Linux), per instance.
-SELECT accountid AS account_id,
+-- Missing or failed patches that are critical (compliance severity CRITICAL) or security updates
+-- (classification SecurityUpdates on Windows, Security on Linux), per active node; each patch is
+-- listed with its state.
+SELECT account_id,
        region,
-       resourceid AS instance_id,
-       count_if(upper(severity) = 'CRITICAL') AS missing_critical,
-       count_if(classification IN ('SecurityUpdates', 'Security')) AS missing_security,
-       array_join(array_agg(id ORDER BY id), ', ') AS patches
-FROM "${pCFNDatabaseName}"."${pCFNTablePrefixName}_complianceitem"
-WHERE compliancetype = 'Patch'
-  AND patchstate = 'Missing'
-  AND (upper(severity) = 'CRITICAL' OR classification IN ('SecurityUpdates', 'Security'))
-GROUP BY accountid, region, resourceid
+       node_id AS instance_id,
+       instance_status,
+       count_if(upper(severity) = 'CRITICAL') AS critical_patches,
+       count_if(classification IN ('SecurityUpdates', 'Security')) AS security_patches,
+       count_if(patch_state = 'Failed') AS failed_patches,
+       array_join(array_agg(patch_id || ' (' || patch_state || ')' ORDER BY patch_id), ', ') AS patches
+FROM (
+    SELECT DISTINCT account_id, region, node_id, instance_status, patch_id, severity, classification, patch_state
+    FROM "${pCFNDatabaseName}"."${pCFNTablePrefixName}_patch_exposure"
+) AS patches
+WHERE upper(severity) = 'CRITICAL' OR classification IN ('SecurityUpdates', 'Security')
+GROUP BY account_id, region, node_id, instance_status
 ORDER BY account_id, region, instance_id

@@ -1,16 +1,15 @@
--- Non-compliant instances with their missing, failed and installed-pending-reboot counts.
-SELECT p.accountid AS account_id,
-       p.region,
-       p.resourceid AS instance_id,
-       i.computername AS computer_name,
-       p.patchgroup AS patch_group,
-       coalesce(try_cast(p.missingcount AS integer), 0) AS missing,
-       coalesce(try_cast(p.failedcount AS integer), 0) AS failed,
-       coalesce(try_cast(p.installedpendingrebootcount AS integer), 0) AS pending_reboot
-FROM "${pCFNDatabaseName}"."${pCFNTablePrefixName}_patchsummary" AS p
-LEFT JOIN "${pCFNDatabaseName}"."${pCFNTablePrefixName}_instanceinformation" AS i
-    ON i.accountid = p.accountid AND i.region = p.region AND i.resourceid = p.resourceid
-WHERE coalesce(try_cast(p.missingcount AS integer), 0) > 0
-   OR coalesce(try_cast(p.failedcount AS integer), 0) > 0
-   OR coalesce(try_cast(p.installedpendingrebootcount AS integer), 0) > 0
+-- Non-compliant active nodes with their missing, failed and installed-pending-reboot counts. A
+-- node with no last_scan_time never reported a patch summary.
+SELECT account_id,
+       region,
+       node_id AS instance_id,
+       computer_name,
+       instance_status,
+       patch_group,
+       missing_count AS missing,
+       failed_count AS failed,
+       installed_pending_reboot_count AS pending_reboot,
+       last_scan_time
+FROM "${pCFNDatabaseName}"."${pCFNTablePrefixName}_nodes"
+WHERE NOT compliant
 ORDER BY account_id, region, instance_id

@@ -2,12 +2,15 @@
 their partitions current (started at deploy by a custom resource), an Athena workgroup with the
 report queries (design step 4; QuickSight is quicksight_dashboard.py, step 5)."""
 
+import json
 from pathlib import Path
 
-from awacs import glue as glue_actions, kms, logs as logs_actions
-from awacs.aws import Allow, PolicyDocument, Statement
+from awacs import athena as athena_actions, glue as glue_actions, kms, logs as logs_actions, s3 as s3_actions
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
+from awacs.sts import AssumeRole
 from troposphere import (
-    AWSObject, Export, GetAtt, If, NoValue, Output, Ref, Sub, Template, athena, awslambda, glue, iam, logs, s3,
+    AWSObject, Base64, Export, GetAtt, If, Join, NoValue, Output, Ref, Sub, Template,
+    athena, awslambda, glue, iam, logs, s3, scheduler,
 )
 
 from .. import parameters as p, policies
@@ -57,11 +60,44 @@ JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 REPORTS = {
     "compliance_summary": "Patch compliance per account and Region",
     "noncompliant_instances": "Non-compliant instances with missing, failed and pending-reboot counts",
-    "missing_critical_security_patches": "Missing critical and security patches by instance",
+    "missing_critical_security_patches": "Missing or failed critical and security patches by instance",
     "stale_patch_scans": "Instances whose last patch scan is older than pStaleScanDays days",
     "compliance_by_patch_group": "Compliance by patch group and patch baseline",
     "managed_instance_inventory": "Managed instance inventory: platform, agent version, status",
+    "patch_exposure": "Missing and failed patches by instance, patch and CVE",
+    "patches_by_cve": "Missing and failed patches by CVE: severity, nodes, accounts, days exposed",
+    "nodes_by_days_since_install": "Instances by days since their last successful patch install",
+    "compliance_trend": "Compliance % per day per account and for the organization",
 }
+# queries/<name>.sql that the daily schedule runs (the schedule holds it, no named query)
+SNAPSHOT_REPORT = "compliance_snapshot"
+# The fleet and its exposure, each defined once as a Glue view (queries/views/<name>.sql) that
+# every report reads: view -> its columns with their Athena (Trino) types, which must be exactly
+# what the SQL returns or Athena calls the view stale.
+VIEWS = {
+    "nodes": {**dict.fromkeys(["account_id", "region", "node_id", "computer_name", "platform_name",
+                               "platform_type", "instance_status", "patch_group", "baseline_id"], "varchar"),
+              "reported": "boolean",
+              **dict.fromkeys(["missing_count", "failed_count", "installed_pending_reboot_count",
+                               "critical_noncompliant_count", "security_noncompliant_count"], "integer"),
+              "last_scan_time": "varchar", "last_install_time": "varchar", "compliant": "boolean"},
+    "patch_exposure": dict.fromkeys(["account_id", "region", "node_id", "computer_name", "instance_status",
+                                     "patch_group", "patch_id", "title", "classification", "severity",
+                                     "patch_state", "cve_id", "scan_time"], "varchar"),
+}
+HIVE_TYPES = {"varchar": "string", "integer": "int", "boolean": "boolean"}
+# The daily compliance snapshot (Parquet, one partition per day): its columns and Hive types.
+SNAPSHOT_COLUMNS = {
+    **dict.fromkeys(["account_id", "region", "node_id", "computer_name", "platform_name", "platform_type",
+                     "instance_status", "patch_group", "baseline_id"], "string"),
+    "compliant": "boolean",
+    **dict.fromkeys(["missing_count", "failed_count", "installed_pending_reboot_count",
+                     "critical_noncompliant_count", "security_noncompliant_count"], "int"),
+    "last_scan_time": "timestamp", "last_install_time": "timestamp",
+}
+SNAPSHOT_FOLDER = "compliance-snapshot/"
+RESULTS_FOLDER = "results/"
+PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
 NAMES_GROUP = "Glue database, tables and crawler"
 ATHENA_GROUP = "Athena"
 
@@ -70,8 +106,39 @@ def table_name(type_name: str) -> str:
     return "${pCFNTablePrefixName}_" + type_name.lower()
 
 
-def report_sql(name: str) -> str:
-    return (QUERIES / f"{name}.sql").read_text()
+def report_sql(name: str, folder: Path = QUERIES) -> str:
+    """A query as the template holds it: without its comment lines (the file documents it)."""
+    lines = (folder / f"{name}.sql").read_text().splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("--")) + "\n"
+
+
+def glue_view(t: Template, database, name: str) -> glue.Table:
+    """An Athena view as a Glue table: Athena keeps a view's SQL and column types base64-encoded
+    in ViewOriginalText (the layout iconara/terraform-aws-athena-view writes)."""
+    columns = VIEWS[name]
+    # a view's SQL is stored, not read: one line (Trino's SQL has no significant white space)
+    sql = " ".join(report_sql(name, QUERIES / "views").split())
+    assert "--" not in sql, f"views/{name}.sql: a comment after code would swallow the rest of the line"
+    presto_view = json.dumps({"originalSql": sql, "catalog": "awsdatacatalog",
+                              "schema": "${pCFNDatabaseName}",
+                              "columns": [{"name": c, "type": kind} for c, kind in columns.items()]},
+                             separators=(",", ":"))
+    return t.add_resource(glue.Table(
+        f"View{camel(name)}",
+        CatalogId=Ref("AWS::AccountId"),
+        DatabaseName=Ref(database),
+        TableInput=glue.TableInput(
+            Name=Sub(table_name(name)),
+            Description=f"Athena view from queries/views/{name}.sql",
+            TableType="VIRTUAL_VIEW",
+            Parameters={"presto_view": "true", "comment": "Presto View"},
+            ViewOriginalText=Join("", ["/* Presto View: ", Base64(Sub(presto_view)), " */"]),
+            ViewExpandedText="/* Presto View */",
+            StorageDescriptor=glue.StorageDescriptor(
+                Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
+                SerdeInfo=glue.SerdeInfo()),
+        ),
+    ))
 
 
 def inline_code(path: Path) -> str:
@@ -131,8 +198,8 @@ def build() -> Template:
           Description="Prefix of the table names: <prefix>_patchsummary, <prefix>_instanceinformation, ...",
           **p.GLUE_TABLE_PREFIX)
     bucket_and_prefix = p.add(t, "pBucketName", NAMES_GROUP, "Bucket name with folder name",
-                              Default="eq-resourcedatasync-us-east-1-112520250899/shared-account-522955560990",
-                              Description="The resource data sync bucket and prefix, as <bucketname>/<foldername>.",
+                              Description="The resource data sync bucket and prefix, as <bucketname>/<foldername> "
+                                          "(the collector stack's pResourceDataSyncBucketName and pBucketPrefix).",
                               **p.BUCKET_AND_PREFIX)
     schedule = p.add(t, "pCrawlerSchedule", NAMES_GROUP, "Crawler schedule", Default="cron(0 2 * * ? *)",
                      Description="When the crawler looks for new partitions (new accounts and Regions), "
@@ -160,6 +227,14 @@ def build() -> Template:
     p.add(t, "pStaleScanDays", ATHENA_GROUP, "Days after which a scan is stale", Default=7,
           Description="The stale scan report lists instances whose last patch scan is older than this.",
           **p.days(1, 365))
+    snapshot_schedule = p.add(t, "pSnapshotSchedule", ATHENA_GROUP, "Daily compliance snapshot at",
+                              Default="cron(0 4 * * ? *)",
+                              Description="When Athena writes the day's compliance snapshot, as a cron "
+                                          "expression in UTC (after the crawler's run).",
+                              **p.CRON_SCHEDULE)
+    retention_days = p.add(t, "pSnapshotRetentionDays", ATHENA_GROUP, "Days to keep compliance snapshots",
+                           Default=730, Description="Days after which a daily compliance snapshot is deleted.",
+                           **p.days())
     has_kms_key = p.has_value(t, kms_key)
 
     # Glue Data Catalog -----------------------------------------------------------------------
@@ -170,6 +245,8 @@ def build() -> Template:
                                          Description="Systems Manager inventory and patch compliance"),
     ))
     tables = [glue_table(t, database, type_name) for type_name in INVENTORY_TYPES]
+    for view in VIEWS:
+        glue_view(t, database, view)
 
     glue_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
     crawler_role = t.add_resource(iam.Role(
@@ -263,9 +340,11 @@ def build() -> Template:
     ))
 
     # Athena ---------------------------------------------------------------------------------
-    results_bucket = private_bucket(t, "AthenaResultsBucket", kms_key, log_bucket, "athena-results/",
-                                    lifecycle_id="ExpireQueryResults", expire_days=Ref(results_days),
-                                    noncurrent_days=1, abort_upload_days=1)
+    # Query results expire after pAthenaResultsExpirationDays, snapshots after their retention.
+    results_bucket = private_bucket(t, "AthenaResultsBucket", kms_key, log_bucket, "athena-results/", [
+        expiry_rule("ExpireQueryResults", RESULTS_FOLDER, Ref(results_days)),
+        expiry_rule("ExpireComplianceSnapshots", SNAPSHOT_FOLDER, Ref(retention_days)),
+    ], noncurrent_days=1, abort_upload_days=1)
     t.add_resource(s3.BucketPolicy(
         "AthenaResultsBucketPolicy",
         Bucket=Ref(results_bucket),
@@ -282,7 +361,7 @@ def build() -> Template:
             PublishCloudWatchMetricsEnabled=True,
             BytesScannedCutoffPerQuery=Ref(cutoff),
             ResultConfiguration=athena.ResultConfiguration(
-                OutputLocation=Sub("s3://${AthenaResultsBucket}/results/"),
+                OutputLocation=Sub("s3://${AthenaResultsBucket}/" + RESULTS_FOLDER),
                 EncryptionConfiguration=athena.EncryptionConfiguration(
                     EncryptionOption=If(has_kms_key, "SSE_KMS", "SSE_S3"),
                     KmsKey=If(has_kms_key, Ref(kms_key), NoValue)),
@@ -299,6 +378,78 @@ def build() -> Template:
             QueryString=Sub(report_sql(name)),
         ))
 
+    # Daily compliance snapshot: Athena itself writes it (INSERT INTO a Parquet table, one partition
+    # per day), started by EventBridge Scheduler's universal target, no Lambda. Athena INSERT INTO
+    # writes Parquet and adds the new partition to the catalog (Athena user guide, "INSERT INTO").
+    snapshot_table = t.add_resource(glue.Table(
+        "TableComplianceSnapshot",
+        CatalogId=Ref("AWS::AccountId"),
+        DatabaseName=Ref(database),
+        TableInput=glue.TableInput(
+            Name=Sub(table_name("compliance_snapshot")),
+            Description="Daily per-node patch compliance, written by the snapshot schedule",
+            TableType="EXTERNAL_TABLE",
+            Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
+            PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
+            StorageDescriptor=glue.StorageDescriptor(
+                Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
+                Location=Sub("s3://${AthenaResultsBucket}/" + SNAPSHOT_FOLDER),
+                InputFormat=PARQUET + "MapredParquetInputFormat",
+                OutputFormat=PARQUET + "MapredParquetOutputFormat",
+                SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
+            ),
+        ),
+    ))
+    # Athena runs the query with the caller's permissions: this role's.
+    snapshot_role = t.add_resource(iam.Role(
+        "SnapshotSchedulerRole",
+        AssumeRolePolicyDocument=PolicyDocument(Version=policies.POLICY_VERSION, Statement=[Statement(
+            Effect=Allow, Principal=Principal("Service", "scheduler.amazonaws.com"), Action=[AssumeRole],
+            Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))]),
+        Policies=[iam.Policy(PolicyName="write-compliance-snapshot", PolicyDocument=policies.document(
+            Statement(Sid="StartSnapshotQuery", Effect=Allow, Action=[athena_actions.StartQueryExecution],
+                      Resource=[Sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:"
+                                    "workgroup/${AthenaWorkGroup}")]),
+            Statement(Sid="ReadCatalog", Effect=Allow,
+                      Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetPartition,
+                              glue_actions.GetPartitions],
+                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
+                                Sub(glue_arn + "table/${pCFNDatabaseName}/${pCFNTablePrefixName}_*")]),
+            Statement(Sid="AddSnapshotPartition", Effect=Allow,
+                      Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
+                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
+                                Sub(glue_arn + "table/${pCFNDatabaseName}/" + table_name("compliance_snapshot"))]),
+            *policies.sync_read_statements(bucket_and_prefix),
+            Statement(Sid="WriteResultsAndSnapshot", Effect=Allow,
+                      Action=[s3_actions.GetObject, s3_actions.PutObject, s3_actions.AbortMultipartUpload,
+                              s3_actions.ListMultipartUploadParts],
+                      Resource=[policies.s3_arn(Ref(results_bucket), "/" + folder + "*")
+                                for folder in (RESULTS_FOLDER, SNAPSHOT_FOLDER)]),
+            Statement(Sid="ListResultsBucket", Effect=Allow,
+                      Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
+                      Resource=[policies.s3_arn(Ref(results_bucket))]),
+            If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt, kms.GenerateDataKey), NoValue),
+        ))],
+    ))
+    snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
+                        "QueryExecutionContext": {"Database": "${GlueDatabase}"}}
+    t.add_resource(scheduler.Schedule(
+        "ComplianceSnapshotSchedule",
+        DependsOn=[snapshot_table.title],
+        Description="Writes the day's patch compliance snapshot with Athena",
+        ScheduleExpression=Ref(snapshot_schedule),
+        ScheduleExpressionTimezone="UTC",
+        FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
+        State="ENABLED",
+        Target=scheduler.Target(
+            # universal target (EventBridge Scheduler user guide, "Using universal targets")
+            Arn=Sub("arn:${AWS::Partition}:scheduler:::aws-sdk:athena:startQueryExecution"),
+            RoleArn=GetAtt(snapshot_role, "Arn"),
+            Input=Sub(json.dumps(snapshot_request)),
+            RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3, MaximumEventAgeInSeconds=3600),
+        ),
+    ))
+
     for name, description, value in [
         ("GlueDatabaseName", "Glue database of the inventory tables", Ref(database)),
         ("CrawlerName", "Glue crawler that adds partitions", Ref(crawler)),
@@ -308,6 +459,11 @@ def build() -> Template:
         t.add_output(Output(name, Description=description, Value=value,
                             Export=Export(Sub("${AWS::StackName}-" + name))))
     return t
+
+
+def expiry_rule(rule_id: str, folder: str, days) -> dict:
+    """A lifecycle rule that expires the current objects under one folder after `days`."""
+    return dict(Id=rule_id, Prefix=folder, ExpirationInDays=days)
 
 
 class CustomResource(AWSObject):

@@ -29,11 +29,6 @@ def build() -> Template:
                             "Days to keep overwritten versions", Default=30,
                             Description="Days after which old versions of synced files are deleted.",
                             **p.days())
-    stale_days = p.add(t, "pStaleFileExpirationDays", BUCKET_GROUP, "Days to keep files not rewritten",
-                       Default=90,
-                       Description="Days after which a synced file that was not rewritten expires (the "
-                                   "sync never deletes the files of terminated instances).",
-                       **p.days())
     log_bucket = p.add(t, "pAccessLogBucketName", BUCKET_GROUP, "Access log bucket (optional)", Default="",
                        Description="Existing bucket for S3 server access logs of this bucket; empty for none.",
                        **p.optional(p.BUCKET_NAME))
@@ -64,8 +59,11 @@ def build() -> Template:
     })
 
     bucket = private_bucket(t, "ResourceDataSyncBucket", kms_key, log_bucket, Sub("${pResourceDataSyncBucketName}/"),
-                            lifecycle_id="ExpireStaleAndOldVersions", expire_days=Ref(stale_days),
-                            noncurrent_days=Ref(noncurrent_days), abort_upload_days=7,
+                            # No current file expires: the agent does not upload inventory whose
+                            # content did not change, so a live node's file can stay unwritten for
+                            # months (AWS-FACTS, "Reports that stay true"); the reports leave out
+                            # terminated nodes, whose files the sync keeps, by their InstanceStatus.
+                            [], noncurrent_days=Ref(noncurrent_days), abort_upload_days=7,
                             BucketName=Ref(bucket_name))
 
     # This account is always allowed, so the collector's own sync below can write.
