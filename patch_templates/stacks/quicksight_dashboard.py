@@ -8,24 +8,46 @@ the analytics stack while this one uses them. What it does not export (table pre
 KMS key) comes through parameters with the same names and defaults as the analytics stack's.
 """
 
+import hashlib
+import json
+
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
 from troposphere import Equals, GetAtt, If, ImportValue, NoValue, Ref, Sub, Template, iam, quicksight
 
-from .. import parameters as p, policies
+from .. import dashboard_definition, parameters as p, policies
 from . import analytics
 
 FILE = "quicksight_dashboard.yaml"
 # The stack name the generated deploy command gives the analytics template.
 ANALYTICS_STACK = "consolidated-billing-s3-glue-crawler-athena"
 
-# The data set: the compliance report, with the columns its SQL returns.
-REPORT = "compliance_summary"
-COLUMNS = {"account_id": "STRING", "region": "STRING", "instances": "INTEGER",
-           "compliant_instances": "INTEGER", "noncompliant_instances": "INTEGER",
-           "compliance_percent": "DECIMAL"}
-# Owner permissions for the principal: the actions QuickSight grants the owner of a data
-# source and of a data set.
+# Athena (Glue) column types -> QuickSight input column types, as the AWS SDK for pandas maps
+# them (awswrangler _data_types.athena2quicksight).
+QUICKSIGHT_TYPES = {"string": "STRING", "int": "INTEGER", "bigint": "INTEGER", "double": "DECIMAL",
+                    "boolean": "BOOLEAN", "timestamp": "DATETIME", "date": "DATETIME"}
+# The daily snapshot table of the analytics stack: its Glue columns, then its partition key.
+SNAPSHOT_TABLE = analytics.table_name("compliance_snapshot")
+SNAPSHOT_COLUMNS = {**analytics.SNAPSHOT_COLUMNS, "snapshot_date": "date"}
+# Added by the data set's SQL: a node's compliance as 0 or 100, so that the AVERAGE of any group of
+# nodes is its compliance %, and 1 on the rows of the newest snapshot (the "now" visuals).
+DERIVED_COLUMNS = {"compliance_percent": "INTEGER", "latest_snapshot": "INTEGER"}
+SNAPSHOT_SQL = ("SELECT " + ", ".join(SNAPSHOT_COLUMNS)
+                + ", CASE WHEN compliant THEN 100 ELSE 0 END AS compliance_percent"
+                + ", CASE WHEN snapshot_date = max(snapshot_date) OVER () THEN 1 ELSE 0 END AS latest_snapshot"
+                + f' FROM "${{pCFNDatabaseName}}"."{SNAPSHOT_TABLE}"')
+# queries/patch_exposure.sql: one row per active node and missing or failed patch.
+EXPOSURE_REPORT = "patch_exposure"
+EXPOSURE_COLUMNS = ["account_id", "region", "node_id", "computer_name", "patch_group", "patch_id", "title",
+                    "classification", "severity", "patch_state", "cve_id"]
+# Data set key -> (logical id, Name suffix, input columns name -> QuickSight type).
+DATA_SETS = {
+    "snapshot": ("QuickSightComplianceDataSet", "compliance history",
+                 {**{name: QUICKSIGHT_TYPES[kind] for name, kind in SNAPSHOT_COLUMNS.items()}, **DERIVED_COLUMNS}),
+    "exposure": ("QuickSightExposureDataSet", "patch exposure", dict.fromkeys(EXPOSURE_COLUMNS, "STRING")),
+}
+
+# Owner permissions for the principal: the actions QuickSight grants the owner of each resource.
 DATA_SOURCE_ACTIONS = ["quicksight:DeleteDataSource", "quicksight:DescribeDataSource",
                        "quicksight:DescribeDataSourcePermissions", "quicksight:PassDataSource",
                        "quicksight:UpdateDataSource", "quicksight:UpdateDataSourcePermissions"]
@@ -33,6 +55,14 @@ DATA_SET_ACTIONS = ["quicksight:CancelIngestion", "quicksight:CreateIngestion", 
                     "quicksight:DescribeDataSet", "quicksight:DescribeDataSetPermissions",
                     "quicksight:DescribeIngestion", "quicksight:ListIngestions", "quicksight:PassDataSet",
                     "quicksight:UpdateDataSet", "quicksight:UpdateDataSetPermissions"]
+ANALYSIS_ACTIONS = ["quicksight:DeleteAnalysis", "quicksight:DescribeAnalysis",
+                    "quicksight:DescribeAnalysisPermissions", "quicksight:QueryAnalysis",
+                    "quicksight:RestoreAnalysis", "quicksight:UpdateAnalysis",
+                    "quicksight:UpdateAnalysisPermissions"]
+DASHBOARD_ACTIONS = ["quicksight:DeleteDashboard", "quicksight:DescribeDashboard",
+                     "quicksight:DescribeDashboardPermissions", "quicksight:ListDashboardVersions",
+                     "quicksight:QueryDashboard", "quicksight:UpdateDashboard",
+                     "quicksight:UpdateDashboardPermissions", "quicksight:UpdateDashboardPublishedVersion"]
 
 SOURCE_GROUP = "Analytics stack (step 4)"
 QUICKSIGHT_GROUP = "QuickSight"
@@ -60,9 +90,10 @@ def imported(name: str) -> ImportValue:
 
 def build() -> Template:
     t = Template(Description=(
-        "Collector account, optional: QuickSight data source over the analytics stack's Athena "
-        "workgroup, SPICE data set with a refresh schedule, and read access for QuickSight's "
-        "service role."))
+        "Collector account, optional: read access for QuickSight's service role and, with a "
+        "QuickSight principal, an Athena data source, SPICE data sets of the daily compliance "
+        "snapshot and the patch exposure with refresh schedules, and an analysis and dashboard "
+        "defined as code."))
 
     p.add(t, "pAnalyticsStackName", SOURCE_GROUP, "Analytics stack name", Default=ANALYTICS_STACK,
           Description="Name of the stack of consolidated_billing_s3_glue_crawler_athena.yaml; its exported "
@@ -142,42 +173,99 @@ def build() -> Template:
         Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SOURCE_ACTIONS)],
         DependsOn=["QuickSightDataAccessPolicy"],
     ))
-    data_set_id = Sub("${AWS::StackName}-compliance")
-    data_set = t.add_resource(quicksight.DataSet(
-        "QuickSightComplianceDataSet",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
-        DataSetId=data_set_id,
-        Name="Patch compliance",
-        ImportMode="SPICE",
-        # The first SPICE ingestion runs after the stack is created instead of holding it for up
-        # to 36 hours (AWS::QuickSight::DataSet IngestionWaitPolicy).
-        IngestionWaitPolicy=quicksight.IngestionWaitPolicy(WaitForSpiceIngestion=False),
-        PhysicalTableMap={"compliance": quicksight.PhysicalTable(CustomSql=quicksight.CustomSql(
-            DataSourceArn=GetAtt(data_source, "Arn"),
-            Name=analytics.REPORTS[REPORT],
-            SqlQuery=Sub(analytics.report_sql(REPORT), pCFNDatabaseName=imported("GlueDatabaseName")),
-            Columns=[quicksight.InputColumn(Name=column, Type=kind) for column, kind in COLUMNS.items()],
-        ))},
-        Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
-    ))
-    t.add_resource(quicksight.RefreshSchedule(
-        "QuickSightRefreshSchedule",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
-        DataSetId=data_set_id,
-        DependsOn=[data_set.title],
-        Schedule=quicksight.RefreshScheduleMap(
-            ScheduleId="patch-compliance-refresh",
-            RefreshType="FULL_REFRESH",
-            ScheduleFrequency=quicksight.ScheduleFrequency(
-                Interval=Ref(interval),
-                TimeOfTheDay=Ref(time_of_day),
-                TimeZone=Ref(timezone),
-                RefreshOnDay=If("RefreshWeekly", quicksight.RefreshOnDay(DayOfWeek=Ref(day_of_week)),
-                                If("RefreshMonthly", quicksight.RefreshOnDay(DayOfMonth=Ref(day_of_month)),
-                                   NoValue)),
+    database = imported("GlueDatabaseName")
+    physical_tables = {
+        "snapshot": quicksight.CustomSql(Name="Daily compliance snapshot", SqlQuery=Sub(
+            SNAPSHOT_SQL, pCFNDatabaseName=database)),
+        "exposure": quicksight.CustomSql(Name="Missing and failed patches", SqlQuery=Sub(
+            analytics.report_sql(EXPOSURE_REPORT), pCFNDatabaseName=database)),
+    }
+    data_sets = {}
+    for key, (logical_id, name, columns) in DATA_SETS.items():
+        table = physical_tables[key]
+        table.DataSourceArn = GetAtt(data_source, "Arn")
+        table.Columns = [quicksight.InputColumn(Name=column, Type=kind) for column, kind in columns.items()]
+        data_sets[key] = t.add_resource(quicksight.DataSet(
+            logical_id,
+            Condition=has_quicksight,
+            AwsAccountId=Ref("AWS::AccountId"),
+            DataSetId=Sub("${AWS::StackName}-" + key),
+            Name=f"Patch {name}",
+            ImportMode="SPICE",
+            # The first SPICE ingestion runs after the stack is created instead of holding it for
+            # up to 36 hours (AWS::QuickSight::DataSet IngestionWaitPolicy).
+            IngestionWaitPolicy=quicksight.IngestionWaitPolicy(WaitForSpiceIngestion=False),
+            PhysicalTableMap={key: quicksight.PhysicalTable(CustomSql=table)},
+            Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
+        ))
+        t.add_resource(quicksight.RefreshSchedule(
+            logical_id.replace("DataSet", "RefreshSchedule").replace("Compliance", ""),
+            Condition=has_quicksight,
+            AwsAccountId=Ref("AWS::AccountId"),
+            DataSetId=Sub("${AWS::StackName}-" + key),
+            DependsOn=[logical_id],
+            Schedule=quicksight.RefreshScheduleMap(
+                ScheduleId=f"{key}-refresh",
+                RefreshType="FULL_REFRESH",
+                ScheduleFrequency=quicksight.ScheduleFrequency(
+                    Interval=Ref(interval),
+                    TimeOfTheDay=Ref(time_of_day),
+                    TimeZone=Ref(timezone),
+                    RefreshOnDay=If("RefreshWeekly", quicksight.RefreshOnDay(DayOfWeek=Ref(day_of_week)),
+                                    If("RefreshMonthly", quicksight.RefreshOnDay(DayOfMonth=Ref(day_of_month)),
+                                       NoValue)),
+                ),
             ),
+        ))
+
+    layout = dashboard_definition.definition({key: GetAtt(data_set, "Arn") for key, data_set in data_sets.items()},
+                                             {key: columns for key, (_, _, columns) in DATA_SETS.items()})
+    analysis = t.add_resource(quicksight.Analysis(
+        "QuickSightAnalysis",
+        Condition=has_quicksight,
+        AwsAccountId=Ref("AWS::AccountId"),
+        AnalysisId=Sub("${AWS::StackName}-analysis"),
+        Name="Patch compliance",
+        Definition=quicksight.AnalysisDefinition.from_dict("Definition", layout),
+        Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=ANALYSIS_ACTIONS)],
+    ))
+    # The dashboard is published from the analysis through a QuickSight template, as the console's
+    # "Publish" does, so the Definition is in the template once (twice would not fit the size
+    # limit). CloudFormation updates a resource only when a property changes: the version
+    # description carries the Definition's hash, so a changed Definition republishes both.
+    version = "Definition " + hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    references = [DataSetReference(DataSetPlaceholder=key, DataSetArn=GetAtt(data_set, "Arn"))
+                  for key, data_set in data_sets.items()]
+    template = t.add_resource(quicksight.Template(
+        "QuickSightTemplate",
+        Condition=has_quicksight,
+        AwsAccountId=Ref("AWS::AccountId"),
+        TemplateId=Sub("${AWS::StackName}-template"),
+        Name="Patch compliance",
+        VersionDescription=version,
+        SourceEntity=quicksight.TemplateSourceEntity(SourceAnalysis=quicksight.TemplateSourceAnalysis(
+            Arn=GetAtt(analysis, "Arn"), DataSetReferences=references)),
+    ))
+    t.add_resource(quicksight.Dashboard(
+        "QuickSightDashboard",
+        Condition=has_quicksight,
+        AwsAccountId=Ref("AWS::AccountId"),
+        DashboardId=Sub("${AWS::StackName}-dashboard"),
+        Name="Patch compliance",
+        VersionDescription=version,
+        SourceEntity=quicksight.DashboardSourceEntity(SourceTemplate=quicksight.DashboardSourceTemplate(
+            Arn=GetAtt(template, "Arn"), DataSetReferences=references)),
+        Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DASHBOARD_ACTIONS)],
+        DashboardPublishOptions=quicksight.DashboardPublishOptions(
+            AdHocFilteringOption=quicksight.AdHocFilteringOption(AvailabilityStatus="ENABLED"),
+            ExportToCSVOption=quicksight.ExportToCSVOption(AvailabilityStatus="ENABLED"),
+            SheetControlsOption=quicksight.SheetControlsOption(VisibilityState="EXPANDED"),
         ),
     ))
     return t
+
+
+class DataSetReference(quicksight.DataSetReference):
+    """The template and dashboard DataSetReference (DataSetPlaceholder, DataSetArn): troposphere
+    4.11 gives that class name to TopicV2's reference (DataSetArn, DataSetName)."""
+    props = {"DataSetArn": (object, True), "DataSetPlaceholder": (str, True)}
