@@ -107,9 +107,10 @@ def table_name(type_name: str) -> str:
 
 
 def report_sql(name: str, folder: Path = QUERIES) -> str:
-    """A query as the template holds it: without its comment lines (the file documents it)."""
-    lines = (folder / f"{name}.sql").read_text().splitlines()
-    return "\n".join(line for line in lines if not line.lstrip().startswith("--")) + "\n"
+    """A query as the template holds it (a template holds at most 51,200 bytes): without its
+    comment lines and indentation; the file documents it."""
+    lines = (line.strip() for line in (folder / f"{name}.sql").read_text().splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("--")) + "\n"
 
 
 def glue_view(t: Template, database, name: str) -> glue.Table:
@@ -237,6 +238,9 @@ def build() -> Template:
                            **p.days())
     has_kms_key = p.has_value(t, kms_key)
 
+    def decrypt_statement(*actions):
+        return If(has_kms_key, policies.decrypt_statement(kms_key, *actions), NoValue)
+
     # Glue Data Catalog -----------------------------------------------------------------------
     database = t.add_resource(glue.Database(
         "GlueDatabase",
@@ -249,24 +253,34 @@ def build() -> Template:
         glue_view(t, database, view)
 
     glue_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
+
+    def glue_resources(tables: str) -> list:
+        """The catalog, the database, and its tables named `tables` (a Glue ARN pattern)."""
+        return [Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
+                Sub(glue_arn + "table/${pCFNDatabaseName}/" + tables)]
+
+    # Who reads the synced inventory: the crawler, and Athena queries run by the snapshot schedule.
+    read_sync_data = t.add_resource(iam.ManagedPolicy(
+        "SyncDataReadPolicy",
+        Description="Read the resource data sync objects under the stack's bucket prefix",
+        PolicyDocument=policies.document(*policies.sync_read_statements(bucket_and_prefix), decrypt_statement(kms.Decrypt)),
+    ))
     crawler_role = t.add_resource(iam.Role(
         "CrawlerRole",
         AssumeRolePolicyDocument=policies.service_assume_role("glue.amazonaws.com"),
+        ManagedPolicyArns=[Ref(read_sync_data)],
         Policies=[iam.Policy(PolicyName="crawl-sync-bucket", PolicyDocument=policies.document(
-            *policies.sync_read_statements(bucket_and_prefix),
             Statement(Sid="UpdatePartitions", Effect=Allow,
                       Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetTables,
                               glue_actions.UpdateTable, glue_actions.GetPartition, glue_actions.GetPartitions,
                               glue_actions.BatchGetPartition, glue_actions.CreatePartition,
                               glue_actions.BatchCreatePartition, glue_actions.UpdatePartition,
                               glue_actions.BatchUpdatePartition],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/${pCFNTablePrefixName}_*")]),
+                      Resource=glue_resources("${pCFNTablePrefixName}_*")),
             Statement(Sid="CrawlerLogs", Effect=Allow,
                       Action=[logs_actions.CreateLogGroup, logs_actions.CreateLogStream, logs_actions.PutLogEvents],
                       Resource=[Sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
                                     "log-group:/aws-glue/crawlers:*")]),
-            If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt), NoValue),
         ))],
     ))
     crawler = t.add_resource(glue.Crawler(
@@ -403,6 +417,7 @@ def build() -> Template:
     # Athena runs the query with the caller's permissions: this role's.
     snapshot_role = t.add_resource(iam.Role(
         "SnapshotSchedulerRole",
+        ManagedPolicyArns=[Ref(read_sync_data)],
         AssumeRolePolicyDocument=PolicyDocument(Version=policies.POLICY_VERSION, Statement=[Statement(
             Effect=Allow, Principal=Principal("Service", "scheduler.amazonaws.com"), Action=[AssumeRole],
             Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))]),
@@ -413,13 +428,10 @@ def build() -> Template:
             Statement(Sid="ReadCatalog", Effect=Allow,
                       Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetPartition,
                               glue_actions.GetPartitions],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/${pCFNTablePrefixName}_*")]),
+                      Resource=glue_resources("${pCFNTablePrefixName}_*")),
             Statement(Sid="AddSnapshotPartition", Effect=Allow,
                       Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
-                      Resource=[Sub(glue_arn + "catalog"), Sub(glue_arn + "database/${pCFNDatabaseName}"),
-                                Sub(glue_arn + "table/${pCFNDatabaseName}/" + table_name("compliance_snapshot"))]),
-            *policies.sync_read_statements(bucket_and_prefix),
+                      Resource=glue_resources(table_name("compliance_snapshot"))),
             Statement(Sid="WriteResultsAndSnapshot", Effect=Allow,
                       Action=[s3_actions.GetObject, s3_actions.PutObject, s3_actions.AbortMultipartUpload,
                               s3_actions.ListMultipartUploadParts],
@@ -428,7 +440,7 @@ def build() -> Template:
             Statement(Sid="ListResultsBucket", Effect=Allow,
                       Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
                       Resource=[policies.s3_arn(Ref(results_bucket))]),
-            If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt, kms.GenerateDataKey), NoValue),
+            decrypt_statement(kms.GenerateDataKey),
         ))],
     ))
     snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
