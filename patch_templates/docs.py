@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from . import parameters, rules
+from . import dashboard_picture, parameters, rules
 from .common import TEMPLATE_BODY_LIMIT, BuildError
 
 # The artifacts bucket named in generated deploy commands for templates that go through S3.
@@ -423,6 +423,7 @@ def generate(templates: dict[str, dict], texts: dict[str, str] | None = None) ->
         through_s3 = len((texts or {}).get(name, "").encode()) > TEMPLATE_BODY_LIMIT
         files[f"docs/templates/{stem(name)}.md"] = template_markdown(name, template, members, examples[name],
                                                                       through_s3)
+    files.update(dashboard_picture.files(templates))
     return files
 
 

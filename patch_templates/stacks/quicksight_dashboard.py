@@ -13,7 +13,7 @@ import json
 
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
-from troposphere import Equals, GetAtt, If, ImportValue, NoValue, Ref, Sub, Template, iam, quicksight
+from troposphere import Equals, GetAtt, If, ImportValue, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
 
 from .. import dashboard_definition, parameters as p, policies
 from . import analytics
@@ -233,7 +233,7 @@ def build() -> Template:
     # "Publish" does, so the Definition is in the template once (twice would not fit the size
     # limit). CloudFormation updates a resource only when a property changes: the version
     # description carries the Definition's hash, so a changed Definition republishes both.
-    version = "Definition " + hashlib.sha256(json.dumps(layout, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    version = "Definition " + hashlib.sha256(json.dumps(encode_to_dict(layout), sort_keys=True).encode()).hexdigest()[:16]
     references = [DataSetReference(DataSetPlaceholder=key, DataSetArn=GetAtt(data_set, "Arn"))
                   for key, data_set in data_sets.items()]
     template = t.add_resource(quicksight.Template(
