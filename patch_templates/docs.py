@@ -67,6 +67,7 @@ EXAMPLES = {
     "pDataSourceAccountID": "444455556666,777788889999",
     "pBucketName": "patch-inventory-111122223333/inventory",
     "pNotificationEmailAddress": "patching@example.com",
+    "pQuickSightPrincipalArn": "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
 }
 CANDIDATES = [
     "111122223333", "o-a1b2c3d4e5", "ou-ab12-cd34ef56", "us-east-1", "patching@example.com",
