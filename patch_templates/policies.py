@@ -90,9 +90,9 @@ def sync_read_statements(bucket_and_prefix) -> list[Statement]:
     ]
 
 
-def decrypt_statement(kms_key, *actions) -> Statement:
+def decrypt_statement(kms_key, *actions, sid: str = "DecryptWithSyncKey") -> Statement:
     """Use the sync bucket's KMS key (a parameter) for these actions."""
-    return Statement(Sid="DecryptWithSyncKey", Effect=Allow, Action=list(actions), Resource=[Ref(kms_key)])
+    return Statement(Sid=sid, Effect=Allow, Action=list(actions), Resource=[Ref(kms_key)])
 
 
 def document(*statements) -> dict:

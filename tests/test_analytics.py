@@ -519,3 +519,13 @@ def test_package_uploads_code_given_as_a_local_path(s3_server, tmp_path):
     listed = json.loads(aws(s3_server, "s3api", "list-objects-v2", "--bucket", "packaged-code"))
     assert [obj["Key"] for obj in listed["Contents"]] == [code_location["S3Key"]]
     assert lint(template.with_name("packaged.yml")) == []
+
+
+@pytest.mark.parametrize("key", ["", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+def test_the_initializer_log_group_is_encrypted_with_the_given_key(key):
+    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pKMSKeyArn": key}, region="eu-west-1")
+    group = stack["Resources"]["CrawlerInitializerLogGroup"]["Properties"]
+    assert group.get("KmsKeyId") == (key or None)
+    assert group["RetentionInDays"] == 365
+    function = stack["Resources"]["CrawlerInitializerFunction"]["Properties"]
+    assert function["LoggingConfig"] == {"LogGroup": "CrawlerInitializerLogGroup"}

@@ -74,13 +74,16 @@ def test_bucket_blocks_public_access_enforces_ownership_versions_and_is_retained
     assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
 
 
-def test_lifecycle_expires_old_versions_and_stale_files_after_configured_days():
+def test_lifecycle_expires_old_versions_never_a_current_file():
+    """The agent does not re-upload unchanged inventory, so a live node's current file may be
+    months old: no rule may expire current objects."""
     bucket = stack(pDataSourceAccountID=COLLECTOR, pNoncurrentVersionExpirationDays="7",
-                   pStaleFileExpirationDays="45")["Resources"]["ResourceDataSyncBucket"]["Properties"]
+                   )["Resources"]["ResourceDataSyncBucket"]["Properties"]
     [rule] = bucket["LifecycleConfiguration"]["Rules"]
     assert rule["Status"] == "Enabled"
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": "7"}
-    assert rule["ExpirationInDays"] == "45"
+    assert not {"ExpirationInDays", "ExpirationDate", "Transitions"} & set(rule)
+    assert "pStaleFileExpirationDays" not in template_dict(NAME)["Parameters"]
 
 
 def encryption(rendered: dict) -> dict:
@@ -182,7 +185,6 @@ CONSTRAINTS = [
     ("pSyncSourceType", ["AwsOrganizations", "SingleAccountMultiRegions"], ["", "Organization"]),
     ("pSyncSourceRegions", ["us-east-1", "us-east-1,eu-west-1"], ["", "us-east-1,", "us-east-1;eu-west-1"]),
     ("pNoncurrentVersionExpirationDays", ["1", "30", "3650"], ["0", "-1", "3651", "abc", ""]),
-    ("pStaleFileExpirationDays", ["1", "90", "3650"], ["0", "3651", "ninety"]),
 ]
 
 

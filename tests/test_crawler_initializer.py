@@ -132,19 +132,75 @@ def test_a_missing_crawler_fails_with_the_reason(server, answers, glue):
     assert body["Reason"].startswith("EntityNotFoundException")
 
 
-def test_an_aws_error_fails_with_the_reason(server, answers, glue, monkeypatch):
+def stubbed_glue(monkeypatch, errors: int, code="AccessDeniedException", then_start=False) -> Stubber:
+    """A Glue client that refuses StartCrawler `errors` times with `code` (then starts it)."""
     client = boto3.client("glue")
     stubber = Stubber(client)
-    stubber.add_client_error("start_crawler", service_error_code="AccessDeniedException",
-                             service_message="not authorized to perform glue:StartCrawler")
+    for _ in range(errors):
+        stubber.add_client_error("start_crawler", service_error_code=code,
+                                 service_message="not authorized to perform glue:StartCrawler")
+    if then_start:
+        stubber.add_response("start_crawler", {}, {"Name": CRAWLER})
     stubber.activate()
     monkeypatch.setattr(initializer.boto3, "client", lambda service: client)
+    return stubber
+
+
+class Clock:
+    """Stands in for the initializer's time module: sleeping moves the clock on at once."""
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_another_aws_error_fails_at_once_with_the_reason(server, answers, glue, monkeypatch):
+    stubber = stubbed_glue(monkeypatch, 1, code="OperationTimeoutException")
+    clock = Clock()
+    monkeypatch.setattr(initializer, "time", clock)
     sent = event(server, "Create")
     initializer.handler(sent, Context())
     body = only_answer(answers, sent)
     assert body["Status"] == "FAILED"
-    assert "AccessDeniedException" in body["Reason"] and "glue:StartCrawler" in body["Reason"]
+    assert "OperationTimeoutException" in body["Reason"] and "glue:StartCrawler" in body["Reason"]
+    assert clock.sleeps == []
     stubber.assert_no_pending_responses()
+
+
+def test_a_new_role_refused_at_first_is_retried_until_the_crawler_starts(server, answers, glue, monkeypatch):
+    stubber = stubbed_glue(monkeypatch, 3, then_start=True)
+    clock = Clock()
+    monkeypatch.setattr(initializer, "time", clock)
+    sent = event(server, "Create")
+    initializer.handler(sent, Context())
+    body = only_answer(answers, sent)
+    assert body["Status"] == "SUCCESS" and body["Reason"].startswith(f"Started crawler {CRAWLER}")
+    assert clock.sleeps == [initializer.RETRY_S] * 3
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("remaining_ms, calls", [
+    (60_000, 11),  # limited by the time left: retries end 10 s (two margins) before the time-out
+    (900_000, 19),  # limited by RETRY_LIMIT_S (90 s)
+])
+def test_access_denied_is_retried_for_a_bounded_time_then_answered(server, answers, glue, monkeypatch,
+                                                                    remaining_ms, calls):
+    stubber = stubbed_glue(monkeypatch, calls)
+    clock = Clock()
+    monkeypatch.setattr(initializer, "time", clock)
+    sent = event(server, "Create")
+    started = clock.now
+    initializer.handler(sent, Context(remaining_ms=remaining_ms))
+    body = only_answer(answers, sent)
+    assert body["Status"] == "FAILED" and body["Reason"].startswith("AccessDeniedException")
+    stubber.assert_no_pending_responses()  # exactly `calls` tries
+    waited = clock.now - started
+    assert waited <= min(initializer.RETRY_LIMIT_S, remaining_ms / 1000 - 2 * initializer.MARGIN_MS / 1000)
 
 
 @pytest.mark.parametrize("broken", [
@@ -196,7 +252,7 @@ def test_an_event_without_a_response_url_is_ignored(server, answers, glue):
 
 def test_it_answers_failed_before_its_own_timeout(server, answers, glue, monkeypatch):
     """A Glue call that hangs: the timer answers FAILED, and the late result is not sent."""
-    def slow_start(name):
+    def slow_start(name, deadline):
         time.sleep(0.4)
         return "Started crawler " + name
     monkeypatch.setattr(initializer, "start_crawler", slow_start)
@@ -213,4 +269,4 @@ def test_the_inline_source_fits_and_uses_only_stdlib_and_boto3():
     assert len(source.encode()) <= 4096
     imports = {line.split()[1].split(".")[0] for line in source.splitlines()
                if line.startswith(("import ", "from "))}
-    assert imports == {"json", "threading", "urllib", "boto3"}
+    assert imports == {"json", "threading", "time", "urllib", "boto3"}

@@ -5,11 +5,16 @@ before the Lambda's own time-out, so a stack never hangs. Stdlib and boto3 only:
 the function's inline code."""
 import json
 import threading
+import time
 import urllib.request
 
 import boto3
 
 MARGIN_MS = 5000  # answer this long before the Lambda times out
+# A role created with the stack can be refused for a while (IAM is eventually consistent):
+# AccessDenied is retried every RETRY_S seconds for at most RETRY_LIMIT_S.
+RETRY_S = 5
+RETRY_LIMIT_S = 90
 
 
 def answer(event, context, status, reason, lock=threading.Lock(), sent=set()):
@@ -38,22 +43,29 @@ def answer(event, context, status, reason, lock=threading.Lock(), sent=set()):
         raise
 
 
-def start_crawler(name):
+def start_crawler(name, deadline):
     """Start the crawler; a crawler that is already running is fine."""
     glue = boto3.client("glue")
-    try:
-        glue.start_crawler(Name=name)
-        return "Started crawler " + name
-    except glue.exceptions.CrawlerRunningException:
-        return "Crawler " + name + " is already running"
+    while True:
+        try:
+            glue.start_crawler(Name=name)
+            return "Started crawler " + name
+        except glue.exceptions.CrawlerRunningException:
+            return "Crawler " + name + " is already running"
+        except glue.exceptions.AccessDeniedException:
+            if time.monotonic() + RETRY_S > deadline:
+                raise
+        time.sleep(RETRY_S)
 
 
 def handler(event, context):
     if "ResponseURL" not in event:  # nobody to answer: not a CloudFormation request
         print("Ignored event without ResponseURL:", json.dumps(event)[:500])
         return
-    timer = threading.Timer(max(context.get_remaining_time_in_millis() - MARGIN_MS, 0) / 1000,
-                            answer, (event, context, "FAILED", "Timed out starting the crawler"))
+    left = (context.get_remaining_time_in_millis() - MARGIN_MS) / 1000
+    # retries stop a margin before the timer, so the answer says why
+    deadline = time.monotonic() + min(RETRY_LIMIT_S, left - MARGIN_MS / 1000)
+    timer = threading.Timer(max(left, 0), answer, (event, context, "FAILED", "Timed out starting the crawler"))
     timer.daemon = True
     timer.start()
     try:
@@ -61,7 +73,7 @@ def handler(event, context):
         if kind == "Delete":
             reason = "Nothing to do on Delete"
         elif kind in ("Create", "Update"):
-            reason = start_crawler(event["ResourceProperties"]["CrawlerName"])
+            reason = start_crawler(event["ResourceProperties"]["CrawlerName"], deadline)
         else:
             raise ValueError("Unknown RequestType " + repr(kind))
         status = "SUCCESS"

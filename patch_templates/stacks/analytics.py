@@ -124,21 +124,25 @@ def glue_view(t: Template, database, name: str) -> glue.Table:
                               "schema": "${pCFNDatabaseName}",
                               "columns": [{"name": c, "type": kind} for c, kind in columns.items()]},
                              separators=(",", ":"))
+    return catalog_table(
+        t, f"View{camel(name)}", database, name, f"Athena view from queries/views/{name}.sql",
+        TableType="VIRTUAL_VIEW",
+        Parameters={"presto_view": "true", "comment": "Presto View"},
+        ViewOriginalText=Join("", ["/* Presto View: ", Base64(Sub(presto_view)), " */"]),
+        ViewExpandedText="/* Presto View */",
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
+            SerdeInfo=glue.SerdeInfo()),
+    )
+
+
+def catalog_table(t: Template, title: str, database, name: str, description: str, **table_input) -> glue.Table:
+    """A table (or view) <prefix>_<name> of the stack's Glue database."""
     return t.add_resource(glue.Table(
-        f"View{camel(name)}",
+        title,
         CatalogId=Ref("AWS::AccountId"),
         DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name(name)),
-            Description=f"Athena view from queries/views/{name}.sql",
-            TableType="VIRTUAL_VIEW",
-            Parameters={"presto_view": "true", "comment": "Presto View"},
-            ViewOriginalText=Join("", ["/* Presto View: ", Base64(Sub(presto_view)), " */"]),
-            ViewExpandedText="/* Presto View */",
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
-                SerdeInfo=glue.SerdeInfo()),
-        ),
+        TableInput=glue.TableInput(Name=Sub(table_name(name)), Description=description, **table_input),
     ))
 
 
@@ -160,28 +164,22 @@ def glue_table(t: Template, database, type_name: str) -> glue.Table:
     renamed = RENAMED_FIELDS.get(type_name, {})
     columns = [*(field.lower() for field in INVENTORY_TYPES[type_name] + COMMON_FIELDS), *renamed]
     assert not set(columns) & set(PARTITION_KEYS), type_name
-    return t.add_resource(glue.Table(
-        f"Table{type_name}",
-        CatalogId=Ref("AWS::AccountId"),
-        DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name(type_name)),
-            Description=f"AWS:{type_name} inventory from resource data sync",
-            TableType="EXTERNAL_TABLE",
-            Parameters={"classification": "json", "EXTERNAL": "TRUE"},
-            PartitionKeys=[glue.Column(Name=key, Type="string") for key in PARTITION_KEYS],
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=column, Type="string") for column in columns],
-                Location=Sub(f"s3://${{pBucketName}}/AWS:{type_name}/"),
-                InputFormat="org.apache.hadoop.mapred.TextInputFormat",
-                OutputFormat="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                SerdeInfo=glue.SerdeInfo(
-                    SerializationLibrary=JSON_SERDE,
-                    Parameters={f"mapping.{column}": key for column, key in renamed.items()} or NoValue,
-                ),
+    return catalog_table(
+        t, f"Table{type_name}", database, type_name, f"AWS:{type_name} inventory from resource data sync",
+        TableType="EXTERNAL_TABLE",
+        Parameters={"classification": "json", "EXTERNAL": "TRUE"},
+        PartitionKeys=[glue.Column(Name=key, Type="string") for key in PARTITION_KEYS],
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=column, Type="string") for column in columns],
+            Location=Sub(f"s3://${{pBucketName}}/AWS:{type_name}/"),
+            InputFormat="org.apache.hadoop.mapred.TextInputFormat",
+            OutputFormat="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            SerdeInfo=glue.SerdeInfo(
+                SerializationLibrary=JSON_SERDE,
+                Parameters={f"mapping.{column}": key for column, key in renamed.items()} or NoValue,
             ),
         ),
-    ))
+    )
 
 
 def build() -> Template:
@@ -238,8 +236,8 @@ def build() -> Template:
                            **p.days())
     has_kms_key = p.has_value(t, kms_key)
 
-    def decrypt_statement(*actions):
-        return If(has_kms_key, policies.decrypt_statement(kms_key, *actions), NoValue)
+    def decrypt_statement(*actions, sid="DecryptWithSyncKey"):
+        return If(has_kms_key, policies.decrypt_statement(kms_key, *actions, sid=sid), NoValue)
 
     # Glue Data Catalog -----------------------------------------------------------------------
     database = t.add_resource(glue.Database(
@@ -308,9 +306,11 @@ def build() -> Template:
         "CrawlerInitializerLogGroup",
         DeletionPolicy="Delete",  # start/answer lines of a helper, not report data
         UpdateReplacePolicy="Delete",
-        Metadata=checkov_skip(CKV_AWS_158="Holds only start/answer lines of the initializer; CloudWatch "
-                                          "Logs encrypts them with an AWS owned key."),
+        Metadata=checkov_skip(CKV_AWS_158="Encrypted with pKMSKeyArn when one is given (its key policy must let "
+                                          "CloudWatch Logs use it), else with an AWS owned key; checkov "
+                                          "cannot evaluate the Fn::If that chooses."),
         LogGroupName=Sub("/aws/lambda/${AWS::StackName}-crawler-initializer"),
+        KmsKeyId=If(has_kms_key, Ref(kms_key), NoValue),
         RetentionInDays=365,
     ))
     initializer_role = t.add_resource(iam.Role(
@@ -395,25 +395,20 @@ def build() -> Template:
     # Daily compliance snapshot: Athena itself writes it (INSERT INTO a Parquet table, one partition
     # per day), started by EventBridge Scheduler's universal target, no Lambda. Athena INSERT INTO
     # writes Parquet and adds the new partition to the catalog (Athena user guide, "INSERT INTO").
-    snapshot_table = t.add_resource(glue.Table(
-        "TableComplianceSnapshot",
-        CatalogId=Ref("AWS::AccountId"),
-        DatabaseName=Ref(database),
-        TableInput=glue.TableInput(
-            Name=Sub(table_name("compliance_snapshot")),
-            Description="Daily per-node patch compliance, written by the snapshot schedule",
-            TableType="EXTERNAL_TABLE",
-            Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
-            PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
-            StorageDescriptor=glue.StorageDescriptor(
-                Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
-                Location=Sub("s3://${AthenaResultsBucket}/" + SNAPSHOT_FOLDER),
-                InputFormat=PARQUET + "MapredParquetInputFormat",
-                OutputFormat=PARQUET + "MapredParquetOutputFormat",
-                SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
-            ),
+    snapshot_table = catalog_table(
+        t, "TableComplianceSnapshot", database, "compliance_snapshot",
+        "Daily per-node patch compliance, written by the snapshot schedule",
+        TableType="EXTERNAL_TABLE",
+        Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
+        PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
+            Location=Sub("s3://${AthenaResultsBucket}/" + SNAPSHOT_FOLDER),
+            InputFormat=PARQUET + "MapredParquetInputFormat",
+            OutputFormat=PARQUET + "MapredParquetOutputFormat",
+            SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
         ),
-    ))
+    )
     # Athena runs the query with the caller's permissions: this role's.
     snapshot_role = t.add_resource(iam.Role(
         "SnapshotSchedulerRole",
@@ -440,7 +435,7 @@ def build() -> Template:
             Statement(Sid="ListResultsBucket", Effect=Allow,
                       Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
                       Resource=[policies.s3_arn(Ref(results_bucket))]),
-            decrypt_statement(kms.GenerateDataKey),
+            decrypt_statement(kms.GenerateDataKey, sid="EncryptResultsWithKey"),
         ))],
     ))
     snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
