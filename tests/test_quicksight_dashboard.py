@@ -208,7 +208,7 @@ def rendered_definition() -> tuple[dict, dict]:
 def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_data():
     stack, definition = rendered_definition()
     declared = {d["Identifier"]: d["DataSetArn"] for d in definition["DataSetIdentifierDeclarations"]}
-    assert declared == {key: f"{logical_id}.Arn" for key, (logical_id, _, _) in dashboard.DATA_SETS.items()}
+    assert declared == {key: f"{spec.logical_id}.Arn" for key, spec in dashboard.DATA_SETS.items()}
     shown = []
     for sheet in definition["Sheets"]:
         elements = {e["ElementId"]: e for e in sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]}

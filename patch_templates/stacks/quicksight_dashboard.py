@@ -10,6 +10,7 @@ KMS key) comes through parameters with the same names and defaults as the analyt
 
 import hashlib
 import json
+from typing import NamedTuple
 
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
@@ -40,11 +41,23 @@ SNAPSHOT_SQL = ("SELECT " + ", ".join(SNAPSHOT_COLUMNS)
 EXPOSURE_REPORT = "patch_exposure"
 EXPOSURE_COLUMNS = ["account_id", "region", "node_id", "computer_name", "patch_group", "patch_id", "title",
                     "classification", "severity", "patch_state", "cve_id"]
-# Data set key -> (logical id, Name suffix, input columns name -> QuickSight type).
+
+
+class DataSet(NamedTuple):
+    logical_id: str
+    schedule_logical_id: str  # of its refresh schedule
+    name: str
+    sql: str  # with ${pCFNDatabaseName} and ${pCFNTablePrefixName}
+    columns: dict[str, str]  # what the SQL returns: name -> QuickSight type
+
+
+# Data set key (its identifier in the Definition, its id suffix) -> the data set.
 DATA_SETS = {
-    "snapshot": ("QuickSightComplianceDataSet", "compliance history",
-                 {**{name: QUICKSIGHT_TYPES[kind] for name, kind in SNAPSHOT_COLUMNS.items()}, **DERIVED_COLUMNS}),
-    "exposure": ("QuickSightExposureDataSet", "patch exposure", dict.fromkeys(EXPOSURE_COLUMNS, "STRING")),
+    "snapshot": DataSet("QuickSightComplianceDataSet", "QuickSightRefreshSchedule", "Patch compliance history",
+                        SNAPSHOT_SQL, {**{name: QUICKSIGHT_TYPES[kind] for name, kind in SNAPSHOT_COLUMNS.items()},
+                                       **DERIVED_COLUMNS}),
+    "exposure": DataSet("QuickSightExposureDataSet", "QuickSightExposureRefreshSchedule", "Patch exposure",
+                        analytics.report_sql(EXPOSURE_REPORT), dict.fromkeys(EXPOSURE_COLUMNS, "STRING")),
 }
 
 # Owner permissions for the principal: the actions QuickSight grants the owner of each resource.
@@ -140,6 +153,8 @@ def build() -> Template:
     t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
     t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
     results_bucket = imported("AthenaResultsBucketName")
+    # every QuickSight resource: only with a principal, in this account
+    owned = {"Condition": has_quicksight, "AwsAccountId": Ref("AWS::AccountId")}
 
     # A customer managed policy attached to QuickSight's service role (QuickSight user guide,
     # "Attaching additional policies"); QuickSight's console keeps its own policies separate.
@@ -162,8 +177,7 @@ def build() -> Template:
     ))
     data_source = t.add_resource(quicksight.DataSource(
         "QuickSightDataSource",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
+        **owned,
         DataSourceId=Sub("${AWS::StackName}-athena"),
         Name="Patch compliance (Athena)",
         Type="ATHENA",
@@ -173,24 +187,17 @@ def build() -> Template:
         Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SOURCE_ACTIONS)],
         DependsOn=["QuickSightDataAccessPolicy"],
     ))
-    database = imported("GlueDatabaseName")
-    physical_tables = {
-        "snapshot": quicksight.CustomSql(Name="Daily compliance snapshot", SqlQuery=Sub(
-            SNAPSHOT_SQL, pCFNDatabaseName=database)),
-        "exposure": quicksight.CustomSql(Name="Missing and failed patches", SqlQuery=Sub(
-            analytics.report_sql(EXPOSURE_REPORT), pCFNDatabaseName=database)),
-    }
     data_sets = {}
-    for key, (logical_id, name, columns) in DATA_SETS.items():
-        table = physical_tables[key]
-        table.DataSourceArn = GetAtt(data_source, "Arn")
-        table.Columns = [quicksight.InputColumn(Name=column, Type=kind) for column, kind in columns.items()]
+    for key, spec in DATA_SETS.items():
+        table = quicksight.CustomSql(
+            Name=spec.name, DataSourceArn=GetAtt(data_source, "Arn"),
+            SqlQuery=Sub(spec.sql, pCFNDatabaseName=imported("GlueDatabaseName")),
+            Columns=[quicksight.InputColumn(Name=column, Type=kind) for column, kind in spec.columns.items()])
         data_sets[key] = t.add_resource(quicksight.DataSet(
-            logical_id,
-            Condition=has_quicksight,
-            AwsAccountId=Ref("AWS::AccountId"),
+            spec.logical_id,
+            **owned,
             DataSetId=Sub("${AWS::StackName}-" + key),
-            Name=f"Patch {name}",
+            Name=spec.name,
             ImportMode="SPICE",
             # The first SPICE ingestion runs after the stack is created instead of holding it for
             # up to 36 hours (AWS::QuickSight::DataSet IngestionWaitPolicy).
@@ -199,11 +206,10 @@ def build() -> Template:
             Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
         ))
         t.add_resource(quicksight.RefreshSchedule(
-            logical_id.replace("DataSet", "RefreshSchedule").replace("Compliance", ""),
-            Condition=has_quicksight,
-            AwsAccountId=Ref("AWS::AccountId"),
+            spec.schedule_logical_id,
+            **owned,
             DataSetId=Sub("${AWS::StackName}-" + key),
-            DependsOn=[logical_id],
+            DependsOn=[spec.logical_id],
             Schedule=quicksight.RefreshScheduleMap(
                 ScheduleId=f"{key}-refresh",
                 RefreshType="FULL_REFRESH",
@@ -219,11 +225,10 @@ def build() -> Template:
         ))
 
     layout = dashboard_definition.definition({key: GetAtt(data_set, "Arn") for key, data_set in data_sets.items()},
-                                             {key: columns for key, (_, _, columns) in DATA_SETS.items()})
+                                             {key: spec.columns for key, spec in DATA_SETS.items()})
     analysis = t.add_resource(quicksight.Analysis(
         "QuickSightAnalysis",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
+        **owned,
         AnalysisId=Sub("${AWS::StackName}-analysis"),
         Name="Patch compliance",
         Definition=quicksight.AnalysisDefinition.from_dict("Definition", layout),
@@ -238,8 +243,7 @@ def build() -> Template:
                   for key, data_set in data_sets.items()]
     template = t.add_resource(quicksight.Template(
         "QuickSightTemplate",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
+        **owned,
         TemplateId=Sub("${AWS::StackName}-template"),
         Name="Patch compliance",
         VersionDescription=version,
@@ -248,8 +252,7 @@ def build() -> Template:
     ))
     t.add_resource(quicksight.Dashboard(
         "QuickSightDashboard",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
+        **owned,
         DashboardId=Sub("${AWS::StackName}-dashboard"),
         Name="Patch compliance",
         VersionDescription=version,
