@@ -142,7 +142,7 @@ def _filter(filter_id: str, column: dict, equals: int | None | str) -> dict:
 def _filter_group(sheet: Sheet, filter_id: str, column: str, equals, visual_ids: list[str] | None) -> dict:
     scope = {"SheetId": sheet.id, "Scope": "SELECTED_VISUALS", "VisualIds": visual_ids} if visual_ids else {
         "SheetId": sheet.id, "Scope": "ALL_VISUALS"}
-    return {"FilterGroupId": filter_id, "CrossDataset": "SINGLE_DATASET",
+    return {"FilterGroupId": filter_id, "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
             "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": [scope]}},
             "Filters": [_filter(filter_id, _column(sheet.data_set, column), equals)]}
 
