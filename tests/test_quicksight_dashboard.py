@@ -349,13 +349,17 @@ def custom_sql(stack: dict, logical_id: str) -> dict:
     return table["CustomSql"]
 
 
-@pytest.mark.parametrize("logical_id", ["QuickSightComplianceDataSet", "QuickSightExposureDataSet"])
-def test_declared_columns_are_what_the_sql_returns(database, logical_id):
+@pytest.mark.parametrize("key", dashboard.DATA_SETS)
+def test_declared_columns_are_what_the_sql_returns_and_hold_every_column_a_visual_uses(database, key):
     _, stack, db = database
-    sql = custom_sql(stack, logical_id)
+    sql = custom_sql(stack, dashboard.DATA_SETS[key].logical_id)
     cursor = db.execute(on_duckdb(sql["SqlQuery"]))
-    assert [c[0] for c in cursor.description] == [c["Name"] for c in sql["Columns"]]
+    returned = [c[0] for c in cursor.description]
+    assert returned == [c["Name"] for c in sql["Columns"]]
     assert cursor.fetchall()
+    used = {column for data_set, column in columns_used(stack["Resources"]["QuickSightAnalysis"]["Properties"][
+        "Definition"]) if data_set == key}
+    assert used and used <= set(returned), used - set(returned)
 
 
 def test_the_exposure_data_set_is_the_patch_exposure_report(database):
