@@ -1,8 +1,8 @@
 """What the QuickSight analysis and dashboard show, as data: sheets -> visuals with their titles,
 grid positions and fields, and the filters. `definition()` turns it into the `Definition` of
-AWS::QuickSight::Analysis and AWS::QuickSight::Dashboard (structure: the resource schemas that
-cfn-lint ships); the layout picture (dashboard_picture.py) and the tests read the same data
-back from the built template.
+AWS::QuickSight::Analysis (structure: the resource schema that cfn-lint ships), from which the
+dashboard is published; the layout picture (dashboard_picture.py) and the tests read the same
+data back from the built template.
 """
 
 from dataclasses import dataclass
@@ -41,6 +41,10 @@ class Sheet:
 # Every sheet has a drop-down control for each of these columns (both data sets have them).
 CONTROLS = {"account_id": "Account", "region": "Region", "patch_group": "Patch group"}
 
+# Fields computed by QuickSight: (data set, name) -> (expression, type). An exposure row is a node,
+# a patch and one of its CVEs, so a patch with two CVEs has two rows: count node-patch pairs.
+CALCULATED = {("exposure", "node_patch"): ("concat({node_id}, ' ', {patch_id})", "STRING")}
+
 NOW = ("latest_snapshot", 1)
 NONCOMPLIANT = ("compliance_percent", 0)
 COMPLIANCE = Field("compliance_percent", "AVERAGE")
@@ -64,7 +68,7 @@ SHEETS = (
     Sheet("exposure", "Exposure", "exposure", (
         Visual("by-severity", "BAR", "Missing and failed patches by severity and classification",
                (0, 0, 18, 9), category=(Field("severity"),), colors=(Field("classification"),),
-               values=(Field("patch_id", "COUNT"),)),
+               values=(Field("node_patch", "DISTINCT_COUNT"),)),
         Visual("top-cves", "BAR", "Top CVEs by nodes exposed", (18, 0, 18, 9), category=(Field("cve_id"),),
                values=(Field("node_id", "DISTINCT_COUNT"),), top=10, where=(("cve_id", None),)),
         Visual("patches", "TABLE", "Missing and failed patches by node", (0, 9, 36, 11),
@@ -177,8 +181,12 @@ def _sheet(sheet: Sheet, types: dict) -> dict:
 
 def definition(data_set_arns: dict, types: dict[str, dict[str, str]]) -> dict:
     """The Definition: data set key -> ARN (any intrinsic) and data set key -> column -> type."""
+    types = {key: {**columns, **{name: kind for (data_set, name), (_, kind) in CALCULATED.items() if data_set == key}}
+             for key, columns in types.items()}
     return {
         "DataSetIdentifierDeclarations": [{"Identifier": key, "DataSetArn": arn} for key, arn in data_set_arns.items()],
+        "CalculatedFields": [{"DataSetIdentifier": data_set, "Name": name, "Expression": expression}
+                             for (data_set, name), (expression, _) in CALCULATED.items()],
         "Sheets": [_sheet(sheet, types) for sheet in SHEETS],
         "FilterGroups": [group for sheet in SHEETS for group in filter_groups(sheet)],
     }

@@ -238,18 +238,29 @@ def test_visuals_do_not_overlap():
                 cells[cell] = visual.id
 
 
-def columns_used(node, found=None) -> set[tuple[str, str]]:
-    """(data set identifier, column) of every column identifier in the Definition."""
-    found = set() if found is None else found
+def column_identifiers(node, found: set) -> set[tuple[str, str]]:
     if isinstance(node, dict):
         if set(node) == {"DataSetIdentifier", "ColumnName"}:
             found.add((node["DataSetIdentifier"], node["ColumnName"]))
         for value in node.values():
-            columns_used(value, found)
+            column_identifiers(value, found)
     elif isinstance(node, list):
         for value in node:
-            columns_used(value, found)
+            column_identifiers(value, found)
     return found
+
+
+def columns_used(definition: dict) -> set[tuple[str, str]]:
+    """(data set identifier, column) of every column the Definition uses: named by a visual or a
+    filter, or read by a calculated field that one of those names."""
+    calculated = {(f["DataSetIdentifier"], f["Name"]): f["Expression"] for f in definition.get("CalculatedFields", [])}
+    used = set()
+    for data_set, column in column_identifiers(definition, set()):
+        if (data_set, column) in calculated:
+            used |= {(data_set, name) for name in re.findall(r"\{(\w+)\}", calculated[(data_set, column)])}
+        else:
+            used.add((data_set, column))
+    return used
 
 
 def test_every_column_a_visual_or_filter_uses_is_a_declared_column_of_its_data_set():
@@ -263,7 +274,8 @@ def test_every_column_a_visual_or_filter_uses_is_a_declared_column_of_its_data_s
     used = columns_used(definition)
     assert {column for key, column in used if key == "snapshot"} >= {"compliance_percent", "latest_snapshot",
                                                                      "snapshot_date", "account_id"}
-    assert {column for key, column in used if key == "exposure"} >= {"severity", "classification", "cve_id"}
+    assert {column for key, column in used if key == "exposure"} >= {"severity", "classification", "cve_id",
+                                                                     "node_id", "patch_id"}
     for key, column in used:
         assert column in declared[key], (key, column)
     # every filter in the Definition's filter groups is on a declared column too, and every
@@ -368,6 +380,19 @@ def test_the_exposure_data_set_is_the_patch_exposure_report(database):
     assert rows == EXPECTED["patch_exposure"]
     assert [c["Name"] for c in custom_sql(stack, "QuickSightExposureDataSet")["Columns"]] == \
         dashboard.EXPOSURE_COLUMNS
+
+
+def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
+    """An exposure row is a node, a patch and one CVE: the chart counts distinct node-patch pairs."""
+    _, stack, db = database
+    definition = stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"]
+    field, = definition["CalculatedFields"]
+    expression = re.sub(r"\{(\w+)\}", r'"\1"', field["Expression"])  # QuickSight's {column} in SQL
+    sql = on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])
+    counted = db.execute(f"SELECT severity, count(DISTINCT {expression}), count(*) FROM ({sql}) "
+                         "GROUP BY severity ORDER BY severity").fetchall()
+    # from EXPECTED["patch_exposure"]: ALAS-2025-001 on a2 and KB5000001 on b1 have two CVEs each
+    assert counted == [("CRITICAL", 3, 5), ("HIGH", 2, 2), ("MEDIUM", 2, 2)]
 
 
 def test_the_snapshot_data_set_columns_are_the_snapshot_table_columns(database):
