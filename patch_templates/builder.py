@@ -34,7 +34,7 @@ LINT_WORKERS = 2
 # such as a hand-written page in docs/.
 GENERATED = {
     "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json"),
-    "docs": ("parameters.md", "architecture.md", "templates/*.md"),
+    "docs": ("parameters.md", "architecture.md", "templates/*.md", "dashboard/*.svg"),
 }
 
 

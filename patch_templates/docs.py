@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from . import baselines, parameters, rules
+from . import baselines, dashboard_picture, parameters, rules
 from .common import TEMPLATE_BODY_LIMIT, BuildError
 
 ACCOUNTS = {
@@ -33,6 +33,7 @@ COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
 DHMC = "default_host_management.yml"
+DASHBOARD = "quicksight_dashboard.yaml"
 PATCHING = [f"{os}_patch_baseline_maintenance_window.yml" for os in baselines.OPERATING_SYSTEMS]
 # StackSet members of issue 9: one baseline per operating system, one set of operations.
 BASELINES = [f"{os}_patch_baseline.yml" for os in baselines.OPERATING_SYSTEMS]
@@ -59,7 +60,9 @@ DEPLOYMENT = {
     **{name: Placement(3, "source", (("operators (e-mail)", "failed patch runs: SNS e-mail"),),
                        does="standalone: baseline, window, task, scan, inventory, e-mail (one account)")
        for name in PATCHING},
-    ANALYTICS: Placement(4, "collector", does="Glue tables, crawler and Athena reports over the JSON"),
+    ANALYTICS: Placement(4, "collector", ((DASHBOARD, "Athena workgroup and tables, by export"),),
+                         does="Glue tables, crawler, Athena reports and the daily compliance snapshot"),
+    DASHBOARD: Placement(5, "collector", does="QuickSight data sets, analysis and dashboard (optional)"),
 }
 
 # Invented identifiers the example parameter files use where a value is yours to give; `make
@@ -81,6 +84,7 @@ EXAMPLES = {
     # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs).
     "pWave2OrganizationalUnitIds": "none",
     "pWave3OrganizationalUnitIds": "none",
+    "pQuickSightPrincipalArn": "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
 }
 CANDIDATES = [
     "111122223333", "o-a1b2c3d4e5", "ou-ab12-cd34ef56", "us-east-1", "patching@example.com",
@@ -169,4 +173,5 @@ def generate(templates: dict[str, dict], texts: dict[str, str] | None = None) ->
         through_s3 = len((texts or {}).get(name, "").encode()) > TEMPLATE_BODY_LIMIT
         files[f"docs/templates/{stem(name)}.md"] = pages.template_markdown(name, template, members, examples[name],
                                                                             through_s3)
+    files.update(dashboard_picture.files(templates))
     return files

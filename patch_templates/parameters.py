@@ -53,6 +53,17 @@ BUCKET_PREFIX = dict(
     ConstraintDescription=("must be a folder path of letters, digits and !_.*'()- separated by single "
                            "slashes, without a leading or trailing slash, at most 64 characters"),
 )
+# bucket/prefix as the design's pBucketName takes it: the S3 bucket naming rules, then a folder.
+BUCKET_AND_PREFIX = dict(
+    Type="String",
+    AllowedPattern=(r"^(?!xn--|sthree-|amzn-s3-demo-)(?![^/]*\.\.)(?!\d{1,3}(\.\d{1,3}){3}/)"
+                    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)(?<!--x-s3)"
+                    r"/[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$"),
+    MaxLength=128,
+    ConstraintDescription=("must be BUCKET/PREFIX: an S3 bucket name, a slash, and the folder the syncs "
+                           "write to (letters, digits and !_.*'()- separated by single slashes), at "
+                           "most 128 characters"),
+)
 KMS_KEY_ARN = dict(
     Type="String",
     AllowedPattern=(r"^arn:aws[a-z-]*:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key/"
@@ -106,6 +117,12 @@ GLUE_DATABASE_NAME = dict(
     AllowedPattern=r"^[a-z0-9][a-z0-9_-]{0,254}$",
     ConstraintDescription="must be 1-255 lower-case letters, digits, hyphens or underscores, starting "
                           "with a letter or digit",
+)
+# Prefix of Glue table names (the tables are <prefix>_<type>).
+GLUE_TABLE_PREFIX = dict(
+    Type="String",
+    AllowedPattern=r"^[a-z][a-z0-9_]{0,63}$",
+    ConstraintDescription="must be 1-64 lower-case letters, digits or underscores, starting with a letter",
 )
 # Athena workgroup names (Athena API reference, WorkGroupName).
 ATHENA_WORKGROUP_NAME = dict(

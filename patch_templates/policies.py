@@ -5,11 +5,11 @@ ARNs are built with ${AWS::Partition} so the templates deploy in every partition
 
 from awacs import s3
 from awacs.aws import (
-    Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals,
+    Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals, StringLike,
     StringNotEquals,
 )
 from awacs.sts import AssumeRole
-from troposphere import Sub
+from troposphere import Ref, Select, Split, Sub
 
 POLICY_VERSION = "2012-10-17"
 
@@ -88,6 +88,28 @@ def data_sync_requires_kms_key(bucket_arn, prefix, kms_key) -> Statement:
         Resource=[data_sync_objects(bucket_arn, prefix)],
         Condition=Condition(StringNotEquals({"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key})),
     )
+
+
+def sync_read_statements(bucket_and_prefix) -> list[Statement]:
+    """Read the synced objects under the BUCKET/PREFIX parameter (the design's pBucketName) and
+    list the bucket under the prefix's first folder only: Fn::Split takes only a literal delimiter."""
+    bucket = Select(0, Split("/", Ref(bucket_and_prefix)))
+    folder = Select(1, Split("/", Ref(bucket_and_prefix)))
+    return [
+        Statement(Sid="ReadSyncedInventory", Effect=Allow, Action=[s3.GetObject],
+                  Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % bucket_and_prefix.title)]),
+        Statement(Sid="ListSyncedInventory", Effect=Allow, Action=[s3.ListBucket],
+                  Resource=[s3_arn(bucket)],
+                  Condition=Condition(StringLike({"s3:prefix": [folder, Sub("${Folder}/*", Folder=folder)]}))),
+        # GetBucketLocation requests carry no s3:prefix, so it cannot share the condition.
+        Statement(Sid="LocateSyncBucket", Effect=Allow, Action=[s3.GetBucketLocation],
+                  Resource=[s3_arn(bucket)]),
+    ]
+
+
+def decrypt_statement(kms_key, *actions, sid: str = "DecryptWithSyncKey") -> Statement:
+    """Use the sync bucket's KMS key (a parameter) for these actions."""
+    return Statement(Sid=sid, Effect=Allow, Action=list(actions), Resource=[Ref(kms_key)])
 
 
 def document(*statements) -> dict:

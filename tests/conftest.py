@@ -14,7 +14,7 @@ import pytest
 
 from cloud_radar.cf.unit import Template as RadarTemplate
 
-from patch_templates import parameters, rules
+from patch_templates import docs, parameters, rules
 from patch_templates.stacks import TEMPLATES
 
 
@@ -24,10 +24,27 @@ def template_dict(name: str) -> dict:
     return json.loads(TEMPLATES[name]().to_json())
 
 
-def render(name: str, params: dict, region: str = "us-east-1") -> dict:
+def render(name: str, params: dict, region: str = "us-east-1", imports: dict | None = None) -> dict:
     """The template as a stack would get it with these parameter values: conditions, Ref, Sub,
-    Join, Split and If resolved offline by cloud-radar, skipped resources removed."""
-    return RadarTemplate(json.loads(json.dumps(template_dict(name)))).render(params, region=region)
+    Join, Split, If and ImportValue (from `imports`, else example_exports()) resolved offline by
+    cloud-radar, skipped resources removed."""
+    template = json.loads(json.dumps(template_dict(name)))
+    if imports is None and "Fn::ImportValue" in json.dumps(template):
+        imports = example_exports()
+    return RadarTemplate(template, imports=imports).render(params, region=region)
+
+
+@functools.cache
+def example_exports() -> dict:
+    """Every output a built template exports as <stack name>-<output>, for the stack name its
+    generated deploy command uses, with its lower-case export name standing in for the value."""
+    found = {}
+    for file_name in TEMPLATES:
+        stack = docs.stem(file_name).replace("_", "-")
+        for key, output in template_dict(file_name).get("Outputs", {}).items():
+            if output.get("Export", {}).get("Name") == {"Fn::Sub": "${AWS::StackName}-" + key}:
+                found[f"{stack}-{key}"] = f"{stack}-{key}".lower()
+    return found
 
 
 def statements(document: dict) -> list[dict]:

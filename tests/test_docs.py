@@ -209,6 +209,8 @@ def full_registry() -> dict[str, dict]:
     templates[docs.DHMC] = {"Description": "dhmc", "Resources": {
         "DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
     members = [json.dumps(templates[n]) for n in [*docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC]]
+    templates[docs.DASHBOARD] = {"Description": "dashboard", "Resources": {
+        "Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}}}
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates
 

@@ -9,10 +9,6 @@ from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
-# Hand-written pages of other issues that the README and docs/README.md already link to. Each
-# entry is allowed to be missing only until its page exists (then the test below fails until the
-# entry is removed), so after the merge every link is checked.
-PENDING = {"docs/dashboard.md"}
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -44,19 +40,11 @@ def test_every_relative_link_resolves_to_a_file_and_anchor():
         for target in relative_links(page):
             path, _, anchor = target.partition("#")
             resolved = (page.parent / path).resolve() if path else page
-            name = str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
-            if name in PENDING:
-                continue
             assert resolved.exists(), f"{page.relative_to(ROOT)}: {target} does not exist"
             if anchor:
                 assert anchor in anchors(resolved), f"{page.relative_to(ROOT)}: {target}: no heading #{anchor}"
             checked += 1
     assert checked > 40
-
-
-def test_pending_pages_are_removed_from_the_exception_once_they_exist():
-    landed = sorted(page for page in PENDING if (ROOT / page).exists())
-    assert not landed, f"remove {landed} from PENDING in {__file__}: the links to them are checked now"
 
 
 def test_anchor_rules_follow_github():

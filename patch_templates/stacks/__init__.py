@@ -9,7 +9,7 @@ from functools import partial
 from .. import baselines
 from . import (
     analytics, central_alerts, collector, default_host_management, patch_baseline,
-    patch_operations, patching, resource_data_sync, stackset,
+    patch_operations, patching, quicksight_dashboard, resource_data_sync, stackset,
 )
 
 TEMPLATES = {
@@ -24,4 +24,5 @@ TEMPLATES = {
     default_host_management.FILE: default_host_management.build,
     "patch_management_stackset.yml": stackset.build,
     analytics.FILE: analytics.build,
+    quicksight_dashboard.FILE: quicksight_dashboard.build,
 }

@@ -1,16 +1,16 @@
 """Collector account: Glue database and tables over the synced inventory, a crawler that keeps
 their partitions current (started at deploy by a custom resource), an Athena workgroup with the
-report queries, and optionally QuickSight (design step 4 and its QuickSight section)."""
+report queries (design step 4; QuickSight is quicksight_dashboard.py, step 5)."""
 
 import json
 from pathlib import Path
 
 from awacs import athena as athena_actions, glue as glue_actions, kms, logs as logs_actions, s3 as s3_actions
-from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals, StringLike
+from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, StringEquals
 from awacs.sts import AssumeRole
 from troposphere import (
-    AWSObject, Base64, Equals, Export, GetAtt, If, Join, NoValue, Output, Ref, Select, Split, Sub, Template,
-    athena, awslambda, glue, iam, logs, quicksight, s3, scheduler,
+    AWSObject, Base64, Export, GetAtt, If, Join, NoValue, Output, Ref, Sub, Template,
+    athena, awslambda, glue, iam, logs, s3, scheduler,
 )
 
 from .. import parameters as p, policies
@@ -96,47 +96,8 @@ SNAPSHOT_COLUMNS = {
 SNAPSHOT_FOLDER = "compliance-snapshot/"
 RESULTS_FOLDER = "results/"
 PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
-# The QuickSight data set: the compliance report, with the columns its SQL returns.
-QUICKSIGHT_REPORT = "compliance_summary"
-QUICKSIGHT_COLUMNS = {"account_id": "STRING", "region": "STRING", "instances": "INTEGER",
-                      "compliant_instances": "INTEGER", "noncompliant_instances": "INTEGER",
-                      "compliance_percent": "DECIMAL", "flagged_instances": "INTEGER"}
-# Owner permissions for the principal: the actions QuickSight grants the owner of a data
-# source and of a data set.
-DATA_SOURCE_ACTIONS = ["quicksight:DeleteDataSource", "quicksight:DescribeDataSource",
-                       "quicksight:DescribeDataSourcePermissions", "quicksight:PassDataSource",
-                       "quicksight:UpdateDataSource", "quicksight:UpdateDataSourcePermissions"]
-DATA_SET_ACTIONS = ["quicksight:CancelIngestion", "quicksight:CreateIngestion", "quicksight:DeleteDataSet",
-                    "quicksight:DescribeDataSet", "quicksight:DescribeDataSetPermissions",
-                    "quicksight:DescribeIngestion", "quicksight:ListIngestions", "quicksight:PassDataSet",
-                    "quicksight:UpdateDataSet", "quicksight:UpdateDataSetPermissions"]
-
 NAMES_GROUP = "Glue database, tables and crawler"
 ATHENA_GROUP = "Athena"
-QUICKSIGHT_GROUP = "QuickSight (optional)"
-
-# bucket/prefix as the design's pBucketName takes it: the S3 bucket naming rules, then a folder.
-BUCKET_AND_PREFIX = dict(
-    Type="String",
-    AllowedPattern=(r"^(?!xn--|sthree-|amzn-s3-demo-)(?![^/]*\.\.)(?!\d{1,3}(\.\d{1,3}){3}/)"
-                    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)(?<!--x-s3)"
-                    r"/[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$"),
-    MaxLength=128,
-    ConstraintDescription=("must be BUCKET/PREFIX: an S3 bucket name, a slash, and the folder the syncs "
-                           "write to (letters, digits and !_.*'()- separated by single slashes), at "
-                           "most 128 characters"),
-)
-QUICKSIGHT_PRINCIPAL_ARN = dict(
-    Type="String",
-    AllowedPattern=(r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
-                    r"(user|group)/[a-zA-Z0-9_.@+=,-]+/[a-zA-Z0-9_.@+=,/-]+$"),
-    ConstraintDescription=("must be a QuickSight user or group ARN such as "
-                           "arn:aws:quicksight:us-east-1:111122223333:user/default/NAME"),
-)
-TIME_OF_DAY = dict(Type="String", AllowedPattern=r"^([01]\d|2[0-3]):[0-5]\d$",
-                   ConstraintDescription="must be a 24-hour time HH:MM, such as 06:30")
-DAYS_OF_WEEK = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
-
 
 def table_name(type_name: str) -> str:
     """Glue table name of an inventory type, as the SQL spells it: <prefix>_<type in lower case>."""
@@ -213,7 +174,7 @@ def build() -> Template:
     t = Template(Description=(
         "Collector account: Glue database, tables and crawler over the resource data sync bucket, a "
         "custom resource that starts the crawler, an Athena workgroup with patch compliance report "
-        "queries, and optionally a QuickSight data source, SPICE data set and refresh schedule."))
+        "queries."))
 
     crawler_name = p.add(t, "pCFNCrawlerName", NAMES_GROUP, "Crawler name", Default="patching-crawler",
                          Description="Name of the Glue crawler that adds new partitions to the tables.",
@@ -222,12 +183,11 @@ def build() -> Template:
                           Description="Name of the Glue (Athena) database.", **p.GLUE_DATABASE_NAME)
     p.add(t, "pCFNTablePrefixName", NAMES_GROUP, "Table name prefix", Default="patching",
           Description="Prefix of the table names: <prefix>_patchsummary, <prefix>_instanceinformation, ...",
-          Type="String", AllowedPattern=r"^[a-z][a-z0-9_]{0,63}$",
-          ConstraintDescription="must be 1-64 lower-case letters, digits or underscores, starting with a letter")
-    p.add(t, "pBucketName", NAMES_GROUP, "Bucket name with folder name",
-          Description="The resource data sync bucket and prefix, as <bucketname>/<foldername> (the "
-                      "collector stack's pResourceDataSyncBucketName and pBucketPrefix).",
-          **BUCKET_AND_PREFIX)
+          **p.GLUE_TABLE_PREFIX)
+    bucket_and_prefix = p.add(t, "pBucketName", NAMES_GROUP, "Bucket name with folder name",
+                              Description="The resource data sync bucket and prefix, as <bucketname>/<foldername> "
+                                          "(the collector stack's pResourceDataSyncBucketName and pBucketPrefix).",
+                              **p.BUCKET_AND_PREFIX)
     schedule = p.add(t, "pCrawlerSchedule", NAMES_GROUP, "Crawler schedule", Default="cron(0 2 * * ? *)",
                      Description="When the crawler looks for new partitions (new accounts and Regions), "
                                  "as a cron expression in UTC.",
@@ -262,58 +222,10 @@ def build() -> Template:
     retention_days = p.add(t, "pSnapshotRetentionDays", ATHENA_GROUP, "Days to keep compliance snapshots",
                            Default=730, Description="Days after which a daily compliance snapshot is deleted.",
                            **p.days())
-    principal = p.add(t, "pQuickSightPrincipalArn", QUICKSIGHT_GROUP, "QuickSight user or group ARN",
-                      Default="",
-                      Description="Owner of the QuickSight data source and data set. Empty: no QuickSight "
-                                  "resources. QuickSight must be subscribed in this account first.",
-                      **p.optional(QUICKSIGHT_PRINCIPAL_ARN))
-    quicksight_role = p.add(t, "pQuickSightServiceRoleName", QUICKSIGHT_GROUP, "QuickSight service role",
-                            Default="aws-quicksight-service-role-v0",
-                            Description="IAM role QuickSight uses for AWS data; it is given read access "
-                                        "to the sync bucket and read/write access to the Athena results.",
-                            **p.IAM_ROLE_NAME)
-    interval = p.add(t, "pRefreshInterval", QUICKSIGHT_GROUP, "SPICE refresh repeats", Default="DAILY",
-                     Description="How often the SPICE data set is refreshed.", Type="String",
-                     AllowedValues=["DAILY", "WEEKLY", "MONTHLY"],
-                     ConstraintDescription="must be DAILY, WEEKLY or MONTHLY")
-    time_of_day = p.add(t, "pRefreshTimeOfDay", QUICKSIGHT_GROUP, "SPICE refresh at (HH:MM)", Default="06:00",
-                        Description="Time of day the refresh starts, 24-hour HH:MM.", **TIME_OF_DAY)
-    timezone = p.add(t, "pRefreshTimezone", QUICKSIGHT_GROUP, "SPICE refresh time zone", Default="UTC",
-                     Description="Time zone of the refresh time (IANA name).", **p.TIMEZONE)
-    day_of_week = p.add(t, "pRefreshDayOfWeek", QUICKSIGHT_GROUP, "Weekly: day of the week", Default="MONDAY",
-                        Description="Day of a WEEKLY refresh.", Type="String", AllowedValues=DAYS_OF_WEEK,
-                        ConstraintDescription="must be a day of the week in capitals, such as MONDAY")
-    day_of_month = p.add(t, "pRefreshDayOfMonth", QUICKSIGHT_GROUP, "Monthly: day of the month", Default="1",
-                         Description="Day of a MONTHLY refresh: 1-28 or LAST_DAY_OF_MONTH.", Type="String",
-                         AllowedValues=[str(day) for day in range(1, 29)] + ["LAST_DAY_OF_MONTH"],
-                         ConstraintDescription="must be a day from 1 to 28 or LAST_DAY_OF_MONTH")
-
     has_kms_key = p.has_value(t, kms_key)
-    has_quicksight = p.has_value(t, principal)
-    t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
-    t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
-
-    bucket = Select(0, Split("/", Ref("pBucketName")))
-    # Fn::Split takes only a literal delimiter, so listing is scoped to the prefix's first folder.
-    folder = Select(1, Split("/", Ref("pBucketName")))
-    data_objects = Sub("arn:${AWS::Partition}:s3:::${pBucketName}/*")
-
-    def read_data_statements():
-        """Read the synced objects and list the bucket under the sync's folder only."""
-        return [
-            Statement(Sid="ReadSyncedInventory", Effect=Allow, Action=[s3_actions.GetObject],
-                      Resource=[data_objects]),
-            Statement(Sid="ListSyncedInventory", Effect=Allow, Action=[s3_actions.ListBucket],
-                      Resource=[policies.s3_arn(bucket)],
-                      Condition=Condition(StringLike({"s3:prefix": [folder, Sub("${Folder}/*", Folder=folder)]}))),
-            # GetBucketLocation requests carry no s3:prefix, so it cannot share the condition.
-            Statement(Sid="LocateSyncBucket", Effect=Allow, Action=[s3_actions.GetBucketLocation],
-                      Resource=[policies.s3_arn(bucket)]),
-        ]
 
     def decrypt_statement(*actions, sid="DecryptWithSyncKey"):
-        return If(has_kms_key, Statement(Sid=sid, Effect=Allow, Action=list(actions),
-                                         Resource=[Ref(kms_key)]), NoValue)
+        return If(has_kms_key, policies.decrypt_statement(kms_key, *actions, sid=sid), NoValue)
 
     # Glue Data Catalog -----------------------------------------------------------------------
     database = t.add_resource(glue.Database(
@@ -337,7 +249,7 @@ def build() -> Template:
     read_sync_data = t.add_resource(iam.ManagedPolicy(
         "SyncDataReadPolicy",
         Description="Read the resource data sync objects under the stack's bucket prefix",
-        PolicyDocument=policies.document(*read_data_statements(), decrypt_statement(kms.Decrypt)),
+        PolicyDocument=policies.document(*policies.sync_read_statements(bucket_and_prefix), decrypt_statement(kms.Decrypt)),
     ))
     crawler_role = t.add_resource(iam.Role(
         "CrawlerRole",
@@ -530,76 +442,6 @@ def build() -> Template:
             RoleArn=GetAtt(snapshot_role, "Arn"),
             Input=Sub(json.dumps(snapshot_request)),
             RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3, MaximumEventAgeInSeconds=3600),
-        ),
-    ))
-
-    # QuickSight (only with a principal) -------------------------------------------------------
-    # A customer managed policy attached to QuickSight's service role (QuickSight user guide,
-    # "Attaching additional policies"); QuickSight's console keeps its own policies separate.
-    t.add_resource(iam.ManagedPolicy(
-        "QuickSightDataAccessPolicy",
-        Condition=has_quicksight,
-        Description="QuickSight reads the synced inventory and uses the Athena results bucket",
-        Roles=[Ref(quicksight_role)],
-        PolicyDocument=policies.document(
-            *read_data_statements(),
-            Statement(Sid="AthenaResults", Effect=Allow,
-                      Action=[s3_actions.GetObject, s3_actions.PutObject, s3_actions.AbortMultipartUpload,
-                              s3_actions.ListMultipartUploadParts],
-                      Resource=[policies.s3_arn(Ref(results_bucket), "/*")]),
-            Statement(Sid="AthenaResultsBucket", Effect=Allow,
-                      Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation,
-                              s3_actions.ListBucketMultipartUploads],
-                      Resource=[policies.s3_arn(Ref(results_bucket))]),
-            decrypt_statement(kms.Decrypt, kms.GenerateDataKey),
-        ),
-    ))
-    data_source = t.add_resource(quicksight.DataSource(
-        "QuickSightDataSource",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
-        DataSourceId=Sub("${AWS::StackName}-athena"),
-        Name=Sub("${AWS::StackName} patch compliance (Athena)"),
-        Type="ATHENA",
-        DataSourceParameters=quicksight.DataSourceParameters(
-            AthenaParameters=quicksight.AthenaParameters(WorkGroup=Ref(workgroup))),
-        SslProperties=quicksight.SslProperties(DisableSsl=False),
-        Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SOURCE_ACTIONS)],
-        DependsOn=["QuickSightDataAccessPolicy"],
-    ))
-    data_set_id = Sub("${AWS::StackName}-compliance")
-    data_set = t.add_resource(quicksight.DataSet(
-        "QuickSightComplianceDataSet",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
-        DataSetId=data_set_id,
-        Name=Sub("${AWS::StackName} patch compliance"),
-        ImportMode="SPICE",
-        PhysicalTableMap={"compliance": quicksight.PhysicalTable(CustomSql=quicksight.CustomSql(
-            DataSourceArn=GetAtt(data_source, "Arn"),
-            Name=REPORTS[QUICKSIGHT_REPORT],
-            SqlQuery=Sub(report_sql(QUICKSIGHT_REPORT)),
-            Columns=[quicksight.InputColumn(Name=column, Type=kind) for column, kind in QUICKSIGHT_COLUMNS.items()],
-        ))},
-        Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
-    ))
-    t.add_resource(quicksight.RefreshSchedule(
-        "QuickSightRefreshSchedule",
-        Condition=has_quicksight,
-        AwsAccountId=Ref("AWS::AccountId"),
-        DataSetId=data_set_id,
-        DependsOn=[data_set.title],
-        Schedule=quicksight.RefreshScheduleMap(
-            ScheduleId="patch-compliance-refresh",
-            RefreshType="FULL_REFRESH",
-            ScheduleFrequency=quicksight.ScheduleFrequency(
-                Interval=Ref(interval),
-                TimeOfTheDay=Ref(time_of_day),
-                TimeZone=Ref(timezone),
-                RefreshOnDay=If("RefreshWeekly", quicksight.RefreshOnDay(DayOfWeek=Ref(day_of_week)),
-                                If("RefreshMonthly", quicksight.RefreshOnDay(DayOfMonth=Ref(day_of_month)),
-                                   NoValue)),
-            ),
         ),
     ))
 

@@ -1,0 +1,447 @@
+"""quicksight_dashboard.yaml: parameters, what the analytics stack gives it, the service role's
+access, the data sets (their SQL run on DuckDB over the sample sync data), and the analysis and
+dashboard Definition read back against dashboard_definition.SHEETS."""
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from cloud_radar.cf.unit import Template as RadarTemplate
+
+from conftest import check_constraint, template_dict
+from conftest import render as render_analytics
+from conftest import statements as deployed_statements
+from patch_templates import dashboard_definition, docs
+from patch_templates.stacks import analytics, quicksight_dashboard as dashboard
+from test_analytics import EXPECTED, load_tables, on_duckdb
+
+NAME = dashboard.FILE
+QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin"
+KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+BASE = {"pBucketName": "sync-bucket/inventory"}
+WITH_OWNER = {**BASE, "pQuickSightPrincipalArn": QUICKSIGHT_USER}
+# What the analytics stack exports, as the stack named pAnalyticsStackName publishes it.
+EXPORTS = {"GlueDatabaseName": "ssm-inventory", "AthenaWorkGroupName": "patch-reports",
+           "AthenaResultsBucketName": "analytics-athenaresultsbucket-1a2b3c"}
+QUICKSIGHT_RESOURCES = {"QuickSightDataSource", "QuickSightComplianceDataSet", "QuickSightExposureDataSet",
+                        "QuickSightRefreshSchedule", "QuickSightExposureRefreshSchedule", "QuickSightAnalysis",
+                        "QuickSightTemplate", "QuickSightDashboard"}
+
+
+def render(params: dict, analytics_stack: str = "patch-analytics", stack_name: str = "patch-dashboard") -> dict:
+    """The stack with these parameter values, importing EXPORTS from the analytics stack."""
+    radar = RadarTemplate(json.loads(json.dumps(template_dict(NAME))),
+                          imports={f"{analytics_stack}-{key}": value for key, value in EXPORTS.items()})
+    radar.StackName = stack_name
+    return radar.render({"pAnalyticsStackName": analytics_stack, **params}, region="us-east-1")
+
+
+# Parameters ---------------------------------------------------------------------------------
+
+GOOD_AND_BAD = {
+    "pAnalyticsStackName": (["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
+                            ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129]),
+    "pCFNTablePrefixName": (["patching", "p", "ssm_inventory2"],
+                            ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65]),
+    "pBucketName": (["my.bucket/inventory", "abc/a/b/c"],
+                    ["", "bucket-only", "bucket/", "/prefix", "Bucket/prefix", "bucket//prefix"]),
+    "pKMSKeyArn": (["", KEY], ["alias/aws/s3", "arn:aws:kms:us-east-1:111122223333:alias/my-key"]),
+    "pQuickSightPrincipalArn": (["", QUICKSIGHT_USER,
+                                 "arn:aws:quicksight:eu-west-1:111122223333:group/default/admins"],
+                                ["patch-admin", "arn:aws:iam::111122223333:user/patch-admin",
+                                 "arn:aws:quicksight:us-east-1:1111:user/default/x",
+                                 "arn:aws:quicksight:us-east-1:111122223333:dashboard/abc"]),
+    "pQuickSightServiceRoleName": (["aws-quicksight-service-role-v0", "QuickSight+Role@x"],
+                                   ["", "role/with/path", "x" * 65, "has space"]),
+    "pRefreshInterval": (["DAILY", "WEEKLY", "MONTHLY"], ["daily", "HOURLY", "YEARLY", ""]),
+    "pRefreshTimeOfDay": (["00:00", "06:30", "23:59"], ["24:00", "6:30", "12:60", "0630", "noon"]),
+    "pRefreshTimezone": (["UTC", "America/New_York", "America/Argentina/Buenos_Aires", "Etc/GMT+5"],
+                         ["", "utc", "EST5EDT-", "America/", "New York"]),
+    "pRefreshDayOfWeek": (["MONDAY", "SUNDAY"], ["Monday", "MON", ""]),
+    "pRefreshDayOfMonth": (["1", "28", "LAST_DAY_OF_MONTH"], ["0", "29", "31", "last", "01"]),
+}
+
+
+def test_every_parameter_refuses_bad_values():
+    tried = sum(check_constraint(NAME, name, good, bad) for name, (good, bad) in GOOD_AND_BAD.items())
+    assert set(GOOD_AND_BAD) == set(template_dict(NAME)["Parameters"])
+    assert tried == sum(len(bad) for _, bad in GOOD_AND_BAD.values())
+
+
+def test_parameters_shared_with_the_analytics_stack_are_the_same():
+    mine = template_dict(NAME)["Parameters"]
+    theirs = template_dict(analytics.FILE)["Parameters"]
+    for name in ("pCFNTablePrefixName", "pKMSKeyArn", "pBucketName"):
+        assert {k: v for k, v in mine[name].items() if k != "Description"} == {
+            k: v for k, v in theirs[name].items() if k != "Description"}, name
+
+
+def imports(node) -> set[str]:
+    """The output names this template imports as ${pAnalyticsStackName}-<name>."""
+    if isinstance(node, dict):
+        if "Fn::ImportValue" in node:
+            name = node["Fn::ImportValue"]["Fn::Sub"]
+            assert name.startswith("${pAnalyticsStackName}-"), name
+            return {name.removeprefix("${pAnalyticsStackName}-")}
+        return set().union(*(imports(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(imports(value) for value in node))
+    return set()
+
+
+def test_what_it_imports_the_analytics_stack_exports_under_its_default_name():
+    outputs = template_dict(analytics.FILE)["Outputs"]
+    imported = imports(template_dict(NAME)["Resources"])
+    assert imported == set(EXPORTS)
+    for name in imported:
+        assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
+    # the stack name the generated deploy command gives the analytics template
+    assert dashboard.ANALYTICS_STACK == docs.stem(analytics.FILE).replace("_", "-")
+    assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == dashboard.ANALYTICS_STACK
+
+
+# The service role's access ----------------------------------------------------------------------
+
+def statements(document: dict) -> dict:
+    return {s["Sid"]: s for s in deployed_statements(document)}
+
+
+def test_without_a_principal_only_the_service_role_access():
+    assert set(render(BASE)["Resources"]) == {"QuickSightDataAccessPolicy"}
+
+
+def test_service_role_reads_the_sync_prefix_and_the_imported_results_bucket():
+    stack = render({**BASE, "pQuickSightServiceRoleName": "qs-role", "pKMSKeyArn": KEY})["Resources"]
+    policy = stack["QuickSightDataAccessPolicy"]["Properties"]
+    assert policy["Roles"] == ["qs-role"]
+    found = statements(policy["PolicyDocument"])
+    assert found["ReadSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket/inventory/*"]
+    assert found["ListSyncedInventory"]["Condition"] == {"StringLike": {"s3:prefix": ["inventory", "inventory/*"]}}
+    # the results bucket holds Athena's results and the daily snapshot (Parquet)
+    results = EXPORTS["AthenaResultsBucketName"]
+    assert found["AthenaResultsBucket"]["Resource"] == [f"arn:aws:s3:::{results}"]
+    assert found["AthenaResults"]["Resource"] == [f"arn:aws:s3:::{results}/*"]
+    assert found["AthenaResults"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
+                                                "s3:ListMultipartUploadParts"]
+    assert found["DecryptWithSyncKey"] == {"Sid": "DecryptWithSyncKey", "Effect": "Allow",
+                                           "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [KEY]}
+    without_key = render(BASE)["Resources"]["QuickSightDataAccessPolicy"]["Properties"]["PolicyDocument"]
+    assert "DecryptWithSyncKey" not in statements(without_key)
+
+
+# QuickSight resources -------------------------------------------------------------------------
+
+OWNER_ACTIONS = {
+    "QuickSightDataSource": dashboard.DATA_SOURCE_ACTIONS,
+    "QuickSightComplianceDataSet": dashboard.DATA_SET_ACTIONS,
+    "QuickSightExposureDataSet": dashboard.DATA_SET_ACTIONS,
+    "QuickSightAnalysis": dashboard.ANALYSIS_ACTIONS,
+    "QuickSightDashboard": dashboard.DASHBOARD_ACTIONS,
+}
+
+
+def test_with_a_principal_it_owns_the_data_source_data_sets_analysis_and_dashboard():
+    stack = render({**WITH_OWNER, "pCFNTablePrefixName": "org_patch"})["Resources"]
+    assert set(stack) == QUICKSIGHT_RESOURCES | {"QuickSightDataAccessPolicy"}
+    for name, actions in OWNER_ACTIONS.items():
+        permission, = stack[name]["Properties"]["Permissions"]
+        assert permission == {"Principal": QUICKSIGHT_USER, "Actions": actions}, name
+    assert "quicksight:QueryDashboard" in dashboard.DASHBOARD_ACTIONS  # the owner can open it
+    source = stack["QuickSightDataSource"]["Properties"]
+    assert source["DataSourceParameters"] == {"AthenaParameters": {"WorkGroup": EXPORTS["AthenaWorkGroupName"]}}
+    assert stack["QuickSightDataSource"]["DependsOn"] == ["QuickSightDataAccessPolicy"]
+    for name in ("QuickSightComplianceDataSet", "QuickSightExposureDataSet"):
+        data_set = stack[name]["Properties"]
+        assert data_set["ImportMode"] == "SPICE"
+        # no waiting up to 36 hours for the first SPICE ingestion
+        assert data_set["IngestionWaitPolicy"] == {"WaitForSpiceIngestion": False}
+        (table,) = data_set["PhysicalTableMap"].values()
+        sql = table["CustomSql"]["SqlQuery"]
+        assert table["CustomSql"]["DataSourceArn"] == "QuickSightDataSource.Arn"
+        assert '"ssm-inventory"."org_patch_' in sql and "${" not in sql
+
+
+@pytest.mark.parametrize("interval, on_day", [
+    ("DAILY", None), ("WEEKLY", {"DayOfWeek": "FRIDAY"}), ("MONTHLY", {"DayOfMonth": "LAST_DAY_OF_MONTH"})])
+def test_each_data_set_has_a_refresh_schedule_that_follows_the_interval(interval, on_day):
+    stack = render({**WITH_OWNER, "pRefreshInterval": interval, "pRefreshDayOfWeek": "FRIDAY",
+                    "pRefreshDayOfMonth": "LAST_DAY_OF_MONTH", "pRefreshTimeOfDay": "05:45",
+                    "pRefreshTimezone": "Europe/Berlin"}, stack_name="qs")["Resources"]
+    for schedule_name, data_set in [("QuickSightRefreshSchedule", "QuickSightComplianceDataSet"),
+                                    ("QuickSightExposureRefreshSchedule", "QuickSightExposureDataSet")]:
+        resource = stack[schedule_name]
+        assert resource["DependsOn"] == [data_set]
+        assert resource["Properties"]["DataSetId"] == stack[data_set]["Properties"]["DataSetId"]
+        schedule = resource["Properties"]["Schedule"]
+        frequency = schedule["ScheduleFrequency"]
+        assert (schedule["RefreshType"], frequency["Interval"]) == ("FULL_REFRESH", interval)
+        assert (frequency["TimeOfTheDay"], frequency["TimeZone"]) == ("05:45", "Europe/Berlin")
+        assert frequency.get("RefreshOnDay") == on_day
+
+
+def test_names_and_ids_fit_for_the_longest_stack_name():
+    """Names at most 128 characters (data source and data set Name), ids at most 512 of [\\w-]
+    (the resource schemas), whatever the stack name (at most 128 characters)."""
+    stack = render(WITH_OWNER, stack_name="S" + "-x" * 63 + "z")["Resources"]
+    ids = {"DataSourceId", "DataSetId", "AnalysisId", "TemplateId", "DashboardId"}
+    found = 0
+    for resource in stack.values():
+        properties = resource["Properties"]
+        if "Name" in properties:
+            assert 1 <= len(properties["Name"]) <= 128, properties["Name"]
+            found += 1
+        for key in ids & set(properties):
+            assert re.fullmatch(r"[\w-]{1,512}", properties[key]) and len(properties[key]) > 128
+    assert found == 6
+
+
+# The Definition ------------------------------------------------------------------------------
+
+def rendered_definition() -> tuple[dict, dict]:
+    stack = render(WITH_OWNER)["Resources"]
+    return stack, stack["QuickSightAnalysis"]["Properties"]["Definition"]
+
+
+def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_data():
+    stack, definition = rendered_definition()
+    declared = {d["Identifier"]: d["DataSetArn"] for d in definition["DataSetIdentifierDeclarations"]}
+    assert declared == {key: f"{spec.logical_id}.Arn" for key, spec in dashboard.DATA_SETS.items()}
+    shown = []
+    for sheet in definition["Sheets"]:
+        elements = {e["ElementId"]: e for e in sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]}
+        for visual in sheet["Visuals"]:
+            (kind, body), = visual.items()
+            element = elements[body["VisualId"]]
+            shown.append((sheet["SheetId"], sheet["Name"], kind, body["Title"]["FormatText"]["PlainText"],
+                          (element["ColumnIndex"], element["RowIndex"], element["ColumnSpan"], element["RowSpan"])))
+            assert element["ColumnIndex"] + element["ColumnSpan"] <= dashboard_definition.GRID_COLUMNS
+        assert [c["Dropdown"]["Title"] for c in sheet["FilterControls"]] == ["Account", "Region", "Patch group"]
+    assert shown == [(s.id, s.name, dashboard_definition.KINDS[v.kind], v.title, v.grid)
+                     for s in dashboard_definition.SHEETS for v in s.visuals]
+    titles = [title for *_, title, _ in shown]
+    for must in ("Organization compliance %", "Compliance % by account and Region", "Compliance % per day",
+                 "Non-compliant nodes and their patch counts",
+                 "Missing and failed patches by severity and classification", "Top CVEs by nodes exposed"):
+        assert must in titles
+
+
+def test_visuals_do_not_overlap():
+    for sheet in dashboard_definition.SHEETS:
+        cells = {}
+        for visual in sheet.visuals:
+            column, row, width, height = visual.grid
+            for cell in ((c, r) for c in range(column, column + width) for r in range(row, row + height)):
+                assert cell not in cells, (visual.id, cells.get(cell))
+                cells[cell] = visual.id
+
+
+def column_identifiers(node, found: set) -> set[tuple[str, str]]:
+    if isinstance(node, dict):
+        if set(node) == {"DataSetIdentifier", "ColumnName"}:
+            found.add((node["DataSetIdentifier"], node["ColumnName"]))
+        for value in node.values():
+            column_identifiers(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            column_identifiers(value, found)
+    return found
+
+
+def columns_used(definition: dict) -> set[tuple[str, str]]:
+    """(data set identifier, column) of every column the Definition uses: named by a visual or a
+    filter, or read by a calculated field that one of those names."""
+    calculated = {(f["DataSetIdentifier"], f["Name"]): f["Expression"] for f in definition.get("CalculatedFields", [])}
+    used = set()
+    for data_set, column in column_identifiers(definition, set()):
+        if (data_set, column) in calculated:
+            used |= {(data_set, name) for name in re.findall(r"\{(\w+)\}", calculated[(data_set, column)])}
+        else:
+            used.add((data_set, column))
+    return used
+
+
+def test_every_column_a_visual_or_filter_uses_is_a_declared_column_of_its_data_set():
+    stack, definition = rendered_definition()
+    logical_ids = {d["Identifier"]: d["DataSetArn"].removesuffix(".Arn")
+                   for d in definition["DataSetIdentifierDeclarations"]}
+    declared = {}
+    for key, logical_id in logical_ids.items():
+        (table,) = stack[logical_id]["Properties"]["PhysicalTableMap"].values()
+        declared[key] = {column["Name"] for column in table["CustomSql"]["Columns"]}
+    used = columns_used(definition)
+    assert {column for key, column in used if key == "snapshot"} >= {"compliance_percent", "latest_snapshot",
+                                                                     "snapshot_date", "account_id"}
+    assert {column for key, column in used if key == "exposure"} >= {"severity", "classification", "cve_id",
+                                                                     "node_id", "patch_id"}
+    for key, column in used:
+        assert column in declared[key], (key, column)
+    # every filter in the Definition's filter groups is on a declared column too, and every
+    # visual a filter names exists on its sheet
+    visual_ids = {s["SheetId"]: {list(v.values())[0]["VisualId"] for v in s["Visuals"]} for s in definition["Sheets"]}
+    for group in definition["FilterGroups"]:
+        for scope in group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]:
+            assert set(scope.get("VisualIds", [])) <= visual_ids[scope["SheetId"]]
+
+
+def test_each_control_has_its_filter_on_every_visual_of_its_sheet():
+    _, definition = rendered_definition()
+    groups = {g["FilterGroupId"]: g for g in definition["FilterGroups"]}
+    for sheet in definition["Sheets"]:
+        for control in sheet["FilterControls"]:
+            group = groups[control["Dropdown"]["SourceFilterId"]]
+            scope, = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
+            assert scope == {"SheetId": sheet["SheetId"], "Scope": "ALL_VISUALS"}
+            (category,) = [f["CategoryFilter"] for f in group["Filters"]]
+            assert category["Configuration"]["FilterListConfiguration"]["SelectAllOptions"] == "FILTER_ALL_VALUES"
+
+
+def test_the_now_visuals_read_the_newest_snapshot_and_the_node_list_only_non_compliant_nodes():
+    _, definition = rendered_definition()
+    scoped = {}
+    for group in definition["FilterGroups"]:
+        (kind, spec), = group["Filters"][0].items()
+        if kind == "NumericEqualityFilter":
+            scope, = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
+            scoped[(spec["Column"]["ColumnName"], spec["Value"])] = set(scope["VisualIds"])
+    assert scoped == {("latest_snapshot", 1): {"compliance", "noncompliant", "by-account", "nodes"},
+                      ("compliance_percent", 0): {"noncompliant", "nodes"}}
+
+
+def test_the_dashboard_is_published_from_the_analysis_and_republished_when_the_definition_changes(monkeypatch):
+    stack, definition = rendered_definition()
+    template = stack["QuickSightTemplate"]["Properties"]
+    board = stack["QuickSightDashboard"]["Properties"]
+    assert template["SourceEntity"]["SourceAnalysis"]["Arn"] == "QuickSightAnalysis.Arn"
+    assert board["SourceEntity"]["SourceTemplate"]["Arn"] == "QuickSightTemplate.Arn"
+    references = [{"DataSetPlaceholder": d["Identifier"], "DataSetArn": d["DataSetArn"]}
+                  for d in definition["DataSetIdentifierDeclarations"]]
+    assert template["SourceEntity"]["SourceAnalysis"]["DataSetReferences"] == references
+    assert board["SourceEntity"]["SourceTemplate"]["DataSetReferences"] == references
+    assert board["DashboardPublishOptions"]["SheetControlsOption"] == {"VisibilityState": "EXPANDED"}
+    version = template["VersionDescription"]
+    assert board["VersionDescription"] == version
+    sheet = dashboard_definition.SHEETS[0]
+    moved = dashboard_definition.Sheet(sheet.id, sheet.name, sheet.data_set, sheet.visuals[::-1])
+    monkeypatch.setattr(dashboard_definition, "SHEETS", (moved, *dashboard_definition.SHEETS[1:]))
+    assert dashboard.build().to_dict()["Resources"]["QuickSightDashboard"]["Properties"]["VersionDescription"] != version
+
+
+# The data sets' SQL on DuckDB over the sample sync data ----------------------------------------
+
+SNAPSHOT_DAYS = ["2025-06-29", "2025-06-30"]
+
+
+@pytest.fixture(scope="module", params=[{}, {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"}],
+                ids=["defaults", "renamed"])
+def database(request):
+    """DuckDB with the analytics stack's tables and views over the sample data, and two days of
+    snapshots written by its schedule's own query; the dashboard stack rendered to match."""
+    names = {"pCFNDatabaseName": "patching-database", "pCFNTablePrefixName": "patching", **request.param}
+    source = render_analytics(analytics.FILE, {**BASE, **request.param})
+    db = duckdb.connect()
+    db.execute("SET TimeZone = 'UTC'")
+    load_tables(db, source)
+    query = json.loads(source["Resources"]["ComplianceSnapshotSchedule"]["Properties"]["Target"]["Input"])
+    for day in SNAPSHOT_DAYS:
+        db.execute(on_duckdb(query["QueryString"], now=f"{day} 05:00:00+00"))
+    EXPORTS_NOW = {**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]}
+    radar = RadarTemplate(json.loads(json.dumps(template_dict(NAME))),
+                          imports={f"a-{key}": value for key, value in EXPORTS_NOW.items()})
+    stack = radar.render({**WITH_OWNER, "pAnalyticsStackName": "a",
+                          "pCFNTablePrefixName": names["pCFNTablePrefixName"]})
+    yield source, stack, db
+    db.close()
+
+
+def custom_sql(stack: dict, logical_id: str) -> dict:
+    (table,) = stack["Resources"][logical_id]["Properties"]["PhysicalTableMap"].values()
+    return table["CustomSql"]
+
+
+@pytest.mark.parametrize("key", dashboard.DATA_SETS)
+def test_declared_columns_are_what_the_sql_returns_and_hold_every_column_a_visual_uses(database, key):
+    _, stack, db = database
+    sql = custom_sql(stack, dashboard.DATA_SETS[key].logical_id)
+    cursor = db.execute(on_duckdb(sql["SqlQuery"]))
+    returned = [c[0] for c in cursor.description]
+    assert returned == [c["Name"] for c in sql["Columns"]]
+    assert cursor.fetchall()
+    used = {column for data_set, column in columns_used(stack["Resources"]["QuickSightAnalysis"]["Properties"][
+        "Definition"]) if data_set == key}
+    assert used and used <= set(returned), used - set(returned)
+
+
+def test_the_exposure_data_set_is_the_patch_exposure_report(database):
+    _, stack, db = database
+    rows = db.execute(on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])).fetchall()
+    assert rows == EXPECTED["patch_exposure"]
+    assert [c["Name"] for c in custom_sql(stack, "QuickSightExposureDataSet")["Columns"]] == \
+        dashboard.EXPOSURE_COLUMNS
+
+
+def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
+    """An exposure row is a node, a patch and one CVE: the chart counts distinct node-patch pairs."""
+    _, stack, db = database
+    definition = stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"]
+    field, = definition["CalculatedFields"]
+    expression = re.sub(r"\{(\w+)\}", r'"\1"', field["Expression"])  # QuickSight's {column} in SQL
+    sql = on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])
+    counted = db.execute(f"SELECT severity, count(DISTINCT {expression}), count(*) FROM ({sql}) "
+                         "GROUP BY severity ORDER BY severity").fetchall()
+    # from EXPECTED["patch_exposure"]: ALAS-2025-001 on a2 and KB5000001 on b1 have two CVEs each
+    assert counted == [("CRITICAL", 3, 5), ("HIGH", 2, 2), ("MEDIUM", 2, 2)]
+
+
+def test_the_snapshot_data_set_columns_are_the_snapshot_table_columns(database):
+    source, stack, _ = database
+    table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
+    glue_columns = {c["Name"]: dashboard.QUICKSIGHT_TYPES[c["Type"]]
+                    for c in table["StorageDescriptor"]["Columns"] + table["PartitionKeys"]}
+    declared = {c["Name"]: c["Type"] for c in custom_sql(stack, "QuickSightComplianceDataSet")["Columns"]}
+    assert declared == {**glue_columns, **dashboard.DERIVED_COLUMNS}
+    assert list(declared)[:len(glue_columns)] == list(glue_columns)
+
+
+def test_the_snapshot_data_set_gives_compliance_per_node_per_day_and_marks_the_newest_day(database):
+    _, stack, db = database
+    sql = on_duckdb(custom_sql(stack, "QuickSightComplianceDataSet")["SqlQuery"])
+    rows = db.execute(f"SELECT CAST(snapshot_date AS VARCHAR), latest_snapshot, count(*), "
+                      f"avg(compliance_percent), count_if(compliant) FROM ({sql}) GROUP BY ALL ORDER BY 1").fetchall()
+    # the sample's 7 active nodes (i-..b4 is terminated) on each day; a1 and b2 are compliant
+    assert [(day, latest, nodes, round(float(Decimal(avg)), 2), compliant)
+            for day, latest, nodes, avg, compliant in rows] == [
+        ("2025-06-29", 0, 7, 28.57, 2), ("2025-06-30", 1, 7, 28.57, 2)]
+    assert db.execute(f"SELECT count(*) FROM ({sql}) WHERE compliance_percent NOT IN (0, 100) "
+                      f"OR (compliance_percent = 100) <> compliant").fetchone() == (0,)
+
+
+# Size ------------------------------------------------------------------------------------------
+
+def test_the_template_keeps_five_percent_under_the_template_body_limit():
+    assert len((Path(__file__).parent.parent / "output" / NAME).read_bytes()) <= 48_640
+
+
+# The picture ------------------------------------------------------------------------------------
+
+def test_the_build_draws_each_sheet_with_its_visual_titles_at_their_grid_positions():
+    from xml.etree import ElementTree
+
+    from patch_templates import dashboard_picture as picture
+
+    files = picture.files({NAME: template_dict(NAME), analytics.FILE: template_dict(analytics.FILE)})
+    assert sorted(files) == [f"docs/dashboard/quicksight_dashboard-{s.id}.svg" for s in dashboard_definition.SHEETS]
+    svg = "{http://www.w3.org/2000/svg}"
+    for sheet in dashboard_definition.SHEETS:
+        root = ElementTree.fromstring(files[f"docs/dashboard/quicksight_dashboard-{sheet.id}.svg"])
+        texts = [t.text for t in root.iter(svg + "text")]
+        assert f"Patch compliance: sheet {sheet.name}" in texts
+        assert [t for t in texts if t.endswith("▾")] == [f"{title} ▾" for title in dashboard_definition.CONTROLS.values()]
+        boxes = [(int(r.get("x")), int(r.get("y"))) for r in root.iter(svg + "rect") if r.get("rx") == "6"]
+        assert boxes == [(picture.MARGIN + v.grid[0] * picture.COLUMN_WIDTH, picture.HEADER + v.grid[1] * picture.ROW_HEIGHT)
+                         for v in sheet.visuals]
+        shown = " ".join(texts)
+        for visual in sheet.visuals:
+            assert " ".join(picture._wrap(visual.title, visual.grid[2] * picture.COLUMN_WIDTH - 26)) in shown
