@@ -24,7 +24,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from patch_templates.stacks import analytics
+from patch_templates.stacks import analytics, compliance_reports as reports
 
 DATABASE, PREFIX = "patching-database", "patching"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1"]
@@ -87,9 +87,9 @@ def define_tables(db, root: Path) -> None:
         db.execute(f'CREATE VIEW "{DATABASE}"."{PREFIX}_{kind.lower()}" AS SELECT {select}, accountid, region '
                    f"FROM read_json('{root}/AWS:{kind}/*/*/*/*.json', columns={columns}, "
                    "format='newline_delimited', hive_partitioning=true, hive_types_autocast=false)")
-    for view in analytics.VIEWS:
+    for view in reports.VIEWS:
         db.execute(f'CREATE VIEW "{DATABASE}"."{PREFIX}_{view}" AS '
-                   + sql(analytics.report_sql(view, analytics.QUERIES / "views")))
+                   + sql(reports.report_sql(view, reports.QUERIES / "views")))
 
 
 def median_seconds(db, query: str, runs: int) -> float:
@@ -117,15 +117,15 @@ def main() -> None:
         db = duckdb.connect()
         db.execute("SET TimeZone = 'UTC'")
         define_tables(db, root)
-        summary = sql(analytics.report_sql("compliance_summary"))
+        summary = sql(reports.report_sql("compliance_summary"))
         from_raw = db.execute(summary).fetchall()
         raw = median_seconds(db, summary, args.runs)
 
         # the snapshot: the stack's statement into a table of the Glue table's columns, written as Parquet
-        columns = ", ".join(f"{name} {analytics.HIVE_TYPES.get(kind, kind).replace('string', 'VARCHAR')}"
-                            for name, kind in analytics.SNAPSHOT_COLUMNS.items())
+        columns = ", ".join(f"{name} {reports.HIVE_TYPES.get(kind, kind).replace('string', 'VARCHAR')}"
+                            for name, kind in reports.SNAPSHOT_COLUMNS.items())
         db.execute(f'CREATE TABLE "{DATABASE}"."{PREFIX}_compliance_snapshot" ({columns}, snapshot_date DATE)')
-        db.execute(sql(analytics.report_sql(analytics.SNAPSHOT_REPORT)))
+        db.execute(sql(reports.report_sql(reports.SNAPSHOT_REPORT)))
         parquet = Path(tmp) / "compliance-snapshot"
         db.execute(f'COPY "{DATABASE}"."{PREFIX}_compliance_snapshot" TO \'{parquet}\' '
                    "(FORMAT parquet, COMPRESSION snappy, PARTITION_BY (snapshot_date))")

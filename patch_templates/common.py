@@ -5,7 +5,7 @@ from pathlib import Path
 
 import cfn_flip
 from cfn_flip import yaml_dumper
-from troposphere import Export, If, NoValue, Output, Ref, Sub, Template, s3
+from troposphere import Export, If, ImportValue, NoValue, Output, Ref, Sub, Template, s3
 
 from .parameters import has_value
 
@@ -33,6 +33,18 @@ def add_exported_outputs(template: Template, outputs: list[tuple[str, str, objec
     for name, description, value in outputs:
         template.add_output(Output(name, Description=description, Value=value,
                                    Export=Export(Sub("${AWS::StackName}-" + name))))
+
+
+def imported(stack_parameter: str, name: str) -> ImportValue:
+    """The output `name` that the stack named by the parameter `stack_parameter` exports
+    (add_exported_outputs)."""
+    return ImportValue(Sub("${%s}-%s" % (stack_parameter, name)))
+
+
+def sub(text: str, variables: dict) -> Sub:
+    """Fn::Sub of text with only those of `variables` it names as ${name} (cfn-lint refuses
+    unused ones)."""
+    return Sub(text, **{name: value for name, value in variables.items() if "${%s}" % name in text})
 
 
 def inline_code(path: Path) -> str:

@@ -33,6 +33,7 @@ COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 SYNC = "resource_data_sync.yml"
 ANALYTICS = "consolidated_billing_s3_glue_crawler_athena.yaml"
 DHMC = "default_host_management.yml"
+REPORTS = "compliance_reports.yaml"
 DASHBOARD = "quicksight_dashboard.yaml"
 PATCHING = [f"{os}_patch_baseline_maintenance_window.yml" for os in baselines.OPERATING_SYSTEMS]
 # StackSet members of issue 9: one baseline per operating system, one set of operations.
@@ -40,7 +41,7 @@ BASELINES = [f"{os}_patch_baseline.yml" for os in baselines.OPERATING_SYSTEMS]
 OPERATIONS = "patch_operations.yml"
 
 # Where each template goes. Steps: 0 console set-up (no template), 1 collector bucket, 2 central
-# alerts, 3 the StackSet and its members, 4 analytics, 5 QuickSight dashboard. The members are
+# alerts, 3 the StackSet and its members, 4 analytics, 5 reports, 6 QuickSight dashboard. The members are
 # step 3: the StackSet deploys them, or one is deployed alone into one account.
 DEPLOYMENT = {
     COLLECTOR: Placement(1, "collector", ((ANALYTICS, "Glue crawler reads the JSON"),),
@@ -60,9 +61,12 @@ DEPLOYMENT = {
     **{name: Placement(3, "source", (("operators (e-mail)", "failed patch runs: SNS e-mail"),),
                        does="standalone: baseline, window, task, scan, inventory, e-mail (one account)")
        for name in PATCHING},
-    ANALYTICS: Placement(4, "collector", ((DASHBOARD, "Athena workgroup and tables, by export"),),
-                         does="Glue tables, crawler, Athena reports and the daily compliance snapshot"),
-    DASHBOARD: Placement(5, "collector", does="QuickSight data sets, analysis and dashboard (optional)"),
+    ANALYTICS: Placement(4, "collector", ((REPORTS, "Glue database, tables and Athena workgroup, by export"),
+                                          (DASHBOARD, "Athena workgroup and results bucket, by export")),
+                         does="Glue database, tables and crawler, Athena workgroup and results bucket"),
+    REPORTS: Placement(5, "collector", ((DASHBOARD, "compliance snapshot table, by export"),),
+                       does="fleet views, Athena reports and the daily compliance snapshot"),
+    DASHBOARD: Placement(6, "collector", does="QuickSight data sets, analysis and dashboard (optional)"),
 }
 
 # Invented identifiers the example parameter files use where a value is yours to give; `make

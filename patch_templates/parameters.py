@@ -142,6 +142,10 @@ IAM_ROLE_NAME = dict(
     ConstraintDescription="must be an IAM role name: 1-64 letters, digits or +=,.@_-",
 )
 
+# CloudFormation stack names: a letter, then letters, digits and hyphens, 128 characters at most.
+STACK_NAME = dict(Type="String", AllowedPattern=r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$",
+                  ConstraintDescription="must be a stack name: a letter, then up to 127 letters, digits or hyphens")
+
 
 def optional(constraint: dict) -> dict:
     """The same constraint, also accepting an empty value (for optional parameters)."""

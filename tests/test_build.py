@@ -12,6 +12,7 @@ from troposphere import Parameter, Template
 
 from conftest import snapshot
 from patch_templates import builder
+from patch_templates.common import TEMPLATE_BODY_LIMIT
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,18 @@ def test_output_matches_a_fresh_build_exactly():
     assert sorted(on_disk) == sorted(built) == sorted(TEMPLATES)
     for name, text in built.items():
         assert on_disk[name] == text, f"output/{name} is stale: run make templates"
+
+
+# Only the StackSet template goes through S3 (`make deploy` uploads it); every other template is
+# sent inline, at most 51,200 bytes (common.TEMPLATE_BODY_LIMIT), and keeps 5 % of that spare.
+THROUGH_S3 = {"patch_management_stackset.yml"}
+
+
+def test_every_template_but_the_stackset_keeps_5_percent_of_the_inline_template_limit():
+    sizes = {name: len((OUTPUT / name).read_bytes()) for name in TEMPLATES if name not in THROUGH_S3}
+    assert len(sizes) == len(TEMPLATES) - len(THROUGH_S3) and THROUGH_S3 <= set(TEMPLATES)
+    over = {name: size for name, size in sizes.items() if size > 0.95 * TEMPLATE_BODY_LIMIT}
+    assert 0.95 * TEMPLATE_BODY_LIMIT == 48_640 and not over, over
 
 
 def test_output_does_not_depend_on_the_environment(tmp_path):

@@ -206,6 +206,8 @@ def full_registry() -> dict[str, dict]:
         "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
     templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
         "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
+    templates[docs.REPORTS] = {"Description": "reports", "Resources": {
+        "ComplianceSnapshotSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {}}}}
     templates[docs.DHMC] = {"Description": "dhmc", "Resources": {
         "DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
     members = [json.dumps(templates[n]) for n in [*docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC]]

@@ -37,8 +37,9 @@ REQUIRED = {"pNotificationEmailAddress": "ops@example.com", "pCollectorAccountId
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).
 EXTRA = {("AWS::SNS::Topic", "DisplayName"): {"maxLength": 100}}
-# Templates of issue 9 core; the alerts, analytics and dashboard names belong to their own tests.
-OWN = [name for name in TEMPLATES if not name.startswith(("consolidated_billing", "central_alerts", "quicksight"))]
+# Templates of issue 9 core; the alerts, analytics, reports and dashboard names belong to their own tests.
+OWN = [name for name in TEMPLATES
+       if not name.startswith(("consolidated_billing", "central_alerts", "compliance_reports", "quicksight"))]
 
 
 @pytest.mark.parametrize("name", LONGEST)

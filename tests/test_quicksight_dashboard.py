@@ -1,22 +1,20 @@
-"""quicksight_dashboard.yaml: parameters, what the analytics stack gives it, the service role's
+"""quicksight_dashboard.yaml: parameters, what the analytics and reports stacks give it, the service role's
 access, the data sets (their SQL run on DuckDB over the sample sync data), and the analysis and
 dashboard Definition read back against dashboard_definition.SHEETS."""
 
 import json
 import re
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
 
 from conftest import check_constraint, template_dict
-from conftest import render as render_analytics
 from conftest import statements as deployed_statements
 from patch_templates import dashboard_definition, docs
-from patch_templates.stacks import analytics, quicksight_dashboard as dashboard
-from test_analytics import EXPECTED, load_tables, on_duckdb
+from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard as dashboard
+from test_analytics import on_duckdb
+from test_compliance_reports import EXPECTED, loaded
 
 NAME = dashboard.FILE
 QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin"
@@ -26,17 +24,23 @@ WITH_OWNER = {**BASE, "pQuickSightPrincipalArn": QUICKSIGHT_USER}
 # What the analytics stack exports, as the stack named pAnalyticsStackName publishes it.
 EXPORTS = {"GlueDatabaseName": "ssm-inventory", "AthenaWorkGroupName": "patch-reports",
            "AthenaResultsBucketName": "analytics-athenaresultsbucket-1a2b3c"}
+# What the reports stack exports, as the stack named pReportsStackName publishes it.
+REPORTS_EXPORTS = {"ComplianceSnapshotTableName": "org_patch_compliance_snapshot"}
 QUICKSIGHT_RESOURCES = {"QuickSightDataSource", "QuickSightComplianceDataSet", "QuickSightExposureDataSet",
                         "QuickSightRefreshSchedule", "QuickSightExposureRefreshSchedule", "QuickSightAnalysis",
                         "QuickSightTemplate", "QuickSightDashboard"}
 
 
-def render(params: dict, analytics_stack: str = "patch-analytics", stack_name: str = "patch-dashboard") -> dict:
-    """The stack with these parameter values, importing EXPORTS from the analytics stack."""
+def render(params: dict, analytics_stack: str = "patch-analytics", stack_name: str = "patch-dashboard",
+           reports_stack: str = "patch-reports", exports: dict = EXPORTS, reports_exports: dict = REPORTS_EXPORTS) -> dict:
+    """The stack with these parameter values, importing `exports` from the analytics stack and
+    `reports_exports` from the reports stack."""
     radar = RadarTemplate(json.loads(json.dumps(template_dict(NAME))),
-                          imports={f"{analytics_stack}-{key}": value for key, value in EXPORTS.items()})
+                          imports={**{f"{analytics_stack}-{key}": value for key, value in exports.items()},
+                                   **{f"{reports_stack}-{key}": value for key, value in reports_exports.items()}})
     radar.StackName = stack_name
-    return radar.render({"pAnalyticsStackName": analytics_stack, **params}, region="us-east-1")
+    return radar.render({"pAnalyticsStackName": analytics_stack, "pReportsStackName": reports_stack, **params},
+                        region="us-east-1")
 
 
 # Parameters ---------------------------------------------------------------------------------
@@ -44,6 +48,8 @@ def render(params: dict, analytics_stack: str = "patch-analytics", stack_name: s
 GOOD_AND_BAD = {
     "pAnalyticsStackName": (["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
                             ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129]),
+    "pReportsStackName": (["compliance-reports", "b", "B" * 128],
+                          ["", "2reports", "-reports", "reports_stack", "reports.stack", "B" * 129]),
     "pCFNTablePrefixName": (["patching", "p", "ssm_inventory2"],
                             ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65]),
     "pBucketName": (["my.bucket/inventory", "abc/a/b/c"],
@@ -71,36 +77,35 @@ def test_every_parameter_refuses_bad_values():
     assert tried == sum(len(bad) for _, bad in GOOD_AND_BAD.values())
 
 
-def test_parameters_shared_with_the_analytics_stack_are_the_same():
-    mine = template_dict(NAME)["Parameters"]
-    theirs = template_dict(analytics.FILE)["Parameters"]
-    for name in ("pCFNTablePrefixName", "pKMSKeyArn", "pBucketName"):
-        assert {k: v for k, v in mine[name].items() if k != "Description"} == {
-            k: v for k, v in theirs[name].items() if k != "Description"}, name
+# The parameters it shares with the analytics stack: test_compliance_reports.py.
 
 
-def imports(node) -> set[str]:
-    """The output names this template imports as ${pAnalyticsStackName}-<name>."""
+def imports(node, stack_parameter: str) -> set[str]:
+    """The output names this template imports as ${<stack_parameter>}-<name>."""
     if isinstance(node, dict):
         if "Fn::ImportValue" in node:
             name = node["Fn::ImportValue"]["Fn::Sub"]
-            assert name.startswith("${pAnalyticsStackName}-"), name
-            return {name.removeprefix("${pAnalyticsStackName}-")}
-        return set().union(*(imports(value) for value in node.values()))
+            assert name.startswith(("${pAnalyticsStackName}-", "${pReportsStackName}-")), name
+            return {name.removeprefix("${%s}-" % stack_parameter)} if name.startswith("${%s}-" % stack_parameter) else set()
+        return set().union(*(imports(value, stack_parameter) for value in node.values()))
     if isinstance(node, list):
-        return set().union(*(imports(value) for value in node))
+        return set().union(*(imports(value, stack_parameter) for value in node))
     return set()
 
 
-def test_what_it_imports_the_analytics_stack_exports_under_its_default_name():
-    outputs = template_dict(analytics.FILE)["Outputs"]
-    imported = imports(template_dict(NAME)["Resources"])
-    assert imported == set(EXPORTS)
-    for name in imported:
-        assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
-    # the stack name the generated deploy command gives the analytics template
-    assert dashboard.ANALYTICS_STACK == docs.stem(analytics.FILE).replace("_", "-")
-    assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == dashboard.ANALYTICS_STACK
+def test_what_it_imports_the_analytics_and_reports_stacks_export_under_their_default_names():
+    for module, parameter, names in [(analytics, "pAnalyticsStackName", EXPORTS),
+                                     (reports, "pReportsStackName", REPORTS_EXPORTS)]:
+        outputs = template_dict(module.FILE)["Outputs"]
+        imported = imports(template_dict(NAME)["Resources"], parameter)
+        assert imported == set(names)
+        for name in imported:
+            assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
+        # the stack name the generated deploy command gives the template
+        assert module.STACK == docs.stem(module.FILE).replace("_", "-")
+        assert template_dict(NAME)["Parameters"][parameter]["Default"] == module.STACK
+    # the reports stack is step 5, this one step 6: created after the snapshot table it imports
+    assert docs.placement(reports.FILE).step == docs.placement(NAME).step - 1
 
 
 # The service role's access ----------------------------------------------------------------------
@@ -337,21 +342,18 @@ SNAPSHOT_DAYS = ["2025-06-29", "2025-06-30"]
 @pytest.fixture(scope="module", params=[{}, {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"}],
                 ids=["defaults", "renamed"])
 def database(request):
-    """DuckDB with the analytics stack's tables and views over the sample data, and two days of
-    snapshots written by its schedule's own query; the dashboard stack rendered to match."""
+    """DuckDB with the analytics stack's tables and the reports stack's views over the sample data,
+    and two days of snapshots written by the reports stack's schedule's own query; the dashboard
+    stack rendered to match, with the snapshot table name the reports stack exports."""
     names = {"pCFNDatabaseName": "patching-database", "pCFNTablePrefixName": "patching", **request.param}
-    source = render_analytics(analytics.FILE, {**BASE, **request.param})
-    db = duckdb.connect()
-    db.execute("SET TimeZone = 'UTC'")
-    load_tables(db, source)
+    source, db = loaded(request.param)
     query = json.loads(source["Resources"]["ComplianceSnapshotSchedule"]["Properties"]["Target"]["Input"])
     for day in SNAPSHOT_DAYS:
         db.execute(on_duckdb(query["QueryString"], now=f"{day} 05:00:00+00"))
-    EXPORTS_NOW = {**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]}
-    radar = RadarTemplate(json.loads(json.dumps(template_dict(NAME))),
-                          imports={f"a-{key}": value for key, value in EXPORTS_NOW.items()})
-    stack = radar.render({**WITH_OWNER, "pAnalyticsStackName": "a",
-                          "pCFNTablePrefixName": names["pCFNTablePrefixName"]})
+    table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]
+    stack = render({**WITH_OWNER, "pCFNTablePrefixName": names["pCFNTablePrefixName"]},
+                   exports={**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]},
+                   reports_exports={"ComplianceSnapshotTableName": table})
     yield source, stack, db
     db.close()
 
@@ -416,12 +418,6 @@ def test_the_snapshot_data_set_gives_compliance_per_node_per_day_and_marks_the_n
         ("2025-06-29", 0, 7, 28.57, 2), ("2025-06-30", 1, 7, 28.57, 2)]
     assert db.execute(f"SELECT count(*) FROM ({sql}) WHERE compliance_percent NOT IN (0, 100) "
                       f"OR (compliance_percent = 100) <> compliant").fetchone() == (0,)
-
-
-# Size ------------------------------------------------------------------------------------------
-
-def test_the_template_keeps_five_percent_under_the_template_body_limit():
-    assert len((Path(__file__).parent.parent / "output" / NAME).read_bytes()) <= 48_640
 
 
 # The picture ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from functools import partial
 
 from .. import baselines
 from . import (
-    analytics, central_alerts, collector, default_host_management, patch_baseline,
+    analytics, central_alerts, collector, compliance_reports, default_host_management, patch_baseline,
     patch_operations, patching, quicksight_dashboard, resource_data_sync, stackset,
 )
 
@@ -24,5 +24,6 @@ TEMPLATES = {
     default_host_management.FILE: default_host_management.build,
     "patch_management_stackset.yml": stackset.build,
     analytics.FILE: analytics.build,
+    compliance_reports.FILE: compliance_reports.build,
     quicksight_dashboard.FILE: quicksight_dashboard.build,
 }

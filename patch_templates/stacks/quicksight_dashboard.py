@@ -1,11 +1,13 @@
-"""Collector account, optional (step 5): QuickSight over the analytics stack's Athena workgroup:
+"""Collector account, optional (step 6): QuickSight over the analytics stack's Athena workgroup:
 the service role's read access, a data source, SPICE data sets with their refresh schedules.
 
-The analytics stack (consolidated_billing_s3_glue_crawler_athena.yaml, step 4) is named by one
-parameter and its exports are imported: CloudFormation creates this stack only after that stack
-has published its exports, so after its crawler initializer has answered, and refuses to delete
-the analytics stack while this one uses them. What it does not export (table prefix, sync bucket,
-KMS key) comes through parameters with the same names and defaults as the analytics stack's.
+The analytics stack (consolidated_billing_s3_glue_crawler_athena.yaml, step 4) and the reports
+stack (compliance_reports.yaml, step 5) are each named by one parameter and their exports are
+imported: the database, workgroup and results bucket from the first, the snapshot table from the
+second. CloudFormation creates this stack only after both have published their exports, so after
+the crawler initializer has answered and the snapshot table and the views exist, and refuses to
+delete either while this one uses them. What the analytics stack does not export (table prefix,
+sync bucket, KMS key) comes through parameters with the same names and defaults as its own.
 """
 
 import hashlib
@@ -14,29 +16,27 @@ from typing import NamedTuple
 
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
-from troposphere import Equals, GetAtt, If, ImportValue, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
+from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
 
 from .. import dashboard_definition, parameters as p, policies
-from . import analytics
+from ..common import imported, sub
+from . import analytics, compliance_reports as reports
 
 FILE = "quicksight_dashboard.yaml"
-# The stack name the generated deploy command gives the analytics template.
-ANALYTICS_STACK = "consolidated-billing-s3-glue-crawler-athena"
 
 # Athena (Glue) column types -> QuickSight input column types, as the AWS SDK for pandas maps
 # them (awswrangler _data_types.athena2quicksight).
 QUICKSIGHT_TYPES = {"string": "STRING", "int": "INTEGER", "bigint": "INTEGER", "double": "DECIMAL",
                     "boolean": "BOOLEAN", "timestamp": "DATETIME", "date": "DATETIME"}
-# The daily snapshot table of the analytics stack: its Glue columns, then its partition key.
-SNAPSHOT_TABLE = analytics.table_name("compliance_snapshot")
-SNAPSHOT_COLUMNS = {**analytics.SNAPSHOT_COLUMNS, "snapshot_date": "date"}
+# The daily snapshot table of the reports stack: its Glue columns, then its partition key.
+SNAPSHOT_COLUMNS = {**reports.SNAPSHOT_COLUMNS, "snapshot_date": "date"}
 # Added by the data set's SQL: a node's compliance as 0 or 100, so that the AVERAGE of any group of
 # nodes is its compliance %, and 1 on the rows of the newest snapshot (the "now" visuals).
 DERIVED_COLUMNS = {"compliance_percent": "INTEGER", "latest_snapshot": "INTEGER"}
 SNAPSHOT_SQL = ("SELECT " + ", ".join(SNAPSHOT_COLUMNS)
                 + ", CASE WHEN compliant THEN 100 ELSE 0 END AS compliance_percent"
                 + ", CASE WHEN snapshot_date = max(snapshot_date) OVER () THEN 1 ELSE 0 END AS latest_snapshot"
-                + f' FROM "${{pCFNDatabaseName}}"."{SNAPSHOT_TABLE}"')
+                + ' FROM "${pCFNDatabaseName}"."${ComplianceSnapshotTable}"')
 # queries/patch_exposure.sql: one row per active node and missing or failed patch.
 EXPOSURE_REPORT = "patch_exposure"
 EXPOSURE_COLUMNS = ["account_id", "region", "node_id", "computer_name", "patch_group", "patch_id", "title",
@@ -47,7 +47,7 @@ class DataSet(NamedTuple):
     logical_id: str
     schedule_logical_id: str  # of its refresh schedule
     name: str
-    sql: str  # with ${pCFNDatabaseName} and ${pCFNTablePrefixName}
+    sql: str  # with ${pCFNDatabaseName}, ${pCFNTablePrefixName} or ${ComplianceSnapshotTable}
     columns: dict[str, str]  # what the SQL returns: name -> QuickSight type
 
 
@@ -57,7 +57,7 @@ DATA_SETS = {
                         SNAPSHOT_SQL, {**{name: QUICKSIGHT_TYPES[kind] for name, kind in SNAPSHOT_COLUMNS.items()},
                                        **DERIVED_COLUMNS}),
     "exposure": DataSet("QuickSightExposureDataSet", "QuickSightExposureRefreshSchedule", "Patch exposure",
-                        analytics.report_sql(EXPOSURE_REPORT), dict.fromkeys(EXPOSURE_COLUMNS, "STRING")),
+                        reports.report_sql(EXPOSURE_REPORT), dict.fromkeys(EXPOSURE_COLUMNS, "STRING")),
 }
 
 # Owner permissions for the principal: the actions QuickSight grants the owner of each resource.
@@ -77,7 +77,7 @@ DASHBOARD_ACTIONS = ["quicksight:DeleteDashboard", "quicksight:DescribeDashboard
                      "quicksight:QueryDashboard", "quicksight:UpdateDashboard",
                      "quicksight:UpdateDashboardPermissions", "quicksight:UpdateDashboardPublishedVersion"]
 
-SOURCE_GROUP = "Analytics stack (step 4)"
+SOURCE_GROUP = "Analytics and reports stacks (steps 4 and 5)"
 QUICKSIGHT_GROUP = "QuickSight"
 REFRESH_GROUP = "SPICE refresh"
 
@@ -88,17 +88,9 @@ QUICKSIGHT_PRINCIPAL_ARN = dict(
     ConstraintDescription=("must be a QuickSight user or group ARN such as "
                            "arn:aws:quicksight:us-east-1:111122223333:user/default/NAME"),
 )
-# CloudFormation stack names: a letter, then letters, digits and hyphens, 128 characters at most.
-STACK_NAME = dict(Type="String", AllowedPattern=r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$",
-                  ConstraintDescription="must be a stack name: a letter, then up to 127 letters, digits or hyphens")
 TIME_OF_DAY = dict(Type="String", AllowedPattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                    ConstraintDescription="must be a 24-hour time HH:MM, such as 06:30")
 DAYS_OF_WEEK = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"]
-
-
-def imported(name: str) -> ImportValue:
-    """An output the analytics stack exports as <its stack name>-<name>."""
-    return ImportValue(Sub("${pAnalyticsStackName}-" + name))
 
 
 def build() -> Template:
@@ -108,20 +100,12 @@ def build() -> Template:
         "snapshot and the patch exposure with refresh schedules, and an analysis and dashboard "
         "defined as code."))
 
-    p.add(t, "pAnalyticsStackName", SOURCE_GROUP, "Analytics stack name", Default=ANALYTICS_STACK,
-          Description="Name of the stack of consolidated_billing_s3_glue_crawler_athena.yaml; its exported "
-                      "database, workgroup and results bucket are used.",
-          **STACK_NAME)
-    p.add(t, "pCFNTablePrefixName", SOURCE_GROUP, "Table name prefix", Default="patching",
-          Description="The analytics stack's pCFNTablePrefixName.", **p.GLUE_TABLE_PREFIX)
-    bucket_and_prefix = p.add(t, "pBucketName", SOURCE_GROUP, "Bucket name with folder name",
-                              Description="The analytics stack's pBucketName: the resource data sync bucket "
-                                          "and prefix, as <bucketname>/<foldername>.",
-                              **p.BUCKET_AND_PREFIX)
-    kms_key = p.add(t, "pKMSKeyArn", SOURCE_GROUP, "KMS key ARN (optional)", Default="",
-                    Description="The analytics stack's pKMSKeyArn: QuickSight decrypts the synced data "
-                                "and the Athena results with it.",
-                    **p.optional(p.KMS_KEY_ARN))
+    bucket_and_prefix, kms_key = analytics.add_source_parameters(
+        t, SOURCE_GROUP, "QuickSight decrypts the synced data and the Athena results with it.")
+    p.add(t, "pReportsStackName", SOURCE_GROUP, "Reports stack name", Default=reports.STACK,
+          Description="Name of the stack of compliance_reports.yaml; its exported compliance snapshot table "
+                      "is read, so this stack is created after it.",
+          **p.STACK_NAME)
     principal = p.add(t, "pQuickSightPrincipalArn", QUICKSIGHT_GROUP, "QuickSight user or group ARN",
                       Default="",
                       Description="Owner of the QuickSight data source and data sets. Empty: only the "
@@ -152,7 +136,10 @@ def build() -> Template:
     has_quicksight = p.has_value(t, principal)
     t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
     t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
-    results_bucket = imported("AthenaResultsBucketName")
+    results_bucket = analytics.source("AthenaResultsBucketName")
+    # ${name} in the data sets' SQL -> the export that fills it
+    sql_names = {"pCFNDatabaseName": analytics.source("GlueDatabaseName"),
+                 "ComplianceSnapshotTable": imported("pReportsStackName", "ComplianceSnapshotTableName")}
     # every QuickSight resource: only with a principal, in this account
     owned = {"Condition": has_quicksight, "AwsAccountId": Ref("AWS::AccountId")}
 
@@ -182,7 +169,7 @@ def build() -> Template:
         Name="Patch compliance (Athena)",
         Type="ATHENA",
         DataSourceParameters=quicksight.DataSourceParameters(
-            AthenaParameters=quicksight.AthenaParameters(WorkGroup=imported("AthenaWorkGroupName"))),
+            AthenaParameters=quicksight.AthenaParameters(WorkGroup=analytics.source("AthenaWorkGroupName"))),
         SslProperties=quicksight.SslProperties(DisableSsl=False),
         Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SOURCE_ACTIONS)],
         DependsOn=["QuickSightDataAccessPolicy"],
@@ -191,7 +178,7 @@ def build() -> Template:
     for key, spec in DATA_SETS.items():
         table = quicksight.CustomSql(
             Name=spec.name, DataSourceArn=GetAtt(data_source, "Arn"),
-            SqlQuery=Sub(spec.sql, pCFNDatabaseName=imported("GlueDatabaseName")),
+            SqlQuery=sub(spec.sql, sql_names),
             Columns=[quicksight.InputColumn(Name=column, Type=kind) for column, kind in spec.columns.items()])
         data_sets[key] = t.add_resource(quicksight.DataSet(
             spec.logical_id,
