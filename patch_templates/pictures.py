@@ -6,7 +6,7 @@ import os.path
 import re
 import textwrap
 
-from .docs import ACCOUNTS, placement
+from .docs import ACCOUNTS, DEPLOYMENT, placement
 
 SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
@@ -124,6 +124,16 @@ def alike(template: dict) -> dict[str, list[str]]:
     return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
 
 
+def member_families(members: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """First StackSet logical id -> its (StackSet, member file) pairs drawn as one node: the StackSets
+    of one rollout wave whose members are alike in place (one per operating system)."""
+    families: dict[tuple, list[tuple[str, str]]] = {}
+    for logical_id, member in members:
+        wave = re.search(r"Wave\d+(?=StackSet$)", logical_id)
+        families.setdefault((DEPLOYMENT.get(member, member), wave and wave[0]), []).append((logical_id, member))
+    return {pairs[0][0]: pairs for pairs in families.values()}
+
+
 def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
     """flowchart (top down; left to right for StackSets, one row per member): the template's
     resources in one box per purpose (patching, inventory
@@ -135,6 +145,9 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
     lines = [f"flowchart {'LR' if members else 'TB'}", "  classDef conditional stroke-dasharray: 5 5",
              "  classDef member fill:#e8f5e9,stroke:#2e7d32"]
     nodes = alike(template)
+    families = member_families(members)
+    if families:  # StackSets: one node per family instead (41 StackSets would be 41 rows)
+        nodes = {first: [logical_id for logical_id, _ in pairs] for first, pairs in families.items()}
     node_of = {logical_id: node_id(first) for first, ids in nodes.items() for logical_id in ids}
     groups: dict[str, list[str]] = {}
     for first in nodes:
@@ -147,8 +160,11 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
             resource = resources[first]
             condition = resource.get("Condition")
             extra = [f"only if {condition}"] if condition else []
-            kind = resource["Type"] if len(nodes[first]) == 1 else f"{len(nodes[first])} × {resource['Type']}"
-            lines.append(f"    {node_id(first)}{label(*nodes[first], kind, *extra)}"
+            ids = nodes[first]
+            kind = resource["Type"] if len(ids) == 1 else f"{len(ids)} × {resource['Type']}"
+            if len(ids) > ALIKE:  # name the first and last; the count says how many
+                ids, extra = [ids[0], "…", ids[-1]], ["each only if its own switch"] if condition else []
+            lines.append(f"    {node_id(first)}{label(*ids, kind, *extra)}"
                          + (":::conditional" if condition else ""))
         lines.append("  end")
     merged: dict[tuple[str, str], set[str]] = {}
@@ -158,9 +174,14 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
         shown = ", ".join(sorted(kinds - {"Ref"}))
         arrow = "-.->" if kinds == {"DependsOn"} else "-->"
         lines.append(f"  {source} {arrow}{f'|{shown}|' if shown else ''} {target}")
-    for logical_id, member in members:
-        lines.append(f"  {node_id('file_' + member)}{label(member, 'member template')}:::member")
-        lines.append(f"  {node_of[logical_id]} -->|TemplateBody| {node_id('file_' + member)}")
+    drawn = set()
+    for first, pairs in families.items():
+        files = list(dict.fromkeys(member for _, member in pairs))
+        target = node_id("file_" + files[0])
+        if target not in drawn:
+            drawn.add(target)
+            lines.append(f"  {target}{label(_files(files), 'member template')}:::member")
+        lines.append(f"  {node_of[first]} -->|TemplateBody| {target}")
     return "\n".join(lines)
 
 

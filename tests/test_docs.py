@@ -12,6 +12,7 @@ from conftest import render, snapshot, template_dict
 from patch_templates import builder, docs, pages, parameters, pictures, rules
 from patch_templates.common import TEMPLATE_BODY_LIMIT, BuildError
 from patch_templates.stacks import TEMPLATES
+from patch_templates.stacks import stackset
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
@@ -411,3 +412,18 @@ def test_deploy_commands_go_through_s3_only_for_templates_over_the_inline_limit(
         assert ("--s3-bucket my-artifacts-bucket" in page) == over, name
         assert ("ARTIFACTS_BUCKET=my-artifacts-bucket" in page) == over, name
     assert (ROOT / "output" / "patch_management_stackset.yml").stat().st_size > TEMPLATE_BODY_LIMIT
+
+
+def test_stackset_picture_draws_one_node_per_wave_of_alike_members():
+    """41 StackSets would be 41 rows: the baseline StackSets of one wave share a node, and so do
+    their member files; the operations StackSet of each wave keeps its own."""
+    members = [(f"{member.key}{wave}StackSet", member.file) for wave in ("", "Wave2")
+               for member in stackset.MEMBERS if member.file in docs.BASELINES + [docs.OPERATIONS]]
+    template = {"Resources": {logical_id: {"Type": "AWS::CloudFormation::StackSet", "Condition": f"Deploy{logical_id}",
+                                           "Properties": {}} for logical_id, _ in members}}
+    picture = pictures.template_mermaid(template, members)
+    first, last = members[0][0], members[len(docs.BASELINES) - 1][0]
+    assert f'n_{first}["{first}<br/>…<br/>{last}<br/>{len(docs.BASELINES)} × AWS::CloudFormation::StackSet' in picture
+    assert picture.count("-->|TemplateBody|") == 4  # baselines and operations, in each of two waves
+    assert picture.count(f"&lt;os&gt;_patch_baseline.yml ({len(docs.BASELINES)} files)") == 1
+    assert f"n_PatchOperationsWave2StackSet -->|TemplateBody| n_file_{docs.OPERATIONS.replace('.', '_')}" in picture
