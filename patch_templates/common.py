@@ -5,7 +5,7 @@ from pathlib import Path
 
 import cfn_flip
 from cfn_flip import yaml_dumper
-from troposphere import Export, If, ImportValue, NoValue, Output, Ref, Sub, Template, s3
+from troposphere import Export, GetAtt, If, ImportValue, NoValue, Output, Ref, Sub, Template, awslambda, s3
 
 from .parameters import has_value
 
@@ -55,6 +55,29 @@ def inline_code(path: Path) -> str:
         raise BuildError(f"{path.name} is {size} bytes; inline Lambda code (ZipFile) is limited to "
                          f"{INLINE_CODE_LIMIT} bytes")
     return code
+
+
+def inline_function(template: Template, title: str, *, description: str, code: Path, role, log_group,
+                    timeout: int, calls: str) -> awslambda.Function:
+    """A custom resource's Lambda function with inline code (`inline_code`) that logs to `log_group`
+    and calls only the `calls` API."""
+    return template.add_resource(awslambda.Function(
+        title,
+        Metadata=checkov_skip(
+            CKV_AWS_115="Runs once per stack operation; reserving concurrency fails in accounts whose "
+                        "unreserved concurrency is at its minimum.",
+            CKV_AWS_116="Invoked synchronously by CloudFormation, which gets every error in the answer.",
+            CKV_AWS_117=f"Calls only the {calls} API; a VPC would need NAT or endpoints for no benefit.",
+        ),
+        Description=description,
+        Runtime="python3.13",
+        Handler="index.handler",
+        Timeout=timeout,
+        MemorySize=128,
+        Role=GetAtt(role, "Arn"),
+        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
+        Code=awslambda.Code(ZipFile=inline_code(code)),
+    ))
 
 
 def render(template: Template) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from awacs import glue as glue_actions, kms, logs as logs_actions
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, awslambda, glue, iam, logs, s3
+from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
 
 from .. import parameters as p, policies
-from ..common import add_exported_outputs, checkov_skip, imported, inline_code, private_bucket
+from ..common import add_exported_outputs, checkov_skip, imported, inline_function, private_bucket
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -232,23 +232,9 @@ def build() -> Template:
                           Resource=[GetAtt(initializer_logs, "Arn")]),
             ]))],
     ))
-    initializer = t.add_resource(awslambda.Function(
-        "CrawlerInitializerFunction",
-        Metadata=checkov_skip(
-            CKV_AWS_115="Runs once per stack operation; reserving concurrency fails in accounts whose "
-                        "unreserved concurrency is at its minimum.",
-            CKV_AWS_116="Invoked synchronously by CloudFormation, which gets every error in the answer.",
-            CKV_AWS_117="Calls only the Glue API; a VPC would need NAT or endpoints for no benefit.",
-        ),
-        Description="Starts the Glue crawler when the stack is created or updated",
-        Runtime="python3.13",
-        Handler="index.handler",
-        Timeout=120,
-        MemorySize=128,
-        Role=GetAtt(initializer_role, "Arn"),
-        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(initializer_logs)),
-        Code=awslambda.Code(ZipFile=inline_code(INITIALIZER)),
-    ))
+    initializer = inline_function(
+        t, "CrawlerInitializerFunction", code=INITIALIZER, role=initializer_role, log_group=initializer_logs,
+        timeout=120, calls="Glue", description="Starts the Glue crawler when the stack is created or updated")
     # CloudFormation sends Update only when a property changes: naming the tables and the data
     # location here makes a change of either start the crawler again.
     t.add_resource(CustomResource(

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from awacs import iam as iam_actions, logs as logs_actions, ssm as ssm_actions
 from awacs.aws import Allow, Condition, Statement, StringEquals
-from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, awslambda, iam, logs
+from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, iam, logs
 
 from .. import policies
-from ..common import checkov_skip, inline_code
+from ..common import checkov_skip, inline_function
 
 FILE = "default_host_management.yml"
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
@@ -78,23 +78,10 @@ def build() -> Template:
                       Resource=[GetAtt(log_group, "Arn")]),
         ))],
     ))
-    function = t.add_resource(awslambda.Function(
-        "DefaultHostManagementFunction",
-        Metadata=checkov_skip(
-            CKV_AWS_115="Runs once per stack operation; reserving concurrency fails in accounts whose "
-                        "unreserved concurrency is at its minimum.",
-            CKV_AWS_116="Invoked synchronously by CloudFormation, which gets every error in the answer.",
-            CKV_AWS_117="Calls only the Systems Manager API; a VPC would need NAT or endpoints for no benefit.",
-        ),
-        Description="Sets the Default Host Management Configuration role unless another role is set",
-        Runtime="python3.13",
-        Handler="index.handler",
-        Timeout=60,
-        MemorySize=128,
-        Role=GetAtt(function_role, "Arn"),
-        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
-        Code=awslambda.Code(ZipFile=inline_code(FUNCTION_CODE)),
-    ))
+    function = inline_function(
+        t, "DefaultHostManagementFunction", code=FUNCTION_CODE, role=function_role, log_group=log_group,
+        timeout=60, calls="Systems Manager",
+        description="Sets the Default Host Management Configuration role unless another role is set")
     setting = t.add_resource(DefaultHostManagement(
         "DefaultHostManagement",
         ServiceToken=GetAtt(function, "Arn"),
