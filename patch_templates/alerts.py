@@ -131,8 +131,7 @@ TEST_ALERT = EventKind(
 FORWARD_GROUP = "Central alerts"
 CENTRAL_BUS_ARN = dict(
     Type="String",
-    AllowedPattern=(r"^arn:aws[a-z-]*:events:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
-                    r"event-bus/(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}$"),
+    AllowedPattern=p.arn_pattern("events", r"event-bus/(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}"),
     ConstraintDescription=("must be the ARN of the central custom event bus "
                            "(arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME), output CentralEventBusArn "
                            "of the collector's central alerts stack"),

@@ -40,9 +40,18 @@ BUCKET_NAME = dict(
                            "and hyphens, starting and ending with a letter or digit, no '..', "
                            "not an IP address"),
 )
+# An AWS Region code, and the ARN of a resource in one Region of one account.
+REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
+
+
+def arn_pattern(service: str, resource: str) -> str:
+    """AllowedPattern of an ARN of `service` whose resource part matches the regex `resource`."""
+    return rf"^arn:aws[a-z-]*:{service}:{REGION_PATTERN}:\d{{12}}:{resource}$"
+
+
 REGION = dict(
     Type="String",
-    AllowedPattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$",
+    AllowedPattern=rf"^{REGION_PATTERN}$",
     ConstraintDescription="must be an AWS Region code such as us-east-1",
 )
 # A folder inside the bucket: no leading, trailing or double slash.
@@ -66,8 +75,8 @@ BUCKET_AND_PREFIX = dict(
 )
 KMS_KEY_ARN = dict(
     Type="String",
-    AllowedPattern=(r"^arn:aws[a-z-]*:kms:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:key/"
-                    r"(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$"),
+    AllowedPattern=arn_pattern("kms", r"key/(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-"
+                                      r"[a-f0-9]{12})"),
     ConstraintDescription="must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)",
 )
 SYNC_NAME = dict(

@@ -83,8 +83,7 @@ REFRESH_GROUP = "SPICE refresh"
 
 QUICKSIGHT_PRINCIPAL_ARN = dict(
     Type="String",
-    AllowedPattern=(r"^arn:aws[a-z-]*:quicksight:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:"
-                    r"(user|group)/[a-zA-Z0-9_.@+=,-]+/[a-zA-Z0-9_.@+=,/-]+$"),
+    AllowedPattern=p.arn_pattern("quicksight", r"(user|group)/[a-zA-Z0-9_.@+=,-]+/[a-zA-Z0-9_.@+=,/-]+"),
     ConstraintDescription=("must be a QuickSight user or group ARN such as "
                            "arn:aws:quicksight:us-east-1:111122223333:user/default/NAME"),
 )
