@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan pyflakes pytest clean package deploy describe
+.PHONY: help templates test check lint scan style pytest clean package deploy describe
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,10 +57,13 @@ PYTEST_WORKERS ?= 2
 pytest: $(STAMP_DEV) ## the tests alone
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
-pyflakes: $(STAMP_DEV) ## unused imports and undefined names in the Python code (ruff)
-	$(BIN)/ruff check patch_templates tests build.py
+PYTHON_SOURCES := patch_templates tests benchmarks build.py
 
-test: check scan pyflakes pytest ## freshness check, security scan, Python checks, tests
+style: $(STAMP_DEV) ## Python checks: ruff (pyflakes, imports, pyupgrade, bugbear) and ruff format
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
+
+test: check scan style pytest ## freshness check, security scan, Python checks, tests
 
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
 	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache
@@ -88,9 +91,9 @@ require = $(foreach v,$(1),$(if $($(v)),,$(error $(v) is required, e.g. make $@ 
 
 # Before anything runs (also under make -n), with the standard library alone: TEMPLATE is a built
 # template, STACK a valid name, and PARAMS a list of ParameterKey/ParameterValue with known keys,
-# accepted values and no example placeholder left (patch_templates/preflight.py).
+# accepted values and no example placeholder left (patch_templates/deploy/preflight.py).
 ifneq ($(filter deploy package,$(MAKECMDGOALS)),)
-OVERRIDES := $(shell $(PYTHON) -m patch_templates.preflight $(if $(filter deploy,$(MAKECMDGOALS)),--stack '$(STACK)' '$(TEMPLATE)' $(if $(PARAMS),'$(PARAMS)'),'$(TEMPLATE)'))
+OVERRIDES := $(shell $(PYTHON) -m patch_templates.deploy.preflight $(if $(filter deploy,$(MAKECMDGOALS)),--stack '$(STACK)' '$(TEMPLATE)' $(if $(PARAMS),'$(PARAMS)'),'$(TEMPLATE)'))
 ifneq ($(.SHELLSTATUS),0)
 $(error make $(filter deploy package,$(MAKECMDGOALS)) refused, nothing was run (the reason is above))
 endif

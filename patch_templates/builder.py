@@ -23,8 +23,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from . import docs
-from .common import BuildError, render
+from .parts.common import BuildError, render
+from .reference import docs
 from .stacks import TEMPLATES
 
 LINT_ARGS = ["--include-checks", "I", "--non-zero-exit-code", "informational"]
@@ -49,8 +49,9 @@ def build_all() -> dict[str, tuple[str, dict]]:
 
 def all_files(built: dict[str, tuple[str, dict]], roots: dict[str, Path]) -> dict[Path, str]:
     """Every generated file (templates, parameter files, docs) by its path under roots."""
-    generated = docs.generate({name: data for name, (_, data) in built.items()},
-                              {name: text for name, (text, _) in built.items()})
+    generated = docs.generate(
+        {name: data for name, (_, data) in built.items()}, {name: text for name, (text, _) in built.items()}
+    )
     files = {roots["output"] / name: text for name, (text, _) in built.items()}
     for relative, text in generated.items():
         root, _, rest = relative.partition("/")
@@ -69,8 +70,7 @@ def lint(paths: list[Path], shown_dir: str) -> list[str]:
     from cfnlint.runner import Runner
 
     matches = Runner(ConfigMixIn([*LINT_ARGS, "--", *map(str, paths)])).run()
-    return sorted(f"{shown_dir}/{Path(m.filename).name}:{m.linenumber} {m.rule.id} {m.message}"
-                  for m in matches)
+    return sorted(f"{shown_dir}/{Path(m.filename).name}:{m.linenumber} {m.rule.id} {m.message}" for m in matches)
 
 
 def lint_in_parallel(paths: list[Path], shown_dir: str) -> list[str]:
@@ -148,16 +148,36 @@ def write(files: dict[Path, str], roots: dict[str, Path]) -> None:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="patch-templates build", description=__doc__)
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 with a diff when the output or docs directory is stale")
-    parser.add_argument("--output-dir", default="output", type=Path,
-                        help="directory for the templates and parameters/ (default: output)")
-    parser.add_argument("--docs-dir", default="docs", type=Path,
-                        help="directory for the generated reference and pictures (default: docs)")
-    parser.add_argument("--cache-dir", default=".cache", type=Path,
-                        help="directory for the lint results kept between builds (default: .cache)")
-    parser.add_argument("--no-cache", dest="cache_dir", action="store_const", const=None,
-                        help="lint every template, read and write no cache")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff when the output or docs directory is stale",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="output",
+        type=Path,
+        help="directory for the templates and parameters/ (default: output)",
+    )
+    parser.add_argument(
+        "--docs-dir",
+        default="docs",
+        type=Path,
+        help="directory for the generated reference and pictures (default: docs)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=".cache",
+        type=Path,
+        help="directory for the lint results kept between builds (default: .cache)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        dest="cache_dir",
+        action="store_const",
+        const=None,
+        help="lint every template, read and write no cache",
+    )
     args = parser.parse_args(argv)
     for option, path in [("--output-dir", args.output_dir), ("--docs-dir", args.docs_dir)]:
         if path.exists() and not path.is_dir():
@@ -199,18 +219,25 @@ def build(args) -> int:
             if name in to_lint and not failed:
                 cache.remember(text)
             result = "FAIL" if failed else "ok" if name in to_lint else "ok (lint cached)"
-            print(f"{name:55} {len(data.get('Resources', {})):3} resources "
-                  f"{len(data.get('Parameters', {})):3} parameters  {result}")
+            print(
+                f"{name:55} {len(data.get('Resources', {})):3} resources "
+                f"{len(data.get('Parameters', {})):3} parameters  {result}"
+            )
         if findings:
             print("\n".join(findings), file=sys.stderr)
-            print(f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ and {args.docs_dir}/ "
-                  "left unchanged", file=sys.stderr)
+            print(
+                f"build failed: {len(findings)} cfn-lint finding(s); {args.output_dir}/ and {args.docs_dir}/ "
+                "left unchanged",
+                file=sys.stderr,
+            )
             return 1
         write(files, roots)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"built {len(built)} templates into {args.output_dir}/ ({len(to_lint)} linted) and "
-          f"{len(files) - len(built)} parameter files and docs in {time.monotonic() - started:.2f} s")
+    print(
+        f"built {len(built)} templates into {args.output_dir}/ ({len(to_lint)} linted) and "
+        f"{len(files) - len(built)} parameter files and docs in {time.monotonic() - started:.2f} s"
+    )
     return 0
 
 

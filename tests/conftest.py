@@ -11,10 +11,11 @@ import time
 import uuid
 
 import pytest
-
 from cloud_radar.cf.unit import Template as RadarTemplate
 
-from patch_templates import docs, parameters, rules
+from patch_templates.deploy import rules
+from patch_templates.parts import parameters
+from patch_templates.reference import docs
 from patch_templates.stacks import TEMPLATES
 
 
@@ -56,8 +57,11 @@ def statements(document: dict) -> list[dict]:
 def snapshot(directory) -> dict:
     """Every file under directory with its content hash and modification time: equal snapshots
     mean nothing was written."""
-    return {str(f.relative_to(directory)): (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
-            for f in sorted(directory.rglob("*")) if f.is_file()}
+    return {
+        str(f.relative_to(directory)): (hashlib.sha256(f.read_bytes()).hexdigest(), f.stat().st_mtime_ns)
+        for f in sorted(directory.rglob("*"))
+        if f.is_file()
+    }
 
 
 def check_constraint(name: str, parameter: str, good: list[str], bad: list[str]) -> int:
@@ -74,16 +78,19 @@ def rules_refusing(name: str, params: dict, region: str = "us-east-1") -> list[s
     """The template Rules that refuse these parameter values (defaults for the rest): what
     CloudFormation refuses before creating anything. cloud-radar does not evaluate Rules."""
     template = template_dict(name)
-    values = {key: str(params.get(key, definition.get("Default", "")))
-              for key, definition in template["Parameters"].items()}
+    values = {
+        key: str(params.get(key, definition.get("Default", ""))) for key, definition in template["Parameters"].items()
+    }
     values["AWS::Region"] = region
     return sorted({failure.split(":")[0] for failure in rules.failures(template, values)})
 
 
 # -- custom resource functions: CloudFormation's pre-signed response URL on 127.0.0.1 -----------
 
+
 class Receiver(http.server.BaseHTTPRequestHandler):
     """Records every PUT it gets, as CloudFormation's response URL would."""
+
     received: list = []
 
     def do_PUT(self):  # noqa: N802 - the http.server naming

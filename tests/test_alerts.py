@@ -29,14 +29,15 @@ import re
 
 import boto3
 import pytest
+from conftest import check_constraint, render, rules_refusing, template_dict
 from moto import mock_aws
+from test_composition import member_stacks
 from troposphere import Template
 
-from conftest import check_constraint, render, rules_refusing, template_dict
-from test_composition import member_stacks
-from patch_templates import alerts, docs, parameters
 from patch_templates.builder import lint
-from patch_templates.common import render as render_yaml
+from patch_templates.parts import alerts, parameters
+from patch_templates.parts.common import render as render_yaml
+from patch_templates.reference import docs
 
 CENTRAL = "central_alerts.yml"
 MEMBER_ACCOUNT, MEMBER_REGION = "123456789012", "eu-west-1"  # moto's default account
@@ -48,73 +49,119 @@ WITH_SLACK = dict(REQUIRED, pSlackWorkspaceId="T0123ABCD", pSlackChannelId="C045
 
 # DOC "Run Command Invocation Status-change Notification" (document AWS-RunPowerShellScript, Success)
 INVOCATION = {
-    "detail-type": "EC2 Command Invocation Status-change Notification", "source": "aws.ssm",
+    "detail-type": "EC2 Command Invocation Status-change Notification",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ec2:us-east-2:123456789012:instance/i-abcd1111"],
-    "detail": {"command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b", "document-name": "AWS-RunPowerShellScript",
-               "instance-id": "i-9bb89e2b", "requested-date-time": "2016-07-10T21:51:30.049Z", "status": "Success"},
+    "detail": {
+        "command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b",
+        "document-name": "AWS-RunPowerShellScript",
+        "instance-id": "i-9bb89e2b",
+        "requested-date-time": "2016-07-10T21:51:30.049Z",
+        "status": "Success",
+    },
 }
 # DOC "Run Command Status-change Notification" (the per-command event, not forwarded by design)
 COMMAND = {
-    "detail-type": "EC2 Command Status-change Notification", "source": "aws.ssm",
+    "detail-type": "EC2 Command Status-change Notification",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ec2:us-east-2:123456789012:instance/i-abcd1111"],
-    "detail": {"command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b", "document-name": "AWS-RunPowerShellScript",
-               "expire-after": "2016-07-14T22:01:30.049Z",
-               "parameters": {"executionTimeout": ["3600"], "commands": ["date"]},
-               "requested-date-time": "2016-07-10T21:51:30.049Z", "status": "Success"},
+    "detail": {
+        "command-id": "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b",
+        "document-name": "AWS-RunPowerShellScript",
+        "expire-after": "2016-07-14T22:01:30.049Z",
+        "parameters": {"executionTimeout": ["3600"], "commands": ["date"]},
+        "requested-date-time": "2016-07-10T21:51:30.049Z",
+        "status": "Success",
+    },
 }
 # DOC "Window Execution Type" (status TIMED_OUT)
 WINDOW_EXECUTION = {
-    "detail-type": "Maintenance Window Execution State-change Notification", "source": "aws.ssm",
+    "detail-type": "Maintenance Window Execution State-change Notification",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2:123456789012:maintenancewindow/mw-123456789012345678"],
-    "detail": {"start-time": "2016-11-16T01:00:56.427Z", "end-time": "2016-11-16T01:00:57.070Z",
-               "window-id": "mw-0ed7251d3fcf6e0c2", "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
-               "status": "TIMED_OUT"},
+    "detail": {
+        "start-time": "2016-11-16T01:00:56.427Z",
+        "end-time": "2016-11-16T01:00:57.070Z",
+        "window-id": "mw-0ed7251d3fcf6e0c2",
+        "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
+        "status": "TIMED_OUT",
+    },
 }
 # DOC "Task Target Processed" (status TIMED_OUT; the window execution event reports the run)
 TASK_TARGET = {
-    "detail-type": "Maintenance Window Task Target Invocation State-change Notification", "source": "aws.ssm",
+    "detail-type": "Maintenance Window Task Target Invocation State-change Notification",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2:123456789012:maintenancewindow/mw-123456789012345678"],
-    "detail": {"window-id": "mw-0ed7251d3fcf6e0c2", "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
-               "task-execution-id": "6417e808-7f35-4d1a-843f-123456789012",
-               "window-target-id": "e7265f13-3cc5-4f2f-97a9-123456789012", "status": "TIMED_OUT",
-               "owner-information": "Owner"},
+    "detail": {
+        "window-id": "mw-0ed7251d3fcf6e0c2",
+        "window-execution-id": "b60fb56e-776c-4e5c-84ee-123456789012",
+        "task-execution-id": "6417e808-7f35-4d1a-843f-123456789012",
+        "window-target-id": "e7265f13-3cc5-4f2f-97a9-123456789012",
+        "status": "TIMED_OUT",
+        "owner-information": "Owner",
+    },
 }
 # DOC "State Manager Association State Change" (document AWS-RunPowerShellScript, Success)
 ASSOCIATION = {
-    "detail-type": "EC2 State Manager Association State Change", "source": "aws.ssm",
+    "detail-type": "EC2 State Manager Association State Change",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2::document/AWS-RunPowerShellScript"],
-    "detail": {"association-id": "6e37940a-23ba-4ab0-9b96-5d0a1a05464f", "document-name": "AWS-RunPowerShellScript",
-               "association-version": "1", "document-version": "Optional.empty",
-               "targets": "[{\"key\":\"InstanceIds\",\"values\":[\"i-12345678\"]}]",
-               "last-execution-date": "2017-05-16T23:00:01Z", "status": "Success",
-               "association-status-aggregated-count": "{\"Success\":1}",
-               "schedule-expression": "cron(0 */30 * * * ? *)", "association-cwe-version": "1.0"},
+    "detail": {
+        "association-id": "6e37940a-23ba-4ab0-9b96-5d0a1a05464f",
+        "document-name": "AWS-RunPowerShellScript",
+        "association-version": "1",
+        "document-version": "Optional.empty",
+        "targets": '[{"key":"InstanceIds","values":["i-12345678"]}]',
+        "last-execution-date": "2017-05-16T23:00:01Z",
+        "status": "Success",
+        "association-status-aggregated-count": '{"Success":1}',
+        "schedule-expression": "cron(0 */30 * * * ? *)",
+        "association-cwe-version": "1.0",
+    },
 }
 # DOC "Patch Non-Compliant"
 PATCH_NON_COMPLIANT = {
-    "detail-type": "Configuration Compliance State Change", "source": "aws.ssm",
+    "detail-type": "Configuration Compliance State Change",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2:123456789012:managed-instance/i-01234567890abcdef"],
-    "detail": {"resource-type": "managed-instance", "resource-id": "i-01234567890abcdef",
-               "compliance-status": "non_compliant", "compliance-type": "Patch",
-               "patch-baseline-id": "PB789", "severity": "critical"},
+    "detail": {
+        "resource-type": "managed-instance",
+        "resource-id": "i-01234567890abcdef",
+        "compliance-status": "non_compliant",
+        "compliance-type": "Patch",
+        "patch-baseline-id": "PB789",
+        "severity": "critical",
+    },
 }
 # DOC "Association Non-Compliant" (compliance of an association, not of patches)
 ASSOCIATION_NON_COMPLIANT = {
-    "detail-type": "Configuration Compliance State Change", "source": "aws.ssm",
+    "detail-type": "Configuration Compliance State Change",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2:123456789012:managed-instance/i-01234567890abcdef"],
-    "detail": {"last-runtime": "2017-01-01T10:10:10Z", "compliance-status": "non_compliant",
-               "resource-type": "managed-instance", "resource-id": "i-01234567890abcdef",
-               "compliance-type": "Association"},
+    "detail": {
+        "last-runtime": "2017-01-01T10:10:10Z",
+        "compliance-status": "non_compliant",
+        "resource-type": "managed-instance",
+        "resource-id": "i-01234567890abcdef",
+        "compliance-type": "Association",
+    },
 }
 # DOC "Create Parameter" (Parameter Store: another Systems Manager capability)
 PARAMETER_STORE = {
-    "detail-type": "Parameter Store Change", "source": "aws.ssm",
+    "detail-type": "Parameter Store Change",
+    "source": "aws.ssm",
     "resources": ["arn:aws:ssm:us-east-2:123456789012:parameter/MyExampleParameter"],
-    "detail": {"operation": "Create", "name": "MyExampleParameter", "type": "String", "description": "Sample Parameter"},
+    "detail": {
+        "operation": "Create",
+        "name": "MyExampleParameter",
+        "type": "String",
+        "description": "Sample Parameter",
+    },
 }
 # Another service: EventBridge user guide, "Amazon EventBridge events" (example event of EC2).
 EC2_STATE = {
-    "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
+    "detail-type": "EC2 Instance State-change Notification",
+    "source": "aws.ec2",
     "resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"],
     "detail": {"instance-id": "i-1234567890abcdef0", "state": "terminated"},
 }
@@ -169,9 +216,17 @@ CASES = [
 
 
 def put(client, event: dict, bus: str = "default") -> None:
-    result = client.put_events(Entries=[{
-        "Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"]),
-        "Resources": event["resources"], "EventBusName": bus}])
+    result = client.put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event["resources"],
+                "EventBusName": bus,
+            }
+        ]
+    )
     # AWS refuses Source aws.* here (NotAuthorizedForSourceException); moto must accept it for the
     # documented samples to be put at all.
     assert result["FailedEntryCount"] == 0, result
@@ -198,13 +253,18 @@ def aws(monkeypatch):
 def session_in(account: str, region: str) -> boto3.Session:
     """Credentials of another account in moto: those of a role assumed there."""
     credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/test", RoleSessionName="test")["Credentials"]
-    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                         aws_secret_access_key=credentials["SecretAccessKey"],
-                         aws_session_token=credentials["SessionToken"], region_name=region)
+        RoleArn=f"arn:aws:iam::{account}:role/test", RoleSessionName="test"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
 
 
 # -- the patterns, with EventBridge matching (moto) ---------------------------------------------
+
 
 def test_cases_cover_every_kind_both_ways():
     reached = {kind for _, kinds in CASES for kind in kinds}
@@ -227,12 +287,17 @@ def test_each_sample_reaches_exactly_the_kinds_it_must(aws):
         queues[kind.title] = url
     for event, kinds in CASES:
         put(events, event)
-        arrived = {title for title, url in queues.items() for body in drain(sqs, url)
-                   if json.loads(body)["detail"] == event["detail"]}
+        arrived = {
+            title
+            for title, url in queues.items()
+            for body in drain(sqs, url)
+            if json.loads(body)["detail"] == event["detail"]
+        }
         assert arrived == kinds, (event["detail-type"], event["detail"].get("status"), arrived)
 
 
 # -- the alert path, end to end through moto ----------------------------------------------------
+
 
 def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
     """patch_operations.yml as one account-Region gets it: the StackSet rendered with its example
@@ -257,11 +322,15 @@ def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     for name, resource in rendered["Resources"].items():
         if resource["Type"] == "AWS::Events::Rule":
-            events.put_rule(Name=name, EventBusName=bus_arn,
-                            EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+            events.put_rule(
+                Name=name, EventBusName=bus_arn, EventPattern=json.dumps(resource["Properties"]["EventPattern"])
+            )
             (target,) = [target for target in targets(resource) if target["Arn"] == "ChatAlertTopic"]
-            events.put_targets(Rule=name, EventBusName=bus_arn,
-                               Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}])
+            events.put_targets(
+                Rule=name,
+                EventBusName=bus_arn,
+                Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}],
+            )
     return url
 
 
@@ -270,7 +339,10 @@ def texts_arriving(sqs, queue_url: str) -> list[str]:
     messages = [json.loads(body) for body in drain(sqs, queue_url)]
     for message in messages:
         assert (message["version"], message["source"], message["content"]["textType"]) == (
-            "1.0", "custom", "client-markdown")  # AWS Chatbot's custom notification format
+            "1.0",
+            "custom",
+            "client-markdown",
+        )  # AWS Chatbot's custom notification format
     return [message["content"]["title"] + "\n" + message["content"]["description"] for message in messages]
 
 
@@ -297,8 +369,10 @@ def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
     put(member_events, failed)
     (text,) = texts_arriving(central_sqs, queue)
     assert text.startswith("PATCHING ALERT: AWS-RunPatchBaseline Failed on node i-9bb89e2b.\n")
-    assert ("aws ssm get-command-invocation --region" in text
-            and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in text)
+    assert (
+        "aws ssm get-command-invocation --region" in text
+        and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in text
+    )
 
     put(member_events, changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Success"))
     put(member_events, changed(PATCH_NON_COMPLIANT, compliance_status="compliant"))
@@ -308,7 +382,10 @@ def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
 def rendered_alert_texts() -> dict:
     """Each kind's first matching sample, as its central rule's transformer writes it (moto)."""
     with mock_aws():
-        events, sqs = boto3.client("events", region_name=COLLECTOR_REGION), boto3.client("sqs", region_name=COLLECTOR_REGION)
+        events, sqs = (
+            boto3.client("events", region_name=COLLECTOR_REGION),
+            boto3.client("sqs", region_name=COLLECTOR_REGION),
+        )
         bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
         queue = central_rules_to_queue(events, sqs, render(CENTRAL, WITH_SLACK), bus_arn)
         texts = {}
@@ -376,22 +453,31 @@ def test_email_and_chat_carry_the_same_lines():
 
 # -- the alert path, rendered (cloud-radar) -----------------------------------------------------
 
-@pytest.mark.parametrize("bus_arn", ["arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
-                                     "arn:aws-us-gov:events:us-gov-west-1:444455556666:event-bus/ops.alerts"])
+
+@pytest.mark.parametrize(
+    "bus_arn",
+    [
+        "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+        "arn:aws-us-gov:events:us-gov-west-1:444455556666:event-bus/ops.alerts",
+    ],
+)
 def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_only(bus_arn):
     stack = member_template(bus_arn, region="eu-west-1")["Resources"]
     rules = {name: r["Properties"] for name, r in stack.items() if r["Type"] == "AWS::Events::Rule"}
     assert {name: rule["EventPattern"] for name, rule in rules.items()} == {
-        f"Forward{kind.title}Rule": kind.pattern for kind in alerts.EVENT_KINDS}
+        f"Forward{kind.title}Rule": kind.pattern for kind in alerts.EVENT_KINDS
+    }
     for rule in rules.values():
         assert "EventBusName" not in rule  # the account's default bus, where Systems Manager sends
         assert rule["Targets"] == [{"Id": "CentralEventBus", "Arn": bus_arn, "RoleArn": "AlertForwardingRole.Arn"}]
     role = stack["AlertForwardingRole"]["Properties"]
-    assert role["AssumeRolePolicyDocument"]["Statement"] == [{
-        "Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": ["events.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}
+    ]
     (policy,) = role["Policies"]
-    assert policy["PolicyDocument"]["Statement"] == [{"Effect": "Allow", "Action": ["events:PutEvents"],
-                                                     "Resource": [bus_arn]}]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus_arn]}
+    ]
     assert "ManagedPolicyArns" not in role
 
 
@@ -415,11 +501,16 @@ def test_central_bus_admits_the_listed_accounts_and_this_one_for_ssm_events_only
 
 
 def test_central_bus_admits_the_organization_when_given():
-    stack = render(CENTRAL, dict(REQUIRED, pOrganizationID="o-a1b2c3d4e5", pDataSourceAccountID="",
-                                 pEventBusName="org-alerts"), region="eu-central-1")["Resources"]
+    stack = render(
+        CENTRAL,
+        dict(REQUIRED, pOrganizationID="o-a1b2c3d4e5", pDataSourceAccountID="", pEventBusName="org-alerts"),
+        region="eu-central-1",
+    )["Resources"]
     (statement,) = stack["AlertEventBus"]["Properties"]["Policy"]["Statement"]
     assert statement["Principal"] == "*"
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:source": "aws.ssm"}}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:source": "aws.ssm"}
+    }
     assert statement["Resource"] == "arn:aws:events:eu-central-1:555555555555:event-bus/org-alerts"
     assert stack["AlertEventBus"]["Properties"]["Name"] == "org-alerts"
 
@@ -470,7 +561,11 @@ def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
     assert (channel["SlackWorkspaceId"], channel["SlackChannelId"]) == ("T0123ABCD", "C0456EFGH")
     assert channel["SnsTopicArns"] == ["ChatAlertTopic"] and channel["IamRoleArn"] == "SlackChannelRole.Arn"
     assert stack["ChatAlertTopic"]["Properties"]["KmsMasterKeyId"] == "AlertTopicKey.Arn"
-    assert not [r for r in stack.values() if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] != "AlertTopic"]
+    assert not [
+        r
+        for r in stack.values()
+        if r["Type"] == "AWS::SNS::Subscription" and r["Properties"]["TopicArn"] != "AlertTopic"
+    ]
     (statement,) = stack["ChatAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == ["ChatAlertTopic"]
     assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == len(alerts.EVENT_KINDS) + 1
@@ -484,7 +579,8 @@ def test_rules_refuse_no_senders_and_a_lone_slack_id():
     assert rules_refusing(CENTRAL, REQUIRED) == []
     assert rules_refusing(CENTRAL, {"pNotificationEmailAddress": "a@example.com"}) == ["SourceAccountsOrOrganization"]
     assert rules_refusing(CENTRAL, dict(REQUIRED, pDataSourceAccountID="444455556666,")) == [
-        "SourceAccountsOrOrganization"]  # an empty item, which the per-item pattern lets through
+        "SourceAccountsOrOrganization"
+    ]  # an empty item, which the per-item pattern lets through
     assert rules_refusing(CENTRAL, dict(REQUIRED, pDataSourceAccountID="", pOrganizationID="o-a1b2c3d4e5")) == []
     assert rules_refusing(CENTRAL, dict(REQUIRED, pSlackWorkspaceId="T0123ABCD")) == ["SlackIdsTogether"]
     assert rules_refusing(CENTRAL, dict(REQUIRED, pSlackChannelId="C0456EFGH")) == ["SlackIdsTogether"]
@@ -508,22 +604,34 @@ def test_outputs_give_the_operator_the_bus_arn_the_members_need():
 # -- bad values ---------------------------------------------------------------------------------
 
 BAD_VALUES = {
-    "pEventBusName": (["patch-alerts", "org.alerts_2", "a" * 256],
-                      ["", "default", "aws.alerts", "patch alerts", "bus/child", "a" * 257, "alerts!"]),
-    "pNotificationEmailAddress": (["patching@example.com", "ops.team+patch@mail.example.org"],
-                                  ["", "patching", "patching@", "@example.com", "a b@example.com", "a@example"]),
+    "pEventBusName": (
+        ["patch-alerts", "org.alerts_2", "a" * 256],
+        ["", "default", "aws.alerts", "patch alerts", "bus/child", "a" * 257, "alerts!"],
+    ),
+    "pNotificationEmailAddress": (
+        ["patching@example.com", "ops.team+patch@mail.example.org"],
+        ["", "patching", "patching@", "@example.com", "a b@example.com", "a@example"],
+    ),
     "pOrganizationID": (["", "o-a1b2c3d4e5"], ["o-", "o-ABCDEFGHIJ", "a1b2c3d4e5", "o-a1b2c3d4e5 ", "r-a1b2"]),
-    "pDataSourceAccountID": (["", "444455556666", "444455556666,777788889999"],
-                             ["44445555666", "4444555566667", "444455556666;777788889999", "abcdabcdabcd"]),
+    "pDataSourceAccountID": (
+        ["", "444455556666", "444455556666,777788889999"],
+        ["44445555666", "4444555566667", "444455556666;777788889999", "abcdabcdabcd"],
+    ),
     "pSlackWorkspaceId": (["", "T0123ABCD"], ["t0123abcd", "T0123-ABCD", "T0123 ABCD", "A" * 256]),
     "pSlackChannelId": (["", "C0456EFGH", "c0456efgh"], ["C0456-EFGH", "#general", "C0456 EFGH", "C" * 256]),
 }
-BUS_ARN_BAD = ["", "patch-alerts", "arn:aws:events:us-east-1:111122223333:event-bus/default",
-               "arn:aws:events:us-east-1:111122223333:event-bus/aws.partner", "arn:aws:sns:us-east-1:111122223333:patch",
-               "arn:aws:events:us-east-1:11112222333:event-bus/patch-alerts",
-               "arn:aws:events:useast1:111122223333:event-bus/patch-alerts",
-               "arn:aws:events:us-east-1:111122223333:rule/patch-alerts",
-               "arn:aws:events:us-east-1:111122223333:event-bus/patch alerts", "none"]
+BUS_ARN_BAD = [
+    "",
+    "patch-alerts",
+    "arn:aws:events:us-east-1:111122223333:event-bus/default",
+    "arn:aws:events:us-east-1:111122223333:event-bus/aws.partner",
+    "arn:aws:sns:us-east-1:111122223333:patch",
+    "arn:aws:events:us-east-1:11112222333:event-bus/patch-alerts",
+    "arn:aws:events:useast1:111122223333:event-bus/patch-alerts",
+    "arn:aws:events:us-east-1:111122223333:rule/patch-alerts",
+    "arn:aws:events:us-east-1:111122223333:event-bus/patch alerts",
+    "none",
+]
 
 
 @pytest.mark.parametrize("name", sorted(BAD_VALUES))
@@ -533,8 +641,10 @@ def test_central_parameters_refuse_bad_values(name):
 
 
 def test_central_bus_arn_refuses_bad_values():
-    for value in ["arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
-                  "arn:aws-cn:events:cn-north-1:111122223333:event-bus/org.alerts_2"]:
+    for value in [
+        "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+        "arn:aws-cn:events:cn-north-1:111122223333:event-bus/org.alerts_2",
+    ]:
         assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is None, value
     for value in BUS_ARN_BAD:
         assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is not None, value

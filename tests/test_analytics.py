@@ -17,12 +17,11 @@ import duckdb
 import pytest
 import sqlglot
 from cfnlint.decode import decode_str
+from conftest import check_constraint, render, statements as deployed_statements, template_dict
 from sqlglot import exp
 
-from conftest import check_constraint, render, template_dict
-from conftest import statements as deployed_statements
 from patch_templates import builder
-from patch_templates.common import INLINE_CODE_LIMIT, BuildError
+from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import analytics
 
 NAME = analytics.FILE
@@ -39,30 +38,61 @@ def resources(tpl: dict, kind: str) -> dict:
 # Parameters ---------------------------------------------------------------------------------
 
 GOOD_AND_BAD = {
-    "pCFNCrawlerName": (["patching-crawler", "a", "crawler_2", "x" * 255],
-                        ["", "has space", "dot.name", "x" * 256, "slash/name", "ü"]),
-    "pCFNDatabaseName": (["patching-database", "patching_db", "0db"],
-                         ["", "Patching", "-db", "_db", "db name", "db.name", "x" * 256]),
-    "pCFNTablePrefixName": (["patching", "p", "ssm_inventory2"],
-                            ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65]),
-    "pBucketName": (["patch-inventory-111122223333/inventory",
-                     "my.bucket/inventory", "abc/a/b/c"],
-                    ["", "bucket-only", "bucket/", "/prefix", "Bucket/prefix", "bucket//prefix",
-                     "bucket/prefix/", "ab/prefix", "a..b/prefix", "192.168.1.1/prefix",
-                     "xn--bucket/prefix", "bucket-s3alias/prefix", "-bucket/prefix", "bucket/pre fix",
-                     "b" * 64 + "/prefix", "bucket/" + "p" * 130]),
-    "pCrawlerSchedule": (["cron(0 2 * * ? *)", "cron(15 */6 ? * MON-FRI *)"],
-                         ["", "rate(1 day)", "cron(0 2 * * ?)", "cron(0 2 * * ? * *)", "0 2 * * ? *",
-                          "cron(0  2 * * ? *)"]),
-    "pKMSKeyArn": (["", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-                    "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234567890abcdef1234567890abcdef"],
-                   ["alias/aws/s3", "1234abcd-12ab-34cd-56ef-1234567890ab",
-                    "arn:aws:kms:us-east-1:111122223333:alias/my-key",
-                    "arn:aws:kms:us-east-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
-    "pAthenaWorkGroupName": (["patching", "Reports.2025_a-b"],
-                             ["", "has space", "x" * 129, "slash/name", "primary!"]),
-    "pBytesScannedCutoffPerQuery": (["10000000", "1073741824", "1099511627776"],
-                                    ["9999999", "0", "-1", "1099511627777", "1GB", ""]),
+    "pCFNCrawlerName": (
+        ["patching-crawler", "a", "crawler_2", "x" * 255],
+        ["", "has space", "dot.name", "x" * 256, "slash/name", "ü"],
+    ),
+    "pCFNDatabaseName": (
+        ["patching-database", "patching_db", "0db"],
+        ["", "Patching", "-db", "_db", "db name", "db.name", "x" * 256],
+    ),
+    "pCFNTablePrefixName": (
+        ["patching", "p", "ssm_inventory2"],
+        ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65],
+    ),
+    "pBucketName": (
+        ["patch-inventory-111122223333/inventory", "my.bucket/inventory", "abc/a/b/c"],
+        [
+            "",
+            "bucket-only",
+            "bucket/",
+            "/prefix",
+            "Bucket/prefix",
+            "bucket//prefix",
+            "bucket/prefix/",
+            "ab/prefix",
+            "a..b/prefix",
+            "192.168.1.1/prefix",
+            "xn--bucket/prefix",
+            "bucket-s3alias/prefix",
+            "-bucket/prefix",
+            "bucket/pre fix",
+            "b" * 64 + "/prefix",
+            "bucket/" + "p" * 130,
+        ],
+    ),
+    "pCrawlerSchedule": (
+        ["cron(0 2 * * ? *)", "cron(15 */6 ? * MON-FRI *)"],
+        ["", "rate(1 day)", "cron(0 2 * * ?)", "cron(0 2 * * ? * *)", "0 2 * * ? *", "cron(0  2 * * ? *)"],
+    ),
+    "pKMSKeyArn": (
+        [
+            "",
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/mrk-1234567890abcdef1234567890abcdef",
+        ],
+        [
+            "alias/aws/s3",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:alias/my-key",
+            "arn:aws:kms:us-east-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ],
+    ),
+    "pAthenaWorkGroupName": (["patching", "Reports.2025_a-b"], ["", "has space", "x" * 129, "slash/name", "primary!"]),
+    "pBytesScannedCutoffPerQuery": (
+        ["10000000", "1073741824", "1099511627776"],
+        ["9999999", "0", "-1", "1099511627777", "1GB", ""],
+    ),
     "pAthenaResultsExpirationDays": (["1", "30", "3650"], ["0", "3651", "-5", "thirty"]),
     "pAccessLogBucketName": (["", "my-log-bucket"], ["My_Logs", "ab", "bucket/prefix"]),
     "pSnapshotRetentionDays": (["1", "730", "3650"], ["0", "3651", "-1", "two years", ""]),
@@ -77,22 +107,30 @@ def test_every_parameter_refuses_bad_values():
 
 def test_design_parameters_keep_their_defaults():
     params = template_dict(NAME)["Parameters"]
-    assert {name: params[name]["Default"] for name in
-            ("pCFNCrawlerName", "pCFNDatabaseName", "pCFNTablePrefixName")} == {
-        "pCFNCrawlerName": "patching-crawler", "pCFNDatabaseName": "patching-database",
-        "pCFNTablePrefixName": "patching"}
+    assert {
+        name: params[name]["Default"] for name in ("pCFNCrawlerName", "pCFNDatabaseName", "pCFNTablePrefixName")
+    } == {
+        "pCFNCrawlerName": "patching-crawler",
+        "pCFNDatabaseName": "patching-database",
+        "pCFNTablePrefixName": "patching",
+    }
     # required: no default names someone's bucket
     assert "Default" not in params["pBucketName"]
 
 
 # Glue and the crawler -----------------------------------------------------------------------
 
+
 def test_tables_are_partitioned_without_a_duplicated_partition_column():
-    tables = {name: table for name, table in resources(template_dict(NAME), "AWS::Glue::Table").items()
-              if name.removeprefix("Table") in analytics.INVENTORY_TYPES}
+    tables = {
+        name: table
+        for name, table in resources(template_dict(NAME), "AWS::Glue::Table").items()
+        if name.removeprefix("Table") in analytics.INVENTORY_TYPES
+    }
     assert len(tables) == len(analytics.INVENTORY_TYPES)
-    assert {"InstanceInformation", "PatchSummary", "ComplianceItem", "ComplianceSummary", "Tag",
-            "Application"} <= set(analytics.INVENTORY_TYPES)
+    assert {"InstanceInformation", "PatchSummary", "ComplianceItem", "ComplianceSummary", "Tag", "Application"} <= set(
+        analytics.INVENTORY_TYPES
+    )
     for name, table in tables.items():
         spec = table["Properties"]["TableInput"]
         keys = [key["Name"] for key in spec["PartitionKeys"]]
@@ -101,7 +139,8 @@ def test_tables_are_partitioned_without_a_duplicated_partition_column():
         assert not set(keys) & set(columns) and len(set(columns)) == len(columns), name
         assert {"resourceid", "capturetime", "schemaversion"} <= set(columns)
         assert spec["StorageDescriptor"]["Location"] == {
-            "Fn::Sub": f"s3://${{pBucketName}}/AWS:{name.removeprefix('Table')}/"}
+            "Fn::Sub": f"s3://${{pBucketName}}/AWS:{name.removeprefix('Table')}/"
+        }
     info = tables["TableInstanceInformation"]["Properties"]["TableInput"]["StorageDescriptor"]
     assert info["SerdeInfo"]["Parameters"] == {"mapping.instanceresourcetype": "resourcetype"}
     database = template_dict(NAME)["Resources"]["GlueDatabase"]["Properties"]["DatabaseInput"]
@@ -112,12 +151,15 @@ def test_tables_are_partitioned_without_a_duplicated_partition_column():
 def test_crawler_only_adds_partitions_to_the_stack_tables():
     tpl = template_dict(NAME)
     crawler = tpl["Resources"]["Crawler"]["Properties"]
-    target, = crawler["Targets"]["CatalogTargets"]
+    (target,) = crawler["Targets"]["CatalogTargets"]
     assert "S3Targets" not in crawler["Targets"]
-    assert sorted(ref["Ref"] for ref in target["Tables"]) == sorted(f"Table{kind}" for kind in analytics.INVENTORY_TYPES)
+    assert sorted(ref["Ref"] for ref in target["Tables"]) == sorted(
+        f"Table{kind}" for kind in analytics.INVENTORY_TYPES
+    )
     assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
     assert json.loads(crawler["Configuration"])["CrawlerOutput"]["Partitions"] == {
-        "AddOrUpdateBehavior": "InheritFromTable"}
+        "AddOrUpdateBehavior": "InheritFromTable"
+    }
     assert crawler["Schedule"] == {"ScheduleExpression": {"Ref": "pCrawlerSchedule"}}
 
 
@@ -144,14 +186,17 @@ def test_crawler_role_reads_only_the_sync_prefix_and_decrypts_only_with_a_key():
     statements = crawler_statements({})
     assert statements["ReadSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket/inventory/*"]
     assert statements["ListSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket"]
-    assert statements["ListSyncedInventory"]["Condition"] == {
-        "StringLike": {"s3:prefix": ["inventory", "inventory/*"]}}
+    assert statements["ListSyncedInventory"]["Condition"] == {"StringLike": {"s3:prefix": ["inventory", "inventory/*"]}}
     assert all(arn.startswith("arn:aws:glue:us-east-1:") for arn in statements["UpdatePartitions"]["Resource"])
     assert statements["UpdatePartitions"]["Resource"][2].endswith(":table/patching-database/patching_*")
     assert "DecryptWithSyncKey" not in statements
     key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     assert crawler_statements({"pKMSKeyArn": key})["DecryptWithSyncKey"] == {
-        "Sid": "DecryptWithSyncKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key]}
+        "Sid": "DecryptWithSyncKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": [key],
+    }
 
 
 def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
@@ -163,12 +208,15 @@ def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
     assert properties["ServiceToken"] == {"Fn::GetAtt": ["CrawlerInitializerFunction", "Arn"]}
     assert properties["CrawlerName"] == {"Ref": "Crawler"}
     # a change of tables or data location is an Update, which starts the crawler again
-    assert sorted(ref["Ref"] for ref in properties["Tables"]) == sorted(f"Table{kind}" for kind in analytics.INVENTORY_TYPES)
+    assert sorted(ref["Ref"] for ref in properties["Tables"]) == sorted(
+        f"Table{kind}" for kind in analytics.INVENTORY_TYPES
+    )
     assert properties["DataLocation"] == {"Fn::Sub": "s3://${pBucketName}/"}
     start, _ = tpl["Resources"]["CrawlerInitializerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     assert start["Action"] == ["glue:StartCrawler"]
     assert start["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:crawler/${Crawler}"}]
+        {"Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:crawler/${Crawler}"}
+    ]
 
 
 def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monkeypatch):
@@ -192,6 +240,7 @@ def test_the_builder_keeps_yaml_and_yml_files_current(tmp_path):
 
 # Athena ---------------------------------------------------------------------------------------
 
+
 def test_workgroup_enforces_encrypted_results_and_the_scan_limit():
     stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pBytesScannedCutoffPerQuery": "50000000"})
     config = stack["Resources"]["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
@@ -201,18 +250,24 @@ def test_workgroup_enforces_encrypted_results_and_the_scan_limit():
     assert config["ResultConfiguration"]["OutputLocation"] == "s3://AthenaResultsBucket/results/"
     bucket = stack["Resources"]["AthenaResultsBucket"]["Properties"]
     assert bucket["PublicAccessBlockConfiguration"] == dict.fromkeys(
-        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True)
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
+    )
 
 
 def test_results_and_snapshots_expire_each_after_their_own_days():
-    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pAthenaResultsExpirationDays": "45",
-                          "pSnapshotRetentionDays": "400"})
-    rules = {rule["Id"]: rule for rule in
-             stack["Resources"]["AthenaResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    stack = render(
+        NAME,
+        {"pBucketName": "sync-bucket/inventory", "pAthenaResultsExpirationDays": "45", "pSnapshotRetentionDays": "400"},
+    )
+    rules = {
+        rule["Id"]: rule
+        for rule in stack["Resources"]["AthenaResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
     assert {name: (rule.get("Prefix"), rule.get("ExpirationInDays")) for name, rule in rules.items()} == {
         "ExpireOldVersions": (None, None),
         "ExpireQueryResults": ("results/", "45"),
-        "ExpireComplianceSnapshots": ("compliance-snapshot/", "400")}
+        "ExpireComplianceSnapshots": ("compliance-snapshot/", "400"),
+    }
     assert rules["ExpireOldVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
     workgroup = stack["Resources"]["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
@@ -221,8 +276,7 @@ def test_results_and_snapshots_expire_each_after_their_own_days():
 
 # The tables on DuckDB over the sample sync data -------------------------------------------------
 
-DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP",
-                "date": "DATE"}
+DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE"}
 
 
 def database_name(stack: dict, table: dict) -> str:
@@ -241,7 +295,7 @@ def load_tables(db, stack: dict) -> None:
     found = resources(stack, "AWS::Glue::Table").values()
     databases = {database_name(stack, table) for table in found}
     assert len(databases) == 1, databases
-    database, = databases
+    (database,) = databases
     db.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
     tables = [t["Properties"]["TableInput"] for t in found]
     for spec in tables:
@@ -250,11 +304,14 @@ def load_tables(db, stack: dict) -> None:
         storage = spec["StorageDescriptor"]
         columns = [c["Name"] for c in storage["Columns"]]
         keys = [k["Name"] for k in spec["PartitionKeys"]]
-        mapping = {name.removeprefix("mapping."): key
-                   for name, key in storage["SerdeInfo"].get("Parameters", {}).items()}
-        db.execute(f'CREATE TABLE "{database}"."{spec["Name"]}" ('
-                   + ", ".join(f'"{c["Name"]}" {DUCKDB_TYPES[c["Type"]]}'
-                               for c in storage["Columns"] + spec["PartitionKeys"]) + ")")
+        mapping = {
+            name.removeprefix("mapping."): key for name, key in storage["SerdeInfo"].get("Parameters", {}).items()
+        }
+        db.execute(
+            f'CREATE TABLE "{database}"."{spec["Name"]}" ('
+            + ", ".join(f'"{c["Name"]}" {DUCKDB_TYPES[c["Type"]]}' for c in storage["Columns"] + spec["PartitionKeys"])
+            + ")"
+        )
         if not storage["Location"].startswith("s3://sync-bucket/inventory/"):
             continue  # the snapshot table: written by its query
         folder = DATA / storage["Location"].removeprefix("s3://sync-bucket/inventory/")
@@ -264,11 +321,15 @@ def load_tables(db, stack: dict) -> None:
             for line in path.read_text().splitlines():
                 record = {key.lower(): value for key, value in json.loads(line).items()}
                 rows.append([record.get(mapping.get(c, c)) for c in columns] + [partition[k] for k in keys])
-        db.executemany(f'INSERT INTO "{database}"."{spec["Name"]}" VALUES ('
-                       + ", ".join("?" * (len(columns) + len(keys))) + ")", rows)
+        db.executemany(
+            f'INSERT INTO "{database}"."{spec["Name"]}" VALUES (' + ", ".join("?" * (len(columns) + len(keys))) + ")",
+            rows,
+        )
     # views in dependency order: nodes before the exposure that reads it
-    for view in sorted((spec for spec in tables if spec["TableType"] == "VIRTUAL_VIEW"),
-                       key=lambda spec: spec["Name"].endswith("patch_exposure")):
+    for view in sorted(
+        (spec for spec in tables if spec["TableType"] == "VIRTUAL_VIEW"),
+        key=lambda spec: spec["Name"].endswith("patch_exposure"),
+    ):
         presto = presto_view(view)
         assert presto["schema"] == database and presto["catalog"] == "awsdatacatalog"
         db.execute(f'CREATE VIEW "{database}"."{view["Name"]}" AS {on_duckdb(presto["originalSql"])}')
@@ -285,8 +346,14 @@ def on_duckdb(athena_sql: str, now: str = NOW) -> str:
     `now`. Trino's date_diff counts whole units elapsed, DuckDB's counts boundaries crossed:
     DuckDB's date_sub is Trino's date_diff."""
     tree = sqlglot.parse_one(athena_sql, read="athena").transform(
-        lambda node: exp.cast(exp.Literal.string(now), "TIMESTAMPTZ") if isinstance(node, exp.CurrentTimestamp)
-        else exp.cast(exp.Literal.string(now[:10]), "DATE") if isinstance(node, exp.CurrentDate) else node)
+        lambda node: (
+            exp.cast(exp.Literal.string(now), "TIMESTAMPTZ")
+            if isinstance(node, exp.CurrentTimestamp)
+            else exp.cast(exp.Literal.string(now[:10]), "DATE")
+            if isinstance(node, exp.CurrentDate)
+            else node
+        )
+    )
     return tree.sql(dialect="duckdb").replace("DATE_DIFF(", "DATE_SUB(")
 
 
@@ -319,27 +386,35 @@ def test_sample_data_is_in_the_sync_layout_with_probe_files():
 
 def test_probe_files_and_the_resourcetype_field_do_not_leak_into_tables(stack):
     _, db = stack
-    schema = db.execute("SELECT schema_name FROM information_schema.schemata "
-                        "WHERE schema_name NOT IN ('main', 'pg_catalog', 'information_schema')").fetchone()[0]
-    table = db.execute("SELECT table_name FROM information_schema.tables "
-                       "WHERE table_name LIKE '%instanceinformation'").fetchone()[0]
-    rows = db.execute(f'SELECT DISTINCT resourcetype, instanceresourcetype FROM "{schema}"."{table}" '
-                      "ORDER BY 2").fetchall()
+    schema = db.execute(
+        "SELECT schema_name FROM information_schema.schemata "
+        "WHERE schema_name NOT IN ('main', 'pg_catalog', 'information_schema')"
+    ).fetchone()[0]
+    table = db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '%instanceinformation'"
+    ).fetchone()[0]
+    rows = db.execute(
+        f'SELECT DISTINCT resourcetype, instanceresourcetype FROM "{schema}"."{table}" ORDER BY 2'
+    ).fetchall()
     assert rows == [("ManagedInstanceInventory", "EC2Instance"), ("ManagedInstanceInventory", "ManagedInstance")]
     assert db.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0] == 8
 
 
 # aws cloudformation package -------------------------------------------------------------------
 
+
 def test_the_example_bucket_is_the_collector_example():
     """pBucketName is required; its example in output/parameters/ names the collector's example
     bucket and prefix, so the two example files deploy together."""
+
     def example(name):
         path = Path(__file__).parent.parent / "output" / "parameters" / name
         return {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(path.read_text())}
+
     collector = example("resourcedatasync_s3bucket_bucketpolicy.json")
     assert example(NAME.replace(".yaml", ".json"))["pBucketName"] == (
-        f'{collector["pResourceDataSyncBucketName"]}/{collector["pBucketPrefix"]}')
+        f"{collector['pResourceDataSyncBucketName']}/{collector['pBucketPrefix']}"
+    )
 
 
 def free_port() -> int:
@@ -352,8 +427,11 @@ def free_port() -> int:
 def s3_server():
     """A moto server on 127.0.0.1 that the aws CLI uses for S3 (and nothing else)."""
     port = free_port()
-    process = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1",
-                                "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -361,9 +439,15 @@ def s3_server():
             break
         except OSError:
             time.sleep(0.1)
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
     yield env
     process.terminate()
     process.wait(10)
@@ -376,8 +460,17 @@ def aws(env, *args) -> str:
 
 def package(env, template: Path, bucket: str) -> dict:
     packaged = template.with_name("packaged.yml")
-    aws(env, "cloudformation", "package", "--template-file", str(template), "--s3-bucket", bucket,
-        "--output-template-file", str(packaged))
+    aws(
+        env,
+        "cloudformation",
+        "package",
+        "--template-file",
+        str(template),
+        "--s3-bucket",
+        bucket,
+        "--output-template-file",
+        str(packaged),
+    )
     data, errors = decode_str(packaged.read_text())
     assert not errors, errors
     return data
@@ -396,8 +489,12 @@ def test_package_leaves_the_inline_template_unchanged(s3_server, tmp_path):
     original, _ = decode_str(template.read_text())
     assert json.loads(json.dumps(packaged)) == json.loads(json.dumps(original))
     assert lint(template.with_name("packaged.yml")) == []
-    assert json.loads(aws(s3_server, "s3api", "list-objects-v2", "--bucket", "ns-rep-lambda-code") or "{}"
-                      ).get("KeyCount", 0) == 0
+    assert (
+        json.loads(aws(s3_server, "s3api", "list-objects-v2", "--bucket", "ns-rep-lambda-code") or "{}").get(
+            "KeyCount", 0
+        )
+        == 0
+    )
 
 
 def test_package_uploads_code_given_as_a_local_path(s3_server, tmp_path):

@@ -5,7 +5,7 @@ security updates, and the OS's default baseline. Rendered offline with cloud-rad
 import pytest
 from conftest import check_constraint, render, template_dict
 
-from patch_templates import baselines
+from patch_templates.parts import baselines
 from patch_templates.stacks import patch_baseline
 
 MEMBER = {key: patch_baseline.file_name(key) for key in baselines.OPERATING_SYSTEMS}
@@ -31,8 +31,10 @@ def test_defaults_add_nothing_to_the_design_baseline():
 
 
 def test_patch_lists_and_action_reach_the_baseline():
-    properties = baseline("windows", {"pApprovedPatches": "KB5031364,MS17-023", "pRejectedPatches": "KB2736693",
-                                      "pRejectedPatchesAction": "BLOCK"})
+    properties = baseline(
+        "windows",
+        {"pApprovedPatches": "KB5031364,MS17-023", "pRejectedPatches": "KB2736693", "pRejectedPatchesAction": "BLOCK"},
+    )
     assert properties["ApprovedPatches"] == ["KB5031364", "MS17-023"]
     assert properties["RejectedPatches"] == ["KB2736693"]
     assert properties["RejectedPatchesAction"] == "BLOCK"
@@ -40,8 +42,10 @@ def test_patch_lists_and_action_reach_the_baseline():
     assert linux["RejectedPatches"] == ["kernel*", "openssl-1:1.1.1k-7.el8.x86_64"] and "ApprovedPatches" not in linux
 
 
-@pytest.mark.parametrize("os_key,classification", [("windows", "SecurityUpdates"), ("redhat", "Security"),
-                                                   ("suse", "Security"), ("macos", "Security")])
+@pytest.mark.parametrize(
+    "os_key,classification",
+    [("windows", "SecurityUpdates"), ("redhat", "Security"), ("suse", "Security"), ("macos", "Security")],
+)
 def test_security_updates_get_a_second_sooner_rule(os_key, classification):
     properties = baseline(os_key, {"pSecurityApproveAfterDays": "2", "pApproveAfterDays": "14"})
     main, security = rules(properties)
@@ -51,8 +55,9 @@ def test_security_updates_get_a_second_sooner_rule(os_key, classification):
     main_filters = {f["Key"]: f["Values"] for f in main["PatchFilterGroup"]["PatchFilters"]}
     assert filters["CLASSIFICATION"] == [classification]
     # Same products and severities as the main rule: only the classification and the delay differ.
-    assert {k: v for k, v in filters.items() if k != "CLASSIFICATION"} == \
-        {k: v for k, v in main_filters.items() if k != "CLASSIFICATION"}
+    assert {k: v for k, v in filters.items() if k != "CLASSIFICATION"} == {
+        k: v for k, v in main_filters.items() if k != "CLASSIFICATION"
+    }
     assert "EnableNonSecurity" not in security or security["EnableNonSecurity"] is False
 
 
@@ -79,8 +84,12 @@ def test_non_security_is_linux_only_and_centos_always_has_it():
 
 
 def test_windows_reports_unapproved_security_updates_as_asked():
-    assert baseline("windows", {"pAvailableSecurityUpdatesComplianceStatus": "NON_COMPLIANT"})[
-        "AvailableSecurityUpdatesComplianceStatus"] == "NON_COMPLIANT"
+    assert (
+        baseline("windows", {"pAvailableSecurityUpdatesComplianceStatus": "NON_COMPLIANT"})[
+            "AvailableSecurityUpdatesComplianceStatus"
+        ]
+        == "NON_COMPLIANT"
+    )
     assert "pAvailableSecurityUpdatesComplianceStatus" not in template_dict(MEMBER["redhat"])["Parameters"]
 
 
@@ -94,17 +103,22 @@ NEW = {
     "pDefaultBaseline": (["true", "false"], ["True", "yes", ""]),
     "pSecurityApproveAfterDays": (["none", "0", "3", "360"], ["", "-1", "361", "3.5", "None", "seven"]),
     "pEnableNonSecurity": (["true", "false"], ["TRUE", "1", ""]),
-    "pAvailableSecurityUpdatesComplianceStatus": (["none", "COMPLIANT", "NON_COMPLIANT"],
-                                                  ["", "compliant", "UNSPECIFIED"]),
+    "pAvailableSecurityUpdatesComplianceStatus": (
+        ["none", "COMPLIANT", "NON_COMPLIANT"],
+        ["", "compliant", "UNSPECIFIED"],
+    ),
     "pRejectedPatchesAction": (["ALLOW_AS_DEPENDENCY", "BLOCK"], ["", "block", "DENY"]),
 }
 FIFTY_ONE = ",".join(f"KB{5000000 + i}" for i in range(51))
 PATCH_LISTS = {
-    "windows": (["none", "KB5031364", "KB5031364,MS17-023", FIFTY_ONE.rsplit(",", 1)[0]],
-                ["", "5031364", "KB12", "kernel*", "KB5031364,", "KB5031364 ,MS17-023", "none,KB5031364", FIFTY_ONE]),
-    "redhat": (["none", "dbus.x86_64", "dbus-1:1.12.28-1.amzn2023.0.1.x86_64,kernel*", "RHSA-2017:0864",
-                "CVE-2018-1234567"],
-               ["", "dbus x86_64", "a;b", "x" * 101, "dbus,", ",".join(["p"] * 51)]),
+    "windows": (
+        ["none", "KB5031364", "KB5031364,MS17-023", FIFTY_ONE.rsplit(",", 1)[0]],
+        ["", "5031364", "KB12", "kernel*", "KB5031364,", "KB5031364 ,MS17-023", "none,KB5031364", FIFTY_ONE],
+    ),
+    "redhat": (
+        ["none", "dbus.x86_64", "dbus-1:1.12.28-1.amzn2023.0.1.x86_64,kernel*", "RHSA-2017:0864", "CVE-2018-1234567"],
+        ["", "dbus x86_64", "a;b", "x" * 101, "dbus,", ",".join(["p"] * 51)],
+    ),
 }
 
 
@@ -130,14 +144,17 @@ def test_bad_value_count():
 
 def test_the_coverage_table_lists_every_operating_system_with_its_filter_keys():
     from pathlib import Path
+
     page = (Path(__file__).resolve().parent.parent / "docs" / "operating-systems.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
     covered = {os.operating_system: os for os in baselines.OPERATING_SYSTEMS.values()}
     for value, os in covered.items():
-        row, = (line for cell, line in rows.items() if cell.startswith(f"`{value}`"))
+        (row,) = (line for cell, line in rows.items() if cell.startswith(f"`{value}`"))
         for f in (os.classification, os.severity):
             if f and f.key != "CLASSIFICATION":
                 assert f"{f.key}:" in row, (value, f.key)
     for value in baselines.LEFT_OUT:
         assert any(cell == f"`{value}`" for cell in rows), value
-    assert f"## Operating systems: {len(covered)} of the {len(covered) + len(baselines.LEFT_OUT)} the schema lists" in page
+    assert (
+        f"## Operating systems: {len(covered)} of the {len(covered) + len(baselines.LEFT_OUT)} the schema lists" in page
+    )

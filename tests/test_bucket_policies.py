@@ -9,9 +9,12 @@ from patch_templates.stacks import TEMPLATES
 
 
 def policies() -> list[tuple[str, str, dict]]:
-    return [(name, logical_id, resource["Properties"]) for name in TEMPLATES
-            for logical_id, resource in template_dict(name)["Resources"].items()
-            if resource["Type"] == "AWS::S3::BucketPolicy"]
+    return [
+        (name, logical_id, resource["Properties"])
+        for name in TEMPLATES
+        for logical_id, resource in template_dict(name)["Resources"].items()
+        if resource["Type"] == "AWS::S3::BucketPolicy"
+    ]
 
 
 def statements(node):
@@ -29,7 +32,8 @@ def statements(node):
 def test_the_templates_have_bucket_policies():
     assert {(name, logical_id) for name, logical_id, _ in policies()} >= {
         ("resourcedatasync_s3bucket_bucketpolicy.yml", "ResourceDataSyncBucketPolicy"),
-        ("consolidated_billing_s3_glue_crawler_athena.yaml", "AthenaResultsBucketPolicy")}
+        ("consolidated_billing_s3_glue_crawler_athena.yaml", "AthenaResultsBucketPolicy"),
+    }
 
 
 @pytest.mark.parametrize("name, logical_id, policy", policies(), ids=lambda v: v if isinstance(v, str) else "")

@@ -8,11 +8,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import snapshot
 from troposphere import Parameter, Template
 
-from conftest import snapshot
 from patch_templates import builder
-from patch_templates.common import TEMPLATE_BODY_LIMIT
+from patch_templates.parts.common import TEMPLATE_BODY_LIMIT
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +20,9 @@ OUTPUT = ROOT / "output"
 
 
 def run_build(*args, cwd=ROOT, env=None):
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_output_matches_a_fresh_build_exactly():
@@ -137,10 +138,12 @@ COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 
 def unused_parameter(name):
     """The template with a parameter nobody uses: cfn-lint W2001."""
+
     def build():
         template = TEMPLATES[name]()
         template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
         return template
+
     return build
 
 
@@ -154,12 +157,21 @@ def one_template(tmp_path, monkeypatch):
 
     def recording(paths, shown):
         linted.append(sorted(path.name for path in paths))
-        return [f"{shown}/{path.name}:1 W2001 pNeverUsed not used" for path in paths
-                if "pNeverUsed" in path.read_text()]
+        return [
+            f"{shown}/{path.name}:1 W2001 pNeverUsed not used" for path in paths if "pNeverUsed" in path.read_text()
+        ]
 
     monkeypatch.setattr(builder, "lint_in_parallel", recording)
-    args = builder.parse_args(["--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"),
-                               "--cache-dir", str(tmp_path / "cache")])
+    args = builder.parse_args(
+        [
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--docs-dir",
+            str(tmp_path / "docs"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     return args, linted
 
 
@@ -213,17 +225,22 @@ def test_a_missing_or_corrupt_cache_only_costs_time(one_template, damage):
 
 # -- the checkov scan is remembered by the content of output/ ---------------------------------
 
+
 def test_make_scan_runs_once_per_content_of_output(tmp_path):
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copytree(OUTPUT, tmp_path / "output")
     fake = tmp_path / "fake-checkov" / "bin" / "checkov"
     fake.parent.mkdir(parents=True)
-    fake.write_text("#!/bin/sh\necho scanned \"$@\"\n")
+    fake.write_text('#!/bin/sh\necho scanned "$@"\n')
     fake.chmod(0o755)
 
     def scan(*args):
-        result = subprocess.run(["make", "--no-print-directory", "scan", f"CHECKOV_VENV={fake.parent.parent}", *args],
-                                cwd=tmp_path, capture_output=True, text=True)
+        result = subprocess.run(
+            ["make", "--no-print-directory", "scan", f"CHECKOV_VENV={fake.parent.parent}", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -237,7 +254,8 @@ def test_make_scan_runs_once_per_content_of_output(tmp_path):
     fake.write_text("#!/bin/sh\necho finding; exit 1\n")  # a scan that fails is not remembered
     target.write_text(target.read_text() + "# changed again\n")
     for _ in range(2):
-        failed = subprocess.run(["make", "scan", f"CHECKOV_VENV={fake.parent.parent}"], cwd=tmp_path,
-                                capture_output=True, text=True)
+        failed = subprocess.run(
+            ["make", "scan", f"CHECKOV_VENV={fake.parent.parent}"], cwd=tmp_path, capture_output=True, text=True
+        )
         assert failed.returncode != 0 and "finding" in failed.stdout
     assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3

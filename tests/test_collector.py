@@ -3,9 +3,7 @@
 import json
 
 import pytest
-
-from conftest import check_constraint, render, rules_refusing, template_dict
-from conftest import statements as deployed_statements
+from conftest import check_constraint, render, rules_refusing, statements as deployed_statements, template_dict
 
 NAME = "resourcedatasync_s3bucket_bucketpolicy.yml"
 BUCKET = "eq-resourcedatasync-us-east-1-112520250899"
@@ -49,15 +47,22 @@ def test_organization_mode_uses_source_org_id_instead_of_accounts():
     delivery = sids["SSMBucketDeliveryOrganization"]
     assert delivery["Action"] == ["s3:PutObject"]
     assert delivery["Condition"]["StringEquals"] == {
-        "aws:SourceOrgID": "o-a1b2c3d4e5", "s3:x-amz-acl": "bucket-owner-full-control"}
+        "aws:SourceOrgID": "o-a1b2c3d4e5",
+        "s3:x-amz-acl": "bucket-owner-full-control",
+    }
     assert "aws:SourceAccount" not in json.dumps(delivery)
     # A tagging request never carries s3:x-amz-acl: the tagging statement must not require it.
     tagging = sids["SSMBucketTaggingOrganization"]
     assert tagging["Action"] == ["s3:PutObjectTagging"] and tagging["Resource"] == delivery["Resource"]
-    assert tagging["Condition"] == {"StringEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"},
-                                    "ArnLike": {"aws:SourceArn": "arn:aws:ssm:*:*:resource-data-sync/*"}}
-    assert not [s for s in sids.values() if "s3:PutObjectTagging" in s["Action"]
-                and "s3:x-amz-acl" in json.dumps(s.get("Condition"))]
+    assert tagging["Condition"] == {
+        "StringEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ssm:*:*:resource-data-sync/*"},
+    }
+    assert not [
+        s
+        for s in sids.values()
+        if "s3:PutObjectTagging" in s["Action"] and "s3:x-amz-acl" in json.dumps(s.get("Condition"))
+    ]
     assert "SSMBucketTaggingOrganization" not in statements(stack(pDataSourceAccountID=COLLECTOR))
 
 
@@ -85,7 +90,8 @@ def test_bucket_blocks_public_access_enforces_ownership_versions_and_is_retained
     resource = template_dict(NAME)["Resources"]["ResourceDataSyncBucket"]
     props = resource["Properties"]
     assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
-        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True)
+        ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
+    )
     assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
@@ -94,8 +100,10 @@ def test_bucket_blocks_public_access_enforces_ownership_versions_and_is_retained
 def test_lifecycle_expires_old_versions_never_a_current_file():
     """The agent does not re-upload unchanged inventory, so a live node's current file may be
     months old: no rule may expire current objects."""
-    bucket = stack(pDataSourceAccountID=COLLECTOR, pNoncurrentVersionExpirationDays="7",
-                   )["Resources"]["ResourceDataSyncBucket"]["Properties"]
+    bucket = stack(
+        pDataSourceAccountID=COLLECTOR,
+        pNoncurrentVersionExpirationDays="7",
+    )["Resources"]["ResourceDataSyncBucket"]["Properties"]
     [rule] = bucket["LifecycleConfiguration"]["Rules"]
     assert rule["Status"] == "Enabled"
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": "7"}
@@ -118,8 +126,10 @@ def test_s3_managed_encryption_without_a_key():
 
 def test_customer_key_encrypts_bucket_and_sync_and_policy_requires_it():
     rendered = stack(pDataSourceAccountID=COLLECTOR, pKMSKeyArn=KEY)
-    assert encryption(rendered) == {"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": {
-        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY}}
+    assert encryption(rendered) == {
+        "BucketKeyEnabled": True,
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY},
+    }
     deny = statements(rendered)["SSMBucketDeliveryRequiresKmsKey"]
     assert deny["Effect"] == "Deny" and deny["Action"] == ["s3:PutObject"]
     assert deny["Condition"] == {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": KEY}}
@@ -130,23 +140,43 @@ def test_collector_sync_writes_json_to_its_bucket_after_the_policy_exists():
     rendered = stack(pDataSourceAccountID=COLLECTOR, pSyncName="collector", pBucketPrefix="inv")
     sync = rendered["Resources"]["ResourceDataSync"]
     assert sync["DependsOn"] == ["ResourceDataSyncBucketPolicy"]
-    assert sync["Properties"] == {"SyncName": "collector", "SyncType": "SyncToDestination", "S3Destination": {
-        "BucketName": BUCKET, "BucketPrefix": "inv", "BucketRegion": "us-east-1", "SyncFormat": "JsonSerDe"}}
+    assert sync["Properties"] == {
+        "SyncName": "collector",
+        "SyncType": "SyncToDestination",
+        "S3Destination": {
+            "BucketName": BUCKET,
+            "BucketPrefix": "inv",
+            "BucketRegion": "us-east-1",
+            "SyncFormat": "JsonSerDe",
+        },
+    }
 
 
 def test_sync_from_source_feeds_explorer_instead_of_s3():
-    sync = stack(pDataSourceAccountID=COLLECTOR, pSyncType="SyncFromSource", pSyncSourceType="AwsOrganizations",
-                 pSyncSourceRegions="us-east-1,eu-west-1")["Resources"]["ResourceDataSync"]["Properties"]
+    sync = stack(
+        pDataSourceAccountID=COLLECTOR,
+        pSyncType="SyncFromSource",
+        pSyncSourceType="AwsOrganizations",
+        pSyncSourceRegions="us-east-1,eu-west-1",
+    )["Resources"]["ResourceDataSync"]["Properties"]
     assert "S3Destination" not in sync
-    assert sync["SyncSource"] == {"SourceType": "AwsOrganizations", "SourceRegions": ["us-east-1", "eu-west-1"],
-                                  "IncludeFutureRegions": False,
-                                  "AwsOrganizationsSource": {"OrganizationSourceType": "EntireOrganization"}}
+    assert sync["SyncSource"] == {
+        "SourceType": "AwsOrganizations",
+        "SourceRegions": ["us-east-1", "eu-west-1"],
+        "IncludeFutureRegions": False,
+        "AwsOrganizationsSource": {"OrganizationSourceType": "EntireOrganization"},
+    }
 
 
 def test_outputs_are_exported_for_the_other_stacks():
     outputs = template_dict(NAME)["Outputs"]
-    assert set(outputs) == {"ResourceDataSyncBucketName", "ResourceDataSyncBucketArn", "ResourceDataSyncBucketPrefix",
-                            "ResourceDataSyncBucketRegion", "ResourceDataSyncName"}
+    assert set(outputs) == {
+        "ResourceDataSyncBucketName",
+        "ResourceDataSyncBucketArn",
+        "ResourceDataSyncBucketPrefix",
+        "ResourceDataSyncBucketRegion",
+        "ResourceDataSyncName",
+    }
     for name, output in outputs.items():
         assert output["Export"] == {"Name": {"Fn::Sub": "${AWS::StackName}-" + name}}
 
@@ -156,8 +186,14 @@ def test_every_parameter_has_description_constraint_label_and_group():
     interface = template["Metadata"]["AWS::CloudFormation::Interface"]
     grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
     assert sorted(grouped) == sorted(template["Parameters"]) == sorted(interface["ParameterLabels"])
-    design = {"pResourceDataSyncBucketName", "pDataSourceAccountID", "pSyncName", "pSyncType", "pBucketRegion",
-              "pBucketPrefix"}
+    design = {
+        "pResourceDataSyncBucketName",
+        "pDataSourceAccountID",
+        "pSyncName",
+        "pSyncType",
+        "pBucketRegion",
+        "pBucketPrefix",
+    }
     assert design <= set(template["Parameters"])
     for name, definition in template["Parameters"].items():
         assert definition["Description"] and definition["ConstraintDescription"], name
@@ -167,7 +203,8 @@ def test_every_parameter_has_description_constraint_label_and_group():
 def test_rules_require_accounts_or_organization_and_the_bucket_region():
     rules = template_dict(NAME)["Rules"]
     assert rules["BucketInStackRegion"]["Assertions"][0]["Assert"] == {
-        "Fn::Equals": [{"Ref": "pBucketRegion"}, {"Ref": "AWS::Region"}]}
+        "Fn::Equals": [{"Ref": "pBucketRegion"}, {"Ref": "AWS::Region"}]
+    }
     rule = rules["SourceAccountsOrOrganization"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "pOrganizationID"}, ""]}
     assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "pDataSourceAccountID"}, ""]}]}
@@ -175,30 +212,78 @@ def test_rules_require_accounts_or_organization_and_the_bucket_region():
 
 # (parameter, good values, bad values): every constraint of the template, exercised both ways.
 CONSTRAINTS = [
-    ("pResourceDataSyncBucketName",
-     ["abc", "eq-resourcedatasync-us-east-1-112520250899", "a.b-c", "a" * 63, "123"],
-     ["", "ab", "a" * 64, "Upper", "under_score", "-start", "end-", ".start", "end.", "a..b",
-      "192.168.1.1", "xn--bucket", "sthree-bucket", "bucket-s3alias", "bucket--ol-s3", "has space",
-      "amzn-s3-demo-bucket", "bucket--x-s3"]),
+    (
+        "pResourceDataSyncBucketName",
+        ["abc", "eq-resourcedatasync-us-east-1-112520250899", "a.b-c", "a" * 63, "123"],
+        [
+            "",
+            "ab",
+            "a" * 64,
+            "Upper",
+            "under_score",
+            "-start",
+            "end-",
+            ".start",
+            "end.",
+            "a..b",
+            "192.168.1.1",
+            "xn--bucket",
+            "sthree-bucket",
+            "bucket-s3alias",
+            "bucket--ol-s3",
+            "has space",
+            "amzn-s3-demo-bucket",
+            "bucket--x-s3",
+        ],
+    ),
     ("pAccessLogBucketName", ["", "logs-bucket"], ["Logs", "a..b", "ab"]),
-    ("pDataSourceAccountID",
-     ["", "522955560990", "522955560990,111122223333", ",".join(accounts(300))],
-     ["52295556099", "5229555609901", "52295556099a", "522955560990,1234", "522955560990;111122223333",
-      " 522955560990", "o-a1b2c3d4e5"]),
-    ("pOrganizationID", ["", "o-a1b2c3d4e5", "o-" + "a" * 32],
-     ["o-", "o-abc", "a1b2c3d4e5", "O-A1B2C3D4E5", "o-a1b2c3d4e5 ", "o-" + "a" * 33, "r-a1b2"]),
-    ("pKMSKeyArn",
-     ["", KEY, "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-      "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"],
-     ["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:alias/my-key",
-      "arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-      "arn:aws:s3:::bucket", KEY + "x", "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
+    (
+        "pDataSourceAccountID",
+        ["", "522955560990", "522955560990,111122223333", ",".join(accounts(300))],
+        [
+            "52295556099",
+            "5229555609901",
+            "52295556099a",
+            "522955560990,1234",
+            "522955560990;111122223333",
+            " 522955560990",
+            "o-a1b2c3d4e5",
+        ],
+    ),
+    (
+        "pOrganizationID",
+        ["", "o-a1b2c3d4e5", "o-" + "a" * 32],
+        ["o-", "o-abc", "a1b2c3d4e5", "O-A1B2C3D4E5", "o-a1b2c3d4e5 ", "o-" + "a" * 33, "r-a1b2"],
+    ),
+    (
+        "pKMSKeyArn",
+        [
+            "",
+            KEY,
+            "arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+        ],
+        [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:111122223333:alias/my-key",
+            "arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:s3:::bucket",
+            KEY + "x",
+            "arn:aws:kms:US-EAST-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ],
+    ),
     ("pSyncName", ["inventory-sync", "a", "A_b.c-1", "x" * 64], ["", "x" * 65, "has space", "a/b", "name:1"]),
     ("pSyncType", ["SyncToDestination", "SyncFromSource"], ["", "synctodestination", "SyncToSource"]),
-    ("pBucketRegion", ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4"],
-     ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us_east_1", "global"]),
-    ("pBucketPrefix", ["inventory", "a/b/c", "shared-account-522955560990", "x" * 64],
-     ["", "/inventory", "inventory/", "a//b", "has space", "x" * 65, "a\\b", "in?ventory"]),
+    (
+        "pBucketRegion",
+        ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4"],
+        ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "us_east_1", "global"],
+    ),
+    (
+        "pBucketPrefix",
+        ["inventory", "a/b/c", "shared-account-522955560990", "x" * 64],
+        ["", "/inventory", "inventory/", "a//b", "has space", "x" * 65, "a\\b", "in?ventory"],
+    ),
     ("pSyncSourceType", ["AwsOrganizations", "SingleAccountMultiRegions"], ["", "Organization"]),
     ("pSyncSourceRegions", ["us-east-1", "us-east-1,eu-west-1"], ["", "us-east-1,", "us-east-1;eu-west-1"]),
     ("pNoncurrentVersionExpirationDays", ["1", "30", "3650"], ["0", "-1", "3651", "abc", ""]),
@@ -228,8 +313,10 @@ LONGEST = {"pResourceDataSyncBucketName": "b" * 63, "pBucketPrefix": "p" * 64, "
 @pytest.mark.parametrize("count", [1, 100, 300])
 def test_account_mode_policy_stays_under_s3_limit(count):
     rendered = render(NAME, {**LONGEST, "pDataSourceAccountID": ",".join(accounts(count))})
-    assert len(statements(rendered)["SSMBucketDeliveryAccounts"]["Condition"]["StringEquals"]["aws:SourceAccount"]) \
+    assert (
+        len(statements(rendered)["SSMBucketDeliveryAccounts"]["Condition"]["StringEquals"]["aws:SourceAccount"])
         == count + 1
+    )
     size = policy_bytes(rendered)
     print(f"bucket policy, {count} accounts: {size} bytes")
     assert size < 20 * 1024
@@ -251,7 +338,12 @@ def test_rules_refuse_impossible_combinations_before_anything_is_created():
     assert rules_refusing(NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5"}) == []
     assert rules_refusing(NAME, base) == ["SourceAccountsOrOrganization"]
     assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990,"}) == ["SourceAccountsOrOrganization"]
-    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}, region="eu-west-1") \
-        == ["BucketInStackRegion"]
-    assert rules_refusing(NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5", "pBucketRegion": "eu-west-1"},
-                          region="eu-west-1") == []
+    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}, region="eu-west-1") == [
+        "BucketInStackRegion"
+    ]
+    assert (
+        rules_refusing(
+            NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5", "pBucketRegion": "eu-west-1"}, region="eu-west-1"
+        )
+        == []
+    )

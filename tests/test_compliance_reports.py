@@ -10,12 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from conftest import check_constraint, render, template_dict
-from conftest import statements as deployed_statements
-from patch_templates import docs
-from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard
+from conftest import check_constraint, render, statements as deployed_statements, template_dict
 from test_analytics import A, B, load_tables, on_duckdb, presto_view, resources
+
+from patch_templates.reference import docs
+from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard
 
 NAME = reports.FILE
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -27,8 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def exports(database: str = "patching-database", stack: str = analytics.STACK) -> dict:
     """What the analytics stack named `stack` exports, its database named `database`."""
-    return {f"{stack}-GlueDatabaseName": database, f"{stack}-AthenaWorkGroupName": "patch-reports",
-            f"{stack}-AthenaResultsBucketName": RESULTS}
+    return {
+        f"{stack}-GlueDatabaseName": database,
+        f"{stack}-AthenaWorkGroupName": "patch-reports",
+        f"{stack}-AthenaResultsBucketName": RESULTS,
+    }
 
 
 def render_reports(params: dict, database: str = "patching-database", stack: str = analytics.STACK) -> dict:
@@ -38,18 +40,38 @@ def render_reports(params: dict, database: str = "patching-database", stack: str
 # Parameters ---------------------------------------------------------------------------------
 
 GOOD_AND_BAD = {
-    "pAnalyticsStackName": (["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
-                            ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129]),
-    "pCFNTablePrefixName": (["patching", "p", "ssm_inventory2"],
-                            ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65]),
-    "pBucketName": (["patch-inventory-111122223333/inventory", "my.bucket/inventory", "abc/a/b/c"],
-                    ["", "bucket-only", "bucket/", "/prefix", "Bucket/prefix", "bucket//prefix",
-                     "bucket/prefix/", "a..b/prefix", "bucket-s3alias/prefix", "b" * 64 + "/prefix"]),
-    "pKMSKeyArn": (["", KEY], ["alias/aws/s3", "1234abcd-12ab-34cd-56ef-1234567890ab",
-                               "arn:aws:kms:us-east-1:111122223333:alias/my-key"]),
+    "pAnalyticsStackName": (
+        ["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
+        ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129],
+    ),
+    "pCFNTablePrefixName": (
+        ["patching", "p", "ssm_inventory2"],
+        ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65],
+    ),
+    "pBucketName": (
+        ["patch-inventory-111122223333/inventory", "my.bucket/inventory", "abc/a/b/c"],
+        [
+            "",
+            "bucket-only",
+            "bucket/",
+            "/prefix",
+            "Bucket/prefix",
+            "bucket//prefix",
+            "bucket/prefix/",
+            "a..b/prefix",
+            "bucket-s3alias/prefix",
+            "b" * 64 + "/prefix",
+        ],
+    ),
+    "pKMSKeyArn": (
+        ["", KEY],
+        ["alias/aws/s3", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:alias/my-key"],
+    ),
     "pStaleScanDays": (["1", "7", "365"], ["0", "366", "seven"]),
-    "pSnapshotSchedule": (["cron(0 4 * * ? *)", "cron(30 23 ? * MON-FRI *)"],
-                          ["", "rate(1 day)", "cron(0 4 * * ?)", "at(2025-01-01T04:00:00)", "0 4 * * ? *"]),
+    "pSnapshotSchedule": (
+        ["cron(0 4 * * ? *)", "cron(30 23 ? * MON-FRI *)"],
+        ["", "rate(1 day)", "cron(0 4 * * ?)", "at(2025-01-01T04:00:00)", "0 4 * * ? *"],
+    ),
 }
 
 
@@ -65,13 +87,16 @@ def test_parameters_shared_with_the_analytics_stack_are_the_same(reader):
     theirs = template_dict(analytics.FILE)["Parameters"]
     for name in ("pCFNTablePrefixName", "pKMSKeyArn", "pBucketName"):
         assert {k: v for k, v in mine[name].items() if k != "Description"} == {
-            k: v for k, v in theirs[name].items() if k != "Description"}, name
+            k: v for k, v in theirs[name].items() if k != "Description"
+        }, name
 
 
 def test_the_moved_parameters_keep_their_defaults():
     mine = template_dict(NAME)["Parameters"]
     assert {name: mine[name]["Default"] for name in ("pStaleScanDays", "pSnapshotSchedule")} == {
-        "pStaleScanDays": 7, "pSnapshotSchedule": "cron(0 4 * * ? *)"}
+        "pStaleScanDays": 7,
+        "pSnapshotSchedule": "cron(0 4 * * ? *)",
+    }
     assert not {"pStaleScanDays", "pSnapshotSchedule"} & set(template_dict(analytics.FILE)["Parameters"])
 
 
@@ -97,8 +122,10 @@ def test_it_imports_what_the_analytics_stack_exports_under_its_default_name():
     assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == analytics.STACK
     assert reports.STACK == docs.stem(NAME).replace("_", "-")
     assert template_dict(NAME)["Outputs"]["ComplianceSnapshotTableName"] == {
-        "Description": "Glue table of the daily compliance snapshot", "Value": {"Ref": "TableComplianceSnapshot"},
-        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-ComplianceSnapshotTableName"}}}
+        "Description": "Glue table of the daily compliance snapshot",
+        "Value": {"Ref": "TableComplianceSnapshot"},
+        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-ComplianceSnapshotTableName"}},
+    }
 
 
 def test_the_analytics_stack_holds_no_report_view_or_snapshot():
@@ -108,17 +135,24 @@ def test_the_analytics_stack_holds_no_report_view_or_snapshot():
     assert not resources(template_dict(analytics.FILE), "AWS::Athena::NamedQuery")
     assert not set(theirs) & set(mine)
     assert {kind["Type"] for kind in mine.values()} == {
-        "AWS::Glue::Table", "AWS::Athena::NamedQuery", "AWS::IAM::Role", "AWS::Scheduler::Schedule"}
+        "AWS::Glue::Table",
+        "AWS::Athena::NamedQuery",
+        "AWS::IAM::Role",
+        "AWS::Scheduler::Schedule",
+    }
 
 
 # Views, named queries and the snapshot table -------------------------------------------------
+
 
 def test_one_named_query_per_sql_file_on_the_imported_database_and_workgroup():
     stack = render_reports({}, database="ssm-inventory", stack="patch-analytics")
     queries = resources(stack, "AWS::Athena::NamedQuery")
     assert sorted(q["Properties"]["Description"] for q in queries.values()) == sorted(
-        f"Patch report from queries/{f.name}" for f in reports.QUERIES.glob("*.sql")
-        if f.stem != reports.SNAPSHOT_REPORT)
+        f"Patch report from queries/{f.name}"
+        for f in reports.QUERIES.glob("*.sql")
+        if f.stem != reports.SNAPSHOT_REPORT
+    )
     for query in queries.values():
         assert query["Properties"]["Database"] == "ssm-inventory"
         assert query["Properties"]["WorkGroup"] == "patch-reports"
@@ -172,42 +206,221 @@ EXPECTED = {
         ("Test", "pb-0a1b2c3d4e5f60001", 1, 0, 0, 0, 2),  # a3
     ],
     "managed_instance_inventory": [  # the raw inventory: every node, terminated ones too
-        (A, "eu-west-1", "i-0a0000000000000a3", "WIN-TEST-01", "Windows",
-         "Microsoft Windows Server 2022 Datacenter", "10.0.20348", "3.2.582.0", "Active", "EC2Instance"),
-        (A, "eu-west-1", "i-0a0000000000000a4", "app-02", "Linux", "Amazon Linux", "2023", "3.3.987.0",
-         "Active", "EC2Instance"),
-        (A, "us-east-1", "i-0a0000000000000a1", "WIN-WEB-01", "Windows",
-         "Microsoft Windows Server 2019 Datacenter", "10.0.17763", "3.3.1142.0", "Active", "EC2Instance"),
-        (A, "us-east-1", "i-0a0000000000000a2", "web-01", "Linux", "Amazon Linux", "2023", "3.3.987.0",
-         "Active", "EC2Instance"),
-        (B, "eu-west-1", "i-0b0000000000000b2", "db-01", "Linux", "Ubuntu", "22.04", "3.3.987.0", "Active",
-         "EC2Instance"),
-        (B, "eu-west-1", "i-0b0000000000000b4", "old-01", "Linux", "Amazon Linux", "2", "3.1.1004.0",
-         "Terminated", "EC2Instance"),
-        (B, "eu-west-1", "mi-0b0000000000000b3", "onprem-01", "Linux", "Red Hat Enterprise Linux", "9.2",
-         "3.0.1390.0", "ConnectionLost", "ManagedInstance"),
-        (B, "us-east-1", "i-0b0000000000000b1", "WIN-APP-01", "Windows",
-         "Microsoft Windows Server 2016 Datacenter", "10.0.14393", "3.1.1004.0", "Stopped", "EC2Instance"),
+        (
+            A,
+            "eu-west-1",
+            "i-0a0000000000000a3",
+            "WIN-TEST-01",
+            "Windows",
+            "Microsoft Windows Server 2022 Datacenter",
+            "10.0.20348",
+            "3.2.582.0",
+            "Active",
+            "EC2Instance",
+        ),
+        (
+            A,
+            "eu-west-1",
+            "i-0a0000000000000a4",
+            "app-02",
+            "Linux",
+            "Amazon Linux",
+            "2023",
+            "3.3.987.0",
+            "Active",
+            "EC2Instance",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a1",
+            "WIN-WEB-01",
+            "Windows",
+            "Microsoft Windows Server 2019 Datacenter",
+            "10.0.17763",
+            "3.3.1142.0",
+            "Active",
+            "EC2Instance",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a2",
+            "web-01",
+            "Linux",
+            "Amazon Linux",
+            "2023",
+            "3.3.987.0",
+            "Active",
+            "EC2Instance",
+        ),
+        (
+            B,
+            "eu-west-1",
+            "i-0b0000000000000b2",
+            "db-01",
+            "Linux",
+            "Ubuntu",
+            "22.04",
+            "3.3.987.0",
+            "Active",
+            "EC2Instance",
+        ),
+        (
+            B,
+            "eu-west-1",
+            "i-0b0000000000000b4",
+            "old-01",
+            "Linux",
+            "Amazon Linux",
+            "2",
+            "3.1.1004.0",
+            "Terminated",
+            "EC2Instance",
+        ),
+        (
+            B,
+            "eu-west-1",
+            "mi-0b0000000000000b3",
+            "onprem-01",
+            "Linux",
+            "Red Hat Enterprise Linux",
+            "9.2",
+            "3.0.1390.0",
+            "ConnectionLost",
+            "ManagedInstance",
+        ),
+        (
+            B,
+            "us-east-1",
+            "i-0b0000000000000b1",
+            "WIN-APP-01",
+            "Windows",
+            "Microsoft Windows Server 2016 Datacenter",
+            "10.0.14393",
+            "3.1.1004.0",
+            "Stopped",
+            "EC2Instance",
+        ),
     ],
     "patch_exposure": [  # b4's missing kernel patch (terminated) and a2's installed ALAS-2024-900 are out
-        (A, "eu-west-1", "i-0a0000000000000a4", "app-02", "Production", "ALAS-2025-010", "openssh", "Security",
-         "MEDIUM", "Failed", "CVE-2025-0001"),
-        (A, "us-east-1", "i-0a0000000000000a2", "web-01", "Production", "ALAS-2025-001", "kernel", "Security",
-         "CRITICAL", "Missing", "CVE-2025-0001"),
-        (A, "us-east-1", "i-0a0000000000000a2", "web-01", "Production", "ALAS-2025-001", "kernel", "Security",
-         "CRITICAL", "Missing", "CVE-2025-0002"),
-        (A, "us-east-1", "i-0a0000000000000a2", "web-01", "Production", "ALAS-2025-002", "openssl", "Security",
-         "HIGH", "Missing", "CVE-2025-0002"),
-        (A, "us-east-1", "i-0a0000000000000a2", "web-01", "Production", "bash-5.2.15-1", "bash", "Bugfix",
-         "MEDIUM", "Missing", None),
-        (B, "us-east-1", "i-0b0000000000000b1", "WIN-APP-01", "", "KB5000001", "Cumulative security update",
-         "SecurityUpdates", "CRITICAL", "Missing", "CVE-2025-0002"),
-        (B, "us-east-1", "i-0b0000000000000b1", "WIN-APP-01", "", "KB5000001", "Cumulative security update",
-         "SecurityUpdates", "CRITICAL", "Missing", "CVE-2025-1001"),
-        (B, "us-east-1", "i-0b0000000000000b1", "WIN-APP-01", "", "KB5000002", ".NET update", "Updates",
-         "HIGH", "Failed", None),
-        (B, "us-east-1", "i-0b0000000000000b1", "WIN-APP-01", "", "KB5000003", "Critical update",
-         "CriticalUpdates", "CRITICAL", "Missing", None),
+        (
+            A,
+            "eu-west-1",
+            "i-0a0000000000000a4",
+            "app-02",
+            "Production",
+            "ALAS-2025-010",
+            "openssh",
+            "Security",
+            "MEDIUM",
+            "Failed",
+            "CVE-2025-0001",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a2",
+            "web-01",
+            "Production",
+            "ALAS-2025-001",
+            "kernel",
+            "Security",
+            "CRITICAL",
+            "Missing",
+            "CVE-2025-0001",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a2",
+            "web-01",
+            "Production",
+            "ALAS-2025-001",
+            "kernel",
+            "Security",
+            "CRITICAL",
+            "Missing",
+            "CVE-2025-0002",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a2",
+            "web-01",
+            "Production",
+            "ALAS-2025-002",
+            "openssl",
+            "Security",
+            "HIGH",
+            "Missing",
+            "CVE-2025-0002",
+        ),
+        (
+            A,
+            "us-east-1",
+            "i-0a0000000000000a2",
+            "web-01",
+            "Production",
+            "bash-5.2.15-1",
+            "bash",
+            "Bugfix",
+            "MEDIUM",
+            "Missing",
+            None,
+        ),
+        (
+            B,
+            "us-east-1",
+            "i-0b0000000000000b1",
+            "WIN-APP-01",
+            "",
+            "KB5000001",
+            "Cumulative security update",
+            "SecurityUpdates",
+            "CRITICAL",
+            "Missing",
+            "CVE-2025-0002",
+        ),
+        (
+            B,
+            "us-east-1",
+            "i-0b0000000000000b1",
+            "WIN-APP-01",
+            "",
+            "KB5000001",
+            "Cumulative security update",
+            "SecurityUpdates",
+            "CRITICAL",
+            "Missing",
+            "CVE-2025-1001",
+        ),
+        (
+            B,
+            "us-east-1",
+            "i-0b0000000000000b1",
+            "WIN-APP-01",
+            "",
+            "KB5000002",
+            ".NET update",
+            "Updates",
+            "HIGH",
+            "Failed",
+            None,
+        ),
+        (
+            B,
+            "us-east-1",
+            "i-0b0000000000000b1",
+            "WIN-APP-01",
+            "",
+            "KB5000003",
+            "Critical update",
+            "CriticalUpdates",
+            "CRITICAL",
+            "Missing",
+            None,
+        ),
     ],
     "patches_by_cve": [  # b4's CVEs count nowhere: it is terminated
         # a2 (kernel, critical, missing, scanned 06-28 15:20) and a4 (openssh, medium, failed)
@@ -275,18 +488,31 @@ def test_views_return_exactly_their_declared_columns_and_types(stack):
         presto = presto_view(spec)
         assert [(c["name"], c["type"]) for c in presto["columns"]] == list(columns.items())
         assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == [
-            (column, reports.HIVE_TYPES[kind]) for column, kind in columns.items()]
+            (column, reports.HIVE_TYPES[kind]) for column, kind in columns.items()
+        ]
         described = db.execute(f'DESCRIBE "{presto["schema"]}"."{spec["Name"]}"').fetchall()
         assert [(row[0], row[1].lower()) for row in described] == list(columns.items())
 
 
 # The dashboard reads this table: its names and types are a contract.
 SNAPSHOT_CONTRACT = [
-    ("account_id", "string"), ("region", "string"), ("node_id", "string"), ("computer_name", "string"),
-    ("platform_name", "string"), ("platform_type", "string"), ("instance_status", "string"),
-    ("patch_group", "string"), ("baseline_id", "string"), ("compliant", "boolean"), ("missing_count", "int"),
-    ("failed_count", "int"), ("installed_pending_reboot_count", "int"), ("critical_noncompliant_count", "int"),
-    ("security_noncompliant_count", "int"), ("last_scan_time", "timestamp"), ("last_install_time", "timestamp"),
+    ("account_id", "string"),
+    ("region", "string"),
+    ("node_id", "string"),
+    ("computer_name", "string"),
+    ("platform_name", "string"),
+    ("platform_type", "string"),
+    ("instance_status", "string"),
+    ("patch_group", "string"),
+    ("baseline_id", "string"),
+    ("compliant", "boolean"),
+    ("missing_count", "int"),
+    ("failed_count", "int"),
+    ("installed_pending_reboot_count", "int"),
+    ("critical_noncompliant_count", "int"),
+    ("security_noncompliant_count", "int"),
+    ("last_scan_time", "timestamp"),
+    ("last_install_time", "timestamp"),
 ]
 
 
@@ -294,8 +520,18 @@ def test_the_snapshot_table_and_the_exposure_query_keep_their_contract(stack):
     stack, db = stack
     query = stack["Resources"]["QueryPatchExposure"]["Properties"]["QueryString"]
     assert [column[0] for column in db.execute(on_duckdb(query)).description] == [
-        "account_id", "region", "node_id", "computer_name", "patch_group", "patch_id", "title", "classification",
-        "severity", "patch_state", "cve_id"]
+        "account_id",
+        "region",
+        "node_id",
+        "computer_name",
+        "patch_group",
+        "patch_id",
+        "title",
+        "classification",
+        "severity",
+        "patch_state",
+        "cve_id",
+    ]
     spec = template_dict(NAME)["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
     assert spec["Name"] == {"Fn::Sub": "${pCFNTablePrefixName}_compliance_snapshot"}
     assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == SNAPSHOT_CONTRACT
@@ -320,40 +556,56 @@ def test_three_days_of_snapshots_give_the_trend():
     days = [  # (day, change before the snapshot)
         ("2025-06-28", "UPDATE {t} SET missingcount = '2' WHERE resourceid = 'i-0b0000000000000b2'"),
         ("2025-06-29", "UPDATE {t} SET missingcount = '0' WHERE resourceid = 'i-0b0000000000000b2'"),
-        ("2025-06-30", "UPDATE {t} SET installedpendingrebootcount = '0', failedcount = '0' "
-                       "WHERE resourceid IN ('i-0a0000000000000a3', 'i-0a0000000000000a4')"),
+        (
+            "2025-06-30",
+            "UPDATE {t} SET installedpendingrebootcount = '0', failedcount = '0' "
+            "WHERE resourceid IN ('i-0a0000000000000a3', 'i-0a0000000000000a4')",
+        ),
         ("2025-06-30", "SELECT 1 FROM {t}"),
     ]
     for day, change in days:
         db.execute(change.format(t=summary))
         db.execute(on_duckdb(request["QueryString"], now=f"{day} 04:00:00+00"))
     snapshot = f'"{database}"."{stack["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]}"'
-    assert db.execute(f"SELECT CAST(snapshot_date AS VARCHAR), count(*) FROM {snapshot} GROUP BY 1 ORDER BY 1"
-                      ).fetchall() == [("2025-06-28", 7), ("2025-06-29", 7), ("2025-06-30", 7)]
-    assert db.execute(f"SELECT last_scan_time, last_install_time FROM {snapshot} "
-                      "WHERE node_id = 'i-0a0000000000000a4' AND snapshot_date = DATE '2025-06-30'").fetchall() == [
-        (datetime(2025, 6, 29, 7, 45), datetime(2025, 6, 25, 10, 5))]
+    assert db.execute(
+        f"SELECT CAST(snapshot_date AS VARCHAR), count(*) FROM {snapshot} GROUP BY 1 ORDER BY 1"
+    ).fetchall() == [("2025-06-28", 7), ("2025-06-29", 7), ("2025-06-30", 7)]
+    assert db.execute(
+        f"SELECT last_scan_time, last_install_time FROM {snapshot} "
+        "WHERE node_id = 'i-0a0000000000000a4' AND snapshot_date = DATE '2025-06-30'"
+    ).fetchall() == [(datetime(2025, 6, 29, 7, 45), datetime(2025, 6, 25, 10, 5))]
     trend = stack["Resources"]["QueryComplianceTrend"]["Properties"]["QueryString"]
     rows = db.execute(on_duckdb(trend)).fetchall()
     assert [(str(day), account, n, compliant, float(percent)) for day, account, n, compliant, percent in rows] == [
-        ("2025-06-28", A, 4, 1, 25.0), ("2025-06-28", B, 3, 0, 0.0), ("2025-06-28", "organization", 7, 1, 14.3),
-        ("2025-06-29", A, 4, 1, 25.0), ("2025-06-29", B, 3, 1, 33.3), ("2025-06-29", "organization", 7, 2, 28.6),
-        ("2025-06-30", A, 4, 3, 75.0), ("2025-06-30", B, 3, 1, 33.3), ("2025-06-30", "organization", 7, 4, 57.1),
+        ("2025-06-28", A, 4, 1, 25.0),
+        ("2025-06-28", B, 3, 0, 0.0),
+        ("2025-06-28", "organization", 7, 1, 14.3),
+        ("2025-06-29", A, 4, 1, 25.0),
+        ("2025-06-29", B, 3, 1, 33.3),
+        ("2025-06-29", "organization", 7, 2, 28.6),
+        ("2025-06-30", A, 4, 3, 75.0),
+        ("2025-06-30", B, 3, 1, 33.3),
+        ("2025-06-30", "organization", 7, 4, 57.1),
     ]
     db.close()
 
 
 def role_statements(stack: dict, role: str) -> dict:
     """A role's statements by Sid, as deployed (each Sid once)."""
-    found = [s for policy in stack["Resources"][role]["Properties"]["Policies"]
-             for s in deployed_statements(policy["PolicyDocument"])]
+    found = [
+        s
+        for policy in stack["Resources"][role]["Properties"]["Policies"]
+        for s in deployed_statements(policy["PolicyDocument"])
+    ]
     assert len({s["Sid"] for s in found}) == len(found)
     return {s["Sid"]: s for s in found}
 
 
 def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
-    stack = render_reports({"pSnapshotSchedule": "cron(15 5 * * ? *)", "pCFNTablePrefixName": "org_patch",
-                            "pKMSKeyArn": KEY}, database="ssm-inventory")
+    stack = render_reports(
+        {"pSnapshotSchedule": "cron(15 5 * * ? *)", "pCFNTablePrefixName": "org_patch", "pKMSKeyArn": KEY},
+        database="ssm-inventory",
+    )
     schedule = stack["Resources"]["ComplianceSnapshotSchedule"]
     assert schedule["DependsOn"] == ["TableComplianceSnapshot"]
     schedule = schedule["Properties"]
@@ -362,22 +614,27 @@ def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
     assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution"
     assert schedule["Target"]["RoleArn"] == "SnapshotSchedulerRole.Arn"  # cloud-radar's GetAtt
     assert scheduled_query(stack)["QueryString"].startswith(
-        'INSERT INTO "ssm-inventory"."org_patch_compliance_snapshot"')
+        'INSERT INTO "ssm-inventory"."org_patch_compliance_snapshot"'
+    )
     role = stack["Resources"]["SnapshotSchedulerRole"]["Properties"]
     assert "ManagedPolicyArns" not in role
-    trust, = role["AssumeRolePolicyDocument"]["Statement"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
     assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
     found = role_statements(stack, "SnapshotSchedulerRole")
     assert found["StartSnapshotQuery"]["Action"] == ["athena:StartQueryExecution"]
-    workgroup, = found["StartSnapshotQuery"]["Resource"]
+    (workgroup,) = found["StartSnapshotQuery"]["Resource"]
     assert workgroup.startswith("arn:aws:athena:us-east-1:") and workgroup.endswith(":workgroup/patch-reports")
     assert found["ReadCatalog"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_*")
     assert found["AddSnapshotPartition"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_compliance_snapshot")
-    assert not any(action.startswith("glue:") and ("Create" in action or "Update" in action or "Delete" in action)
-                   for action in found["ReadCatalog"]["Action"])
+    assert not any(
+        action.startswith("glue:") and ("Create" in action or "Update" in action or "Delete" in action)
+        for action in found["ReadCatalog"]["Action"]
+    )
     assert [arn.split(":::")[1] for arn in found["WriteResultsAndSnapshot"]["Resource"]] == [
-        f"{RESULTS}/results/*", f"{RESULTS}/compliance-snapshot/*"]
+        f"{RESULTS}/results/*",
+        f"{RESULTS}/compliance-snapshot/*",
+    ]
     assert found["ListResultsBucket"]["Resource"] == [f"arn:aws:s3:::{RESULTS}"]
     assert found["ReadSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket/inventory/*"]
     assert found["ReadSyncedInventory"]["Action"] == ["s3:GetObject"]
@@ -392,10 +649,14 @@ def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
 
 def test_the_example_bucket_is_the_collector_example():
     """pBucketName is required here too; its example is the analytics stack's."""
+
     def example(name):
         path = docs.stem(name) + ".json"
-        return {p["ParameterKey"]: p["ParameterValue"]
-                for p in json.loads((ROOT / "output" / "parameters" / path).read_text())}
+        return {
+            p["ParameterKey"]: p["ParameterValue"]
+            for p in json.loads((ROOT / "output" / "parameters" / path).read_text())
+        }
+
     assert "Default" not in template_dict(NAME)["Parameters"]["pBucketName"]
     assert example(NAME)["pBucketName"] == example(analytics.FILE)["pBucketName"]
     assert example(NAME)["pAnalyticsStackName"] == analytics.STACK

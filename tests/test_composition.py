@@ -24,12 +24,19 @@ def rendered(template: dict, params: dict, region: str = "us-east-1") -> dict:
 
 
 # One OU per rollout wave (waves 2 and 3 exist where the StackSet template has them).
-WAVE_OUS = {"pOrganizationalUnitIds": "ou-ab12-11111111", "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
-            "pWave3OrganizationalUnitIds": "ou-ab12-33333333"}
+WAVE_OUS = {
+    "pOrganizationalUnitIds": "ou-ab12-11111111",
+    "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
+    "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
+}
 
 
-def member_stacks(root: Path = ROOT, ou: str = WAVE_OUS["pOrganizationalUnitIds"], overrides: dict | None = None,
-                  region: str = "us-east-1") -> dict[str, dict]:
+def member_stacks(
+    root: Path = ROOT,
+    ou: str = WAVE_OUS["pOrganizationalUnitIds"],
+    overrides: dict | None = None,
+    region: str = "us-east-1",
+) -> dict[str, dict]:
     """StackSet logical id -> the member stack as deployed into one account-Region of the OU `ou`:
     the StackSet rendered with the example parameter file (changed by `overrides`), every pDeploy*
     switch on (every OS and every wave) and one OU per wave, then each member body that targets
@@ -44,8 +51,12 @@ def member_stacks(root: Path = ROOT, ou: str = WAVE_OUS["pOrganizationalUnitIds"
     for logical_id, resource in rendered(stackset, values)["Resources"].items():
         if resource["Type"] != "AWS::CloudFormation::StackSet":
             continue
-        targets = {target for group in resource["Properties"]["StackInstancesGroup"] if group
-                   for target in group["DeploymentTargets"]["OrganizationalUnitIds"]}
+        targets = {
+            target
+            for group in resource["Properties"]["StackInstancesGroup"]
+            if group
+            for target in group["DeploymentTargets"]["OrganizationalUnitIds"]
+        }
         if ou not in targets:
             continue
         body, _ = decode_str(resource["Properties"]["TemplateBody"])
@@ -60,10 +71,18 @@ def composition(stacks: dict[str, dict]) -> dict[str, int]:
     targets) pair: two install tasks in one slot patch the same nodes at the same time."""
     resources = [r for stack in stacks.values() for r in stack["Resources"].values()]
     props = [(r["Type"], r.get("Properties", {})) for r in resources]
-    windows = {(logical_id, sid): r["Properties"] for sid, stack in stacks.items()
-               for logical_id, r in stack["Resources"].items() if r["Type"] == "AWS::SSM::MaintenanceWindow"}
-    targets = {(logical_id, sid): r["Properties"] for sid, stack in stacks.items()
-               for logical_id, r in stack["Resources"].items() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget"}
+    windows = {
+        (logical_id, sid): r["Properties"]
+        for sid, stack in stacks.items()
+        for logical_id, r in stack["Resources"].items()
+        if r["Type"] == "AWS::SSM::MaintenanceWindow"
+    }
+    targets = {
+        (logical_id, sid): r["Properties"]
+        for sid, stack in stacks.items()
+        for logical_id, r in stack["Resources"].items()
+        if r["Type"] == "AWS::SSM::MaintenanceWindowTarget"
+    }
     install_slots, scans = Counter(), Counter()
     for sid, stack in stacks.items():
         for r in stack["Resources"].values():
@@ -73,8 +92,11 @@ def composition(stacks: dict[str, dict]) -> dict[str, int]:
                 for target_id in p["Targets"][0]["Values"]:
                     nodes = json.dumps(targets[(target_id, sid)]["Targets"], sort_keys=True)
                     install_slots[(window["Schedule"], window.get("ScheduleTimezone"), nodes)] += 1
-            if r["Type"] == "AWS::SSM::Association" and p["Name"].startswith("AWS-RunPatchBaseline") \
-                    and p.get("Parameters", {}).get("Operation") == ["Scan"]:
+            if (
+                r["Type"] == "AWS::SSM::Association"
+                and p["Name"].startswith("AWS-RunPatchBaseline")
+                and p.get("Parameters", {}).get("Operation") == ["Scan"]
+            ):
                 scans[json.dumps(p["Targets"], sort_keys=True)] += 1
     return {
         "member stacks": len(stacks),
@@ -84,10 +106,10 @@ def composition(stacks: dict[str, dict]) -> dict[str, int]:
         "most install tasks in one slot": max(install_slots.values(), default=0),
         "scan associations": sum(scans.values()),
         "most scans on one target": max(scans.values(), default=0),
-        "inventory associations": sum(t == "AWS::SSM::Association" and p["Name"] == "AWS-GatherSoftwareInventory"
-                                      for t, p in props),
-        "e-mail subscriptions": sum(t == "AWS::SNS::Subscription" and p.get("Protocol") == "email"
-                                    for t, p in props),
+        "inventory associations": sum(
+            t == "AWS::SSM::Association" and p["Name"] == "AWS-GatherSoftwareInventory" for t, p in props
+        ),
+        "e-mail subscriptions": sum(t == "AWS::SNS::Subscription" and p.get("Protocol") == "email" for t, p in props),
     }
 
 
@@ -98,7 +120,8 @@ def test_one_account_region_gets_one_system_with_every_baseline(ou):
     stacks = member_stacks(ou=ou)
     counts = composition(stacks)
     print(f"\ncomposition of one account-Region in {ou}: " + json.dumps(counts))
-    from patch_templates.baselines import OPERATING_SYSTEMS
+    from patch_templates.parts.baselines import OPERATING_SYSTEMS
+
     assert counts["patch baselines"] == len(OPERATING_SYSTEMS) > 1
     assert counts["maintenance windows"] == 1
     assert counts["install tasks"] == counts["most install tasks in one slot"] == 1
@@ -106,8 +129,10 @@ def test_one_account_region_gets_one_system_with_every_baseline(ou):
     assert counts["inventory associations"] == 1
     assert counts["e-mail subscriptions"] == 0
     # Every baseline registers the patch groups the one install task targets.
-    operations, = (stack["Resources"] for sid, stack in stacks.items() if sid.startswith("PatchOperations"))
-    target, = (r["Properties"]["Targets"] for r in operations.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget")
+    (operations,) = (stack["Resources"] for sid, stack in stacks.items() if sid.startswith("PatchOperations"))
+    (target,) = (
+        r["Properties"]["Targets"] for r in operations.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget"
+    )
     assert target[0]["Key"] == "tag:Patch Group"
     for stack in stacks.values():
         for r in stack["Resources"].values():

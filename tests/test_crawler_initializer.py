@@ -7,9 +7,9 @@ import time
 import boto3
 import pytest
 from botocore.stub import Stubber
+from conftest import Context, custom_resource_event, only_answer
 from moto import mock_aws
 
-from conftest import Context, custom_resource_event, only_answer
 from patch_templates.lambdas import consolidated_billing_crawler_initializer as initializer
 
 CRAWLER = "patching-crawler"
@@ -17,15 +17,20 @@ CRAWLER = "patching-crawler"
 
 @pytest.fixture
 def glue(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("glue")
         client.create_database(DatabaseInput={"Name": "patching-database"})
-        client.create_crawler(Name=CRAWLER, Role="arn:aws:iam::123456789012:role/crawler",
-                              Targets={"CatalogTargets": [{"DatabaseName": "patching-database",
-                                                           "Tables": ["patching_patchsummary"]}]})
+        client.create_crawler(
+            Name=CRAWLER,
+            Role="arn:aws:iam::123456789012:role/crawler",
+            Targets={"CatalogTargets": [{"DatabaseName": "patching-database", "Tables": ["patching_patchsummary"]}]},
+        )
         yield client
 
 
@@ -73,8 +78,9 @@ def stubbed_glue(monkeypatch, errors: int, code="AccessDeniedException", then_st
     client = boto3.client("glue")
     stubber = Stubber(client)
     for _ in range(errors):
-        stubber.add_client_error("start_crawler", service_error_code=code,
-                                 service_message="not authorized to perform glue:StartCrawler")
+        stubber.add_client_error(
+            "start_crawler", service_error_code=code, service_message="not authorized to perform glue:StartCrawler"
+        )
     if then_start:
         stubber.add_response("start_crawler", {}, {"Name": CRAWLER})
     stubber.activate()
@@ -84,6 +90,7 @@ def stubbed_glue(monkeypatch, errors: int, code="AccessDeniedException", then_st
 
 class Clock:
     """Stands in for the initializer's time module: sleeping moves the clock on at once."""
+
     def __init__(self):
         self.now, self.sleeps = 1000.0, []
 
@@ -120,12 +127,16 @@ def test_a_new_role_refused_at_first_is_retried_until_the_crawler_starts(server,
     stubber.assert_no_pending_responses()
 
 
-@pytest.mark.parametrize("remaining_ms, calls", [
-    (60_000, 11),  # limited by the time left: retries end 10 s (two margins) before the time-out
-    (900_000, 19),  # limited by RETRY_LIMIT_S (90 s)
-])
-def test_access_denied_is_retried_for_a_bounded_time_then_answered(server, answers, glue, monkeypatch,
-                                                                    remaining_ms, calls):
+@pytest.mark.parametrize(
+    "remaining_ms, calls",
+    [
+        (60_000, 11),  # limited by the time left: retries end 10 s (two margins) before the time-out
+        (900_000, 19),  # limited by RETRY_LIMIT_S (90 s)
+    ],
+)
+def test_access_denied_is_retried_for_a_bounded_time_then_answered(
+    server, answers, glue, monkeypatch, remaining_ms, calls
+):
     stubber = stubbed_glue(monkeypatch, calls)
     clock = Clock()
     monkeypatch.setattr(initializer, "time", clock)
@@ -139,12 +150,15 @@ def test_access_denied_is_retried_for_a_bounded_time_then_answered(server, answe
     assert waited <= min(initializer.RETRY_LIMIT_S, remaining_ms / 1000 - 2 * initializer.MARGIN_MS / 1000)
 
 
-@pytest.mark.parametrize("broken", [
-    {"RequestType": None},                      # no request type at all
-    {"RequestType": "Upgrade"},                 # one CloudFormation never sends
-    {"ResourceProperties": None},               # no properties, so no crawler name
-    {"ResourceProperties": {"ServiceToken": "x"}},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"RequestType": None},  # no request type at all
+        {"RequestType": "Upgrade"},  # one CloudFormation never sends
+        {"ResourceProperties": None},  # no properties, so no crawler name
+        {"ResourceProperties": {"ServiceToken": "x"}},
+    ],
+)
 def test_a_malformed_event_fails_with_the_reason(server, answers, glue, broken):
     sent = event(server)
     for key, value in broken.items():
@@ -168,6 +182,7 @@ def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(server, answers, 
         if len(calls) == 1:
             raise OSError("connection reset")
         return real_urlopen(request, timeout=timeout)
+
     monkeypatch.setattr(initializer.urllib.request, "urlopen", flaky_urlopen)
     sent = event(server, "Delete", PhysicalResourceId="CrawlerInitializer")
     with pytest.raises(OSError):
@@ -188,9 +203,11 @@ def test_an_event_without_a_response_url_is_ignored(server, answers, glue):
 
 def test_it_answers_failed_before_its_own_timeout(server, answers, glue, monkeypatch):
     """A Glue call that hangs: the timer answers FAILED, and the late result is not sent."""
+
     def slow_start(name, deadline):
         time.sleep(0.4)
         return "Started crawler " + name
+
     monkeypatch.setattr(initializer, "start_crawler", slow_start)
     sent = event(server, "Create")
     started = time.monotonic()
@@ -203,6 +220,5 @@ def test_it_answers_failed_before_its_own_timeout(server, answers, glue, monkeyp
 def test_the_inline_source_fits_and_uses_only_stdlib_and_boto3():
     source = open(initializer.__file__, encoding="utf-8").read()
     assert len(source.encode()) <= 4096
-    imports = {line.split()[1].split(".")[0] for line in source.splitlines()
-               if line.startswith(("import ", "from "))}
+    imports = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
     assert imports == {"json", "threading", "time", "urllib", "boto3"}

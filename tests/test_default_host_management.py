@@ -11,13 +11,20 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from cfnlint.decode import decode_str
-
-from conftest import Context, check_constraint, custom_resource_event, only_answer, render, template_dict
-from conftest import statements as deployed_statements
+from conftest import (
+    Context,
+    check_constraint,
+    custom_resource_event,
+    only_answer,
+    render,
+    statements as deployed_statements,
+    template_dict,
+)
 from test_stackset import REQUIRED  # the StackSet's required values, kept in one place
-from patch_templates import common
-from patch_templates.common import INLINE_CODE_LIMIT, BuildError
+
 from patch_templates.lambdas import default_host_management as dhmc
+from patch_templates.parts import common
+from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import default_host_management as stack, stackset
 
 NAME = stack.FILE
@@ -34,8 +41,7 @@ UNSET_ID = dhmc.PREFIX + "$None"
 @pytest.fixture
 def ssm(monkeypatch):
     """A stubbed Systems Manager client that the function gets from boto3.client."""
-    client = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
+    client = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
     stubber = Stubber(client)
     stubber.activate()
     monkeypatch.setattr(dhmc.boto3, "client", lambda service: client)
@@ -45,9 +51,18 @@ def ssm(monkeypatch):
 
 def reads(stubber, value):
     status = "Default" if value == "$None" else "Customized"
-    stubber.add_response("get_service_setting", {"ServiceSetting": {
-        "SettingId": SETTING, "SettingValue": value, "Status": status,
-        "ARN": "arn:aws:ssm:us-east-1:111122223333:servicesetting" + SETTING}}, {"SettingId": SETTING})
+    stubber.add_response(
+        "get_service_setting",
+        {
+            "ServiceSetting": {
+                "SettingId": SETTING,
+                "SettingValue": value,
+                "Status": status,
+                "ARN": "arn:aws:ssm:us-east-1:111122223333:servicesetting" + SETTING,
+            }
+        },
+        {"SettingId": SETTING},
+    )
 
 
 def writes(stubber, value):
@@ -55,8 +70,11 @@ def writes(stubber, value):
 
 
 def resets(stubber):
-    stubber.add_response("reset_service_setting", {"ServiceSetting": {"SettingId": SETTING, "SettingValue": "$None"}},
-                         {"SettingId": SETTING})
+    stubber.add_response(
+        "reset_service_setting",
+        {"ServiceSetting": {"SettingId": SETTING, "SettingValue": "$None"}},
+        {"SettingId": SETTING},
+    )
 
 
 def event(server, request_type="Create", role=OURS, **extra):
@@ -64,6 +82,7 @@ def event(server, request_type="Create", role=OURS, **extra):
 
 
 # Create -------------------------------------------------------------------------------------
+
 
 def test_create_when_unset_sets_our_role_and_remembers_unset(server, answers, ssm):
     reads(ssm, "$None")
@@ -100,12 +119,12 @@ def test_create_when_another_role_is_set_leaves_it_and_reports_it(server, answer
 
 # Update -------------------------------------------------------------------------------------
 
+
 def test_update_moves_from_our_old_role_to_the_new_one_keeping_what_was_there_first(server, answers, ssm):
     reads(ssm, OURS)
     writes(ssm, OURS_NEXT)
     first = dhmc.PREFIX + EARLIER
-    sent = event(server, "Update", role=OURS_NEXT, PhysicalResourceId=first,
-                 OldResourceProperties={"RoleValue": OURS})
+    sent = event(server, "Update", role=OURS_NEXT, PhysicalResourceId=first, OldResourceProperties={"RoleValue": OURS})
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
     assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OURS_NEXT})
@@ -114,8 +133,9 @@ def test_update_moves_from_our_old_role_to_the_new_one_keeping_what_was_there_fi
 
 def test_update_leaves_a_role_someone_else_set_meanwhile(server, answers, ssm):
     reads(ssm, OTHER)
-    sent = event(server, "Update", role=OURS_NEXT, PhysicalResourceId=UNSET_ID,
-                 OldResourceProperties={"RoleValue": OURS})
+    sent = event(
+        server, "Update", role=OURS_NEXT, PhysicalResourceId=UNSET_ID, OldResourceProperties={"RoleValue": OURS}
+    )
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
     assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OTHER})
@@ -133,6 +153,7 @@ def test_update_sets_our_role_once_the_other_role_is_gone(server, answers, ssm):
 
 
 # Delete -------------------------------------------------------------------------------------
+
 
 def test_delete_resets_a_setting_that_was_unset(server, answers, ssm):
     reads(ssm, OURS)
@@ -180,11 +201,15 @@ def test_create_then_delete_round_trip_through_the_physical_id(server, answers, 
 
 # Failures -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("request_type,physical_id", [("Create", None), ("Update", dhmc.PREFIX + EARLIER)])
 def test_an_api_error_answers_failed_with_the_reason(server, answers, ssm, request_type, physical_id):
     reads(ssm, "$None")
-    ssm.add_client_error("update_service_setting", service_error_code="AccessDeniedException",
-                         service_message="not authorized to perform iam:PassRole")
+    ssm.add_client_error(
+        "update_service_setting",
+        service_error_code="AccessDeniedException",
+        service_message="not authorized to perform iam:PassRole",
+    )
     sent = event(server, request_type, **({"PhysicalResourceId": physical_id} if physical_id else {}))
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
@@ -195,19 +220,24 @@ def test_an_api_error_answers_failed_with_the_reason(server, answers, ssm, reque
 
 
 def test_a_read_error_answers_failed_and_changes_nothing(server, answers, ssm):
-    ssm.add_client_error("get_service_setting", service_error_code="ThrottlingException", service_message="Rate exceeded")
+    ssm.add_client_error(
+        "get_service_setting", service_error_code="ThrottlingException", service_message="Rate exceeded"
+    )
     sent = event(server, "Delete", PhysicalResourceId=UNSET_ID)
     dhmc.handler(sent, Context())
     body = only_answer(answers, sent)
     assert body["Status"] == "FAILED" and body["Reason"].startswith("ThrottlingException")
 
 
-@pytest.mark.parametrize("spoil", [
-    lambda e: e.pop("RequestType"),                          # no request type at all
-    lambda e: e.update(RequestType="Upgrade"),               # one CloudFormation never sends
-    lambda e: e.pop("ResourceProperties"),                   # no properties, so no role
-    lambda e: e["ResourceProperties"].pop("RoleValue"),
-])
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda e: e.pop("RequestType"),  # no request type at all
+        lambda e: e.update(RequestType="Upgrade"),  # one CloudFormation never sends
+        lambda e: e.pop("ResourceProperties"),  # no properties, so no role
+        lambda e: e["ResourceProperties"].pop("RoleValue"),
+    ],
+)
 def test_a_malformed_event_answers_failed_without_any_call(server, answers, ssm, spoil):
     sent = event(server)
     spoil(sent)
@@ -225,6 +255,7 @@ def test_a_lost_answer_is_sent_by_lambdas_retry_which_finds_our_role(server, ans
             lost.append(request.full_url)
             raise OSError("connection reset")
         return send(request, timeout=timeout)
+
     monkeypatch.setattr(dhmc.urllib.request, "urlopen", urlopen)
     reads(ssm, "$None")
     writes(ssm, OURS)
@@ -249,9 +280,11 @@ def test_an_event_without_a_response_url_is_ignored(server, answers, ssm):
 @pytest.mark.parametrize("request_type,physical_id", [("Create", None), ("Delete", dhmc.PREFIX + EARLIER)])
 def test_it_answers_failed_before_its_own_timeout(server, answers, monkeypatch, request_type, physical_id):
     """A Systems Manager call that hangs: the timer answers FAILED, and the late result is not sent."""
+
     def slow_apply(*args):
         time.sleep(0.4)
         return "$None", OURS, "late"
+
     monkeypatch.setattr(dhmc, "apply", slow_apply)
     sent = event(server, request_type, **({"PhysicalResourceId": physical_id} if physical_id else {}))
     started = time.monotonic()
@@ -282,6 +315,7 @@ def test_the_build_goes_through_the_inline_size_check(monkeypatch):
 
 # The template -------------------------------------------------------------------------------
 
+
 def resources() -> dict:
     return render(NAME, {}, region="eu-west-1")["Resources"]
 
@@ -289,7 +323,8 @@ def resources() -> dict:
 def test_the_dhmc_role_is_the_documented_one_under_the_service_role_path():
     role = resources()["DefaultHostManagementRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": ["ssm.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}]
+        {"Effect": "Allow", "Principal": {"Service": ["ssm.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}
+    ]
     assert role["ManagedPolicyArns"] == ["arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"]
     assert role["Path"] == "/service-role/"
     assert "RoleName" not in role and "Policies" not in role  # a name per stack: no clash between Regions
@@ -301,18 +336,23 @@ def test_the_dhmc_role_is_the_documented_one_under_the_service_role_path():
 
 def test_the_function_may_change_only_the_one_setting_and_pass_only_the_dhmc_role_to_ssm():
     function_role = resources()["DefaultHostManagementFunctionRole"]["Properties"]
-    assert function_role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["lambda.amazonaws.com"]}
+    assert function_role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": ["lambda.amazonaws.com"]
+    }
     (policy,) = function_role["Policies"]
     setting, pass_role, write_logs = deployed_statements(policy["PolicyDocument"])
     assert setting == {
-        "Sid": "DefaultHostManagementSetting", "Effect": "Allow",
+        "Sid": "DefaultHostManagementSetting",
+        "Effect": "Allow",
         "Action": ["ssm:GetServiceSetting", "ssm:UpdateServiceSetting", "ssm:ResetServiceSetting"],
-        "Resource": ["arn:aws:ssm:eu-west-1:555555555555:servicesetting" + SETTING]}
+        "Resource": ["arn:aws:ssm:eu-west-1:555555555555:servicesetting" + SETTING],
+    }
     assert dhmc.SETTING == SETTING and stack.SETTING_ARN.endswith(dhmc.SETTING)  # code and policy agree
     assert pass_role["Action"] == ["iam:PassRole"] and "Condition" in pass_role
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}
     assert template_dict(NAME)["Resources"]["DefaultHostManagementFunctionRole"]["Properties"]["Policies"][0][
-        "PolicyDocument"]["Statement"][1]["Resource"] == [{"Fn::GetAtt": ["DefaultHostManagementRole", "Arn"]}]
+        "PolicyDocument"
+    ]["Statement"][1]["Resource"] == [{"Fn::GetAtt": ["DefaultHostManagementRole", "Arn"]}]
     assert write_logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert write_logs["Resource"] == ["DefaultHostManagementLogGroup.Arn"]
 
@@ -323,8 +363,10 @@ def test_the_function_runs_the_inline_code_and_logs_with_retention():
     assert function["Code"]["ZipFile"] == stack.FUNCTION_CODE.read_text()
     # and the YAML block in output/ reads back as the same text, byte for byte
     deployed, _ = decode_str((OUTPUT / NAME).read_text())
-    assert deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"] == \
-        stack.FUNCTION_CODE.read_text()
+    assert (
+        deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"]
+        == stack.FUNCTION_CODE.read_text()
+    )
     assert (function["Handler"], function["Runtime"]) == ("index.handler", "python3.13")
     # The timer answers MARGIN_MS before this time-out.
     assert function["Timeout"] * 1000 > dhmc.MARGIN_MS
@@ -339,8 +381,6 @@ def test_no_parameters_deploying_it_is_the_choice():
 
 
 # The StackSet member ------------------------------------------------------------------------
-
-
 
 
 def test_the_stackset_deploys_it_by_default_with_iam_capability():

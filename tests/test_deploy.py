@@ -1,5 +1,5 @@
 """The deploy path: `make deploy` / `make package` check TEMPLATE, STACK and PARAMS with the standard
-library before anything runs (patch_templates/preflight.py), refuse mistakes with the file and the
+library before anything runs (patch_templates/deploy/preflight.py), refuse mistakes with the file and the
 problem, and print the full command. AWS=echo stands in for the AWS CLI, so nothing reaches AWS."""
 
 import json
@@ -10,15 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from patch_templates import docs, preflight
+from patch_templates.deploy import preflight
+from patch_templates.reference import docs
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 # A value of one's own for each placeholder of the example files.
-OWN = {"111122223333": "123456789012", "444455556666": "210987654321", "777788889999": "345678901234",
-       "example.com": "ops.corp.test", "o-a1b2c3d4e5": "o-zz9y8x7w6v", "ou-ab12-": "ou-zz99-",
-       "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321"}
+OWN = {
+    "111122223333": "123456789012",
+    "444455556666": "210987654321",
+    "777788889999": "345678901234",
+    "example.com": "ops.corp.test",
+    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
+    "ou-ab12-": "ou-zz99-",
+    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
+}
 
 
 def example_text(name: str) -> str:
@@ -34,8 +41,12 @@ def own_values(name: str) -> list[dict]:
 
 
 def make(*args: str, cwd: Path = ROOT, dry_run: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", *args],
-                          cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
 
 
 def write(tmp_path: Path, content) -> str:
@@ -61,14 +72,15 @@ def test_every_invented_example_value_holds_a_placeholder():
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     values = own_values(name)
-    result = make("deploy", "STACK=my-stack", f"TEMPLATE=output/{name}", f"PARAMS={write(tmp_path, values)}",
-                  "REGION=eu-west-1")
+    result = make(
+        "deploy", "STACK=my-stack", f"TEMPLATE=output/{name}", f"PARAMS={write(tmp_path, values)}", "REGION=eu-west-1"
+    )
     assert result.returncode == 0, result.stderr
     printed, ran = result.stdout.strip().splitlines()[-2:]
     assert printed.startswith("echo cloudformation deploy --region eu-west-1 --stack-name my-stack")
     words = shlex.split(printed)
     # A template without parameters (default_host_management.yml) is deployed without overrides.
-    overrides = words[words.index("--parameter-overrides") + 1:] if values else []
+    overrides = words[words.index("--parameter-overrides") + 1 :] if values else []
     assert "--parameter-overrides" in words or not values
     assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
     assert ran == " ".join(words[1:])  # what echo received: the same words
@@ -79,12 +91,14 @@ def test_make_n_on_a_fresh_clone_shows_the_values_without_a_virtual_environment(
     clone = tmp_path / "clone"
     (clone / "patch_templates").mkdir(parents=True)
     shutil.copy(ROOT / "Makefile", clone)
-    for module in ("__init__.py", "preflight.py"):
-        shutil.copy(ROOT / "patch_templates" / module, clone / "patch_templates")
+    for module in ("__init__.py", "deploy/__init__.py", "deploy/preflight.py"):
+        (clone / "patch_templates" / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "patch_templates" / module, clone / "patch_templates" / module)
     shutil.copytree(ROOT / "output", clone / "output")
     params = write(tmp_path, own_values(COLLECTOR))
-    result = make("deploy", "STACK=patch-collector", f"TEMPLATE=output/{COLLECTOR}", f"PARAMS={params}",
-                  cwd=clone, dry_run=True)
+    result = make(
+        "deploy", "STACK=patch-collector", f"TEMPLATE=output/{COLLECTOR}", f"PARAMS={params}", cwd=clone, dry_run=True
+    )
     assert result.returncode == 0, result.stderr
     assert "pResourceDataSyncBucketName=patch-inventory-123456789012" in result.stdout
     assert "pDataSourceAccountID=210987654321,345678901234" in result.stdout
@@ -93,14 +107,20 @@ def test_make_n_on_a_fresh_clone_shows_the_values_without_a_virtual_environment(
 
 def test_artifacts_bucket_packages_first_and_deploys_through_s3(tmp_path):
     params = write(tmp_path, own_values(COLLECTOR))
-    result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", f"PARAMS={params}",
-                  dry_run=True)
+    result = make(
+        "deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", f"PARAMS={params}", dry_run=True
+    )
     lines = result.stdout.strip().splitlines()
     packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
-    assert lines[-2] == (f"echo cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
-                         f"--output-template-file {packaged}")
-    assert lines[-1].startswith("echo cloudformation deploy --stack-name s --template-file " + packaged
-                                + " --s3-bucket art --capabilities CAPABILITY_NAMED_IAM")
+    assert lines[-2] == (
+        f"echo cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
+        f"--output-template-file {packaged}"
+    )
+    assert lines[-1].startswith(
+        "echo cloudformation deploy --stack-name s --template-file "
+        + packaged
+        + " --s3-bucket art --capabilities CAPABILITY_NAMED_IAM"
+    )
 
 
 def test_empty_params_deploys_with_the_template_defaults():
@@ -113,29 +133,52 @@ GOOD = own_values(COLLECTOR)
 
 
 def entries(**changes) -> list[dict]:
-    return [{"ParameterKey": p["ParameterKey"], "ParameterValue": changes.get(p["ParameterKey"], p["ParameterValue"])}
-            for p in GOOD]
+    return [
+        {"ParameterKey": p["ParameterKey"], "ParameterValue": changes.get(p["ParameterKey"], p["ParameterValue"])}
+        for p in GOOD
+    ]
 
 
-@pytest.mark.parametrize("content, message", [
-    ('[{"ParameterKey": "pSyncName", "ParameterValue": "x"',
-     "params.json: not valid JSON: Expecting ',' delimiter: line 1 column 53"),
-    ({"pSyncName": "x"}, "params.json: not a JSON list of parameters"),
-    ([{"ParameterKey": "pSyncName"}], 'params.json: entry 1 is {"ParameterKey": "pSyncName"}; each entry must be'),
-    ([{"ParameterKey": "pSyncName", "ParameterValue": 5}], "params.json: entry 1 is"),
-    ([{"ParameterKey": "pSyncNmae", "ParameterValue": "x"}],
-     "params.json: pSyncNmae is not a parameter of resourcedatasync_s3bucket_bucketpolicy.yml; did you mean pSyncName?"),
-    ([{"ParameterKey": "pSyncName", "ParameterValue": "a"}, {"ParameterKey": "pSyncName", "ParameterValue": "b"}],
-     "params.json: pSyncName is given twice"),
-    (entries(pResourceDataSyncBucketName="My_Bucket"),
-     "params.json: pResourceDataSyncBucketName='My_Bucket' is refused: 'My_Bucket' does not match"),
-    (entries(pDataSourceAccountID="210987654321,12345"),
-     "params.json: pDataSourceAccountID='210987654321,12345' is refused: '12345' does not match"),
-    (entries(pResourceDataSyncBucketName="patch-inventory-111122223333"),
-     "still holds the example placeholder '111122223333'"),
-    (entries(pDataSourceAccountID="210987654321,777788889999"), "still holds the example placeholder '777788889999'"),
-    (entries(pOrganizationID="o-a1b2c3d4e5"), "still holds the example placeholder 'o-a1b2c3d4e5'"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            '[{"ParameterKey": "pSyncName", "ParameterValue": "x"',
+            "params.json: not valid JSON: Expecting ',' delimiter: line 1 column 53",
+        ),
+        ({"pSyncName": "x"}, "params.json: not a JSON list of parameters"),
+        ([{"ParameterKey": "pSyncName"}], 'params.json: entry 1 is {"ParameterKey": "pSyncName"}; each entry must be'),
+        ([{"ParameterKey": "pSyncName", "ParameterValue": 5}], "params.json: entry 1 is"),
+        (
+            [{"ParameterKey": "pSyncNmae", "ParameterValue": "x"}],
+            "params.json: pSyncNmae is not a parameter of resourcedatasync_s3bucket_bucketpolicy.yml; did you mean pSyncName?",
+        ),
+        (
+            [
+                {"ParameterKey": "pSyncName", "ParameterValue": "a"},
+                {"ParameterKey": "pSyncName", "ParameterValue": "b"},
+            ],
+            "params.json: pSyncName is given twice",
+        ),
+        (
+            entries(pResourceDataSyncBucketName="My_Bucket"),
+            "params.json: pResourceDataSyncBucketName='My_Bucket' is refused: 'My_Bucket' does not match",
+        ),
+        (
+            entries(pDataSourceAccountID="210987654321,12345"),
+            "params.json: pDataSourceAccountID='210987654321,12345' is refused: '12345' does not match",
+        ),
+        (
+            entries(pResourceDataSyncBucketName="patch-inventory-111122223333"),
+            "still holds the example placeholder '111122223333'",
+        ),
+        (
+            entries(pDataSourceAccountID="210987654321,777788889999"),
+            "still holds the example placeholder '777788889999'",
+        ),
+        (entries(pOrganizationID="o-a1b2c3d4e5"), "still holds the example placeholder 'o-a1b2c3d4e5'"),
+    ],
+)
 def test_a_bad_parameter_file_is_refused_before_anything_runs(tmp_path, content, message):
     params = write(tmp_path, content)
     for dry_run in (False, True):
@@ -159,18 +202,25 @@ def test_an_unedited_example_file_is_refused(name):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("args, message", [
-    (["deploy", "STACK=s", "TEMPLATE=output/nope.yml", "PARAMS="],
-     "TEMPLATE=output/nope.yml: no such template; the templates are:\n  output/"),
-    (["deploy", "STACK=s", "PARAMS="], "TEMPLATE=: no such template"),
-    (["package", "TEMPLATE=output/nope.yml", "ARTIFACTS_BUCKET=b"], "TEMPLATE=output/nope.yml: no such template"),
-    (["deploy", "STACK=1st stack", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=1st stack: a stack name is"),
-    (["deploy", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=: a stack name is"),
-    (["deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=missing.json"],
-     "PARAMS=missing.json: cannot read the parameter file (No such file or directory)"),
-    (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required"),
-    (["describe"], "STACK is required"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["deploy", "STACK=s", "TEMPLATE=output/nope.yml", "PARAMS="],
+            "TEMPLATE=output/nope.yml: no such template; the templates are:\n  output/",
+        ),
+        (["deploy", "STACK=s", "PARAMS="], "TEMPLATE=: no such template"),
+        (["package", "TEMPLATE=output/nope.yml", "ARTIFACTS_BUCKET=b"], "TEMPLATE=output/nope.yml: no such template"),
+        (["deploy", "STACK=1st stack", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=1st stack: a stack name is"),
+        (["deploy", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=: a stack name is"),
+        (
+            ["deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=missing.json"],
+            "PARAMS=missing.json: cannot read the parameter file (No such file or directory)",
+        ),
+        (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required"),
+        (["describe"], "STACK is required"),
+    ],
+)
 def test_make_targets_refuse_bad_variables(args, message):
     result = make(*args)
     assert result.returncode != 0 and message in result.stderr
@@ -191,6 +241,8 @@ def test_list_types_are_checked_item_by_item():
     numbers = {"Type": "List<Number>", "MinValue": 1, "MaxValue": 9}
     assert preflight.violation(numbers, "1,9") is None
     assert preflight.violation(numbers, "1,10") == "10 is above 9"
-    assert preflight.violation({"Type": "CommaDelimitedList", "AllowedValues": ["a", "b"]}, "a,c") == \
-        "'c' is not one of ['a', 'b']"
+    assert (
+        preflight.violation({"Type": "CommaDelimitedList", "AllowedValues": ["a", "b"]}, "a,c")
+        == "'c' is not one of ['a', 'b']"
+    )
     assert preflight.violation({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abcd") == "'abcd' is longer than 3"

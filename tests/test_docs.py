@@ -7,12 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import render, snapshot, template_dict
-from patch_templates import builder, docs, pages, parameters, pictures, rules
-from patch_templates.common import TEMPLATE_BODY_LIMIT, BuildError
-from patch_templates.stacks import TEMPLATES
-from patch_templates.stacks import stackset
+
+from patch_templates import builder
+from patch_templates.deploy import rules
+from patch_templates.parts import parameters
+from patch_templates.parts.common import TEMPLATE_BODY_LIMIT, BuildError
+from patch_templates.reference import docs, pages, pictures
+from patch_templates.stacks import TEMPLATES, stackset
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
@@ -24,13 +26,16 @@ def parameter_file(name: str) -> list[dict]:
 
 # -- example parameter files ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_parameter_file_names_exactly_the_template_parameters(name):
     keys = [p["ParameterKey"] for p in parameter_file(name)]
     assert len(keys) == len(set(keys))
     assert set(keys) == set(template_dict(name).get("Parameters", {}))
-    assert all(set(p) == {"ParameterKey", "ParameterValue"} and isinstance(p["ParameterValue"], str)
-               for p in parameter_file(name))
+    assert all(
+        set(p) == {"ParameterKey", "ParameterValue"} and isinstance(p["ParameterValue"], str)
+        for p in parameter_file(name)
+    )
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -70,16 +75,25 @@ def test_example_value_order_name_default_allowed_minimum_candidate():
 
 
 def test_examples_refused_by_a_rule_stop_the_docs():
-    template = {"Parameters": {"pA": dict(STRING, Default="abc"), "pB": dict(STRING, Default="abd")},
-                "Rules": {"Same": {"Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "pA"}, {"Ref": "pB"}]},
-                                                   "AssertDescription": "pA must equal pB"}]}}}
+    template = {
+        "Parameters": {"pA": dict(STRING, Default="abc"), "pB": dict(STRING, Default="abd")},
+        "Rules": {
+            "Same": {
+                "Assertions": [
+                    {"Assert": {"Fn::Equals": [{"Ref": "pA"}, {"Ref": "pB"}]}, "AssertDescription": "pA must equal pB"}
+                ]
+            }
+        },
+    }
     with pytest.raises(BuildError, match="x.yml are refused: Same: pA must equal pB"):
         docs.example_parameters("x.yml", template)
 
 
 def test_a_rule_that_cannot_be_checked_offline_stops_the_docs():
-    template = {"Parameters": {"pA": dict(STRING, Default="abc")},
-                "Rules": {"Vpc": {"Assertions": [{"Assert": {"Fn::ValueOf": ["pA", "VpcId"]}}]}}}
+    template = {
+        "Parameters": {"pA": dict(STRING, Default="abc")},
+        "Rules": {"Vpc": {"Assertions": [{"Assert": {"Fn::ValueOf": ["pA", "VpcId"]}}]}},
+    }
     with pytest.raises(BuildError, match="cannot check the Rules of x.yml .*Fn::ValueOf"):
         docs.example_parameters("x.yml", template)
 
@@ -88,8 +102,9 @@ def test_collector_rule_needs_accounts_or_organization():
     template = template_dict(COLLECTOR)
     values = {p["ParameterKey"]: p["ParameterValue"] for p in parameter_file(COLLECTOR)}
     assert rules.failures(template, dict(values, pDataSourceAccountID="")) == [
-        "SourceAccountsOrOrganization: " + template["Rules"]["SourceAccountsOrOrganization"]
-        ["Assertions"][0]["AssertDescription"]]
+        "SourceAccountsOrOrganization: "
+        + template["Rules"]["SourceAccountsOrOrganization"]["Assertions"][0]["AssertDescription"]
+    ]
     assert rules.failures(template, dict(values, pDataSourceAccountID="111122223333,")) != []
     assert rules.failures(template, dict(values, pDataSourceAccountID="", pOrganizationID="o-a1b2c3d4e5")) == []
 
@@ -117,32 +132,58 @@ def test_rule_functions():
 SAMPLE = {
     "Description": "sample member",
     "Parameters": {"pName": dict(STRING, Default="abc", Description="a | b")},
-    "Metadata": {"AWS::CloudFormation::Interface": {
-        "ParameterGroups": [{"Label": {"default": "Names"}, "Parameters": ["pName"]}],
-        "ParameterLabels": {"pName": {"default": "Name"}}}},
+    "Metadata": {
+        "AWS::CloudFormation::Interface": {
+            "ParameterGroups": [{"Label": {"default": "Names"}, "Parameters": ["pName"]}],
+            "ParameterLabels": {"pName": {"default": "Name"}},
+        }
+    },
     "Resources": {
         "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "pName"}}},
-        "Role": {"Type": "AWS::IAM::Role", "Condition": "Maybe", "Properties": {
-            "Policies": [{"PolicyDocument": {"Resource": [
-                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}"},
-                {"Fn::Sub": ["${Local}/${Topic.TopicName}", {"Local": {"Fn::GetAtt": "Bucket.Arn"}}]}]}}]}},
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Condition": "Maybe",
+            "Properties": {
+                "Policies": [
+                    {
+                        "PolicyDocument": {
+                            "Resource": [
+                                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}"},
+                                {"Fn::Sub": ["${Local}/${Topic.TopicName}", {"Local": {"Fn::GetAtt": "Bucket.Arn"}}]},
+                            ]
+                        }
+                    }
+                ]
+            },
+        },
         "Topic": {"Type": "AWS::SNS::Topic", "DependsOn": "Bucket", "Properties": {}},
-        "Hook": {"Type": "Custom::Hook", "DependsOn": ["Topic", "Role"],
-                 "Properties": {"ServiceToken": {"Fn::GetAtt": ["Role", "Arn"]}}},
+        "Hook": {
+            "Type": "Custom::Hook",
+            "DependsOn": ["Topic", "Role"],
+            "Properties": {"ServiceToken": {"Fn::GetAtt": ["Role", "Arn"]}},
+        },
     },
 }
 
 
 def test_references_follow_ref_getatt_sub_and_skip_locals_pseudo_and_literals():
     found = set(pictures.references(SAMPLE["Resources"]["Role"]["Properties"]))
-    assert found == {("Sub", "AWS::Partition", ""), ("Sub", "Bucket", ""), ("GetAtt", "Bucket", "Arn"),
-                     ("Sub", "Topic", "TopicName")}
+    assert found == {
+        ("Sub", "AWS::Partition", ""),
+        ("Sub", "Bucket", ""),
+        ("GetAtt", "Bucket", "Arn"),
+        ("Sub", "Topic", "TopicName"),
+    }
 
 
 def test_resource_edges_between_resources_only():
     assert pictures.resource_edges(SAMPLE) == [
-        ("Hook", "Role", "DependsOn, GetAtt Arn"), ("Hook", "Topic", "DependsOn"),
-        ("Role", "Bucket", "GetAtt Arn, Sub"), ("Role", "Topic", "Sub TopicName"), ("Topic", "Bucket", "DependsOn")]
+        ("Hook", "Role", "DependsOn, GetAtt Arn"),
+        ("Hook", "Topic", "DependsOn"),
+        ("Role", "Bucket", "GetAtt Arn, Sub"),
+        ("Role", "Topic", "Sub TopicName"),
+        ("Topic", "Bucket", "DependsOn"),
+    ]
 
 
 def test_template_picture_shows_every_resource_edge_condition_and_service():
@@ -152,20 +193,33 @@ def test_template_picture_shows_every_resource_edge_condition_and_service():
         assert f'n_{logical_id}["{logical_id}<br/>{resource["Type"]}' in picture
     assert 'n_Role["Role<br/>AWS::IAM::Role<br/>only if Maybe"]:::conditional' in picture
     assert "n_Topic -.->|DependsOn| n_Bucket" in picture and "n_Hook -->|DependsOn, GetAtt Arn| n_Role" in picture
-    assert {'subgraph n_svc_Buckets["Buckets"]', 'subgraph n_svc_Runs_at_deploy_time["Runs at deploy time"]',
-            'subgraph n_svc_Permissions["Permissions"]', 'subgraph n_svc_Alerts["Alerts"]'} <= set(map(str.strip, picture.splitlines()))
+    assert {
+        'subgraph n_svc_Buckets["Buckets"]',
+        'subgraph n_svc_Runs_at_deploy_time["Runs at deploy time"]',
+        'subgraph n_svc_Permissions["Permissions"]',
+        'subgraph n_svc_Alerts["Alerts"]',
+    } <= set(map(str.strip, picture.splitlines()))
     assert len(re.findall(r"-->|-\.->", picture)) == len(pictures.resource_edges(SAMPLE))
 
 
 def test_alike_resources_share_one_node_and_plain_refs_have_no_label():
-    tables = {f"Table{i}": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": {"Ref": "Database"}}}
-              for i in range(3)}
-    template = {"Resources": {"Database": {"Type": "AWS::Glue::Database", "Properties": {}}, **tables,
-                              "Lonely": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": "other"}},
-                              "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {
-                                  "Tables": [{"Ref": name} for name in tables]}}}}
-    assert pictures.alike(template) == {"Database": ["Database"], "Table0": ["Table0", "Table1", "Table2"],
-                                        "Lonely": ["Lonely"], "Crawler": ["Crawler"]}
+    tables = {
+        f"Table{i}": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": {"Ref": "Database"}}} for i in range(3)
+    }
+    template = {
+        "Resources": {
+            "Database": {"Type": "AWS::Glue::Database", "Properties": {}},
+            **tables,
+            "Lonely": {"Type": "AWS::Glue::Table", "Properties": {"DatabaseName": "other"}},
+            "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {"Tables": [{"Ref": name} for name in tables]}},
+        }
+    }
+    assert pictures.alike(template) == {
+        "Database": ["Database"],
+        "Table0": ["Table0", "Table1", "Table2"],
+        "Lonely": ["Lonely"],
+        "Crawler": ["Crawler"],
+    }
     picture = pictures.template_mermaid(template, [])
     assert 'n_Table0["Table0<br/>Table1<br/>Table2<br/>3 × AWS::Glue::Table"]' in picture
     assert picture.count("n_Crawler --> n_Table0") == 1 and "n_Table0 --> n_Database" in picture
@@ -176,20 +230,27 @@ def test_alike_resources_share_one_node_and_plain_refs_have_no_label():
 
 
 def stackset_of(*bodies: str) -> dict:
-    return {"Description": "sets", "Resources": {
-        f"Set{i}": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}}
-        for i, body in enumerate(bodies)}}
+    return {
+        "Description": "sets",
+        "Resources": {
+            f"Set{i}": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"TemplateBody": body}}
+            for i, body in enumerate(bodies)
+        },
+    }
 
 
 def test_stackset_members_found_from_json_or_yaml_body():
     from troposphere import Template, s3
+
     other = dict(SAMPLE, Description="other member")
     yaml_member = Template(Description="yaml member")
     yaml_member.add_resource(s3.Bucket("Bucket"))
     templates = {"a.yml": SAMPLE, "b.yml": other, "c.yml": yaml_member.to_dict()}
     templates["set.yml"] = stackset_of(json.dumps(other), yaml_member.to_yaml())
     assert pictures.stackset_members(templates["set.yml"], templates) == [("Set0", "b.yml"), ("Set1", "c.yml")]
-    picture = pictures.template_mermaid(templates["set.yml"], pictures.stackset_members(templates["set.yml"], templates))
+    picture = pictures.template_mermaid(
+        templates["set.yml"], pictures.stackset_members(templates["set.yml"], templates)
+    )
     assert "n_Set1 -->|TemplateBody| n_file_c_yml" in picture
 
 
@@ -199,21 +260,35 @@ def full_registry() -> dict[str, dict]:
     for name in docs.PATCHING:  # alike: same account, step and resource types
         templates[name] = dict(SAMPLE, Description=f"patching {name}")
     for name in docs.BASELINES:  # alike StackSet members
-        templates[name] = {"Description": f"baseline {name}", "Resources": {
-            "PatchBaseline": {"Type": "AWS::SSM::PatchBaseline", "Properties": {}}}}
-    templates[docs.OPERATIONS] = {"Description": "operations", "Resources": {
-        "MaintenanceWindow": {"Type": "AWS::SSM::MaintenanceWindow", "Properties": {}}}}
-    templates[docs.SYNC] = {"Description": "sync", "Resources": {
-        "ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}}}
-    templates[docs.ANALYTICS] = {"Description": "analytics", "Resources": {
-        "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}}}
-    templates[docs.REPORTS] = {"Description": "reports", "Resources": {
-        "ComplianceSnapshotSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {}}}}
-    templates[docs.DHMC] = {"Description": "dhmc", "Resources": {
-        "DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}}}
+        templates[name] = {
+            "Description": f"baseline {name}",
+            "Resources": {"PatchBaseline": {"Type": "AWS::SSM::PatchBaseline", "Properties": {}}},
+        }
+    templates[docs.OPERATIONS] = {
+        "Description": "operations",
+        "Resources": {"MaintenanceWindow": {"Type": "AWS::SSM::MaintenanceWindow", "Properties": {}}},
+    }
+    templates[docs.SYNC] = {
+        "Description": "sync",
+        "Resources": {"ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}},
+    }
+    templates[docs.ANALYTICS] = {
+        "Description": "analytics",
+        "Resources": {"Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {}}},
+    }
+    templates[docs.REPORTS] = {
+        "Description": "reports",
+        "Resources": {"ComplianceSnapshotSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {}}},
+    }
+    templates[docs.DHMC] = {
+        "Description": "dhmc",
+        "Resources": {"DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}},
+    }
     members = [json.dumps(templates[n]) for n in [*docs.BASELINES, docs.OPERATIONS, docs.SYNC, docs.DHMC]]
-    templates[docs.DASHBOARD] = {"Description": "dashboard", "Resources": {
-        "Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}}}
+    templates[docs.DASHBOARD] = {
+        "Description": "dashboard",
+        "Resources": {"Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}},
+    }
     templates["patch_management_stackset.yml"] = stackset_of(*members)
     return templates
 
@@ -221,14 +296,18 @@ def full_registry() -> dict[str, dict]:
 def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows():
     templates = full_registry()
     assert set(templates) == set(docs.DEPLOYMENT)
-    picture = pictures.architecture_mermaid(templates, {n: pictures.stackset_members(t, templates) for n, t in templates.items()})
+    picture = pictures.architecture_mermaid(
+        templates, {n: pictures.stackset_members(t, templates) for n, t in templates.items()}
+    )
     blocks = re.findall(r'subgraph n_acct_(\w+)\["([^"]+)"\]\n(.*?)\n  end', picture, re.S)
     assert [(kind, title) for kind, title, _ in blocks] == list(docs.ACCOUNTS.items())
     inside = {kind: body for kind, _, body in blocks}
     assert "patch_management_stackset.yml" in inside["management"]
     node = {name: "n_" + re.sub(r"\W", "_", name) for name in docs.DEPLOYMENT}
-    assert all(node[n] in inside["source"] for n in [docs.PATCHING[0], docs.BASELINES[0], docs.OPERATIONS,
-                                                     docs.SYNC, docs.DHMC])
+    assert all(
+        node[n] in inside["source"]
+        for n in [docs.PATCHING[0], docs.BASELINES[0], docs.OPERATIONS, docs.SYNC, docs.DHMC]
+    )
     assert f"&lt;os&gt;_patch_baseline.yml ({len(docs.BASELINES)} files)" in inside["source"]
     assert COLLECTOR in inside["collector"] and docs.ANALYTICS in inside["collector"]
     # Alike templates share one node (the standalone patching ones, the baseline members).
@@ -239,9 +318,13 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     assert f"==>|deploys| {node[docs.PATCHING[0]]}" not in picture  # standalone: deployed alone
     assert f"{node[docs.SYNC]} -->|inventory and compliance JSON| {node[COLLECTOR]}" in picture
     assert f"{node[docs.OPERATIONS]} -->|scan and install on schedule: node compliance| {node[docs.SYNC]}" in picture
-    assert f"{node[docs.OPERATIONS]} -->|failed runs, non-compliant nodes: events| {node['central_alerts.yml']}" in picture
+    assert (
+        f"{node[docs.OPERATIONS]} -->|failed runs, non-compliant nodes: events| {node['central_alerts.yml']}" in picture
+    )
     # Alerts leave the accounts for people: round nodes outside every account box.
-    assert f"{node['central_alerts.yml']} -->|one readable alert per failure| n_to_operators__e_mail___Slack_" in picture
+    assert (
+        f"{node['central_alerts.yml']} -->|one readable alert per failure| n_to_operators__e_mail___Slack_" in picture
+    )
     assert f"{node[docs.PATCHING[0]]} -->|failed patch runs: SNS e-mail| n_to_operators__e_mail_" in picture
     assert 'n_to_operators__e_mail_(["operators (e-mail)"]):::people' in picture
     assert all("n_to_operators" not in body for body in inside.values())
@@ -286,6 +369,7 @@ def test_table_cells_escape_pipes():
 
 # -- the build: freshness of docs/, all or nothing --------------------------------------------
 
+
 @pytest.fixture
 def checkout(tmp_path):
     """A copy of output/ and docs/ to build into."""
@@ -295,8 +379,9 @@ def checkout(tmp_path):
 
 
 def build(root: Path, *options: str) -> int:
-    return builder.run(builder.parse_args(["--output-dir", str(root / "output"), "--docs-dir", str(root / "docs"),
-                                           *options]))
+    return builder.run(
+        builder.parse_args(["--output-dir", str(root / "output"), "--docs-dir", str(root / "docs"), *options])
+    )
 
 
 def test_check_passes_on_the_committed_docs(checkout, capsys):
@@ -306,9 +391,11 @@ def test_check_passes_on_the_committed_docs(checkout, capsys):
 
 @pytest.mark.parametrize("change", ["edit", "delete", "extra"])
 def test_check_fails_when_docs_or_parameter_files_are_stale(checkout, capsys, change):
-    target = {"edit": checkout / "docs" / "parameters.md",
-              "delete": checkout / "output" / "parameters" / f"{docs.stem(COLLECTOR)}.json",
-              "extra": checkout / "docs" / "templates" / "removed_template.md"}[change]
+    target = {
+        "edit": checkout / "docs" / "parameters.md",
+        "delete": checkout / "output" / "parameters" / f"{docs.stem(COLLECTOR)}.json",
+        "extra": checkout / "docs" / "templates" / "removed_template.md",
+    }[change]
     if change == "edit":
         target.write_text(target.read_text().replace("Bucket name", "Bucket"))
     elif change == "delete":
@@ -366,14 +453,17 @@ def test_bad_docs_dir_option_is_named_and_nothing_is_written(checkout, capsys):
 
 # -- Mermaid syntax (the subset the generator writes; rendered by hand with mermaid-cli too) --
 
-LINE = re.compile(r"""\s*(?:
+LINE = re.compile(
+    r"""\s*(?:
     (?P<head>flowchart\ (?:TB|LR)) |
     classDef\ \w+\ [^;]+ |
     subgraph\ (?P<group>n_\w+)\["[^"]+"\] |
     end |
     (?P<node>n_\w+)(?:\["[^"|]+"\]|\(\["[^"|]+"\]\))(?::::\w+)? |
     (?P<src>n_\w+)\ (?:-->|-\.->|==>)(?:\|[^|"]+\|)?\ (?P<dst>n_\w+)
-)$""", re.X)
+)$""",
+    re.X,
+)
 
 
 def check_mermaid(picture: str) -> None:
@@ -398,7 +488,7 @@ def test_every_committed_picture_is_well_formed():
 
 
 def test_pictures_of_a_full_registry_are_well_formed():
-    for path, text in docs.generate(full_registry()).items():
+    for text in docs.generate(full_registry()).values():
         for picture in re.findall(r"```mermaid\n(.*?)\n```", text, re.S):
             check_mermaid(picture)
     with pytest.raises(AssertionError):
@@ -417,10 +507,18 @@ def test_deploy_commands_go_through_s3_only_for_templates_over_the_inline_limit(
 def test_stackset_picture_draws_one_node_per_wave_of_alike_members():
     """41 StackSets would be 41 rows: the baseline StackSets of one wave share a node, and so do
     their member files; the operations StackSet of each wave keeps its own."""
-    members = [(f"{member.key}{wave}StackSet", member.file) for wave in ("", "Wave2")
-               for member in stackset.MEMBERS if member.file in docs.BASELINES + [docs.OPERATIONS]]
-    template = {"Resources": {logical_id: {"Type": "AWS::CloudFormation::StackSet", "Condition": f"Deploy{logical_id}",
-                                           "Properties": {}} for logical_id, _ in members}}
+    members = [
+        (f"{member.key}{wave}StackSet", member.file)
+        for wave in ("", "Wave2")
+        for member in stackset.MEMBERS
+        if member.file in docs.BASELINES + [docs.OPERATIONS]
+    ]
+    template = {
+        "Resources": {
+            logical_id: {"Type": "AWS::CloudFormation::StackSet", "Condition": f"Deploy{logical_id}", "Properties": {}}
+            for logical_id, _ in members
+        }
+    }
     picture = pictures.template_mermaid(template, members)
     first, last = members[0][0], members[len(docs.BASELINES) - 1][0]
     assert f'n_{first}["{first}<br/>…<br/>{last}<br/>{len(docs.BASELINES)} × AWS::CloudFormation::StackSet' in picture

@@ -4,7 +4,7 @@ numbering, and no reference to a document the reader does not have."""
 import re
 from pathlib import Path
 
-from patch_templates import docs
+from patch_templates.reference import docs
 from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,7 @@ def anchors(page: Path) -> set[str]:
 
 
 def relative_links(page: Path) -> list[str]:
-    return [target for target in LINK.findall(prose(page.read_text()))
-            if not re.match(r"[a-z]+:", target)]
+    return [target for target in LINK.findall(prose(page.read_text())) if not re.match(r"[a-z]+:", target)]
 
 
 def test_readme_is_short():

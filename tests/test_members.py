@@ -7,7 +7,7 @@ import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import check_constraint, rules_refusing, statements, template_dict
 
-from patch_templates import alerts, baselines
+from patch_templates.parts import alerts, baselines
 from patch_templates.stacks import patch_baseline, patch_operations, patching
 
 OPERATIONS = patch_operations.FILE
@@ -15,14 +15,14 @@ BUS = "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"
 ACCOUNT, REGION = "444455556666", "eu-west-1"  # a member account, not cloud-radar's default
 
 
-def operations(params: dict = {}) -> dict:
+def operations(params: dict | None = None) -> dict:
     """patch_operations.yml as deployed in ACCOUNT and REGION with these values."""
     radar = RadarTemplate(copy.deepcopy(template_dict(OPERATIONS)))
     radar.AccountId = ACCOUNT
-    return radar.render({"pCentralEventBusArn": BUS, **params}, region=REGION)["Resources"]
+    return radar.render({"pCentralEventBusArn": BUS, **(params or {})}, region=REGION)["Resources"]
 
 
-def task(params: dict = {}) -> dict:
+def task(params: dict | None = None) -> dict:
     return operations(params)["MaintenanceWindowTask"]["Properties"]
 
 
@@ -32,6 +32,7 @@ def granted(params: dict, action: str) -> list:
 
 
 # --- baselines ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("os_key", baselines.OPERATING_SYSTEMS)
 def test_baseline_member_is_the_standalone_baseline_only(os_key):
@@ -45,12 +46,19 @@ def test_baseline_member_is_the_standalone_baseline_only(os_key):
 
 # --- operations: one set, no e-mail -----------------------------------------------------------------------
 
+
 def test_operations_member_has_one_window_task_scan_inventory_and_no_email():
     resources = operations()
     types = sorted(r["Type"] for r in resources.values() if not r["Type"].startswith("AWS::Events"))
-    assert types == ["AWS::IAM::Role", "AWS::IAM::Role", "AWS::SSM::Association", "AWS::SSM::Association",
-                     "AWS::SSM::MaintenanceWindow", "AWS::SSM::MaintenanceWindowTarget",
-                     "AWS::SSM::MaintenanceWindowTask"]
+    assert types == [
+        "AWS::IAM::Role",
+        "AWS::IAM::Role",
+        "AWS::SSM::Association",
+        "AWS::SSM::Association",
+        "AWS::SSM::MaintenanceWindow",
+        "AWS::SSM::MaintenanceWindowTarget",
+        "AWS::SSM::MaintenanceWindowTask",
+    ]
     assert not [r for r in resources.values() if r["Type"].startswith("AWS::SNS::")]
     command = task()["TaskInvocationParameters"]["MaintenanceWindowRunCommandParameters"]
     assert "NotificationConfig" not in command and "ServiceRoleArn" not in command
@@ -66,27 +74,31 @@ def test_operations_member_forwards_every_alert_kind_to_the_central_bus():
     rules = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
     assert set(rules) == {f"Forward{kind.title}Rule" for kind in alerts.EVENT_KINDS}
     for rule in rules.values():
-        target, = rule["Targets"]
+        (target,) = rule["Targets"]
         assert target["Arn"] == BUS and target["RoleArn"] == "AlertForwardingRole.Arn"
 
 
 # --- names, not ARNs of one account ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("task_type, name, expected", [
-    ("RUN_COMMAND", "AWS-RunPatchBaselineWithHooks", "AWS-RunPatchBaselineWithHooks"),
-    ("AUTOMATION", "MyRunbook", "MyRunbook"),
-    ("LAMBDA", "patch-hook", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:patch-hook"),
-    ("STEP_FUNCTIONS", "patch-flow", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:patch-flow"),
-])
+
+@pytest.mark.parametrize(
+    "task_type, name, expected",
+    [
+        ("RUN_COMMAND", "AWS-RunPatchBaselineWithHooks", "AWS-RunPatchBaselineWithHooks"),
+        ("AUTOMATION", "MyRunbook", "MyRunbook"),
+        ("LAMBDA", "patch-hook", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:patch-hook"),
+        ("STEP_FUNCTIONS", "patch-flow", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:patch-flow"),
+    ],
+)
 def test_task_arn_is_built_in_each_account_and_region(task_type, name, expected):
     assert task({"pTaskType": task_type, "pTaskName": name})["TaskArn"] == expected
 
 
 def test_window_role_scopes_to_the_function_and_state_machine_of_this_account():
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:patch-hook"
-    invoke, = granted({"pTaskType": "LAMBDA", "pTaskName": "patch-hook"}, "lambda:InvokeFunction")
+    (invoke,) = granted({"pTaskType": "LAMBDA", "pTaskName": "patch-hook"}, "lambda:InvokeFunction")
     assert invoke["Resource"] == [function, function + ":*"]
-    start, = granted({"pTaskType": "STEP_FUNCTIONS", "pTaskName": "patch-flow"}, "states:StartExecution")
+    (start,) = granted({"pTaskType": "STEP_FUNCTIONS", "pTaskName": "patch-flow"}, "states:StartExecution")
     assert start["Resource"] == [f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:patch-flow"]
     assert granted({}, "iam:PassRole") == []  # no notification role to pass: alerts go through EventBridge
 
@@ -96,16 +108,18 @@ def test_automation_role_is_a_name_made_an_arn_in_each_account():
     role = f"arn:aws:iam::{ACCOUNT}:role/patch-runbook"
     automation = task(params)["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]
     assert automation["Parameters"] == {"InstanceId": ["{{RESOURCE_ID}}"], "AutomationAssumeRole": [role]}
-    passed, = granted(params, "iam:PassRole")
+    (passed,) = granted(params, "iam:PassRole")
     assert passed["Resource"] == [role]
     assert passed["Condition"] == {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}
     without = task({"pTaskType": "AUTOMATION", "pTaskName": "MyRunbook"})
     assert without["TaskInvocationParameters"]["MaintenanceWindowAutomationParameters"]["Parameters"] == {
-        "InstanceId": ["{{RESOURCE_ID}}"]}
+        "InstanceId": ["{{RESOURCE_ID}}"]
+    }
     assert granted({"pTaskType": "AUTOMATION", "pTaskName": "MyRunbook"}, "iam:PassRole") == []
 
 
 # --- the sentinel none ----------------------------------------------------------------------------------
+
 
 def test_optional_values_are_none_not_empty():
     parameters = template_dict(OPERATIONS)["Parameters"]
@@ -116,24 +130,29 @@ def test_optional_values_are_none_not_empty():
     assert "OutputLocation" not in resources["PatchScanAssociation"]["Properties"]
     with_bucket = operations({"pOutputS3BucketName": "patch-logs", "pOutputS3KeyPrefix": "ops"})
     assert with_bucket["InventoryAssociation"]["Properties"]["OutputLocation"] == {
-        "S3Location": {"OutputS3BucketName": "patch-logs", "OutputS3KeyPrefix": "ops"}}
+        "S3Location": {"OutputS3BucketName": "patch-logs", "OutputS3KeyPrefix": "ops"}
+    }
 
 
-@pytest.mark.parametrize("params, failed", [
-    ({}, []),
-    ({"pTaskName": "AWS-RunShellScript"}, ["RunCommandRunsPatchDocument"]),
-    ({"pTaskType": "LAMBDA", "pTaskName": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNotOnPatchDocument"]),
-    ({"pTaskType": "AUTOMATION", "pTaskName": "MyRunbook", "pAutomationAssumeRoleName": "r"}, []),
-    ({"pAutomationAssumeRoleName": "patch-runbook"}, ["AutomationRoleOnlyForAutomation"]),
-    ({"pAutomationAssumeRoleName": "none"}, []),
-    ({"pDuration": "3", "pCutoff": "3"}, ["CutoffBeforeEnd"]),
-])
+@pytest.mark.parametrize(
+    "params, failed",
+    [
+        ({}, []),
+        ({"pTaskName": "AWS-RunShellScript"}, ["RunCommandRunsPatchDocument"]),
+        ({"pTaskType": "LAMBDA", "pTaskName": "AWS-RunPatchBaseline"}, ["OtherTaskTypesNotOnPatchDocument"]),
+        ({"pTaskType": "AUTOMATION", "pTaskName": "MyRunbook", "pAutomationAssumeRoleName": "r"}, []),
+        ({"pAutomationAssumeRoleName": "patch-runbook"}, ["AutomationRoleOnlyForAutomation"]),
+        ({"pAutomationAssumeRoleName": "none"}, []),
+        ({"pDuration": "3", "pCutoff": "3"}, ["CutoffBeforeEnd"]),
+    ],
+)
 def test_operations_rules(params, failed):
     assert rules_refusing(OPERATIONS, {"pCentralEventBusArn": BUS, **params}) == failed
 
 
-@pytest.mark.parametrize("key, resource_type", [("resource-groups:Name", "RESOURCE_GROUP"),
-                                                ("tag:PatchGroup", "INSTANCE")])
+@pytest.mark.parametrize(
+    "key, resource_type", [("resource-groups:Name", "RESOURCE_GROUP"), ("tag:PatchGroup", "INSTANCE")]
+)
 def test_resource_group_targets(key, resource_type):
     target = operations({"pTargetsKey": key})["MaintenanceWindowTarget"]["Properties"]
     assert target["ResourceType"] == resource_type and target["Targets"][0]["Key"] == key
@@ -142,13 +161,23 @@ def test_resource_group_targets(key, resource_type):
 # --- bad values of the new member parameters --------------------------------------------------------------
 
 NEW_PARAMETERS = {
-    "pTaskName": (["AWS-RunPatchBaseline", "patch-hook", "my_state.machine"],
-                  ["", "ab", "arn:aws:lambda:us-east-1:111122223333:function:f",
-                   "arn:aws:states:us-east-1:111122223333:stateMachine:patch", "has space", "a/b", "x" * 129,
-                   "name:1"]),
-    "pAutomationAssumeRoleName": (["none", "patch-runbook", "a+b=c,d.e@f_g-h", "r" * 64],
-                                  ["", "arn:aws:iam::111122223333:role/patch", "role/patch", "r" * 65,
-                                   "has space", "x;y", "role/patch-runbook"]),
+    "pTaskName": (
+        ["AWS-RunPatchBaseline", "patch-hook", "my_state.machine"],
+        [
+            "",
+            "ab",
+            "arn:aws:lambda:us-east-1:111122223333:function:f",
+            "arn:aws:states:us-east-1:111122223333:stateMachine:patch",
+            "has space",
+            "a/b",
+            "x" * 129,
+            "name:1",
+        ],
+    ),
+    "pAutomationAssumeRoleName": (
+        ["none", "patch-runbook", "a+b=c,d.e@f_g-h", "r" * 64],
+        ["", "arn:aws:iam::111122223333:role/patch", "role/patch", "r" * 65, "has space", "x;y", "role/patch-runbook"],
+    ),
     "pOutputS3BucketName": (["none", "patch-logs"], ["", "NONE", "Patch_Logs", "a", "patch..logs", "none "]),
 }
 
@@ -160,7 +189,10 @@ def test_new_member_parameters_refuse_bad_values():
 
 def test_operations_parameters_shared_with_the_standalone_are_defined_the_same():
     """What the member and the standalone both ask means the same (they are built from one piece)."""
-    member, standalone = template_dict(OPERATIONS)["Parameters"], template_dict(patching.file_name("windows"))["Parameters"]
+    member, standalone = (
+        template_dict(OPERATIONS)["Parameters"],
+        template_dict(patching.file_name("windows"))["Parameters"],
+    )
     differ = {name for name in set(member) & set(standalone) if member[name] != standalone[name]}
     assert differ == {"pMaintenanceWindowName", "pTaskType", "pOutputS3BucketName"}  # descriptions, sentinel
     assert member["pTaskType"]["AllowedValues"] == standalone["pTaskType"]["AllowedValues"]

@@ -12,7 +12,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import template_dict
 
-from patch_templates import parameters
+from patch_templates.parts import parameters
 from patch_templates.stacks import TEMPLATES
 
 STACK_NAME = "s" * 128  # CloudFormation's longest stack name
@@ -27,19 +27,29 @@ LONGEST = {
     "pResourceDataSyncBucketName": "r" * 63,
     "pBucketPrefix": "x" * 64,
 }
-REQUIRED = {"pNotificationEmailAddress": "ops@example.com", "pCollectorAccountId": "111122223333",
-            "pDataSourceAccountID": "444455556666", "pOrganizationalUnitIds": "ou-ab12-cdefgh34",
-            "pRegions": "us-east-1", "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
-            # Every wave on, with the OS whose StackSet name is the longest.
-            "pDeployWave2": "true", "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
-            "pDeployWave3": "true", "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
-            "pDeployAmazonLinux2023": "true"}
+REQUIRED = {
+    "pNotificationEmailAddress": "ops@example.com",
+    "pCollectorAccountId": "111122223333",
+    "pDataSourceAccountID": "444455556666",
+    "pOrganizationalUnitIds": "ou-ab12-cdefgh34",
+    "pRegions": "us-east-1",
+    "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+    # Every wave on, with the OS whose StackSet name is the longest.
+    "pDeployWave2": "true",
+    "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
+    "pDeployWave3": "true",
+    "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
+    "pDeployAmazonLinux2023": "true",
+}
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).
 EXTRA = {("AWS::SNS::Topic", "DisplayName"): {"maxLength": 100}}
 # Templates of issue 9 core; the alerts, analytics, reports and dashboard names belong to their own tests.
-OWN = [name for name in TEMPLATES
-       if not name.startswith(("consolidated_billing", "central_alerts", "compliance_reports", "quicksight"))]
+OWN = [
+    name
+    for name in TEMPLATES
+    if not name.startswith(("consolidated_billing", "central_alerts", "compliance_reports", "quicksight"))
+]
 
 
 @pytest.mark.parametrize("name", LONGEST)
@@ -75,14 +85,21 @@ def test_names_fit_their_schema_for_the_longest_stack_name(name):
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", resource["Type"]).schema
         for key, value in resource.get("Properties", {}).items():
             limit, pattern = bounds(EXTRA.get((resource["Type"], key)) or schema["properties"].get(key, {}))
-            if not isinstance(value, str) or (limit is None and pattern is None) or \
-                    from_resource(template["Resources"][logical_id]["Properties"][key], template):
+            if (
+                not isinstance(value, str)
+                or (limit is None and pattern is None)
+                or from_resource(template["Resources"][logical_id]["Properties"][key], template)
+            ):
                 continue
             assert limit is None or len(value) <= limit, (logical_id, key, len(value), limit)
             assert pattern is None or regex.search(pattern, value), (logical_id, key, value, pattern)
             checked.append(key)
-    names = {key for resource in template["Resources"].values() for key in resource.get("Properties", {})
-             if key.endswith("Name") and key not in ("BucketName",)}
+    names = {
+        key
+        for resource in template["Resources"].values()
+        for key in resource.get("Properties", {})
+        if key.endswith("Name") and key not in ("BucketName",)
+    }
     assert names <= set(checked), names - set(checked)  # every name property was checked
     for output in rendered.get("Outputs", {}).values():
         if "Export" in output:

@@ -16,16 +16,34 @@ def test_build_py_has_no_setuptools_warning_and_ships_queries_and_lambdas(tmp_pa
     40-line 'Package would be ignored' warning of every install) fails it."""
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path)
-    shutil.copytree(ROOT / "patch_templates", tmp_path / "patch_templates",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    result = subprocess.run([sys.executable, "-W", "error", "-c", "from setuptools import setup; setup()",
-                             "-q", "build_py", "--build-lib", "lib"], cwd=tmp_path, capture_output=True, text=True)
+    shutil.copytree(
+        ROOT / "patch_templates", tmp_path / "patch_templates", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            "from setuptools import setup; setup()",
+            "-q",
+            "build_py",
+            "--build-lib",
+            "lib",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Warning" not in result.stderr
     lib = tmp_path / "lib" / "patch_templates"
     shipped = {str(p.relative_to(lib)) for p in lib.rglob("*") if p.is_file()}
-    expected = {str(p.relative_to(ROOT / "patch_templates")) for p in (ROOT / "patch_templates").rglob("*")
-                if p.is_file() and p.suffix in (".py", ".sql") and "__pycache__" not in p.parts}
+    expected = {
+        str(p.relative_to(ROOT / "patch_templates"))
+        for p in (ROOT / "patch_templates").rglob("*")
+        if p.is_file() and p.suffix in (".py", ".sql") and "__pycache__" not in p.parts
+    }
     assert shipped == expected
     assert any(name.startswith("queries/") for name in shipped) and any(name.startswith("lambdas/") for name in shipped)
 
@@ -45,8 +63,14 @@ def test_console_command_writes_only_where_its_options_say(tmp_path):
     work = tmp_path / "cwd"
     work.mkdir()
     warm_cache(tmp_path / "cache")
-    options = ["--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "ref"),
-               "--cache-dir", str(tmp_path / "cache")]
+    options = [
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--docs-dir",
+        str(tmp_path / "ref"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     result = console(*options, cwd=work)
     assert result.returncode == 0, result.stderr
     assert list(work.iterdir()) == []

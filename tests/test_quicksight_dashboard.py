@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
-
-from conftest import check_constraint, template_dict
-from conftest import statements as deployed_statements
-from patch_templates import dashboard_definition, docs
-from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard as dashboard
+from conftest import check_constraint, statements as deployed_statements, template_dict
 from test_analytics import on_duckdb
 from test_compliance_reports import EXPECTED, loaded
+
+from patch_templates.parts import dashboard_definition
+from patch_templates.reference import docs
+from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard as dashboard
 
 NAME = dashboard.FILE
 QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin"
@@ -22,50 +22,87 @@ KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890
 BASE = {"pBucketName": "sync-bucket/inventory"}
 WITH_OWNER = {**BASE, "pQuickSightPrincipalArn": QUICKSIGHT_USER}
 # What the analytics stack exports, as the stack named pAnalyticsStackName publishes it.
-EXPORTS = {"GlueDatabaseName": "ssm-inventory", "AthenaWorkGroupName": "patch-reports",
-           "AthenaResultsBucketName": "analytics-athenaresultsbucket-1a2b3c"}
+EXPORTS = {
+    "GlueDatabaseName": "ssm-inventory",
+    "AthenaWorkGroupName": "patch-reports",
+    "AthenaResultsBucketName": "analytics-athenaresultsbucket-1a2b3c",
+}
 # What the reports stack exports, as the stack named pReportsStackName publishes it.
 REPORTS_EXPORTS = {"ComplianceSnapshotTableName": "org_patch_compliance_snapshot"}
-QUICKSIGHT_RESOURCES = {"QuickSightDataSource", "QuickSightComplianceDataSet", "QuickSightExposureDataSet",
-                        "QuickSightRefreshSchedule", "QuickSightExposureRefreshSchedule", "QuickSightAnalysis",
-                        "QuickSightTemplate", "QuickSightDashboard"}
+QUICKSIGHT_RESOURCES = {
+    "QuickSightDataSource",
+    "QuickSightComplianceDataSet",
+    "QuickSightExposureDataSet",
+    "QuickSightRefreshSchedule",
+    "QuickSightExposureRefreshSchedule",
+    "QuickSightAnalysis",
+    "QuickSightTemplate",
+    "QuickSightDashboard",
+}
 
 
-def render(params: dict, analytics_stack: str = "patch-analytics", stack_name: str = "patch-dashboard",
-           reports_stack: str = "patch-reports", exports: dict = EXPORTS, reports_exports: dict = REPORTS_EXPORTS) -> dict:
+def render(
+    params: dict,
+    analytics_stack: str = "patch-analytics",
+    stack_name: str = "patch-dashboard",
+    reports_stack: str = "patch-reports",
+    exports: dict = EXPORTS,
+    reports_exports: dict = REPORTS_EXPORTS,
+) -> dict:
     """The stack with these parameter values, importing `exports` from the analytics stack and
     `reports_exports` from the reports stack."""
-    radar = RadarTemplate(json.loads(json.dumps(template_dict(NAME))),
-                          imports={**{f"{analytics_stack}-{key}": value for key, value in exports.items()},
-                                   **{f"{reports_stack}-{key}": value for key, value in reports_exports.items()}})
+    radar = RadarTemplate(
+        json.loads(json.dumps(template_dict(NAME))),
+        imports={
+            **{f"{analytics_stack}-{key}": value for key, value in exports.items()},
+            **{f"{reports_stack}-{key}": value for key, value in reports_exports.items()},
+        },
+    )
     radar.StackName = stack_name
-    return radar.render({"pAnalyticsStackName": analytics_stack, "pReportsStackName": reports_stack, **params},
-                        region="us-east-1")
+    return radar.render(
+        {"pAnalyticsStackName": analytics_stack, "pReportsStackName": reports_stack, **params}, region="us-east-1"
+    )
 
 
 # Parameters ---------------------------------------------------------------------------------
 
 GOOD_AND_BAD = {
-    "pAnalyticsStackName": (["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
-                            ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129]),
-    "pReportsStackName": (["compliance-reports", "b", "B" * 128],
-                          ["", "2reports", "-reports", "reports_stack", "reports.stack", "B" * 129]),
-    "pCFNTablePrefixName": (["patching", "p", "ssm_inventory2"],
-                            ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65]),
-    "pBucketName": (["my.bucket/inventory", "abc/a/b/c"],
-                    ["", "bucket-only", "bucket/", "/prefix", "Bucket/prefix", "bucket//prefix"]),
+    "pAnalyticsStackName": (
+        ["consolidated-billing-s3-glue-crawler-athena", "a", "A" * 128],
+        ["", "1stack", "-stack", "stack_name", "stack.name", "A" * 129],
+    ),
+    "pReportsStackName": (
+        ["compliance-reports", "b", "B" * 128],
+        ["", "2reports", "-reports", "reports_stack", "reports.stack", "B" * 129],
+    ),
+    "pCFNTablePrefixName": (
+        ["patching", "p", "ssm_inventory2"],
+        ["", "Patching", "2patch", "patch-ing", "_p", "x" * 65],
+    ),
+    "pBucketName": (
+        ["my.bucket/inventory", "abc/a/b/c"],
+        ["", "bucket-only", "bucket/", "/prefix", "Bucket/prefix", "bucket//prefix"],
+    ),
     "pKMSKeyArn": (["", KEY], ["alias/aws/s3", "arn:aws:kms:us-east-1:111122223333:alias/my-key"]),
-    "pQuickSightPrincipalArn": (["", QUICKSIGHT_USER,
-                                 "arn:aws:quicksight:eu-west-1:111122223333:group/default/admins"],
-                                ["patch-admin", "arn:aws:iam::111122223333:user/patch-admin",
-                                 "arn:aws:quicksight:us-east-1:1111:user/default/x",
-                                 "arn:aws:quicksight:us-east-1:111122223333:dashboard/abc"]),
-    "pQuickSightServiceRoleName": (["aws-quicksight-service-role-v0", "QuickSight+Role@x"],
-                                   ["", "role/with/path", "x" * 65, "has space"]),
+    "pQuickSightPrincipalArn": (
+        ["", QUICKSIGHT_USER, "arn:aws:quicksight:eu-west-1:111122223333:group/default/admins"],
+        [
+            "patch-admin",
+            "arn:aws:iam::111122223333:user/patch-admin",
+            "arn:aws:quicksight:us-east-1:1111:user/default/x",
+            "arn:aws:quicksight:us-east-1:111122223333:dashboard/abc",
+        ],
+    ),
+    "pQuickSightServiceRoleName": (
+        ["aws-quicksight-service-role-v0", "QuickSight+Role@x"],
+        ["", "role/with/path", "x" * 65, "has space"],
+    ),
     "pRefreshInterval": (["DAILY", "WEEKLY", "MONTHLY"], ["daily", "HOURLY", "YEARLY", ""]),
     "pRefreshTimeOfDay": (["00:00", "06:30", "23:59"], ["24:00", "6:30", "12:60", "0630", "noon"]),
-    "pRefreshTimezone": (["UTC", "America/New_York", "America/Argentina/Buenos_Aires", "Etc/GMT+5"],
-                         ["", "utc", "EST5EDT-", "America/", "New York"]),
+    "pRefreshTimezone": (
+        ["UTC", "America/New_York", "America/Argentina/Buenos_Aires", "Etc/GMT+5"],
+        ["", "utc", "EST5EDT-", "America/", "New York"],
+    ),
     "pRefreshDayOfWeek": (["MONDAY", "SUNDAY"], ["Monday", "MON", ""]),
     "pRefreshDayOfMonth": (["1", "28", "LAST_DAY_OF_MONTH"], ["0", "29", "31", "last", "01"]),
 }
@@ -86,7 +123,8 @@ def imports(node, stack_parameter: str) -> set[str]:
         if "Fn::ImportValue" in node:
             name = node["Fn::ImportValue"]["Fn::Sub"]
             assert name.startswith(("${pAnalyticsStackName}-", "${pReportsStackName}-")), name
-            return {name.removeprefix("${%s}-" % stack_parameter)} if name.startswith("${%s}-" % stack_parameter) else set()
+            prefix = f"${{{stack_parameter}}}-"
+            return {name.removeprefix(prefix)} if name.startswith(prefix) else set()
         return set().union(*(imports(value, stack_parameter) for value in node.values()))
     if isinstance(node, list):
         return set().union(*(imports(value, stack_parameter) for value in node))
@@ -94,8 +132,10 @@ def imports(node, stack_parameter: str) -> set[str]:
 
 
 def test_what_it_imports_the_analytics_and_reports_stacks_export_under_their_default_names():
-    for module, parameter, names in [(analytics, "pAnalyticsStackName", EXPORTS),
-                                     (reports, "pReportsStackName", REPORTS_EXPORTS)]:
+    for module, parameter, names in [
+        (analytics, "pAnalyticsStackName", EXPORTS),
+        (reports, "pReportsStackName", REPORTS_EXPORTS),
+    ]:
         outputs = template_dict(module.FILE)["Outputs"]
         imported = imports(template_dict(NAME)["Resources"], parameter)
         assert imported == set(names)
@@ -109,6 +149,7 @@ def test_what_it_imports_the_analytics_and_reports_stacks_export_under_their_def
 
 
 # The service role's access ----------------------------------------------------------------------
+
 
 def statements(document: dict) -> dict:
     return {s["Sid"]: s for s in deployed_statements(document)}
@@ -129,10 +170,18 @@ def test_service_role_reads_the_sync_prefix_and_the_imported_results_bucket():
     results = EXPORTS["AthenaResultsBucketName"]
     assert found["AthenaResultsBucket"]["Resource"] == [f"arn:aws:s3:::{results}"]
     assert found["AthenaResults"]["Resource"] == [f"arn:aws:s3:::{results}/*"]
-    assert found["AthenaResults"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
-                                                "s3:ListMultipartUploadParts"]
-    assert found["DecryptWithSyncKey"] == {"Sid": "DecryptWithSyncKey", "Effect": "Allow",
-                                           "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [KEY]}
+    assert found["AthenaResults"]["Action"] == [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    ]
+    assert found["DecryptWithSyncKey"] == {
+        "Sid": "DecryptWithSyncKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [KEY],
+    }
     without_key = render(BASE)["Resources"]["QuickSightDataAccessPolicy"]["Properties"]["PolicyDocument"]
     assert "DecryptWithSyncKey" not in statements(without_key)
 
@@ -152,7 +201,7 @@ def test_with_a_principal_it_owns_the_data_source_data_sets_analysis_and_dashboa
     stack = render({**WITH_OWNER, "pCFNTablePrefixName": "org_patch"})["Resources"]
     assert set(stack) == QUICKSIGHT_RESOURCES | {"QuickSightDataAccessPolicy"}
     for name, actions in OWNER_ACTIONS.items():
-        permission, = stack[name]["Properties"]["Permissions"]
+        (permission,) = stack[name]["Properties"]["Permissions"]
         assert permission == {"Principal": QUICKSIGHT_USER, "Actions": actions}, name
     assert "quicksight:QueryDashboard" in dashboard.DASHBOARD_ACTIONS  # the owner can open it
     source = stack["QuickSightDataSource"]["Properties"]
@@ -169,14 +218,26 @@ def test_with_a_principal_it_owns_the_data_source_data_sets_analysis_and_dashboa
         assert '"ssm-inventory"."org_patch_' in sql and "${" not in sql
 
 
-@pytest.mark.parametrize("interval, on_day", [
-    ("DAILY", None), ("WEEKLY", {"DayOfWeek": "FRIDAY"}), ("MONTHLY", {"DayOfMonth": "LAST_DAY_OF_MONTH"})])
+@pytest.mark.parametrize(
+    "interval, on_day",
+    [("DAILY", None), ("WEEKLY", {"DayOfWeek": "FRIDAY"}), ("MONTHLY", {"DayOfMonth": "LAST_DAY_OF_MONTH"})],
+)
 def test_each_data_set_has_a_refresh_schedule_that_follows_the_interval(interval, on_day):
-    stack = render({**WITH_OWNER, "pRefreshInterval": interval, "pRefreshDayOfWeek": "FRIDAY",
-                    "pRefreshDayOfMonth": "LAST_DAY_OF_MONTH", "pRefreshTimeOfDay": "05:45",
-                    "pRefreshTimezone": "Europe/Berlin"}, stack_name="qs")["Resources"]
-    for schedule_name, data_set in [("QuickSightRefreshSchedule", "QuickSightComplianceDataSet"),
-                                    ("QuickSightExposureRefreshSchedule", "QuickSightExposureDataSet")]:
+    stack = render(
+        {
+            **WITH_OWNER,
+            "pRefreshInterval": interval,
+            "pRefreshDayOfWeek": "FRIDAY",
+            "pRefreshDayOfMonth": "LAST_DAY_OF_MONTH",
+            "pRefreshTimeOfDay": "05:45",
+            "pRefreshTimezone": "Europe/Berlin",
+        },
+        stack_name="qs",
+    )["Resources"]
+    for schedule_name, data_set in [
+        ("QuickSightRefreshSchedule", "QuickSightComplianceDataSet"),
+        ("QuickSightExposureRefreshSchedule", "QuickSightExposureDataSet"),
+    ]:
         resource = stack[schedule_name]
         assert resource["DependsOn"] == [data_set]
         assert resource["Properties"]["DataSetId"] == stack[data_set]["Properties"]["DataSetId"]
@@ -205,6 +266,7 @@ def test_names_and_ids_fit_for_the_longest_stack_name():
 
 # The Definition ------------------------------------------------------------------------------
 
+
 def rendered_definition() -> tuple[dict, dict]:
     stack = render(WITH_OWNER)["Resources"]
     return stack, stack["QuickSightAnalysis"]["Properties"]["Definition"]
@@ -218,18 +280,33 @@ def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_dat
     for sheet in definition["Sheets"]:
         elements = {e["ElementId"]: e for e in sheet["Layouts"][0]["Configuration"]["GridLayout"]["Elements"]}
         for visual in sheet["Visuals"]:
-            (kind, body), = visual.items()
+            ((kind, body),) = visual.items()
             element = elements[body["VisualId"]]
-            shown.append((sheet["SheetId"], sheet["Name"], kind, body["Title"]["FormatText"]["PlainText"],
-                          (element["ColumnIndex"], element["RowIndex"], element["ColumnSpan"], element["RowSpan"])))
+            shown.append(
+                (
+                    sheet["SheetId"],
+                    sheet["Name"],
+                    kind,
+                    body["Title"]["FormatText"]["PlainText"],
+                    (element["ColumnIndex"], element["RowIndex"], element["ColumnSpan"], element["RowSpan"]),
+                )
+            )
             assert element["ColumnIndex"] + element["ColumnSpan"] <= dashboard_definition.GRID_COLUMNS
         assert [c["Dropdown"]["Title"] for c in sheet["FilterControls"]] == ["Account", "Region", "Patch group"]
-    assert shown == [(s.id, s.name, dashboard_definition.KINDS[v.kind], v.title, v.grid)
-                     for s in dashboard_definition.SHEETS for v in s.visuals]
+    assert shown == [
+        (s.id, s.name, dashboard_definition.KINDS[v.kind], v.title, v.grid)
+        for s in dashboard_definition.SHEETS
+        for v in s.visuals
+    ]
     titles = [title for *_, title, _ in shown]
-    for must in ("Organization compliance %", "Compliance % by account and Region", "Compliance % per day",
-                 "Non-compliant nodes and their patch counts",
-                 "Missing and failed patches by severity and classification", "Top CVEs by nodes exposed"):
+    for must in (
+        "Organization compliance %",
+        "Compliance % by account and Region",
+        "Compliance % per day",
+        "Non-compliant nodes and their patch counts",
+        "Missing and failed patches by severity and classification",
+        "Top CVEs by nodes exposed",
+    ):
         assert must in titles
 
 
@@ -270,17 +347,27 @@ def columns_used(definition: dict) -> set[tuple[str, str]]:
 
 def test_every_column_a_visual_or_filter_uses_is_a_declared_column_of_its_data_set():
     stack, definition = rendered_definition()
-    logical_ids = {d["Identifier"]: d["DataSetArn"].removesuffix(".Arn")
-                   for d in definition["DataSetIdentifierDeclarations"]}
+    logical_ids = {
+        d["Identifier"]: d["DataSetArn"].removesuffix(".Arn") for d in definition["DataSetIdentifierDeclarations"]
+    }
     declared = {}
     for key, logical_id in logical_ids.items():
         (table,) = stack[logical_id]["Properties"]["PhysicalTableMap"].values()
         declared[key] = {column["Name"] for column in table["CustomSql"]["Columns"]}
     used = columns_used(definition)
-    assert {column for key, column in used if key == "snapshot"} >= {"compliance_percent", "latest_snapshot",
-                                                                     "snapshot_date", "account_id"}
-    assert {column for key, column in used if key == "exposure"} >= {"severity", "classification", "cve_id",
-                                                                     "node_id", "patch_id"}
+    assert {column for key, column in used if key == "snapshot"} >= {
+        "compliance_percent",
+        "latest_snapshot",
+        "snapshot_date",
+        "account_id",
+    }
+    assert {column for key, column in used if key == "exposure"} >= {
+        "severity",
+        "classification",
+        "cve_id",
+        "node_id",
+        "patch_id",
+    }
     for key, column in used:
         assert column in declared[key], (key, column)
     # every filter in the Definition's filter groups is on a declared column too, and every
@@ -297,7 +384,7 @@ def test_each_control_has_its_filter_on_every_visual_of_its_sheet():
     for sheet in definition["Sheets"]:
         for control in sheet["FilterControls"]:
             group = groups[control["Dropdown"]["SourceFilterId"]]
-            scope, = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
+            (scope,) = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
             assert scope == {"SheetId": sheet["SheetId"], "Scope": "ALL_VISUALS"}
             (category,) = [f["CategoryFilter"] for f in group["Filters"]]
             assert category["Configuration"]["FilterListConfiguration"]["SelectAllOptions"] == "FILTER_ALL_VALUES"
@@ -307,12 +394,14 @@ def test_the_now_visuals_read_the_newest_snapshot_and_the_node_list_only_non_com
     _, definition = rendered_definition()
     scoped = {}
     for group in definition["FilterGroups"]:
-        (kind, spec), = group["Filters"][0].items()
+        ((kind, spec),) = group["Filters"][0].items()
         if kind == "NumericEqualityFilter":
-            scope, = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
+            (scope,) = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
             scoped[(spec["Column"]["ColumnName"], spec["Value"])] = set(scope["VisualIds"])
-    assert scoped == {("latest_snapshot", 1): {"compliance", "noncompliant", "by-account", "nodes"},
-                      ("compliance_percent", 0): {"noncompliant", "nodes"}}
+    assert scoped == {
+        ("latest_snapshot", 1): {"compliance", "noncompliant", "by-account", "nodes"},
+        ("compliance_percent", 0): {"noncompliant", "nodes"},
+    }
 
 
 def test_the_dashboard_is_published_from_the_analysis_and_republished_when_the_definition_changes(monkeypatch):
@@ -321,8 +410,10 @@ def test_the_dashboard_is_published_from_the_analysis_and_republished_when_the_d
     board = stack["QuickSightDashboard"]["Properties"]
     assert template["SourceEntity"]["SourceAnalysis"]["Arn"] == "QuickSightAnalysis.Arn"
     assert board["SourceEntity"]["SourceTemplate"]["Arn"] == "QuickSightTemplate.Arn"
-    references = [{"DataSetPlaceholder": d["Identifier"], "DataSetArn": d["DataSetArn"]}
-                  for d in definition["DataSetIdentifierDeclarations"]]
+    references = [
+        {"DataSetPlaceholder": d["Identifier"], "DataSetArn": d["DataSetArn"]}
+        for d in definition["DataSetIdentifierDeclarations"]
+    ]
     assert template["SourceEntity"]["SourceAnalysis"]["DataSetReferences"] == references
     assert board["SourceEntity"]["SourceTemplate"]["DataSetReferences"] == references
     assert board["DashboardPublishOptions"]["SheetControlsOption"] == {"VisibilityState": "EXPANDED"}
@@ -331,7 +422,9 @@ def test_the_dashboard_is_published_from_the_analysis_and_republished_when_the_d
     sheet = dashboard_definition.SHEETS[0]
     moved = dashboard_definition.Sheet(sheet.id, sheet.name, sheet.data_set, sheet.visuals[::-1])
     monkeypatch.setattr(dashboard_definition, "SHEETS", (moved, *dashboard_definition.SHEETS[1:]))
-    assert dashboard.build().to_dict()["Resources"]["QuickSightDashboard"]["Properties"]["VersionDescription"] != version
+    assert (
+        dashboard.build().to_dict()["Resources"]["QuickSightDashboard"]["Properties"]["VersionDescription"] != version
+    )
 
 
 # The data sets' SQL on DuckDB over the sample sync data ----------------------------------------
@@ -339,8 +432,11 @@ def test_the_dashboard_is_published_from_the_analysis_and_republished_when_the_d
 SNAPSHOT_DAYS = ["2025-06-29", "2025-06-30"]
 
 
-@pytest.fixture(scope="module", params=[{}, {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"}],
-                ids=["defaults", "renamed"])
+@pytest.fixture(
+    scope="module",
+    params=[{}, {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"}],
+    ids=["defaults", "renamed"],
+)
 def database(request):
     """DuckDB with the analytics stack's tables and the reports stack's views over the sample data,
     and two days of snapshots written by the reports stack's schedule's own query; the dashboard
@@ -351,9 +447,11 @@ def database(request):
     for day in SNAPSHOT_DAYS:
         db.execute(on_duckdb(query["QueryString"], now=f"{day} 05:00:00+00"))
     table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]
-    stack = render({**WITH_OWNER, "pCFNTablePrefixName": names["pCFNTablePrefixName"]},
-                   exports={**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]},
-                   reports_exports={"ComplianceSnapshotTableName": table})
+    stack = render(
+        {**WITH_OWNER, "pCFNTablePrefixName": names["pCFNTablePrefixName"]},
+        exports={**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]},
+        reports_exports={"ComplianceSnapshotTableName": table},
+    )
     yield source, stack, db
     db.close()
 
@@ -371,8 +469,11 @@ def test_declared_columns_are_what_the_sql_returns_and_hold_every_column_a_visua
     returned = [c[0] for c in cursor.description]
     assert returned == [c["Name"] for c in sql["Columns"]]
     assert cursor.fetchall()
-    used = {column for data_set, column in columns_used(stack["Resources"]["QuickSightAnalysis"]["Properties"][
-        "Definition"]) if data_set == key}
+    used = {
+        column
+        for data_set, column in columns_used(stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"])
+        if data_set == key
+    }
     assert used and used <= set(returned), used - set(returned)
 
 
@@ -380,19 +481,19 @@ def test_the_exposure_data_set_is_the_patch_exposure_report(database):
     _, stack, db = database
     rows = db.execute(on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])).fetchall()
     assert rows == EXPECTED["patch_exposure"]
-    assert [c["Name"] for c in custom_sql(stack, "QuickSightExposureDataSet")["Columns"]] == \
-        dashboard.EXPOSURE_COLUMNS
+    assert [c["Name"] for c in custom_sql(stack, "QuickSightExposureDataSet")["Columns"]] == dashboard.EXPOSURE_COLUMNS
 
 
 def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
     """An exposure row is a node, a patch and one CVE: the chart counts distinct node-patch pairs."""
     _, stack, db = database
     definition = stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"]
-    field, = definition["CalculatedFields"]
+    (field,) = definition["CalculatedFields"]
     expression = re.sub(r"\{(\w+)\}", r'"\1"', field["Expression"])  # QuickSight's {column} in SQL
     sql = on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])
-    counted = db.execute(f"SELECT severity, count(DISTINCT {expression}), count(*) FROM ({sql}) "
-                         "GROUP BY severity ORDER BY severity").fetchall()
+    counted = db.execute(
+        f"SELECT severity, count(DISTINCT {expression}), count(*) FROM ({sql}) GROUP BY severity ORDER BY severity"
+    ).fetchall()
     # from EXPECTED["patch_exposure"]: ALAS-2025-001 on a2 and KB5000001 on b1 have two CVEs each
     assert counted == [("CRITICAL", 3, 5), ("HIGH", 2, 2), ("MEDIUM", 2, 2)]
 
@@ -400,32 +501,39 @@ def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
 def test_the_snapshot_data_set_columns_are_the_snapshot_table_columns(database):
     source, stack, _ = database
     table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
-    glue_columns = {c["Name"]: dashboard.QUICKSIGHT_TYPES[c["Type"]]
-                    for c in table["StorageDescriptor"]["Columns"] + table["PartitionKeys"]}
+    glue_columns = {
+        c["Name"]: dashboard.QUICKSIGHT_TYPES[c["Type"]]
+        for c in table["StorageDescriptor"]["Columns"] + table["PartitionKeys"]
+    }
     declared = {c["Name"]: c["Type"] for c in custom_sql(stack, "QuickSightComplianceDataSet")["Columns"]}
     assert declared == {**glue_columns, **dashboard.DERIVED_COLUMNS}
-    assert list(declared)[:len(glue_columns)] == list(glue_columns)
+    assert list(declared)[: len(glue_columns)] == list(glue_columns)
 
 
 def test_the_snapshot_data_set_gives_compliance_per_node_per_day_and_marks_the_newest_day(database):
     _, stack, db = database
     sql = on_duckdb(custom_sql(stack, "QuickSightComplianceDataSet")["SqlQuery"])
-    rows = db.execute(f"SELECT CAST(snapshot_date AS VARCHAR), latest_snapshot, count(*), "
-                      f"avg(compliance_percent), count_if(compliant) FROM ({sql}) GROUP BY ALL ORDER BY 1").fetchall()
+    rows = db.execute(
+        f"SELECT CAST(snapshot_date AS VARCHAR), latest_snapshot, count(*), "
+        f"avg(compliance_percent), count_if(compliant) FROM ({sql}) GROUP BY ALL ORDER BY 1"
+    ).fetchall()
     # the sample's 7 active nodes (i-..b4 is terminated) on each day; a1 and b2 are compliant
-    assert [(day, latest, nodes, round(float(Decimal(avg)), 2), compliant)
-            for day, latest, nodes, avg, compliant in rows] == [
-        ("2025-06-29", 0, 7, 28.57, 2), ("2025-06-30", 1, 7, 28.57, 2)]
-    assert db.execute(f"SELECT count(*) FROM ({sql}) WHERE compliance_percent NOT IN (0, 100) "
-                      f"OR (compliance_percent = 100) <> compliant").fetchone() == (0,)
+    assert [
+        (day, latest, nodes, round(float(Decimal(avg)), 2), compliant) for day, latest, nodes, avg, compliant in rows
+    ] == [("2025-06-29", 0, 7, 28.57, 2), ("2025-06-30", 1, 7, 28.57, 2)]
+    assert db.execute(
+        f"SELECT count(*) FROM ({sql}) WHERE compliance_percent NOT IN (0, 100) "
+        f"OR (compliance_percent = 100) <> compliant"
+    ).fetchone() == (0,)
 
 
 # The picture ------------------------------------------------------------------------------------
 
+
 def test_the_build_draws_each_sheet_with_its_visual_titles_at_their_grid_positions():
     from xml.etree import ElementTree
 
-    from patch_templates import dashboard_picture as picture
+    from patch_templates.reference import dashboard_picture as picture
 
     files = picture.files({NAME: template_dict(NAME), analytics.FILE: template_dict(analytics.FILE)})
     assert sorted(files) == [f"docs/dashboard/quicksight_dashboard-{s.id}.svg" for s in dashboard_definition.SHEETS]
@@ -434,10 +542,14 @@ def test_the_build_draws_each_sheet_with_its_visual_titles_at_their_grid_positio
         root = ElementTree.fromstring(files[f"docs/dashboard/quicksight_dashboard-{sheet.id}.svg"])
         texts = [t.text for t in root.iter(svg + "text")]
         assert f"Patch compliance: sheet {sheet.name}" in texts
-        assert [t for t in texts if t.endswith("▾")] == [f"{title} ▾" for title in dashboard_definition.CONTROLS.values()]
+        assert [t for t in texts if t.endswith("▾")] == [
+            f"{title} ▾" for title in dashboard_definition.CONTROLS.values()
+        ]
         boxes = [(int(r.get("x")), int(r.get("y"))) for r in root.iter(svg + "rect") if r.get("rx") == "6"]
-        assert boxes == [(picture.MARGIN + v.grid[0] * picture.COLUMN_WIDTH, picture.HEADER + v.grid[1] * picture.ROW_HEIGHT)
-                         for v in sheet.visuals]
+        assert boxes == [
+            (picture.MARGIN + v.grid[0] * picture.COLUMN_WIDTH, picture.HEADER + v.grid[1] * picture.ROW_HEIGHT)
+            for v in sheet.visuals
+        ]
         shown = " ".join(texts)
         for visual in sheet.visuals:
             assert " ".join(picture._wrap(visual.title, visual.grid[2] * picture.COLUMN_WIDTH - 26)) in shown

@@ -3,7 +3,6 @@
 import copy
 
 import pytest
-
 from conftest import check_constraint, render, template_dict
 
 NAME = "resource_data_sync.yml"
@@ -30,11 +29,11 @@ def test_has_the_design_step_3_parameters_with_their_allowed_values():
 
 def test_shares_the_collectors_constraints_and_sync():
     mine, collector = copy.deepcopy(template_dict(NAME)), copy.deepcopy(template_dict(COLLECTOR))
-    for name in ["pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix", "pSyncSourceType",
-                 "pSyncSourceRegions"]:
+    for name in ["pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix", "pSyncSourceType", "pSyncSourceRegions"]:
         ours, theirs = mine["Parameters"][name], collector["Parameters"][name]
-        assert {k: v for k, v in ours.items() if k != "Description"} == \
-            {k: v for k, v in theirs.items() if k != "Description"}, name
+        assert {k: v for k, v in ours.items() if k != "Description"} == {
+            k: v for k, v in theirs.items() if k != "Description"
+        }, name
     # The same sync code, and the same bucket parameter in both templates.
     ours = mine["Resources"]["ResourceDataSync"]["Properties"]
     assert ours["S3Destination"]["Fn::If"][1]["BucketName"] == {"Ref": "pResourceDataSyncBucketName"}
@@ -45,8 +44,11 @@ def test_sync_to_destination_writes_json_into_the_collector_bucket():
     properties = sync({"pBucketPrefix": "org/inventory", "pBucketRegion": "eu-west-1"})
     assert properties["SyncType"] == "SyncToDestination"
     assert properties["S3Destination"] == {
-        "BucketName": "central-inventory-bucket", "BucketPrefix": "org/inventory", "BucketRegion": "eu-west-1",
-        "SyncFormat": "JsonSerDe"}
+        "BucketName": "central-inventory-bucket",
+        "BucketPrefix": "org/inventory",
+        "BucketRegion": "eu-west-1",
+        "SyncFormat": "JsonSerDe",
+    }
     assert "SyncSource" not in properties
 
 
@@ -61,18 +63,22 @@ def test_kms_key_is_passed_only_when_given():
 
 def stack_resources(account: str, region: str, bucket_region: str = "us-east-1") -> dict:
     from cloud_radar.cf.unit import Template as RadarTemplate
+
     radar = RadarTemplate(copy.deepcopy(template_dict(NAME)))
     radar.AccountId = account
     return radar.render({**BUCKET, "pBucketRegion": bucket_region}, region=region)
 
 
-@pytest.mark.parametrize("account, region, bucket_region, creates", [
-    (COLLECTOR_ACCOUNT, "us-east-1", "us-east-1", False),  # the collector's own sync is there
-    (COLLECTOR_ACCOUNT, "eu-west-1", "eu-west-1", False),
-    (COLLECTOR_ACCOUNT, "eu-west-1", "us-east-1", True),   # the collector's other Regions ship their inventory
-    ("444455556666", "us-east-1", "us-east-1", True),
-    ("444455556666", "eu-west-1", "us-east-1", True),
-])
+@pytest.mark.parametrize(
+    "account, region, bucket_region, creates",
+    [
+        (COLLECTOR_ACCOUNT, "us-east-1", "us-east-1", False),  # the collector's own sync is there
+        (COLLECTOR_ACCOUNT, "eu-west-1", "eu-west-1", False),
+        (COLLECTOR_ACCOUNT, "eu-west-1", "us-east-1", True),  # the collector's other Regions ship their inventory
+        ("444455556666", "us-east-1", "us-east-1", True),
+        ("444455556666", "eu-west-1", "us-east-1", True),
+    ],
+)
 def test_no_clash_with_the_collectors_own_sync(account, region, bucket_region, creates):
     rendered = stack_resources(account, region, bucket_region)
     assert ("ResourceDataSync" in rendered["Resources"]) == creates
@@ -87,8 +93,11 @@ def test_sync_from_source_feeds_explorer_and_writes_nothing_to_s3():
     properties = sync({"pSyncType": "SyncFromSource", "pSyncSourceRegions": "us-east-1,eu-west-1"})
     assert properties["SyncType"] == "SyncFromSource"
     assert "S3Destination" not in properties
-    assert properties["SyncSource"] == {"SourceType": "SingleAccountMultiRegions",
-                                        "SourceRegions": ["us-east-1", "eu-west-1"], "IncludeFutureRegions": False}
+    assert properties["SyncSource"] == {
+        "SourceType": "SingleAccountMultiRegions",
+        "SourceRegions": ["us-east-1", "eu-west-1"],
+        "IncludeFutureRegions": False,
+    }
     organization = sync({"pSyncType": "SyncFromSource", "pSyncSourceType": "AwsOrganizations"})["SyncSource"]
     assert organization["AwsOrganizationsSource"] == {"OrganizationSourceType": "EntireOrganization"}
 
@@ -98,21 +107,43 @@ def test_outputs_the_sync_name():
 
 
 BAD_VALUES = {
-    "pResourceDataSyncBucketName": (["central-inventory-bucket", "a.b-c", "abc"],
-                                    ["", "ab", "Central", "bucket_", "-bucket", "bucket-", "a..b", "192.168.1.1",
-                                     "xn--bucket", "bucket-s3alias", "a" * 64]),
+    "pResourceDataSyncBucketName": (
+        ["central-inventory-bucket", "a.b-c", "abc"],
+        [
+            "",
+            "ab",
+            "Central",
+            "bucket_",
+            "-bucket",
+            "bucket-",
+            "a..b",
+            "192.168.1.1",
+            "xn--bucket",
+            "bucket-s3alias",
+            "a" * 64,
+        ],
+    ),
     "pSyncName": (["inventory-sync", "a", "Org_sync.1"], ["", "with space", "slash/name", "a" * 65]),
     "pSyncType": (["SyncToDestination", "SyncFromSource"], ["", "synctodestination", "S3"]),
     "pBucketRegion": (["us-east-1", "eu-central-2", "us-gov-west-1"], ["", "US-EAST-1", "useast1", "us-east"]),
-    "pBucketPrefix": (["inventory", "org/inventory"], ["", "/inventory", "inventory/", "a//b", "with space",
-                                                        "a" * 65]),
-    "pKMSKeyArn": (["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"],
-                   ["", "None", "none,", "alias/aws/s3", "arn:aws:kms:us-east-1:111122223333:alias/my-key", "1234abcd-12ab-34cd-56ef",
-                    "arn:aws:kms:us-east-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab"]),
+    "pBucketPrefix": (["inventory", "org/inventory"], ["", "/inventory", "inventory/", "a//b", "with space", "a" * 65]),
+    "pKMSKeyArn": (
+        ["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/mrk-0123456789abcdef0123456789abcdef"],
+        [
+            "",
+            "None",
+            "none,",
+            "alias/aws/s3",
+            "arn:aws:kms:us-east-1:111122223333:alias/my-key",
+            "1234abcd-12ab-34cd-56ef",
+            "arn:aws:kms:us-east-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ],
+    ),
     "pSyncSourceType": (["AwsOrganizations", "SingleAccountMultiRegions"], ["", "Organization"]),
-    "pCollectorAccountId": (["111122223333", "000000000001"],
-                            ["", "none", "11112222333", "1111222233334", "11112222333a", "111122223333,444455556666",
-                             " 111122223333"]),
+    "pCollectorAccountId": (
+        ["111122223333", "000000000001"],
+        ["", "none", "11112222333", "1111222233334", "11112222333a", "111122223333,444455556666", " 111122223333"],
+    ),
     "pSyncSourceRegions": (["us-east-1", "us-east-1,eu-west-1"], ["", "us-east-1,", "us-east-1, eu-west-1"]),
 }
 

@@ -4,35 +4,41 @@ from pathlib import Path
 
 import pytest
 from cfnlint.decode import decode_str
+from conftest import check_constraint, render, rules_refusing, template_dict
 from troposphere import Parameter, Template, iam
 
-from conftest import check_constraint, rules_refusing, render, template_dict
-from patch_templates import baselines, parameters as p
 from patch_templates.builder import BuildError, render as render_yaml
+from patch_templates.parts import baselines, parameters as p
 from patch_templates.stacks import TEMPLATES, patch_baseline, patch_operations, resource_data_sync, stackset
 
 NAME = "patch_management_stackset.yml"
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
-REQUIRED = {"pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12", "pRegions": "us-east-1,eu-west-1",
-            "pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": "111122223333",
-            "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
-            "pWave2OrganizationalUnitIds": "none", "pWave3OrganizationalUnitIds": "none"}
+REQUIRED = {
+    "pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12",
+    "pRegions": "us-east-1,eu-west-1",
+    "pResourceDataSyncBucketName": "central-inventory-bucket",
+    "pCollectorAccountId": "111122223333",
+    "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
+    "pWave2OrganizationalUnitIds": "none",
+    "pWave3OrganizationalUnitIds": "none",
+}
 MEMBERS = {f"{member.key}StackSet": member for member in stackset.MEMBERS}
 
 
-def stack_sets(params: dict = {}) -> dict:
+def stack_sets(params: dict | None = None) -> dict:
     """logical id -> properties of each StackSet the stack creates with these parameter values."""
-    resources = render(NAME, {**REQUIRED, **params})["Resources"]
+    resources = render(NAME, {**REQUIRED, **(params or {})})["Resources"]
     return {name: resource["Properties"] for name, resource in resources.items()}
 
 
 def test_every_member_template_has_a_stack_set_and_is_registered():
     resources = template_dict(NAME)["Resources"]
-    assert set(resources) == set(MEMBERS) | {f"{member.key}Wave{wave}StackSet" for member in stackset.MEMBERS
-                                             if member.waves for wave in stackset.WAVES}
-    assert {member.file for member in stackset.MEMBERS} == \
-        {patch_baseline.file_name(os_key) for os_key in baselines.OPERATING_SYSTEMS} | {
-            patch_operations.FILE, "resource_data_sync.yml", "default_host_management.yml"}
+    assert set(resources) == set(MEMBERS) | {
+        f"{member.key}Wave{wave}StackSet" for member in stackset.MEMBERS if member.waves for wave in stackset.WAVES
+    }
+    assert {member.file for member in stackset.MEMBERS} == {
+        patch_baseline.file_name(os_key) for os_key in baselines.OPERATING_SYSTEMS
+    } | {patch_operations.FILE, "resource_data_sync.yml", "default_host_management.yml"}
     assert all(member.file in TEMPLATES for member in stackset.MEMBERS)
 
 
@@ -49,16 +55,32 @@ def test_embedded_bodies_are_the_linted_files_in_output_with_room_to_spare(capsy
         # Room to spare: at least a tenth of the 51,200-byte limit left for the member to grow.
         assert sizes[member.file] <= 0.9 * stackset.TEMPLATE_BODY_LIMIT, (member.file, sizes[member.file])
     with capsys.disabled():
-        print("\nTemplateBody sizes (limit 51,200 bytes): " + ", ".join(
-            f"{name} {size:,} ({size / stackset.TEMPLATE_BODY_LIMIT:.0%})" for name, size in sizes.items()))
+        print(
+            "\nTemplateBody sizes (limit 51,200 bytes): "
+            + ", ".join(f"{name} {size:,} ({size / stackset.TEMPLATE_BODY_LIMIT:.0%})" for name, size in sizes.items())
+        )
 
 
 def oversized_template() -> Template:
     t = Template(Description="too big")
-    t.add_resource(iam.ManagedPolicy("Big", Description="x" * 1000, PolicyDocument={
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["s3:GetObject"],
-                       "Resource": [f"arn:aws:s3:::bucket-{i:05d}-{'y' * 20}/*"]} for i in range(1000)]}))
+    t.add_resource(
+        iam.ManagedPolicy(
+            "Big",
+            Description="x" * 1000,
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": f"S{i}",
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject"],
+                        "Resource": [f"arn:aws:s3:::bucket-{i:05d}-{'y' * 20}/*"],
+                    }
+                    for i in range(1000)
+                ],
+            },
+        )
+    )
     return t
 
 
@@ -76,6 +98,7 @@ def test_build_fails_when_the_members_need_more_than_200_parameters():
             t.add_parameter(Parameter(f"pMany{i}", Type="String", Default="x"))
         t.add_resource(iam.Group("Group"))
         return t
+
     with pytest.raises(BuildError, match=r"needs \d+ parameters, more than CloudFormation's 200"):
         stackset.build(members=(stackset.Member("Many", "Many", "many.yml", many, "many"),))
 
@@ -87,9 +110,12 @@ def test_service_managed_with_automatic_deployment_to_the_target_ous_and_regions
         assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
         assert properties["ManagedExecution"] == {"Active": True}
         # cloud-radar leaves "" for the groups of waves switched off; CloudFormation drops them.
-        assert [group for group in properties["StackInstancesGroup"] if group] == [{
-            "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]},
-            "Regions": ["us-east-1", "eu-west-1"]}], name
+        assert [group for group in properties["StackInstancesGroup"] if group] == [
+            {
+                "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]},
+                "Regions": ["us-east-1", "eu-west-1"],
+            }
+        ], name
         assert properties["StackSetName"] == "patch-management-" + MEMBERS[name].name
     delegated = stack_sets({"pCallAs": "DELEGATED_ADMIN", "pRetainStacksOnAccountRemoval": "true"})
     for properties in delegated.values():
@@ -102,38 +128,67 @@ def test_no_account_is_excluded_by_hand():
     assert not [name for name in template_dict(NAME)["Parameters"] if "Exclude" in name]
     for properties in stack_sets().values():
         assert properties["StackInstancesGroup"][0]["DeploymentTargets"] == {
-            "OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]}
-    sync = {item["ParameterKey"]: item["ParameterValue"]
-            for item in stack_sets()["ResourceDataSyncStackSet"]["Parameters"]}
+            "OrganizationalUnitIds": ["ou-ab12-cdefgh34", "r-ab12"]
+        }
+    sync = {
+        item["ParameterKey"]: item["ParameterValue"] for item in stack_sets()["ResourceDataSyncStackSet"]["Parameters"]
+    }
     assert sync["pCollectorAccountId"] == "111122223333"
 
 
 def test_operation_preferences_come_from_parameters():
-    resources = stack_sets({"pRegionConcurrencyType": "SEQUENTIAL", "pMaxConcurrentPercentage": "50",
-                            "pFailureTolerancePercentage": "5", "pConcurrencyMode": "SOFT_FAILURE_TOLERANCE"})
+    resources = stack_sets(
+        {
+            "pRegionConcurrencyType": "SEQUENTIAL",
+            "pMaxConcurrentPercentage": "50",
+            "pFailureTolerancePercentage": "5",
+            "pConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+        }
+    )
     for properties in resources.values():
         assert properties["OperationPreferences"] == {
-            "RegionConcurrencyType": "SEQUENTIAL", "RegionOrder": ["us-east-1", "eu-west-1"],
-            "MaxConcurrentPercentage": "50", "FailureTolerancePercentage": "5",
-            "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE"}
+            "RegionConcurrencyType": "SEQUENTIAL",
+            "RegionOrder": ["us-east-1", "eu-west-1"],
+            "MaxConcurrentPercentage": "50",
+            "FailureTolerancePercentage": "5",
+            "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE",
+        }
 
 
 def test_switches_choose_the_stack_sets():
-    assert set(stack_sets()) == {"WindowsStackSet", "PatchOperationsStackSet", "ResourceDataSyncStackSet",
-                                 "DefaultHostManagementStackSet"}
-    chosen = stack_sets({"pDeployWindows": "false", "pDeployResourceDataSync": "false", "pDeployUbuntu": "true",
-                         "pDeployRedhat": "true", "pDeployPatchOperations": "false",
-                         "pDeployDefaultHostManagement": "false"})
+    assert set(stack_sets()) == {
+        "WindowsStackSet",
+        "PatchOperationsStackSet",
+        "ResourceDataSyncStackSet",
+        "DefaultHostManagementStackSet",
+    }
+    chosen = stack_sets(
+        {
+            "pDeployWindows": "false",
+            "pDeployResourceDataSync": "false",
+            "pDeployUbuntu": "true",
+            "pDeployRedhat": "true",
+            "pDeployPatchOperations": "false",
+            "pDeployDefaultHostManagement": "false",
+        }
+    )
     assert set(chosen) == {"UbuntuStackSet", "RedhatStackSet"}
     outputs = render(NAME, {**REQUIRED, "pDeployWindows": "false"})["Outputs"]
-    assert set(outputs) == {"PatchOperationsStackSetId", "ResourceDataSyncStackSetId", "DefaultHostManagementStackSetId"}
+    assert set(outputs) == {
+        "PatchOperationsStackSetId",
+        "ResourceDataSyncStackSetId",
+        "DefaultHostManagementStackSetId",
+    }
     # Every operating system is selectable; Windows is on by default.
     parameters = template_dict(NAME)["Parameters"]
     for member in stackset.MEMBERS:
         assert parameters[f"pDeploy{member.key}"]["AllowedValues"] == ["true", "false"]
     assert {name for name, d in parameters.items() if name.startswith("pDeploy") and d["Default"] == "true"} == {
-        "pDeployWindows", "pDeployPatchOperations", "pDeployResourceDataSync",
-        "pDeployDefaultHostManagement"}
+        "pDeployWindows",
+        "pDeployPatchOperations",
+        "pDeployResourceDataSync",
+        "pDeployDefaultHostManagement",
+    }
 
 
 def test_capabilities_follow_the_members_iam_resources():
@@ -156,8 +211,11 @@ def test_member_parameters_pass_through_with_the_members_definitions():
             assert template["Parameters"][ref] == member_parameters[item["ParameterKey"]], (member.file, ref)
             shared = ref == item["ParameterKey"]
             assert shared or ref == f"p{member.key}{item['ParameterKey'][1:]}"
-            assert shared != any(template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"]) not in
-                                 (None, member_parameters[item["ParameterKey"]]) for other in stackset.MEMBERS)
+            assert shared != any(
+                template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"])
+                not in (None, member_parameters[item["ParameterKey"]])
+                for other in stackset.MEMBERS
+            )
 
 
 def test_parameters_shared_where_alike_and_per_member_where_they_differ():
@@ -175,8 +233,10 @@ def test_an_operating_system_costs_at_most_six_stackset_parameters():
     depend on the operating systems, 15 operating systems (every OperatingSystem of the
     PatchBaseline schema) would still fit CloudFormation's 200."""
     names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
-    per_os = {key: 1 + sum(1 for (k, name), own in names.items() if k == key and own != name)
-              for key in (m.key for m in stackset.MEMBERS[:len(baselines.OPERATING_SYSTEMS)])}
+    per_os = {
+        key: 1 + sum(1 for (k, name), own in names.items() if k == key and own != name)
+        for key in (m.key for m in stackset.MEMBERS[: len(baselines.OPERATING_SYSTEMS)])
+    }
     assert per_os["Windows"] == 6 and per_os["Ubuntu"] == 5 and max(per_os.values()) <= 6
     total = len(template_dict(NAME)["Parameters"])
     fixed = total - sum(per_os.values())
@@ -187,9 +247,16 @@ def test_an_operating_system_costs_at_most_six_stackset_parameters():
 def test_rendered_values_reach_the_member_parameters():
     parameters = template_dict(NAME)["Parameters"]
     products = ",".join([v for v in parameters["pWindowsProduct"]["AllowedValues"] if v != "*"][-2:])
-    resources = stack_sets({"pDeployUbuntu": "true", "pWindowsProduct": products,
-                            "pTargetsValue": "fleet-a,fleet-b", "pSchedule": "cron(0 2 ? * SUN *)",
-                            "pPatchGroups": "fleet-a,fleet-b,fleet-c", "pSyncName": "org-inventory"})
+    resources = stack_sets(
+        {
+            "pDeployUbuntu": "true",
+            "pWindowsProduct": products,
+            "pTargetsValue": "fleet-a,fleet-b",
+            "pSchedule": "cron(0 2 ? * SUN *)",
+            "pPatchGroups": "fleet-a,fleet-b,fleet-c",
+            "pSyncName": "org-inventory",
+        }
+    )
 
     def value(logical_id, key):
         return {p["ParameterKey"]: p.get("ParameterValue") for p in resources[logical_id]["Parameters"]}[key]
@@ -197,7 +264,9 @@ def test_rendered_values_reach_the_member_parameters():
     assert value("WindowsStackSet", "pProduct") == products
     assert value("UbuntuStackSet", "pProduct") == parameters["pUbuntuProduct"]["Default"]
     assert value("PatchOperationsStackSet", "pTargetsValue") == "fleet-a,fleet-b"
-    assert value("WindowsStackSet", "pPatchGroups") == value("UbuntuStackSet", "pPatchGroups") == "fleet-a,fleet-b,fleet-c"
+    assert (
+        value("WindowsStackSet", "pPatchGroups") == value("UbuntuStackSet", "pPatchGroups") == "fleet-a,fleet-b,fleet-c"
+    )
     assert value("PatchOperationsStackSet", "pSchedule") == "cron(0 2 ? * SUN *)"
     assert value("ResourceDataSyncStackSet", "pSyncName") == "org-inventory"
     assert value("ResourceDataSyncStackSet", "pResourceDataSyncBucketName") == "central-inventory-bucket"
@@ -219,13 +288,18 @@ def test_rules_follow_renamed_parameters():
         t = patch_operations.build()
         t.parameters["pTaskType"].Description = "Defined differently, so asked per member."
         return t
-    members = (stackset.Member("Ops", "Ops", "a.yml", patch_operations.build, "a"),
-               stackset.Member("Other", "Other", "b.yml", other, "b"))
+
+    members = (
+        stackset.Member("Ops", "Ops", "a.yml", patch_operations.build, "a"),
+        stackset.Member("Other", "Other", "b.yml", other, "b"),
+    )
     rules = stackset.build(members=members).to_dict()["Rules"]
     assert rules["AutomationRoleOnlyForAutomation"]["Assertions"][0]["Assert"] == {
-        "Fn::Equals": [{"Ref": "pOpsTaskType"}, "AUTOMATION"]}
+        "Fn::Equals": [{"Ref": "pOpsTaskType"}, "AUTOMATION"]
+    }
     assert rules["OtherAutomationRoleOnlyForAutomation"]["Assertions"][0]["Assert"] == {
-        "Fn::Equals": [{"Ref": "pOtherTaskType"}, "AUTOMATION"]}
+        "Fn::Equals": [{"Ref": "pOtherTaskType"}, "AUTOMATION"]
+    }
     assert "pTaskType" not in str(rules)
 
 
@@ -234,16 +308,31 @@ def test_clashing_member_parameter_fails_the_build():
         t = resource_data_sync.build()
         t.parameters["pRegions"] = Parameter("pRegions", Type="String", Default="us-east-1")
         return t
+
     with pytest.raises(BuildError, match="parameter pRegions clashes"):
         stackset.build(members=(stackset.Member("Clash", "Clash", "clash.yml", clash, "clash"),))
 
 
 BAD_VALUES = {
-    "pOrganizationalUnitIds": (["ou-ab12-cdefgh34", "r-ab12", "ou-ab12-cdefgh34,ou-zz99-abcdefgh12,r-a1b2"],
-                               ["", "ou-ab12", "ou-ab-cdefgh34", "ou-ab12-cdefg", "OU-AB12-CDEFGH34", "r-ab1",
-                                "o-abcdefghij", "123456789012", "ou-ab12-cdefgh34,", "ou-ab12-cdefgh34, r-ab12"]),
-    "pRegions": (["us-east-1", "us-east-1,eu-west-1,ap-southeast-2,us-gov-west-1"],
-                 ["", "us-east-1,", "US-EAST-1", "us-east-1, eu-west-1", "useast1", "us-east"]),
+    "pOrganizationalUnitIds": (
+        ["ou-ab12-cdefgh34", "r-ab12", "ou-ab12-cdefgh34,ou-zz99-abcdefgh12,r-a1b2"],
+        [
+            "",
+            "ou-ab12",
+            "ou-ab-cdefgh34",
+            "ou-ab12-cdefg",
+            "OU-AB12-CDEFGH34",
+            "r-ab1",
+            "o-abcdefghij",
+            "123456789012",
+            "ou-ab12-cdefgh34,",
+            "ou-ab12-cdefgh34, r-ab12",
+        ],
+    ),
+    "pRegions": (
+        ["us-east-1", "us-east-1,eu-west-1,ap-southeast-2,us-gov-west-1"],
+        ["", "us-east-1,", "US-EAST-1", "us-east-1, eu-west-1", "useast1", "us-east"],
+    ),
     "pMaxConcurrentPercentage": (["1", "25", "100"], ["0", "101", "-1", "12.5", "", "25%", "007"]),
     "pFailureTolerancePercentage": (["0", "10", "100"], ["101", "-1", "7.5", "", "10%", "00"]),
     "pCallAs": (["SELF", "DELEGATED_ADMIN"], ["", "self", "DELEGATED"]),
@@ -253,8 +342,10 @@ BAD_VALUES = {
     "pDeployWindows": (["true", "false"], ["", "1"]),
     "pDeployPatchOperations": (["true", "false"], ["", "TRUE", "yes"]),
     "pDeployAmazonLinux2023": (["true", "false"], ["", "on"]),
-    "pStackSetNamePrefix": (["patch-management", "p", "Org-1"], ["", "1patch", "patch_management", "patch mgmt",
-                                                                 "a" * 65]),
+    "pStackSetNamePrefix": (
+        ["patch-management", "p", "Org-1"],
+        ["", "1patch", "patch_management", "patch mgmt", "a" * 65],
+    ),
 }
 
 
@@ -267,9 +358,12 @@ def test_members_take_names_not_arns_of_one_account():
     """What the StackSet passes to every account names a role, function, state machine or bucket; the
     member builds ARNs in its own account and Region. The ARNs are the collector's: its KMS key and
     its central alert bus, the same for every account."""
-    arns = {(member.file, name) for member in stackset.MEMBERS
-            for name, definition in template_dict(member.file).get("Parameters", {}).items()
-            if "arn" in definition.get("AllowedPattern", "").lower()}
+    arns = {
+        (member.file, name)
+        for member in stackset.MEMBERS
+        for name, definition in template_dict(member.file).get("Parameters", {}).items()
+        if "arn" in definition.get("AllowedPattern", "").lower()
+    }
     assert arns == {("resource_data_sync.yml", "pKMSKeyArn"), ("patch_operations.yml", "pCentralEventBusArn")}
 
 

@@ -6,10 +6,19 @@ module here and one line below.
 
 from functools import partial
 
-from .. import baselines
+from ..parts import baselines
 from . import (
-    analytics, central_alerts, collector, compliance_reports, default_host_management, patch_baseline,
-    patch_operations, patching, quicksight_dashboard, resource_data_sync, stackset,
+    analytics,
+    central_alerts,
+    collector,
+    compliance_reports,
+    default_host_management,
+    patch_baseline,
+    patch_operations,
+    patching,
+    quicksight_dashboard,
+    resource_data_sync,
+    stackset,
 )
 
 TEMPLATES = {
@@ -18,7 +27,10 @@ TEMPLATES = {
     # One standalone patching template per operating system, from baselines.OPERATING_SYSTEMS.
     **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
     # StackSet members: one baseline per operating system, one set of operations, the sync.
-    **{patch_baseline.file_name(os_key): partial(patch_baseline.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
+    **{
+        patch_baseline.file_name(os_key): partial(patch_baseline.build, os_key)
+        for os_key in baselines.OPERATING_SYSTEMS
+    },
     patch_operations.FILE: patch_operations.build,
     "resource_data_sync.yml": resource_data_sync.build,
     default_host_management.FILE: default_host_management.build,

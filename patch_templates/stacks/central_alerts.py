@@ -6,12 +6,29 @@ channel through AWS Chatbot. One person confirms one subscription for the whole 
 from awacs import kms as kms_actions, sns as sns_actions
 from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
 from troposphere import (
-    And, Equals, GetAtt, If, Join, Not, NoValue, Or, Output, Ref, Split, Sub, Template, chatbot, events, iam, kms, sns,
+    And,
+    Equals,
+    GetAtt,
+    If,
+    Join,
+    Not,
+    NoValue,
+    Or,
+    Output,
+    Ref,
+    Split,
+    Sub,
+    Template,
+    chatbot,
+    events,
+    iam,
+    kms,
+    sns,
 )
 
-from .. import alerts, parameters as p
-from ..common import add_exported_outputs
-from ..policies import POLICY_VERSION, document, service_assume_role
+from ..parts import alerts, parameters as p
+from ..parts.common import add_exported_outputs
+from ..parts.policies import POLICY_VERSION, document, service_assume_role
 
 FILE = "central_alerts.yml"
 ALERTS_GROUP = "Alerts"
@@ -25,53 +42,108 @@ EVENT_BUS_NAME = dict(
 )
 # Slack ids as the AWS::Chatbot::SlackChannelConfiguration schema has them (SlackWorkspaceId,
 # SlackChannelId); empty when no Slack channel is wanted.
-SLACK_WORKSPACE_ID = dict(Type="String", AllowedPattern=r"^([0-9A-Z]{1,255})?$",
-                          ConstraintDescription="must be empty or a Slack workspace id: upper-case letters and digits")
-SLACK_CHANNEL_ID = dict(Type="String", AllowedPattern=r"^([A-Za-z0-9]{1,255})?$",
-                        ConstraintDescription="must be empty or a Slack channel id: letters and digits")
+SLACK_WORKSPACE_ID = dict(
+    Type="String",
+    AllowedPattern=r"^([0-9A-Z]{1,255})?$",
+    ConstraintDescription="must be empty or a Slack workspace id: upper-case letters and digits",
+)
+SLACK_CHANNEL_ID = dict(
+    Type="String",
+    AllowedPattern=r"^([A-Za-z0-9]{1,255})?$",
+    ConstraintDescription="must be empty or a Slack channel id: letters and digits",
+)
 EVENTS = Principal("Service", "events.amazonaws.com")
 
 
 def add_parameters(t: Template) -> dict:
     return {
-        "bus": p.add(t, "pEventBusName", ALERTS_GROUP, "Central event bus name", Default="patch-alerts",
-                     Description="Name of the central event bus that every account-Region forwards its patching "
-                                 "alerts to.", **EVENT_BUS_NAME),
-        "email": p.add(t, "pNotificationEmailAddress", ALERTS_GROUP, "Alert e-mail address",
-                       Description="The one address that receives the organization's patching alerts. AWS sends "
-                                   "it a confirmation mail: nothing is delivered before someone clicks its link.",
-                       **p.EMAIL),
-        "organization": p.add(t, "pOrganizationID", SOURCES_GROUP, "Organization id (optional)", Default="",
-                              Description="Admit every account of this AWS Organization (o-...) to the bus. Leave "
-                                          "empty to admit the accounts listed below instead.",
-                              **p.optional(p.ORGANIZATION_ID)),
-        "accounts": p.add(t, "pDataSourceAccountID", SOURCES_GROUP, "Source account ids", Default="",
-                          Description="Without an organization id: account ids that may send alerts, separated "
-                                      "by commas (this account is always admitted).",
-                          **p.optional(p.ACCOUNT_ID_LIST)),
-        "workspace": p.add(t, "pSlackWorkspaceId", SLACK_GROUP, "Slack workspace id (optional)", Default="",
-                           Description="Id of a Slack workspace already authorised in the AWS Chatbot console "
-                                       "(for example T0123ABCD). Empty for e-mail only.", **SLACK_WORKSPACE_ID),
-        "channel": p.add(t, "pSlackChannelId", SLACK_GROUP, "Slack channel id (optional)", Default="",
-                         Description="Id of the Slack channel that receives the alerts (for example C0123ABCD). "
-                                     "Give it together with the workspace id.", **SLACK_CHANNEL_ID),
+        "bus": p.add(
+            t,
+            "pEventBusName",
+            ALERTS_GROUP,
+            "Central event bus name",
+            Default="patch-alerts",
+            Description="Name of the central event bus that every account-Region forwards its patching alerts to.",
+            **EVENT_BUS_NAME,
+        ),
+        "email": p.add(
+            t,
+            "pNotificationEmailAddress",
+            ALERTS_GROUP,
+            "Alert e-mail address",
+            Description="The one address that receives the organization's patching alerts. AWS sends "
+            "it a confirmation mail: nothing is delivered before someone clicks its link.",
+            **p.EMAIL,
+        ),
+        "organization": p.add(
+            t,
+            "pOrganizationID",
+            SOURCES_GROUP,
+            "Organization id (optional)",
+            Default="",
+            Description="Admit every account of this AWS Organization (o-...) to the bus. Leave "
+            "empty to admit the accounts listed below instead.",
+            **p.optional(p.ORGANIZATION_ID),
+        ),
+        "accounts": p.add(
+            t,
+            "pDataSourceAccountID",
+            SOURCES_GROUP,
+            "Source account ids",
+            Default="",
+            Description="Without an organization id: account ids that may send alerts, separated "
+            "by commas (this account is always admitted).",
+            **p.optional(p.ACCOUNT_ID_LIST),
+        ),
+        "workspace": p.add(
+            t,
+            "pSlackWorkspaceId",
+            SLACK_GROUP,
+            "Slack workspace id (optional)",
+            Default="",
+            Description="Id of a Slack workspace already authorised in the AWS Chatbot console "
+            "(for example T0123ABCD). Empty for e-mail only.",
+            **SLACK_WORKSPACE_ID,
+        ),
+        "channel": p.add(
+            t,
+            "pSlackChannelId",
+            SLACK_GROUP,
+            "Slack channel id (optional)",
+            Default="",
+            Description="Id of the Slack channel that receives the alerts (for example C0123ABCD). "
+            "Give it together with the workspace id.",
+            **SLACK_CHANNEL_ID,
+        ),
     }
 
 
 def add_rules(t: Template, params: dict) -> None:
-    t.add_rule("SourceAccountsOrOrganization", {
-        "RuleCondition": Equals(Ref(params["organization"]), ""),
-        "Assertions": [{
-            "Assert": Not({"Fn::Contains": [Ref(params["accounts"]), ""]}),
-            "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more 12-digit "
-                                 "account ids, with no empty item.",
-        }],
-    })
+    t.add_rule(
+        "SourceAccountsOrOrganization",
+        {
+            "RuleCondition": Equals(Ref(params["organization"]), ""),
+            "Assertions": [
+                {
+                    "Assert": Not({"Fn::Contains": [Ref(params["accounts"]), ""]}),
+                    "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more 12-digit "
+                    "account ids, with no empty item.",
+                }
+            ],
+        },
+    )
     no_workspace, no_channel = Equals(Ref(params["workspace"]), ""), Equals(Ref(params["channel"]), "")
-    t.add_rule("SlackIdsTogether", {"Assertions": [{
-        "Assert": Or(And(no_workspace, no_channel), And(Not(no_workspace), Not(no_channel))),
-        "AssertDescription": "Give both pSlackWorkspaceId and pSlackChannelId, or neither.",
-    }]})
+    t.add_rule(
+        "SlackIdsTogether",
+        {
+            "Assertions": [
+                {
+                    "Assert": Or(And(no_workspace, no_channel), And(Not(no_workspace), Not(no_channel))),
+                    "AssertDescription": "Give both pSlackWorkspaceId and pSlackChannelId, or neither.",
+                }
+            ]
+        },
+    )
 
 
 def bus_policy(params: dict) -> dict:
@@ -81,16 +153,29 @@ def bus_policy(params: dict) -> dict:
     and its example policies for an organization and for events:source)."""
     only_ssm = {"events:source": alerts.SOURCE}
     bus_arn = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${pEventBusName}")
-    return document(If(
-        "UseOrganization",
-        {"Sid": "OrganizationSendsPatchingAlerts", "Effect": "Allow", "Principal": "*",
-         "Action": "events:PutEvents", "Resource": bus_arn,
-         "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params["organization"]), **only_ssm}}},
-        {"Sid": "AccountsSendPatchingAlerts", "Effect": "Allow",
-         "Principal": {"AWS": Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(params["accounts"]))]))},
-         "Action": "events:PutEvents", "Resource": bus_arn,
-         "Condition": {"StringEquals": only_ssm}},
-    ))
+    return document(
+        If(
+            "UseOrganization",
+            {
+                "Sid": "OrganizationSendsPatchingAlerts",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": bus_arn,
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params["organization"]), **only_ssm}},
+            },
+            {
+                "Sid": "AccountsSendPatchingAlerts",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(params["accounts"]))]))
+                },
+                "Action": "events:PutEvents",
+                "Resource": bus_arn,
+                "Condition": {"StringEquals": only_ssm},
+            },
+        )
+    )
 
 
 def key_policy() -> PolicyDocument:
@@ -99,14 +184,25 @@ def key_policy() -> PolicyDocument:
     event sources from AWS services and encrypted topics": a customer managed key whose policy
     gives the service kms:GenerateDataKey* and kms:Decrypt; the AWS managed alias/aws/sns key
     cannot be changed to allow it)."""
-    return PolicyDocument(Version=POLICY_VERSION, Statement=[
-        Statement(Sid="AccountAdministersKey", Effect=Allow,
-                  Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
-                  Action=[kms_actions.Action("*")], Resource=["*"]),
-        Statement(Sid="EventBridgePublishesToEncryptedTopic", Effect=Allow, Principal=EVENTS,
-                  Action=[kms_actions.Action("GenerateDataKey*"), kms_actions.Decrypt],
-                  Resource=["*"]),
-    ])
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Sid="AccountAdministersKey",
+                Effect=Allow,
+                Principal=Principal("AWS", Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")),
+                Action=[kms_actions.Action("*")],
+                Resource=["*"],
+            ),
+            Statement(
+                Sid="EventBridgePublishesToEncryptedTopic",
+                Effect=Allow,
+                Principal=EVENTS,
+                Action=[kms_actions.Action("GenerateDataKey*"), kms_actions.Decrypt],
+                Resource=["*"],
+            ),
+        ],
+    )
 
 
 def add_publish_policy(t: Template, topic: sns.Topic, rules: list, **condition) -> None:
@@ -114,87 +210,146 @@ def add_publish_policy(t: Template, topic: sns.Topic, rules: list, **condition) 
     policies for Amazon EventBridge", Amazon SNS permissions: aws:SourceArn is the rule). The rule
     targets name no RoleArn: the same page warns that a role can break delivery to KMS-encrypted
     SNS topics."""
-    t.add_resource(sns.TopicPolicy(
-        f"{topic.title}Policy", Topics=[Ref(topic)], **condition,
-        PolicyDocument=PolicyDocument(Version=POLICY_VERSION, Statement=[Statement(
-            Sid="CentralBusRulesPublish", Effect=Allow, Principal=EVENTS, Action=[sns_actions.Publish],
-            Resource=[Ref(topic)],
-            Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]})))])))
+    t.add_resource(
+        sns.TopicPolicy(
+            f"{topic.title}Policy",
+            Topics=[Ref(topic)],
+            **condition,
+            PolicyDocument=PolicyDocument(
+                Version=POLICY_VERSION,
+                Statement=[
+                    Statement(
+                        Sid="CentralBusRulesPublish",
+                        Effect=Allow,
+                        Principal=EVENTS,
+                        Action=[sns_actions.Publish],
+                        Resource=[Ref(topic)],
+                        Condition=Condition(ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]})),
+                    )
+                ],
+            ),
+        )
+    )
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Collector account: central event bus for the organization's patching alerts, rules that write "
-        "them as readable text, one KMS-encrypted SNS topic with one e-mail subscription, and an optional "
-        "Slack channel through AWS Chatbot."))
+    t = Template(
+        Description=(
+            "Collector account: central event bus for the organization's patching alerts, rules that write "
+            "them as readable text, one KMS-encrypted SNS topic with one e-mail subscription, and an optional "
+            "Slack channel through AWS Chatbot."
+        )
+    )
     params = add_parameters(t)
     add_rules(t, params)
     t.add_condition("UseOrganization", Not(Equals(Ref(params["organization"]), "")))
-    t.add_condition("HasSlackChannel", And(Not(Equals(Ref(params["workspace"]), "")),
-                                           Not(Equals(Ref(params["channel"]), ""))))
+    t.add_condition(
+        "HasSlackChannel", And(Not(Equals(Ref(params["workspace"]), "")), Not(Equals(Ref(params["channel"]), "")))
+    )
 
     bus = t.add_resource(events.EventBus("AlertEventBus", Name=Ref(params["bus"]), Policy=bus_policy(params)))
-    key = t.add_resource(kms.Key(
-        "AlertTopicKey",
-        Description="Encrypts the patching alert topic; EventBridge may use it to publish.",
-        EnableKeyRotation=True,
-        KeyPolicy=key_policy(),
-        # The key protects alerts in transit only (SNS keeps no messages): deleting the stack may
-        # schedule its deletion, after the shortest waiting period.
-        DeletionPolicy="Delete",
-        UpdateReplacePolicy="Delete",
-        PendingWindowInDays=7,
-    ))
-    t.add_resource(kms.Alias("AlertTopicKeyAlias", AliasName=Sub("alias/${AWS::StackName}-alerts"), TargetKeyId=Ref(key)))
+    key = t.add_resource(
+        kms.Key(
+            "AlertTopicKey",
+            Description="Encrypts the patching alert topic; EventBridge may use it to publish.",
+            EnableKeyRotation=True,
+            KeyPolicy=key_policy(),
+            # The key protects alerts in transit only (SNS keeps no messages): deleting the stack may
+            # schedule its deletion, after the shortest waiting period.
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            PendingWindowInDays=7,
+        )
+    )
+    t.add_resource(
+        kms.Alias("AlertTopicKeyAlias", AliasName=Sub("alias/${AWS::StackName}-alerts"), TargetKeyId=Ref(key))
+    )
     topic = t.add_resource(sns.Topic("AlertTopic", DisplayName="Patching alerts", KmsMasterKeyId=GetAtt(key, "Arn")))
-    t.add_resource(sns.SubscriptionResource("AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email",
-                                            Endpoint=Ref(params["email"])))
+    t.add_resource(
+        sns.SubscriptionResource(
+            "AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email", Endpoint=Ref(params["email"])
+        )
+    )
     # AWS Chatbot shows only its own JSON format, which e-mail would show raw: chat has its own topic.
-    chat_topic = t.add_resource(sns.Topic("ChatAlertTopic", Condition="HasSlackChannel",
-                                          DisplayName="Patching alerts (chat)", KmsMasterKeyId=GetAtt(key, "Arn")))
+    chat_topic = t.add_resource(
+        sns.Topic(
+            "ChatAlertTopic",
+            Condition="HasSlackChannel",
+            DisplayName="Patching alerts (chat)",
+            KmsMasterKeyId=GetAtt(key, "Arn"),
+        )
+    )
 
-    rules = [t.add_resource(events.Rule(
-        f"Alert{kind.title}Rule",
-        Description=f"Writes {kind.detail_type} events from the organization as a readable alert.",
-        EventBusName=Ref(bus),
-        EventPattern=kind.pattern,
-        State="ENABLED",
-        Targets=[events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
-                 If("HasSlackChannel", events.Target(Id="ChatAlertTopic", Arn=Ref(chat_topic),
-                                                     InputTransformer=kind.input_transformer(chat=True)), NoValue)],
-    )) for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)]
+    rules = [
+        t.add_resource(
+            events.Rule(
+                f"Alert{kind.title}Rule",
+                Description=f"Writes {kind.detail_type} events from the organization as a readable alert.",
+                EventBusName=Ref(bus),
+                EventPattern=kind.pattern,
+                State="ENABLED",
+                Targets=[
+                    events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
+                    If(
+                        "HasSlackChannel",
+                        events.Target(
+                            Id="ChatAlertTopic", Arn=Ref(chat_topic), InputTransformer=kind.input_transformer(chat=True)
+                        ),
+                        NoValue,
+                    ),
+                ],
+            )
+        )
+        for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
+    ]
     add_publish_policy(t, topic, rules)
     add_publish_policy(t, chat_topic, rules, Condition="HasSlackChannel")
 
-    slack_role = t.add_resource(iam.Role(
-        "SlackChannelRole",
-        Condition="HasSlackChannel",
-        Description="Role of the AWS Chatbot Slack channel: it only relays the chat alert topic, so it has no permissions.",
-        AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
-    ))
-    t.add_resource(chatbot.SlackChannelConfiguration(
-        "SlackChannel",
-        Condition="HasSlackChannel",
-        ConfigurationName=Sub("${AWS::StackName}-alerts"),
-        IamRoleArn=GetAtt(slack_role, "Arn"),
-        SlackWorkspaceId=Ref(params["workspace"]),
-        SlackChannelId=Ref(params["channel"]),
-        SnsTopicArns=[Ref(chat_topic)],
-        # Channel members can run nothing through Chatbot (the default guardrail is AdministratorAccess).
-        GuardrailPolicies=[Sub("arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll")],
-        LoggingLevel="ERROR",
-    ))
+    slack_role = t.add_resource(
+        iam.Role(
+            "SlackChannelRole",
+            Condition="HasSlackChannel",
+            Description="Role of the AWS Chatbot Slack channel: it only relays the chat alert topic, so it has no permissions.",
+            AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
+        )
+    )
+    t.add_resource(
+        chatbot.SlackChannelConfiguration(
+            "SlackChannel",
+            Condition="HasSlackChannel",
+            ConfigurationName=Sub("${AWS::StackName}-alerts"),
+            IamRoleArn=GetAtt(slack_role, "Arn"),
+            SlackWorkspaceId=Ref(params["workspace"]),
+            SlackChannelId=Ref(params["channel"]),
+            SnsTopicArns=[Ref(chat_topic)],
+            # Channel members can run nothing through Chatbot (the default guardrail is AdministratorAccess).
+            GuardrailPolicies=[Sub("arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll")],
+            LoggingLevel="ERROR",
+        )
+    )
 
-    add_exported_outputs(t, [
-        ("CentralEventBusArn", "ARN of the central alert bus: the StackSet's pCentralEventBusArn", GetAtt(bus, "Arn")),
-        ("AlertTopicArn", "ARN of the alert topic", Ref(topic)),
-    ])
+    add_exported_outputs(
+        t,
+        [
+            (
+                "CentralEventBusArn",
+                "ARN of the central alert bus: the StackSet's pCentralEventBusArn",
+                GetAtt(bus, "Arn"),
+            ),
+            ("AlertTopicArn", "ARN of the alert topic", Ref(topic)),
+        ],
+    )
     test = alerts.TEST_ALERT
-    t.add_output(Output(
-        "TestAlertCommand",
-        Description="Run in this account after confirming the subscription: a test alert arrives within a minute.",
-        Value=Sub("aws events put-events --region ${AWS::Region} --entries '[{\"EventBusName\":\"${Bus}\","
-                  f"\"Source\":\"{test.source}\",\"DetailType\":\"{test.detail_type}\","
-                  "\"Detail\":\"{\\\"message\\\":\\\"test alert\\\"}\"}]'", Bus=GetAtt(bus, "Arn")),
-    ))
+    t.add_output(
+        Output(
+            "TestAlertCommand",
+            Description="Run in this account after confirming the subscription: a test alert arrives within a minute.",
+            Value=Sub(
+                'aws events put-events --region ${AWS::Region} --entries \'[{"EventBusName":"${Bus}",'
+                f'"Source":"{test.source}","DetailType":"{test.detail_type}",'
+                '"Detail":"{\\"message\\":\\"test alert\\"}"}]\'',
+                Bus=GetAtt(bus, "Arn"),
+            ),
+        )
+    )
     return t

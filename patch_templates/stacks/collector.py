@@ -2,69 +2,136 @@
 policy, and the collector's own sync (design step 1)."""
 
 from troposphere import (
-    Equals, GetAtt, If, Join, Not, NoValue, Ref, Split, Sub, Template, s3,
+    Equals,
+    GetAtt,
+    If,
+    Join,
+    Not,
+    NoValue,
+    Ref,
+    Split,
+    Sub,
+    Template,
+    s3,
 )
 
-from .. import parameters as p, policies, sync
-from ..common import add_exported_outputs, private_bucket
+from ..parts import parameters as p, policies, sync
+from ..parts.common import add_exported_outputs, private_bucket
 
 BUCKET_GROUP = "S3 Bucket"
 POLICY_GROUP = "Bucket Policy (who may write)"
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Collector account: S3 bucket for Systems Manager resource data sync from every source "
-        "account, its bucket policy, and this account's own resource data sync."))
+    t = Template(
+        Description=(
+            "Collector account: S3 bucket for Systems Manager resource data sync from every source "
+            "account, its bucket policy, and this account's own resource data sync."
+        )
+    )
 
-    bucket_name = p.add(t, "pResourceDataSyncBucketName", BUCKET_GROUP, "Bucket name",
-                        Description="Name of the resource data sync bucket that receives data from the "
-                                    "source accounts (globally unique, lower case).",
-                        **p.BUCKET_NAME)
-    kms_key = p.add(t, "pKMSKeyArn", BUCKET_GROUP, "KMS key ARN (optional)", Default="",
-                    Description="Customer managed KMS key for the bucket and the syncs; empty for "
-                                "S3-managed encryption. The key policy must let ssm.amazonaws.com use it.",
-                    **p.optional(p.KMS_KEY_ARN))
-    noncurrent_days = p.add(t, "pNoncurrentVersionExpirationDays", BUCKET_GROUP,
-                            "Days to keep overwritten versions", Default=30,
-                            Description="Days after which old versions of synced files are deleted.",
-                            **p.days())
-    log_bucket = p.add(t, "pAccessLogBucketName", BUCKET_GROUP, "Access log bucket (optional)", Default="",
-                       Description="Existing bucket for S3 server access logs of this bucket; empty for none.",
-                       **p.optional(p.BUCKET_NAME))
-    accounts = p.add(t, "pDataSourceAccountID", POLICY_GROUP, "Source account ids", Default="",
-                     Description="Account ids whose syncs may write to the bucket, separated by commas "
-                                 "(this account is always allowed). Leave empty when an organization id "
-                                 "is given.",
-                     **p.optional(p.ACCOUNT_ID_LIST))
-    organization = p.add(t, "pOrganizationID", POLICY_GROUP, "Organization id (optional)", Default="",
-                         Description="Allow every account of this AWS Organization (o-...) instead of a list "
-                                     "of accounts. Use it beyond a few hundred accounts.",
-                         **p.optional(p.ORGANIZATION_ID))
+    bucket_name = p.add(
+        t,
+        "pResourceDataSyncBucketName",
+        BUCKET_GROUP,
+        "Bucket name",
+        Description="Name of the resource data sync bucket that receives data from the "
+        "source accounts (globally unique, lower case).",
+        **p.BUCKET_NAME,
+    )
+    kms_key = p.add(
+        t,
+        "pKMSKeyArn",
+        BUCKET_GROUP,
+        "KMS key ARN (optional)",
+        Default="",
+        Description="Customer managed KMS key for the bucket and the syncs; empty for "
+        "S3-managed encryption. The key policy must let ssm.amazonaws.com use it.",
+        **p.optional(p.KMS_KEY_ARN),
+    )
+    noncurrent_days = p.add(
+        t,
+        "pNoncurrentVersionExpirationDays",
+        BUCKET_GROUP,
+        "Days to keep overwritten versions",
+        Default=30,
+        Description="Days after which old versions of synced files are deleted.",
+        **p.days(),
+    )
+    log_bucket = p.add(
+        t,
+        "pAccessLogBucketName",
+        BUCKET_GROUP,
+        "Access log bucket (optional)",
+        Default="",
+        Description="Existing bucket for S3 server access logs of this bucket; empty for none.",
+        **p.optional(p.BUCKET_NAME),
+    )
+    accounts = p.add(
+        t,
+        "pDataSourceAccountID",
+        POLICY_GROUP,
+        "Source account ids",
+        Default="",
+        Description="Account ids whose syncs may write to the bucket, separated by commas "
+        "(this account is always allowed). Leave empty when an organization id "
+        "is given.",
+        **p.optional(p.ACCOUNT_ID_LIST),
+    )
+    organization = p.add(
+        t,
+        "pOrganizationID",
+        POLICY_GROUP,
+        "Organization id (optional)",
+        Default="",
+        Description="Allow every account of this AWS Organization (o-...) instead of a list "
+        "of accounts. Use it beyond a few hundred accounts.",
+        **p.optional(p.ORGANIZATION_ID),
+    )
     sync_params = sync.add_parameters(t)
 
     has_kms_key = p.has_value(t, kms_key)
     t.add_condition("UseOrganization", Not(Equals(Ref(organization), "")))
-    t.add_rule("BucketInStackRegion", {"Assertions": [{
-        "Assert": Equals(Ref(sync_params.region), Ref("AWS::Region")),
-        "AssertDescription": "pBucketRegion must be the Region this stack is deployed in (the bucket's Region).",
-    }]})
-    t.add_rule("SourceAccountsOrOrganization", {
-        "RuleCondition": Equals(Ref(organization), ""),
-        "Assertions": [{
-            "Assert": Not({"Fn::Contains": [Ref(accounts), ""]}),
-            "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more "
-                                 "12-digit account ids, with no empty item.",
-        }],
-    })
+    t.add_rule(
+        "BucketInStackRegion",
+        {
+            "Assertions": [
+                {
+                    "Assert": Equals(Ref(sync_params.region), Ref("AWS::Region")),
+                    "AssertDescription": "pBucketRegion must be the Region this stack is deployed in (the bucket's Region).",
+                }
+            ]
+        },
+    )
+    t.add_rule(
+        "SourceAccountsOrOrganization",
+        {
+            "RuleCondition": Equals(Ref(organization), ""),
+            "Assertions": [
+                {
+                    "Assert": Not({"Fn::Contains": [Ref(accounts), ""]}),
+                    "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more "
+                    "12-digit account ids, with no empty item.",
+                }
+            ],
+        },
+    )
 
-    bucket = private_bucket(t, "ResourceDataSyncBucket", kms_key, log_bucket, Sub("${pResourceDataSyncBucketName}/"),
-                            # No current file expires: the agent does not upload inventory whose
-                            # content did not change, so a live node's file can stay unwritten for
-                            # months (AWS-FACTS, "Reports that stay true"); the reports leave out
-                            # terminated nodes, whose files the sync keeps, by their InstanceStatus.
-                            [], noncurrent_days=Ref(noncurrent_days), abort_upload_days=7,
-                            BucketName=Ref(bucket_name))
+    bucket = private_bucket(
+        t,
+        "ResourceDataSyncBucket",
+        kms_key,
+        log_bucket,
+        Sub("${pResourceDataSyncBucketName}/"),
+        # No current file expires: the agent does not upload inventory whose
+        # content did not change, so a live node's file can stay unwritten for
+        # months (AWS-FACTS, "Reports that stay true"); the reports leave out
+        # terminated nodes, whose files the sync keeps, by their InstanceStatus.
+        [],
+        noncurrent_days=Ref(noncurrent_days),
+        abort_upload_days=7,
+        BucketName=Ref(bucket_name),
+    )
 
     # This account is always allowed, so the collector's own sync below can write.
     source_accounts = Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(accounts))]))
@@ -72,31 +139,43 @@ def build() -> Template:
     # The policy names its bucket by the bucket resource's ARN, so it cannot drift from it.
     bucket_arn = GetAtt(bucket, "Arn")
     organization_source = {"aws:SourceOrgID": Ref(organization)}
-    bucket_policy = t.add_resource(s3.BucketPolicy(
-        "ResourceDataSyncBucketPolicy",
-        Bucket=Ref(bucket),
-        PolicyDocument=policies.document(
-            policies.data_sync_acl_check(bucket_arn),
-            If("UseOrganization",
-               policies.data_sync_delivery(bucket_arn, prefix, organization_source, "SSMBucketDeliveryOrganization"),
-               policies.data_sync_delivery(bucket_arn, prefix, {"aws:SourceAccount": source_accounts},
-                                           "SSMBucketDeliveryAccounts")),
-            If("UseOrganization",
-               policies.data_sync_tagging(bucket_arn, prefix, organization_source, "SSMBucketTaggingOrganization"),
-               NoValue),
-            If(has_kms_key, policies.data_sync_requires_kms_key(bucket_arn, prefix, Ref(kms_key)), NoValue),
-            policies.deny_insecure_transport(bucket_arn),
-        ),
-    ))
+    bucket_policy = t.add_resource(
+        s3.BucketPolicy(
+            "ResourceDataSyncBucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument=policies.document(
+                policies.data_sync_acl_check(bucket_arn),
+                If(
+                    "UseOrganization",
+                    policies.data_sync_delivery(
+                        bucket_arn, prefix, organization_source, "SSMBucketDeliveryOrganization"
+                    ),
+                    policies.data_sync_delivery(
+                        bucket_arn, prefix, {"aws:SourceAccount": source_accounts}, "SSMBucketDeliveryAccounts"
+                    ),
+                ),
+                If(
+                    "UseOrganization",
+                    policies.data_sync_tagging(bucket_arn, prefix, organization_source, "SSMBucketTaggingOrganization"),
+                    NoValue,
+                ),
+                If(has_kms_key, policies.data_sync_requires_kms_key(bucket_arn, prefix, Ref(kms_key)), NoValue),
+                policies.deny_insecure_transport(bucket_arn),
+            ),
+        )
+    )
 
     # The sync checks the bucket policy when it is created.
     data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, DependsOn=[bucket_policy.title])
 
-    add_exported_outputs(t, [
-        ("ResourceDataSyncBucketName", "Name of the resource data sync bucket", Ref(bucket)),
-        ("ResourceDataSyncBucketArn", "ARN of the resource data sync bucket", GetAtt(bucket, "Arn")),
-        ("ResourceDataSyncBucketPrefix", "Prefix the syncs write under", prefix),
-        ("ResourceDataSyncBucketRegion", "Region of the bucket", Ref("AWS::Region")),
-        ("ResourceDataSyncName", "Name of this account's resource data sync", Ref(data_sync)),
-    ])
+    add_exported_outputs(
+        t,
+        [
+            ("ResourceDataSyncBucketName", "Name of the resource data sync bucket", Ref(bucket)),
+            ("ResourceDataSyncBucketArn", "ARN of the resource data sync bucket", GetAtt(bucket, "Arn")),
+            ("ResourceDataSyncBucketPrefix", "Prefix the syncs write under", prefix),
+            ("ResourceDataSyncBucketRegion", "Region of the bucket", Ref("AWS::Region")),
+            ("ResourceDataSyncName", "Name of this account's resource data sync", Ref(data_sync)),
+        ],
+    )
     return t

@@ -18,8 +18,8 @@ from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, St
 from awacs.sts import AssumeRole
 from troposphere import Base64, GetAtt, If, Join, NoValue, Ref, Sub, Template, athena, glue, iam, scheduler
 
-from .. import parameters as p, policies
-from ..common import add_exported_outputs, sub
+from ..parts import parameters as p, policies
+from ..parts.common import add_exported_outputs, sub
 from . import analytics
 
 FILE = "compliance_reports.yaml"
@@ -47,33 +47,95 @@ SNAPSHOT_REPORT = "compliance_snapshot"
 # every report reads: view -> its columns with their Athena (Trino) types, which must be exactly
 # what the SQL returns or Athena calls the view stale.
 VIEWS = {
-    "nodes": {**dict.fromkeys(["account_id", "region", "node_id", "computer_name", "platform_name",
-                               "platform_type", "instance_status", "patch_group", "baseline_id"], "varchar"),
-              "reported": "boolean",
-              **dict.fromkeys(["missing_count", "failed_count", "installed_pending_reboot_count",
-                               "critical_noncompliant_count", "security_noncompliant_count"], "integer"),
-              "last_scan_time": "varchar", "last_install_time": "varchar", "compliant": "boolean"},
-    "patch_exposure": dict.fromkeys(["account_id", "region", "node_id", "computer_name", "instance_status",
-                                     "patch_group", "patch_id", "title", "classification", "severity",
-                                     "patch_state", "cve_id", "scan_time"], "varchar"),
+    "nodes": {
+        **dict.fromkeys(
+            [
+                "account_id",
+                "region",
+                "node_id",
+                "computer_name",
+                "platform_name",
+                "platform_type",
+                "instance_status",
+                "patch_group",
+                "baseline_id",
+            ],
+            "varchar",
+        ),
+        "reported": "boolean",
+        **dict.fromkeys(
+            [
+                "missing_count",
+                "failed_count",
+                "installed_pending_reboot_count",
+                "critical_noncompliant_count",
+                "security_noncompliant_count",
+            ],
+            "integer",
+        ),
+        "last_scan_time": "varchar",
+        "last_install_time": "varchar",
+        "compliant": "boolean",
+    },
+    "patch_exposure": dict.fromkeys(
+        [
+            "account_id",
+            "region",
+            "node_id",
+            "computer_name",
+            "instance_status",
+            "patch_group",
+            "patch_id",
+            "title",
+            "classification",
+            "severity",
+            "patch_state",
+            "cve_id",
+            "scan_time",
+        ],
+        "varchar",
+    ),
 }
 HIVE_TYPES = {"varchar": "string", "integer": "int", "boolean": "boolean"}
 # The daily compliance snapshot (Parquet, one partition per day): its columns and Hive types.
 SNAPSHOT_COLUMNS = {
-    **dict.fromkeys(["account_id", "region", "node_id", "computer_name", "platform_name", "platform_type",
-                     "instance_status", "patch_group", "baseline_id"], "string"),
+    **dict.fromkeys(
+        [
+            "account_id",
+            "region",
+            "node_id",
+            "computer_name",
+            "platform_name",
+            "platform_type",
+            "instance_status",
+            "patch_group",
+            "baseline_id",
+        ],
+        "string",
+    ),
     "compliant": "boolean",
-    **dict.fromkeys(["missing_count", "failed_count", "installed_pending_reboot_count",
-                     "critical_noncompliant_count", "security_noncompliant_count"], "int"),
-    "last_scan_time": "timestamp", "last_install_time": "timestamp",
+    **dict.fromkeys(
+        [
+            "missing_count",
+            "failed_count",
+            "installed_pending_reboot_count",
+            "critical_noncompliant_count",
+            "security_noncompliant_count",
+        ],
+        "int",
+    ),
+    "last_scan_time": "timestamp",
+    "last_install_time": "timestamp",
 }
 PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
 SOURCE_GROUP = "Analytics stack (step 4)"
 REPORTS_GROUP = "Reports and daily snapshot"
 # ${name} in the SQL and ARNs of this stack -> the analytics stack's export that fills it.
-IMPORTS = {"pCFNDatabaseName": analytics.source("GlueDatabaseName"),
-           "AthenaWorkGroup": analytics.source("AthenaWorkGroupName"),
-           "AthenaResultsBucket": analytics.source("AthenaResultsBucketName")}
+IMPORTS = {
+    "pCFNDatabaseName": analytics.source("GlueDatabaseName"),
+    "AthenaWorkGroup": analytics.source("AthenaWorkGroupName"),
+    "AthenaResultsBucket": analytics.source("AthenaResultsBucketName"),
+}
 
 
 def report_sql(name: str, folder: Path = QUERIES) -> str:
@@ -94,38 +156,63 @@ def glue_view(t: Template, name: str) -> glue.Table:
     # a view's SQL is stored, not read: one line (Trino's SQL has no significant white space)
     sql = " ".join(report_sql(name, QUERIES / "views").split())
     assert "--" not in sql, f"views/{name}.sql: a comment after code would swallow the rest of the line"
-    presto_view = json.dumps({"originalSql": sql, "catalog": "awsdatacatalog",
-                              "schema": "${pCFNDatabaseName}",
-                              "columns": [{"name": c, "type": kind} for c, kind in columns.items()]},
-                             separators=(",", ":"))
+    presto_view = json.dumps(
+        {
+            "originalSql": sql,
+            "catalog": "awsdatacatalog",
+            "schema": "${pCFNDatabaseName}",
+            "columns": [{"name": c, "type": kind} for c, kind in columns.items()],
+        },
+        separators=(",", ":"),
+    )
     return analytics.catalog_table(
-        t, f"View{camel(name)}", IMPORTS["pCFNDatabaseName"], name, f"Athena view from queries/views/{name}.sql",
+        t,
+        f"View{camel(name)}",
+        IMPORTS["pCFNDatabaseName"],
+        name,
+        f"Athena view from queries/views/{name}.sql",
         TableType="VIRTUAL_VIEW",
         Parameters={"presto_view": "true", "comment": "Presto View"},
         ViewOriginalText=Join("", ["/* Presto View: ", Base64(sub(presto_view, IMPORTS)), " */"]),
         ViewExpandedText="/* Presto View */",
         StorageDescriptor=glue.StorageDescriptor(
             Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
-            SerdeInfo=glue.SerdeInfo()),
+            SerdeInfo=glue.SerdeInfo(),
+        ),
     )
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Collector account: patch compliance reports over the analytics stack's Glue tables: the "
-        "fleet views, Athena named queries, and a daily compliance snapshot written by Athena on an "
-        "EventBridge Scheduler schedule."))
+    t = Template(
+        Description=(
+            "Collector account: patch compliance reports over the analytics stack's Glue tables: the "
+            "fleet views, Athena named queries, and a daily compliance snapshot written by Athena on an "
+            "EventBridge Scheduler schedule."
+        )
+    )
 
     bucket_and_prefix, kms_key = analytics.add_source_parameters(
-        t, SOURCE_GROUP, "the snapshot's Athena queries decrypt the synced data and encrypt results with it.")
-    p.add(t, "pStaleScanDays", REPORTS_GROUP, "Days after which a scan is stale", Default=7,
-          Description="The stale scan report lists instances whose last patch scan is older than this.",
-          **p.days(1, 365))
-    snapshot_schedule = p.add(t, "pSnapshotSchedule", REPORTS_GROUP, "Daily compliance snapshot at",
-                              Default="cron(0 4 * * ? *)",
-                              Description="When Athena writes the day's compliance snapshot, as a cron "
-                                          "expression in UTC (after the analytics stack's crawler run).",
-                              **p.CRON_SCHEDULE)
+        t, SOURCE_GROUP, "the snapshot's Athena queries decrypt the synced data and encrypt results with it."
+    )
+    p.add(
+        t,
+        "pStaleScanDays",
+        REPORTS_GROUP,
+        "Days after which a scan is stale",
+        Default=7,
+        Description="The stale scan report lists instances whose last patch scan is older than this.",
+        **p.days(1, 365),
+    )
+    snapshot_schedule = p.add(
+        t,
+        "pSnapshotSchedule",
+        REPORTS_GROUP,
+        "Daily compliance snapshot at",
+        Default="cron(0 4 * * ? *)",
+        Description="When Athena writes the day's compliance snapshot, as a cron "
+        "expression in UTC (after the analytics stack's crawler run).",
+        **p.CRON_SCHEDULE,
+    )
     has_kms_key = p.has_value(t, kms_key)
     database = IMPORTS["pCFNDatabaseName"]
     results_bucket = IMPORTS["AthenaResultsBucket"]
@@ -133,21 +220,26 @@ def build() -> Template:
     for view in VIEWS:
         glue_view(t, view)
     for name, description in REPORTS.items():
-        t.add_resource(athena.NamedQuery(
-            f"Query{camel(name)}",
-            Name=description,
-            Description=f"Patch report from queries/{name}.sql",
-            Database=database,
-            WorkGroup=IMPORTS["AthenaWorkGroup"],
-            QueryString=sub(report_sql(name), IMPORTS),
-        ))
+        t.add_resource(
+            athena.NamedQuery(
+                f"Query{camel(name)}",
+                Name=description,
+                Description=f"Patch report from queries/{name}.sql",
+                Database=database,
+                WorkGroup=IMPORTS["AthenaWorkGroup"],
+                QueryString=sub(report_sql(name), IMPORTS),
+            )
+        )
 
     # Daily compliance snapshot: Athena itself writes it (INSERT INTO a Parquet table, one partition
     # per day), started by EventBridge Scheduler's universal target, no Lambda. Athena INSERT INTO
     # writes Parquet and adds the new partition to the catalog (Athena user guide, "INSERT INTO").
     # It lives in the analytics stack's results bucket, whose lifecycle keeps pSnapshotRetentionDays.
     snapshot_table = analytics.catalog_table(
-        t, "TableComplianceSnapshot", database, "compliance_snapshot",
+        t,
+        "TableComplianceSnapshot",
+        database,
+        "compliance_snapshot",
         "Daily per-node patch compliance, written by the snapshot schedule",
         TableType="EXTERNAL_TABLE",
         Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
@@ -161,56 +253,115 @@ def build() -> Template:
         ),
     )
     # Athena runs the query with the caller's permissions: this role's.
-    snapshot_role = t.add_resource(iam.Role(
-        "SnapshotSchedulerRole",
-        AssumeRolePolicyDocument=PolicyDocument(Version=policies.POLICY_VERSION, Statement=[Statement(
-            Effect=Allow, Principal=Principal("Service", "scheduler.amazonaws.com"), Action=[AssumeRole],
-            Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})))]),
-        Policies=[iam.Policy(PolicyName="write-compliance-snapshot", PolicyDocument=policies.document(
-            *policies.sync_read_statements(bucket_and_prefix),
-            If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt), NoValue),
-            Statement(Sid="StartSnapshotQuery", Effect=Allow, Action=[athena_actions.StartQueryExecution],
-                      Resource=[sub("arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:"
-                                    "workgroup/${AthenaWorkGroup}", IMPORTS)]),
-            Statement(Sid="ReadCatalog", Effect=Allow,
-                      Action=[glue_actions.GetDatabase, glue_actions.GetTable, glue_actions.GetPartition,
-                              glue_actions.GetPartitions],
-                      Resource=[sub(arn, IMPORTS) for arn in analytics.glue_arns("${pCFNTablePrefixName}_*")]),
-            Statement(Sid="AddSnapshotPartition", Effect=Allow,
-                      Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
-                      Resource=[sub(arn, IMPORTS) for arn in
-                                analytics.glue_arns(analytics.table_name("compliance_snapshot"))]),
-            Statement(Sid="WriteResultsAndSnapshot", Effect=Allow,
-                      Action=[s3_actions.GetObject, s3_actions.PutObject, s3_actions.AbortMultipartUpload,
-                              s3_actions.ListMultipartUploadParts],
-                      Resource=[policies.s3_arn(results_bucket, "/" + folder + "*")
-                                for folder in (analytics.RESULTS_FOLDER, analytics.SNAPSHOT_FOLDER)]),
-            Statement(Sid="ListResultsBucket", Effect=Allow,
-                      Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
-                      Resource=[policies.s3_arn(results_bucket)]),
-            If(has_kms_key, policies.decrypt_statement(kms_key, kms.GenerateDataKey, sid="EncryptResultsWithKey"),
-               NoValue),
-        ))],
-    ))
-    snapshot_request = {"QueryString": report_sql(SNAPSHOT_REPORT), "WorkGroup": "${AthenaWorkGroup}",
-                        "QueryExecutionContext": {"Database": "${pCFNDatabaseName}"}}
-    t.add_resource(scheduler.Schedule(
-        "ComplianceSnapshotSchedule",
-        DependsOn=[snapshot_table.title],
-        Description="Writes the day's patch compliance snapshot with Athena",
-        ScheduleExpression=Ref(snapshot_schedule),
-        ScheduleExpressionTimezone="UTC",
-        FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
-        State="ENABLED",
-        Target=scheduler.Target(
-            # universal target (EventBridge Scheduler user guide, "Using universal targets")
-            Arn=Sub("arn:${AWS::Partition}:scheduler:::aws-sdk:athena:startQueryExecution"),
-            RoleArn=GetAtt(snapshot_role, "Arn"),
-            Input=sub(json.dumps(snapshot_request), IMPORTS),
-            RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3, MaximumEventAgeInSeconds=3600),
-        ),
-    ))
-    add_exported_outputs(t, [
-        ("ComplianceSnapshotTableName", "Glue table of the daily compliance snapshot", Ref(snapshot_table)),
-    ])
+    snapshot_role = t.add_resource(
+        iam.Role(
+            "SnapshotSchedulerRole",
+            AssumeRolePolicyDocument=PolicyDocument(
+                Version=policies.POLICY_VERSION,
+                Statement=[
+                    Statement(
+                        Effect=Allow,
+                        Principal=Principal("Service", "scheduler.amazonaws.com"),
+                        Action=[AssumeRole],
+                        Condition=Condition(StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")})),
+                    )
+                ],
+            ),
+            Policies=[
+                iam.Policy(
+                    PolicyName="write-compliance-snapshot",
+                    PolicyDocument=policies.document(
+                        *policies.sync_read_statements(bucket_and_prefix),
+                        If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt), NoValue),
+                        Statement(
+                            Sid="StartSnapshotQuery",
+                            Effect=Allow,
+                            Action=[athena_actions.StartQueryExecution],
+                            Resource=[
+                                sub(
+                                    "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:"
+                                    "workgroup/${AthenaWorkGroup}",
+                                    IMPORTS,
+                                )
+                            ],
+                        ),
+                        Statement(
+                            Sid="ReadCatalog",
+                            Effect=Allow,
+                            Action=[
+                                glue_actions.GetDatabase,
+                                glue_actions.GetTable,
+                                glue_actions.GetPartition,
+                                glue_actions.GetPartitions,
+                            ],
+                            Resource=[sub(arn, IMPORTS) for arn in analytics.glue_arns("${pCFNTablePrefixName}_*")],
+                        ),
+                        Statement(
+                            Sid="AddSnapshotPartition",
+                            Effect=Allow,
+                            Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
+                            Resource=[
+                                sub(arn, IMPORTS)
+                                for arn in analytics.glue_arns(analytics.table_name("compliance_snapshot"))
+                            ],
+                        ),
+                        Statement(
+                            Sid="WriteResultsAndSnapshot",
+                            Effect=Allow,
+                            Action=[
+                                s3_actions.GetObject,
+                                s3_actions.PutObject,
+                                s3_actions.AbortMultipartUpload,
+                                s3_actions.ListMultipartUploadParts,
+                            ],
+                            Resource=[
+                                policies.s3_arn(results_bucket, "/" + folder + "*")
+                                for folder in (analytics.RESULTS_FOLDER, analytics.SNAPSHOT_FOLDER)
+                            ],
+                        ),
+                        Statement(
+                            Sid="ListResultsBucket",
+                            Effect=Allow,
+                            Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation],
+                            Resource=[policies.s3_arn(results_bucket)],
+                        ),
+                        If(
+                            has_kms_key,
+                            policies.decrypt_statement(kms_key, kms.GenerateDataKey, sid="EncryptResultsWithKey"),
+                            NoValue,
+                        ),
+                    ),
+                )
+            ],
+        )
+    )
+    snapshot_request = {
+        "QueryString": report_sql(SNAPSHOT_REPORT),
+        "WorkGroup": "${AthenaWorkGroup}",
+        "QueryExecutionContext": {"Database": "${pCFNDatabaseName}"},
+    }
+    t.add_resource(
+        scheduler.Schedule(
+            "ComplianceSnapshotSchedule",
+            DependsOn=[snapshot_table.title],
+            Description="Writes the day's patch compliance snapshot with Athena",
+            ScheduleExpression=Ref(snapshot_schedule),
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow=scheduler.FlexibleTimeWindow(Mode="OFF"),
+            State="ENABLED",
+            Target=scheduler.Target(
+                # universal target (EventBridge Scheduler user guide, "Using universal targets")
+                Arn=Sub("arn:${AWS::Partition}:scheduler:::aws-sdk:athena:startQueryExecution"),
+                RoleArn=GetAtt(snapshot_role, "Arn"),
+                Input=sub(json.dumps(snapshot_request), IMPORTS),
+                RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3, MaximumEventAgeInSeconds=3600),
+            ),
+        )
+    )
+    add_exported_outputs(
+        t,
+        [
+            ("ComplianceSnapshotTableName", "Glue table of the daily compliance snapshot", Ref(snapshot_table)),
+        ],
+    )
     return t

@@ -19,80 +19,125 @@ from awacs import iam as iam_actions, logs as logs_actions, ssm as ssm_actions
 from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, iam, logs
 
-from .. import policies
-from ..common import checkov_skip, inline_function
+from ..parts import policies
+from ..parts.common import checkov_skip, inline_function
 
 FILE = "default_host_management.yml"
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
 # The setting's ARN, the resource of GetServiceSetting, UpdateServiceSetting and ResetServiceSetting
 # (Systems Manager API reference, UpdateServiceSetting SettingId; user guide's example policy).
-SETTING_ARN = ("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:servicesetting"
-               "/ssm/managed-instance/default-ec2-instance-management-role")
+SETTING_ARN = (
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:servicesetting"
+    "/ssm/managed-instance/default-ec2-instance-management-role"
+)
 MANAGED_POLICY = "arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"
 
 
 class DefaultHostManagement(AWSObject):
     """The custom resource; RoleValue is the setting value: the role name with its path."""
+
     resource_type = "Custom::DefaultHostManagement"
     props = {"ServiceToken": (object, True), "RoleValue": (object, True)}
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Source account, opt-in: Default Host Management Configuration, so that every EC2 instance of "
-        "this account and Region with SSM Agent 3.2.582.0 or later and IMDSv2 becomes a managed node "
-        "without an instance profile. Creates the DHMC role and sets the Systems Manager service setting "
-        "through a custom resource that leaves a role someone else set, and puts back what was there "
-        "on delete."))
+    t = Template(
+        Description=(
+            "Source account, opt-in: Default Host Management Configuration, so that every EC2 instance of "
+            "this account and Region with SSM Agent 3.2.582.0 or later and IMDSv2 becomes a managed node "
+            "without an instance profile. Creates the DHMC role and sets the Systems Manager service setting "
+            "through a custom resource that leaves a role someone else set, and puts back what was there "
+            "on delete."
+        )
+    )
 
-    role = t.add_resource(iam.Role(
-        "DefaultHostManagementRole",
-        Description="Default Host Management Configuration: the role SSM Agent uses on EC2 instances",
-        Path="/service-role/",
-        AssumeRolePolicyDocument=policies.service_assume_role("ssm.amazonaws.com"),
-        ManagedPolicyArns=[Sub(MANAGED_POLICY)],
-    ))
-    log_group = t.add_resource(logs.LogGroup(
-        "DefaultHostManagementLogGroup",
-        DeletionPolicy="Delete",  # answer lines of a helper, not report data
-        UpdateReplacePolicy="Delete",
-        Metadata=checkov_skip(CKV_AWS_158="Holds only the answer lines of the custom resource; CloudWatch "
-                                          "Logs encrypts them with an AWS owned key."),
-        LogGroupName=Sub("/aws/lambda/${AWS::StackName}-default-host-management"),
-        RetentionInDays=365,
-    ))
-    function_role = t.add_resource(iam.Role(
-        "DefaultHostManagementFunctionRole",
-        AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
-        Policies=[iam.Policy(PolicyName="default-host-management-setting", PolicyDocument=policies.document(
-            Statement(Sid="DefaultHostManagementSetting", Effect=Allow,
-                      Action=[ssm_actions.GetServiceSetting, ssm_actions.UpdateServiceSetting,
-                              ssm_actions.ResetServiceSetting],
-                      Resource=[Sub(SETTING_ARN)]),
-            # Setting the role passes it to Systems Manager (user guide's example policy).
-            Statement(Sid="PassDefaultHostManagementRole", Effect=Allow, Action=[iam_actions.PassRole],
-                      Resource=[GetAtt(role, "Arn")],
-                      Condition=Condition(StringEquals({"iam:PassedToService": "ssm.amazonaws.com"}))),
-            Statement(Sid="WriteLogs", Effect=Allow,
-                      Action=[logs_actions.CreateLogStream, logs_actions.PutLogEvents],
-                      Resource=[GetAtt(log_group, "Arn")]),
-        ))],
-    ))
+    role = t.add_resource(
+        iam.Role(
+            "DefaultHostManagementRole",
+            Description="Default Host Management Configuration: the role SSM Agent uses on EC2 instances",
+            Path="/service-role/",
+            AssumeRolePolicyDocument=policies.service_assume_role("ssm.amazonaws.com"),
+            ManagedPolicyArns=[Sub(MANAGED_POLICY)],
+        )
+    )
+    log_group = t.add_resource(
+        logs.LogGroup(
+            "DefaultHostManagementLogGroup",
+            DeletionPolicy="Delete",  # answer lines of a helper, not report data
+            UpdateReplacePolicy="Delete",
+            Metadata=checkov_skip(
+                CKV_AWS_158="Holds only the answer lines of the custom resource; CloudWatch "
+                "Logs encrypts them with an AWS owned key."
+            ),
+            LogGroupName=Sub("/aws/lambda/${AWS::StackName}-default-host-management"),
+            RetentionInDays=365,
+        )
+    )
+    function_role = t.add_resource(
+        iam.Role(
+            "DefaultHostManagementFunctionRole",
+            AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
+            Policies=[
+                iam.Policy(
+                    PolicyName="default-host-management-setting",
+                    PolicyDocument=policies.document(
+                        Statement(
+                            Sid="DefaultHostManagementSetting",
+                            Effect=Allow,
+                            Action=[
+                                ssm_actions.GetServiceSetting,
+                                ssm_actions.UpdateServiceSetting,
+                                ssm_actions.ResetServiceSetting,
+                            ],
+                            Resource=[Sub(SETTING_ARN)],
+                        ),
+                        # Setting the role passes it to Systems Manager (user guide's example policy).
+                        Statement(
+                            Sid="PassDefaultHostManagementRole",
+                            Effect=Allow,
+                            Action=[iam_actions.PassRole],
+                            Resource=[GetAtt(role, "Arn")],
+                            Condition=Condition(StringEquals({"iam:PassedToService": "ssm.amazonaws.com"})),
+                        ),
+                        Statement(
+                            Sid="WriteLogs",
+                            Effect=Allow,
+                            Action=[logs_actions.CreateLogStream, logs_actions.PutLogEvents],
+                            Resource=[GetAtt(log_group, "Arn")],
+                        ),
+                    ),
+                )
+            ],
+        )
+    )
     function = inline_function(
-        t, "DefaultHostManagementFunction", code=FUNCTION_CODE, role=function_role, log_group=log_group,
-        timeout=60, calls="Systems Manager",
-        description="Sets the Default Host Management Configuration role unless another role is set")
-    setting = t.add_resource(DefaultHostManagement(
-        "DefaultHostManagement",
-        ServiceToken=GetAtt(function, "Arn"),
-        # The setting value is the role name with its path, without the leading slash.
-        RoleValue=Sub("service-role/${DefaultHostManagementRole}"),
-    ))
+        t,
+        "DefaultHostManagementFunction",
+        code=FUNCTION_CODE,
+        role=function_role,
+        log_group=log_group,
+        timeout=60,
+        calls="Systems Manager",
+        description="Sets the Default Host Management Configuration role unless another role is set",
+    )
+    setting = t.add_resource(
+        DefaultHostManagement(
+            "DefaultHostManagement",
+            ServiceToken=GetAtt(function, "Arn"),
+            # The setting value is the role name with its path, without the leading slash.
+            RoleValue=Sub("service-role/${DefaultHostManagementRole}"),
+        )
+    )
 
-    t.add_output(Output("DefaultHostManagementRoleName", Description="The role this stack offers to DHMC",
-                        Value=Ref(role)))
-    t.add_output(Output("DefaultHostManagementSetting",
-                        Description="The service setting's value after the last stack operation: this stack's "
-                                    "role, or the role someone else had set, which this stack left alone",
-                        Value=GetAtt(setting, "SettingValue")))
+    t.add_output(
+        Output("DefaultHostManagementRoleName", Description="The role this stack offers to DHMC", Value=Ref(role))
+    )
+    t.add_output(
+        Output(
+            "DefaultHostManagementSetting",
+            Description="The service setting's value after the last stack operation: this stack's "
+            "role, or the role someone else had set, which this stack left alone",
+            Value=GetAtt(setting, "SettingValue"),
+        )
+    )
     return t

@@ -5,8 +5,8 @@ patch group and OS."""
 
 from troposphere import Ref, Template
 
-from .. import baselines
-from ..common import add_exported_outputs
+from ..parts import baselines
+from ..parts.common import add_exported_outputs
 
 
 def file_name(os_key: str) -> str:
@@ -15,9 +15,12 @@ def file_name(os_key: str) -> str:
 
 def build(os_key: str = "windows") -> Template:
     os = baselines.OPERATING_SYSTEMS[os_key]
-    t = Template(Description=(
-        f"Source account, {os.title}: the patch baseline registered for the patch groups (StackSet member; "
-        "patch_operations.yml patches every operating system with it)."))
+    t = Template(
+        Description=(
+            f"Source account, {os.title}: the patch baseline registered for the patch groups (StackSet member; "
+            "patch_operations.yml patches every operating system with it)."
+        )
+    )
     baselines.add_organization(t)
     baselines.add_parameters(t, os)
     baseline = baselines.add_baseline(t, os_key)

@@ -11,17 +11,20 @@ with this account and Region; optional values are the sentinel `none`, never emp
 
 from troposphere import Ref, Tags, Template
 
-from .. import alerts, baselines, operations
-from ..common import add_exported_outputs
+from ..parts import alerts, baselines, operations
+from ..parts.common import add_exported_outputs
 
 FILE = "patch_operations.yml"
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Source account: one maintenance window with target and install task, one patch scan and one "
-        "inventory association for every operating system in this account and Region, and the rules that "
-        "forward patching alerts to the central bus (StackSet member)."))
+    t = Template(
+        Description=(
+            "Source account: one maintenance window with target and install task, one patch scan and one "
+            "inventory association for every operating system in this account and Region, and the rules that "
+            "forward patching alerts to the central bus (StackSet member)."
+        )
+    )
     baselines.add_organization(t, operations.WINDOW_GROUP)
     operations.add_parameters(t, standalone=False)
     operations.add_conditions(t, standalone=False)

@@ -8,8 +8,8 @@ Built from the same pieces as the StackSet members: the baseline from `baselines
 
 from troposphere import Ref, Template
 
-from .. import baselines, operations
-from ..common import add_exported_outputs
+from ..parts import baselines, operations
+from ..parts.common import add_exported_outputs
 
 
 def file_name(os_key: str) -> str:
@@ -18,9 +18,12 @@ def file_name(os_key: str) -> str:
 
 def build(os_key: str = "windows") -> Template:
     os = baselines.OPERATING_SYSTEMS[os_key]
-    t = Template(Description=(
-        f"Source account, {os.title}: patch baseline, maintenance window with target and patching task, "
-        "SNS alerts, and daily scan and inventory associations."))
+    t = Template(
+        Description=(
+            f"Source account, {os.title}: patch baseline, maintenance window with target and patching task, "
+            "SNS alerts, and daily scan and inventory associations."
+        )
+    )
     baselines.add_organization(t)
     baselines.add_parameters(t, os)
     operations.add_parameters(t, standalone=True)
@@ -30,11 +33,15 @@ def build(os_key: str = "windows") -> Template:
     tags = baselines.tags(os)
     topic, notification_role = operations.add_notifications(t, os.title, tags)
     baseline = baselines.add_baseline(t, os_key)
-    resources = operations.add_operations(t, tags, "-" + baselines.suffix(os_key), f"{os.title} patching",
-                                          topic, notification_role)
-    add_exported_outputs(t, [
-        ("PatchBaselineId", "Id of the patch baseline", Ref(baseline)),
-        *operations.outputs(resources),
-        ("NotificationTopicArn", "ARN of the patching notification topic", Ref(topic)),
-    ])
+    resources = operations.add_operations(
+        t, tags, "-" + baselines.suffix(os_key), f"{os.title} patching", topic, notification_role
+    )
+    add_exported_outputs(
+        t,
+        [
+            ("PatchBaselineId", "Id of the patch baseline", Ref(baseline)),
+            *operations.outputs(resources),
+            ("NotificationTopicArn", "ARN of the patching notification topic", Ref(topic)),
+        ],
+    )
     return t

@@ -10,37 +10,64 @@ that contains the collector account without an exclusion list.
 
 from troposphere import And, Equals, Not, Output, Ref, Template, cloudformation
 
-from .. import parameters as p, sync
+from ..parts import parameters as p, sync
 
 
 def build() -> Template:
-    t = Template(Description=(
-        "Source account: Systems Manager resource data sync of this account and Region into the "
-        "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
-        "(SyncFromSource); none in the collector account's bucket Region, which has its own."))
+    t = Template(
+        Description=(
+            "Source account: Systems Manager resource data sync of this account and Region into the "
+            "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
+            "(SyncFromSource); none in the collector account's bucket Region, which has its own."
+        )
+    )
 
-    bucket_name = p.add(t, "pResourceDataSyncBucketName", sync.GROUP, "Bucket name",
-                        Description="Name of the collector's resource data sync bucket (output "
-                                    "ResourceDataSyncBucketName of the collector stack). Not used with "
-                                    "SyncFromSource.",
-                        **p.BUCKET_NAME)
-    collector = p.add(t, "pCollectorAccountId", sync.GROUP, "Collector account id",
-                      Description="Account id of the collector (the bucket's account). Its own stack has the sync "
-                                  "in the bucket's Region, so this stack creates none there.",
-                      **p.ACCOUNT_ID)
+    bucket_name = p.add(
+        t,
+        "pResourceDataSyncBucketName",
+        sync.GROUP,
+        "Bucket name",
+        Description="Name of the collector's resource data sync bucket (output "
+        "ResourceDataSyncBucketName of the collector stack). Not used with "
+        "SyncFromSource.",
+        **p.BUCKET_NAME,
+    )
+    collector = p.add(
+        t,
+        "pCollectorAccountId",
+        sync.GROUP,
+        "Collector account id",
+        Description="Account id of the collector (the bucket's account). Its own stack has the sync "
+        "in the bucket's Region, so this stack creates none there.",
+        **p.ACCOUNT_ID,
+    )
     sync_params = sync.add_parameters(t)
-    kms_key = p.add(t, "pKMSKeyArn", sync.GROUP, "KMS key ARN (optional)", Default=p.NONE,
-                    Description="The collector bucket's customer managed KMS key (the collector's "
-                                "pKMSKeyArn); none when the bucket uses S3-managed encryption.",
-                    **p.optional_none(p.KMS_KEY_ARN))
+    kms_key = p.add(
+        t,
+        "pKMSKeyArn",
+        sync.GROUP,
+        "KMS key ARN (optional)",
+        Default=p.NONE,
+        Description="The collector bucket's customer managed KMS key (the collector's "
+        "pKMSKeyArn); none when the bucket uses S3-managed encryption.",
+        **p.optional_none(p.KMS_KEY_ARN),
+    )
 
-    t.add_condition("CollectorSyncRegion", And(Equals(Ref("AWS::AccountId"), Ref(collector)),
-                                               Equals(Ref("AWS::Region"), Ref(sync_params.region))))
+    t.add_condition(
+        "CollectorSyncRegion",
+        And(Equals(Ref("AWS::AccountId"), Ref(collector)), Equals(Ref("AWS::Region"), Ref(sync_params.region))),
+    )
     t.add_condition("CreateSync", Not({"Condition": "CollectorSyncRegion"}))
     data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, Condition="CreateSync")
     # Creates nothing in AWS; keeps the stack instance valid where the sync is skipped.
     t.add_resource(cloudformation.WaitConditionHandle("CollectorHasItsOwnSync", Condition="CollectorSyncRegion"))
 
-    t.add_output(Output("ResourceDataSyncName", Condition="CreateSync",
-                        Description="Name of this account's resource data sync", Value=Ref(data_sync)))
+    t.add_output(
+        Output(
+            "ResourceDataSyncName",
+            Condition="CreateSync",
+            Description="Name of this account's resource data sync",
+            Value=Ref(data_sync),
+        )
+    )
     return t

@@ -25,17 +25,28 @@ stack instance.
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 from troposphere import (
-    And, Condition as ConditionRef, Equals, If, Join, NoValue, Not, Output, Ref, Sub, Template, cloudformation,
+    And,
+    Condition as ConditionRef,
+    Equals,
+    If,
+    Join,
+    Not,
+    NoValue,
+    Output,
+    Ref,
+    Sub,
+    Template,
+    cloudformation,
     encode_to_dict,
 )
 
-from .. import baselines, parameters as p
-from ..common import TEMPLATE_BODY_LIMIT, BuildError, render
+from ..parts import baselines, parameters as p
+from ..parts.common import TEMPLATE_BODY_LIMIT, BuildError, render
 from . import default_host_management, patch_baseline, patch_operations, resource_data_sync
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
@@ -53,8 +64,12 @@ WAVES_GROUP = "Rollout Waves"
 # (docs/operating-systems.md, "Waves and approval delays").
 WAVES = {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
 # Member parameters a wave gives its own value: member parameter -> StackSet parameter suffix.
-WAVE_PARAMETERS = {"pSchedule": "Schedule", "pScheduleOffset": "ScheduleOffset",
-                   "pApproveAfterDays": "ApproveAfterDays", "pSecurityApproveAfterDays": "SecurityApproveAfterDays"}
+WAVE_PARAMETERS = {
+    "pSchedule": "Schedule",
+    "pScheduleOffset": "ScheduleOffset",
+    "pApproveAfterDays": "ApproveAfterDays",
+    "pSecurityApproveAfterDays": "SecurityApproveAfterDays",
+}
 PREFERENCES = "Operation Preferences"
 SWITCHES = "Templates to Deploy"
 
@@ -62,79 +77,167 @@ SWITCHES = "Templates to Deploy"
 @dataclass(frozen=True)
 class Member:
     """A template deployed by its own StackSet into the member accounts."""
-    key: str            # CamelCase: <key>StackSet, pDeploy<key>, p<key><Name> for parameters of its own
-    title: str          # for people: console groups and labels
-    file: str           # its file in output/
+
+    key: str  # CamelCase: <key>StackSet, pDeploy<key>, p<key><Name> for parameters of its own
+    title: str  # for people: console groups and labels
+    file: str  # its file in output/
     build: Callable[[], Template]
-    name: str           # StackSet name suffix
+    name: str  # StackSet name suffix
     deploy: bool = True  # default of its pDeploy switch
     waves: bool = False  # one StackSet per rollout wave (its OUs and WAVE_PARAMETERS), else one for all waves
 
 
 MEMBERS = (
-    *(Member("".join(word.capitalize() for word in os_key.split("_")), f"{os.title} patch baseline",
-             patch_baseline.file_name(os_key), partial(patch_baseline.build, os_key),
-             f"{baselines.suffix(os_key)}-patch-baseline", deploy=os_key == "windows", waves=True)
-      for os_key, os in baselines.OPERATING_SYSTEMS.items()),
-    Member("PatchOperations", "Patch operations (window, task, scan, inventory)", patch_operations.FILE,
-           patch_operations.build, "patch-operations", waves=True),
-    Member("ResourceDataSync", "Resource data sync", "resource_data_sync.yml", resource_data_sync.build,
-           "resource-data-sync"),
-    Member("DefaultHostManagement", "Default Host Management Configuration", default_host_management.FILE,
-           default_host_management.build, "default-host-management"),
+    *(
+        Member(
+            "".join(word.capitalize() for word in os_key.split("_")),
+            f"{os.title} patch baseline",
+            patch_baseline.file_name(os_key),
+            partial(patch_baseline.build, os_key),
+            f"{baselines.suffix(os_key)}-patch-baseline",
+            deploy=os_key == "windows",
+            waves=True,
+        )
+        for os_key, os in baselines.OPERATING_SYSTEMS.items()
+    ),
+    Member(
+        "PatchOperations",
+        "Patch operations (window, task, scan, inventory)",
+        patch_operations.FILE,
+        patch_operations.build,
+        "patch-operations",
+        waves=True,
+    ),
+    Member(
+        "ResourceDataSync",
+        "Resource data sync",
+        "resource_data_sync.yml",
+        resource_data_sync.build,
+        "resource-data-sync",
+    ),
+    Member(
+        "DefaultHostManagement",
+        "Default Host Management Configuration",
+        default_host_management.FILE,
+        default_host_management.build,
+        "default-host-management",
+    ),
 )
 
 
 def build(members=MEMBERS) -> Template:
-    t = Template(Description=(
-        "Management account or delegated administrator: service-managed StackSets that deploy the "
-        "patch management templates into every account of the target OUs and Regions, including "
-        "accounts that join them later."))
+    t = Template(
+        Description=(
+            "Management account or delegated administrator: service-managed StackSets that deploy the "
+            "patch management templates into every account of the target OUs and Regions, including "
+            "accounts that join them later."
+        )
+    )
 
-    p.add(t, "pOrganizationalUnitIds", TARGETS, "Target OUs (first wave)",
-          Description="Organizational unit ids (ou-...) or the root id (r-...) to deploy to, separated by commas; "
-                      "child OUs are included. At most 50. With rollout waves, the first wave's OUs: patched on "
-                      "pSchedule and pScheduleOffset.",
-          **p.ORGANIZATIONAL_UNIT_ID_LIST)
-    regions = p.add(t, "pRegions", TARGETS, "Target Regions",
-                    Description="Regions to deploy to in every account, separated by commas.", **p.REGION_LIST)
-    call_as = p.add(t, "pCallAs", TARGETS, "Deploying from",
-                    Description="SELF in the management account; DELEGATED_ADMIN in a delegated administrator "
-                                "account for CloudFormation StackSets.",
-                    Default="SELF", AllowedValues=["SELF", "DELEGATED_ADMIN"], Type="String",
-                    ConstraintDescription="must be SELF or DELEGATED_ADMIN")
-    name_prefix = p.add(t, "pStackSetNamePrefix", TARGETS, "StackSet name prefix", Default="patch-management",
-                        Description="Start of every StackSet name (unique in the Region).",
-                        Type="String", AllowedPattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,63}$",
-                        ConstraintDescription="must be 1-64 letters, digits or hyphens, starting with a letter")
-    retain = p.add(t, "pRetainStacksOnAccountRemoval", TARGETS, "Keep stacks of accounts that leave",
-                   Default="false",
-                   Description="true keeps the stack and its resources in an account that leaves the target "
-                               "OUs; false deletes them.",
-                   **p.BOOLEAN)
+    p.add(
+        t,
+        "pOrganizationalUnitIds",
+        TARGETS,
+        "Target OUs (first wave)",
+        Description="Organizational unit ids (ou-...) or the root id (r-...) to deploy to, separated by commas; "
+        "child OUs are included. At most 50. With rollout waves, the first wave's OUs: patched on "
+        "pSchedule and pScheduleOffset.",
+        **p.ORGANIZATIONAL_UNIT_ID_LIST,
+    )
+    regions = p.add(
+        t,
+        "pRegions",
+        TARGETS,
+        "Target Regions",
+        Description="Regions to deploy to in every account, separated by commas.",
+        **p.REGION_LIST,
+    )
+    call_as = p.add(
+        t,
+        "pCallAs",
+        TARGETS,
+        "Deploying from",
+        Description="SELF in the management account; DELEGATED_ADMIN in a delegated administrator "
+        "account for CloudFormation StackSets.",
+        Default="SELF",
+        AllowedValues=["SELF", "DELEGATED_ADMIN"],
+        Type="String",
+        ConstraintDescription="must be SELF or DELEGATED_ADMIN",
+    )
+    name_prefix = p.add(
+        t,
+        "pStackSetNamePrefix",
+        TARGETS,
+        "StackSet name prefix",
+        Default="patch-management",
+        Description="Start of every StackSet name (unique in the Region).",
+        Type="String",
+        AllowedPattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,63}$",
+        ConstraintDescription="must be 1-64 letters, digits or hyphens, starting with a letter",
+    )
+    retain = p.add(
+        t,
+        "pRetainStacksOnAccountRemoval",
+        TARGETS,
+        "Keep stacks of accounts that leave",
+        Default="false",
+        Description="true keeps the stack and its resources in an account that leaves the target "
+        "OUs; false deletes them.",
+        **p.BOOLEAN,
+    )
     preferences = cloudformation.OperationPreferences(
-        RegionConcurrencyType=Ref(p.add(
-            t, "pRegionConcurrencyType", PREFERENCES, "Regions", Default="PARALLEL",
-            Description="PARALLEL deploys to all Regions at once; SEQUENTIAL one Region after another "
-                        "in the order of pRegions.",
-            Type="String", AllowedValues=["PARALLEL", "SEQUENTIAL"],
-            ConstraintDescription="must be PARALLEL or SEQUENTIAL")),
+        RegionConcurrencyType=Ref(
+            p.add(
+                t,
+                "pRegionConcurrencyType",
+                PREFERENCES,
+                "Regions",
+                Default="PARALLEL",
+                Description="PARALLEL deploys to all Regions at once; SEQUENTIAL one Region after another "
+                "in the order of pRegions.",
+                Type="String",
+                AllowedValues=["PARALLEL", "SEQUENTIAL"],
+                ConstraintDescription="must be PARALLEL or SEQUENTIAL",
+            )
+        ),
         RegionOrder=Ref(regions),
-        MaxConcurrentPercentage=Ref(p.add(
-            t, "pMaxConcurrentPercentage", PREFERENCES, "Maximum concurrent accounts (%)", Default="25",
-            Description="Percentage of the accounts, per Region, deployed at the same time (rounded down, "
-                        "at least 1).",
-            **p.PERCENT_NONZERO)),
-        FailureTolerancePercentage=Ref(p.add(
-            t, "pFailureTolerancePercentage", PREFERENCES, "Failure tolerance (%)", Default="10",
-            Description="Percentage of the accounts, per Region, that may fail before the operation stops.",
-            **p.PERCENT)),
-        ConcurrencyMode=Ref(p.add(
-            t, "pConcurrencyMode", PREFERENCES, "Concurrency mode", Default="STRICT_FAILURE_TOLERANCE",
-            Description="STRICT_FAILURE_TOLERANCE lowers concurrency to the failure tolerance + 1; "
-                        "SOFT_FAILURE_TOLERANCE keeps the maximum concurrency regardless of failures.",
-            Type="String", AllowedValues=["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"],
-            ConstraintDescription="must be STRICT_FAILURE_TOLERANCE or SOFT_FAILURE_TOLERANCE")),
+        MaxConcurrentPercentage=Ref(
+            p.add(
+                t,
+                "pMaxConcurrentPercentage",
+                PREFERENCES,
+                "Maximum concurrent accounts (%)",
+                Default="25",
+                Description="Percentage of the accounts, per Region, deployed at the same time (rounded down, "
+                "at least 1).",
+                **p.PERCENT_NONZERO,
+            )
+        ),
+        FailureTolerancePercentage=Ref(
+            p.add(
+                t,
+                "pFailureTolerancePercentage",
+                PREFERENCES,
+                "Failure tolerance (%)",
+                Default="10",
+                Description="Percentage of the accounts, per Region, that may fail before the operation stops.",
+                **p.PERCENT,
+            )
+        ),
+        ConcurrencyMode=Ref(
+            p.add(
+                t,
+                "pConcurrencyMode",
+                PREFERENCES,
+                "Concurrency mode",
+                Default="STRICT_FAILURE_TOLERANCE",
+                Description="STRICT_FAILURE_TOLERANCE lowers concurrency to the failure tolerance + 1; "
+                "SOFT_FAILURE_TOLERANCE keeps the maximum concurrency regardless of failures.",
+                Type="String",
+                AllowedValues=["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"],
+                ConstraintDescription="must be STRICT_FAILURE_TOLERANCE or SOFT_FAILURE_TOLERANCE",
+            )
+        ),
     )
     t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
 
@@ -142,14 +245,23 @@ def build(members=MEMBERS) -> Template:
     add_waves(t, built)
 
     for member, _ in built:
-        switch = p.add(t, f"pDeploy{member.key}", SWITCHES, member.title, Default=str(member.deploy).lower(),
-                       Description=f"Deploy {member.file} by its own StackSet.", **p.BOOLEAN)
+        switch = p.add(
+            t,
+            f"pDeploy{member.key}",
+            SWITCHES,
+            member.title,
+            Default=str(member.deploy).lower(),
+            Description=f"Deploy {member.file} by its own StackSet.",
+            **p.BOOLEAN,
+        )
         t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(built)
     needed = len(t.parameters) + len(set(names.values()))
     if needed > PARAMETER_LIMIT:
-        raise BuildError(f"the StackSet template needs {needed} parameters, more than CloudFormation's "
-                          f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}")
+        raise BuildError(
+            f"the StackSet template needs {needed} parameters, more than CloudFormation's "
+            f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}"
+        )
     add_member_parameters(t, built, names)
     add_member_rules(t, built, names)
 
@@ -162,36 +274,79 @@ def build(members=MEMBERS) -> Template:
 def add_waves(t: Template, built) -> None:
     """The rollout waves after the first: a switch, OUs, a cron schedule, an offset and approval
     delays each, and the Rules that refuse a wave without OUs and an OU list repeated in two waves."""
-    delays = {name: parameter.to_dict() for _, template in built for name, parameter in template.parameters.items()
-              if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")}
+    delays = {
+        name: parameter.to_dict()
+        for _, template in built
+        for name, parameter in template.parameters.items()
+        if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")
+    }
     for wave, (schedule, offset, approve_after_days) in WAVES.items():
-        switch = p.add(t, f"pDeployWave{wave}", WAVES_GROUP, f"Wave {wave}", Default="false",
-                       Description=f"Patch the OUs of wave {wave} on their own schedule and approval delays (their "
-                                   "own operations and baseline StackSets); the other members also go to them.",
-                       **p.BOOLEAN)
+        switch = p.add(
+            t,
+            f"pDeployWave{wave}",
+            WAVES_GROUP,
+            f"Wave {wave}",
+            Default="false",
+            Description=f"Patch the OUs of wave {wave} on their own schedule and approval delays (their "
+            "own operations and baseline StackSets); the other members also go to them.",
+            **p.BOOLEAN,
+        )
         t.add_condition(f"Wave{wave}", Equals(Ref(switch), "true"))
         # No default: cfn-lint would check the sentinel as an OU id where the wave's targets are used.
-        ous = p.add(t, f"pWave{wave}OrganizationalUnitIds", WAVES_GROUP, f"Wave {wave} OUs",
-                    Description=f"Wave {wave}: organizational unit ids (ou-...), separated by commas, in no other "
-                                "wave and not inside another wave's OU; none when the wave is off.",
-                    **p.optional_none(p.ORGANIZATIONAL_UNIT_ID_LIST))
-        p.add(t, f"pWave{wave}Schedule", WAVES_GROUP, f"Wave {wave} schedule", Default=schedule,
-              Description=f"Wave {wave}: when its maintenance window opens, a cron expression (in pScheduleTimezone).",
-              **p.CRON_WINDOW_SCHEDULE)
-        p.add(t, f"pWave{wave}ScheduleOffset", WAVES_GROUP, f"Wave {wave} schedule offset (days)", Default=offset,
-              Description=f"Wave {wave}: days after the schedule's date that its window runs, 1-6; 0 for none.",
-              **p.SCHEDULE_OFFSET)
+        ous = p.add(
+            t,
+            f"pWave{wave}OrganizationalUnitIds",
+            WAVES_GROUP,
+            f"Wave {wave} OUs",
+            Description=f"Wave {wave}: organizational unit ids (ou-...), separated by commas, in no other "
+            "wave and not inside another wave's OU; none when the wave is off.",
+            **p.optional_none(p.ORGANIZATIONAL_UNIT_ID_LIST),
+        )
+        p.add(
+            t,
+            f"pWave{wave}Schedule",
+            WAVES_GROUP,
+            f"Wave {wave} schedule",
+            Default=schedule,
+            Description=f"Wave {wave}: when its maintenance window opens, a cron expression (in pScheduleTimezone).",
+            **p.CRON_WINDOW_SCHEDULE,
+        )
+        p.add(
+            t,
+            f"pWave{wave}ScheduleOffset",
+            WAVES_GROUP,
+            f"Wave {wave} schedule offset (days)",
+            Default=offset,
+            Description=f"Wave {wave}: days after the schedule's date that its window runs, 1-6; 0 for none.",
+            **p.SCHEDULE_OFFSET,
+        )
         for name, definition in delays.items():
             default = approve_after_days if name == "pApproveAfterDays" else definition["Default"]
-            p.add(t, f"pWave{wave}{WAVE_PARAMETERS[name]}", WAVES_GROUP, f"Wave {wave}: {name[1:]}",
-                  **dict(definition, Default=default,
-                         Description=f"Wave {wave}'s baselines: {definition['Description']} At least the wave "
-                                     "before's plus the days between its window and this wave's."))
-        t.add_rule(f"Wave{wave}HasOrganizationalUnits", {
-            "RuleCondition": Equals(Ref(switch), "true"),
-            "Assertions": [{"Assert": Not({"Fn::Contains": [Ref(ous), p.NONE]}),
-                            "AssertDescription": f"pDeployWave{wave} is true: give pWave{wave}OrganizationalUnitIds "
-                                                 "organizational unit ids, not none."}]})
+            p.add(
+                t,
+                f"pWave{wave}{WAVE_PARAMETERS[name]}",
+                WAVES_GROUP,
+                f"Wave {wave}: {name[1:]}",
+                **dict(
+                    definition,
+                    Default=default,
+                    Description=f"Wave {wave}'s baselines: {definition['Description']} At least the wave "
+                    "before's plus the days between its window and this wave's.",
+                ),
+            )
+        t.add_rule(
+            f"Wave{wave}HasOrganizationalUnits",
+            {
+                "RuleCondition": Equals(Ref(switch), "true"),
+                "Assertions": [
+                    {
+                        "Assert": Not({"Fn::Contains": [Ref(ous), p.NONE]}),
+                        "AssertDescription": f"pDeployWave{wave} is true: give pWave{wave}OrganizationalUnitIds "
+                        "organizational unit ids, not none.",
+                    }
+                ],
+            },
+        )
     # An account in two waves would get two maintenance windows and two inventory associations
     # (then none runs). Rules cannot take a list apart (no Fn::Select), nor see the OU tree: they
     # refuse a wave whose OUs are all in another wave; a partial overlap or a nested OU is the
@@ -199,29 +354,42 @@ def add_waves(t: Template, built) -> None:
     waves = {1: "pOrganizationalUnitIds", **{w: f"pWave{w}OrganizationalUnitIds" for w in WAVES}}
     for first, second in itertools.combinations(waves, 2):
         on = [Equals(Ref(f"pDeployWave{w}"), "true") for w in (first, second) if w in WAVES]
-        t.add_rule(f"Waves{first}And{second}DoNotRepeatOrganizationalUnits", {
-            "RuleCondition": And(*on) if len(on) > 1 else on[0],
-            "Assertions": [{"Assert": Not({"Fn::EachMemberIn": [Ref(a), Ref(b)]}),
-                            "AssertDescription": f"Every OU of {a} is also in {b}: an OU belongs to one wave only."}
-                           for a, b in ((waves[first], waves[second]), (waves[second], waves[first]))]})
+        t.add_rule(
+            f"Waves{first}And{second}DoNotRepeatOrganizationalUnits",
+            {
+                "RuleCondition": And(*on) if len(on) > 1 else on[0],
+                "Assertions": [
+                    {
+                        "Assert": Not({"Fn::EachMemberIn": [Ref(a), Ref(b)]}),
+                        "AssertDescription": f"Every OU of {a} is also in {b}: an OU belongs to one wave only.",
+                    }
+                    for a, b in ((waves[first], waves[second]), (waves[second], waves[first]))
+                ],
+            },
+        )
 
 
 def targets(wave: int | None) -> list:
     """StackInstancesGroup: a wave's OUs, or (wave None) the OUs of every wave switched on."""
+
     def group(ous: str):
         return cloudformation.StackInstances(
-            DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)),
-            Regions=Ref("pRegions"))
+            DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)), Regions=Ref("pRegions")
+        )
+
     if wave == 1:
         return [group("pOrganizationalUnitIds")]
     if wave:
         return [group(f"pWave{wave}OrganizationalUnitIds")]
-    return [group("pOrganizationalUnitIds"),
-            *(If(f"Wave{w}", group(f"pWave{w}OrganizationalUnitIds"), NoValue) for w in WAVES)]
+    return [
+        group("pOrganizationalUnitIds"),
+        *(If(f"Wave{w}", group(f"pWave{w}OrganizationalUnitIds"), NoValue) for w in WAVES),
+    ]
 
 
-def add_stack_set(t: Template, member: Member, template: Template, names: dict, wave: int | None,
-                  name_prefix, call_as, preferences) -> None:
+def add_stack_set(
+    t: Template, member: Member, template: Template, names: dict, wave: int | None, name_prefix, call_as, preferences
+) -> None:
     """The member's StackSet: for a wave after the first, its own logical id, name, switch, OUs and
     wave parameters; the first wave keeps the member's logical id and name."""
     key, condition, name = member.key, f"Deploy{member.key}", member.name
@@ -231,29 +399,37 @@ def add_stack_set(t: Template, member: Member, template: Template, names: dict, 
         condition = f"Deploy{key}"
         t.add_condition(condition, And(ConditionRef(f"Deploy{member.key}"), ConditionRef(f"Wave{wave}")))
         overrides = {name_: f"pWave{wave}{suffix}" for name_, suffix in WAVE_PARAMETERS.items()}
-    stack_set = t.add_resource(cloudformation.StackSet(
-        f"{key}StackSet",
-        Condition=condition,
-        StackSetName=Sub(f"${{{name_prefix.title}}}-{name}"),
-        Description=template.description,
-        PermissionModel="SERVICE_MANAGED",
-        CallAs=Ref(call_as),
-        AutoDeployment=cloudformation.AutoDeployment(
-            Enabled=True, RetainStacksOnAccountRemoval=If("RetainStacks", True, False)),
-        # Queue operations (auto-deployments among them) instead of failing while one runs.
-        ManagedExecution=cloudformation.ManagedExecution(Active=True),
-        OperationPreferences=preferences,
-        **capabilities(member, template),
-        # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
-        # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
-        Parameters=pass_through(member, template, names, overrides),
-        StackInstancesGroup=targets(wave),
-        TemplateBody=body(member, template),
-    ))
-    t.add_output(Output(f"{key}StackSetId", Condition=condition,
-                        Description=f"Id of the StackSet that deploys {member.file}"
-                                    + (f" to wave {wave}" if wave and wave > 1 else ""),
-                        Value=Ref(stack_set)))
+    stack_set = t.add_resource(
+        cloudformation.StackSet(
+            f"{key}StackSet",
+            Condition=condition,
+            StackSetName=Sub(f"${{{name_prefix.title}}}-{name}"),
+            Description=template.description,
+            PermissionModel="SERVICE_MANAGED",
+            CallAs=Ref(call_as),
+            AutoDeployment=cloudformation.AutoDeployment(
+                Enabled=True, RetainStacksOnAccountRemoval=If("RetainStacks", True, False)
+            ),
+            # Queue operations (auto-deployments among them) instead of failing while one runs.
+            ManagedExecution=cloudformation.ManagedExecution(Active=True),
+            OperationPreferences=preferences,
+            **capabilities(member, template),
+            # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
+            # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
+            Parameters=pass_through(member, template, names, overrides),
+            StackInstancesGroup=targets(wave),
+            TemplateBody=body(member, template),
+        )
+    )
+    t.add_output(
+        Output(
+            f"{key}StackSetId",
+            Condition=condition,
+            Description=f"Id of the StackSet that deploys {member.file}"
+            + (f" to wave {wave}" if wave and wave > 1 else ""),
+            Value=Ref(stack_set),
+        )
+    )
 
 
 def body(member: Member, template: Template) -> str:
@@ -261,8 +437,10 @@ def body(member: Member, template: Template) -> str:
     text = render(template)
     size = len(text.encode())
     if size > TEMPLATE_BODY_LIMIT:
-        raise BuildError(f"{member.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
-                          f"StackSet TemplateBody: make the member template smaller")
+        raise BuildError(
+            f"{member.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
+            f"StackSet TemplateBody: make the member template smaller"
+        )
     return text
 
 
@@ -281,12 +459,16 @@ def pass_through_names(built) -> dict[tuple[str, str], str]:
     """(member key, parameter) -> name in the StackSet template: the member's own name when every
     member that has the parameter defines it the same, else p<Member><Name>."""
     definitions: dict[str, list] = {}
-    for member, template in built:
+    for _, template in built:
         for name, parameter in template.parameters.items():
             definitions.setdefault(name, []).append(parameter.to_dict())
-    return {(member.key, name): name if all(d == definitions[name][0] for d in definitions[name])
-            else f"p{member.key}{name[1:]}"
-            for member, template in built for name in template.parameters}
+    return {
+        (member.key, name): name
+        if all(d == definitions[name][0] for d in definitions[name])
+        else f"p{member.key}{name[1:]}"
+        for member, template in built
+        for name in template.parameters
+    }
 
 
 def add_member_parameters(t: Template, built, names: dict) -> None:
@@ -295,8 +477,9 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
     for shared in (True, False):
         for member, template in built:
             interface = template.metadata.get("AWS::CloudFormation::Interface", {})
-            groups = {name: g["Label"]["default"] for g in interface.get("ParameterGroups", [])
-                      for name in g["Parameters"]}
+            groups = {
+                name: g["Label"]["default"] for g in interface.get("ParameterGroups", []) for name in g["Parameters"]
+            }
             labels = {name: label["default"] for name, label in interface.get("ParameterLabels", {}).items()}
             for name, parameter in template.parameters.items():
                 own, definition = names[(member.key, name)], parameter.to_dict()
@@ -306,16 +489,20 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
                     if t.parameters[own].to_dict() != definition:
                         raise BuildError(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
                     continue
-                p.add(t, own, groups.get(name, member.title) if shared else member.title, labels.get(name, name),
-                      **definition)
+                p.add(
+                    t,
+                    own,
+                    groups.get(name, member.title) if shared else member.title,
+                    labels.get(name, name),
+                    **definition,
+                )
 
 
 def add_member_rules(t: Template, built, names: dict) -> None:
     """Copy the members' Rules, so the console refuses a bad combination here, once, instead of in
     every stack instance; rules alike are added once, a different one of the same name per member."""
     for member, template in built:
-        renamed = {name: names[(member.key, name)] for name in template.parameters
-                   if names[(member.key, name)] != name}
+        renamed = {name: names[(member.key, name)] for name in template.parameters if names[(member.key, name)] != name}
         for rule_name, rule in template.rules.items():
             rule = rename(encode_to_dict(rule), renamed)
             if t.rules.get(rule_name) == rule:

@@ -36,6 +36,7 @@ class Filter:
     """One approval-rule filter: its PatchFilter key, the values it allows and the default. A filter
     with a `pattern` checks product names by their documented naming scheme instead of a closed
     list (AWS publishes no current list; `values` are then the names that could be sourced)."""
+
     key: str
     values: tuple[str, ...]
     default: str
@@ -84,20 +85,33 @@ AMAZON_LINUX_SEVERITIES = ("Critical", "Important", "Medium", "Low", "*")
 # Important and Moderate).
 RED_HAT_SEVERITIES = ("Critical", "Important", "Moderate", "Low", "*")
 # RHEL products name the minor release, as "RedhatEnterpriseLinux7.2" in the PatchSource reference.
-RHEL_PRODUCTS = ("RedhatEnterpriseLinux7.9", *(f"RedhatEnterpriseLinux8.{minor}" for minor in range(11)),
-                 *(f"RedhatEnterpriseLinux9.{minor}" for minor in range(5)))
+RHEL_PRODUCTS = (
+    "RedhatEnterpriseLinux7.9",
+    *(f"RedhatEnterpriseLinux8.{minor}" for minor in range(11)),
+    *(f"RedhatEnterpriseLinux9.{minor}" for minor in range(5)),
+)
 # Debian and Ubuntu priorities (predefined baselines text; 2018 PatchFilter reference).
 DEBIAN_PRIORITIES = ("Required", "Important", "Standard", "Optional", "Extra", "*")
 
 
-def red_hat_like(title: str, operating_system: str, product: str, sourced: tuple[str, ...] = (),
-                 severity: str = "Critical,Important", **fields) -> OperatingSystem:
+def red_hat_like(
+    title: str,
+    operating_system: str,
+    product: str,
+    sourced: tuple[str, ...] = (),
+    severity: str = "Critical,Important",
+    **fields,
+) -> OperatingSystem:
     """RHEL and the systems the user guide treats with it: Security updates at two severities."""
     return OperatingSystem(
-        title, operating_system,
+        title,
+        operating_system,
         product=Filter("PRODUCT", sourced + ("*",), "*", product_pattern(product)),
         classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
-        severity=Filter("SEVERITY", RED_HAT_SEVERITIES, severity), security="Security", **fields)
+        severity=Filter("SEVERITY", RED_HAT_SEVERITIES, severity),
+        security="Security",
+        **fields,
+    )
 
 
 # Every OperatingSystem of the AWS::SSM::PatchBaseline schema that Patch Manager still supports
@@ -114,47 +128,86 @@ LEFT_OUT = {
 OPERATING_SYSTEMS = {
     # Defaults are the design's (WindowsServer2019, CriticalUpdates, Critical).
     "windows": OperatingSystem(
-        "Windows Server", "WINDOWS",
-        product=Filter("PRODUCT", ("WindowsServer2012", "WindowsServer2012R2", "WindowsServer2016",
-                                   "WindowsServer2019", "WindowsServer2022", "WindowsServer2025", "*"),
-                       "WindowsServer2019"),
-        classification=Filter("CLASSIFICATION", ("CriticalUpdates", "DefinitionUpdates", "Drivers",
-                                                 "FeaturePacks", "SecurityUpdates", "ServicePacks", "Tools",
-                                                 "UpdateRollups", "Updates", "Upgrades", "*"),
-                              "CriticalUpdates"),
-        severity=Filter("MSRC_SEVERITY", ("Critical", "Important", "Moderate", "Low", "Unspecified", "*"),
-                        "Critical"),
-        security="SecurityUpdates", non_security=None, patch_id=WINDOWS_PATCH_ID,
+        "Windows Server",
+        "WINDOWS",
+        product=Filter(
+            "PRODUCT",
+            (
+                "WindowsServer2012",
+                "WindowsServer2012R2",
+                "WindowsServer2016",
+                "WindowsServer2019",
+                "WindowsServer2022",
+                "WindowsServer2025",
+                "*",
+            ),
+            "WindowsServer2019",
+        ),
+        classification=Filter(
+            "CLASSIFICATION",
+            (
+                "CriticalUpdates",
+                "DefinitionUpdates",
+                "Drivers",
+                "FeaturePacks",
+                "SecurityUpdates",
+                "ServicePacks",
+                "Tools",
+                "UpdateRollups",
+                "Updates",
+                "Upgrades",
+                "*",
+            ),
+            "CriticalUpdates",
+        ),
+        severity=Filter("MSRC_SEVERITY", ("Critical", "Important", "Moderate", "Low", "Unspecified", "*"), "Critical"),
+        security="SecurityUpdates",
+        non_security=None,
+        patch_id=WINDOWS_PATCH_ID,
         note="WindowsServer2025 follows the WindowsServer<year> names of the PatchFilter reference (unconfirmed).",
     ),
     "amazon_linux_2023": OperatingSystem(
-        "Amazon Linux 2023", "AMAZON_LINUX_2023",
+        "Amazon Linux 2023",
+        "AMAZON_LINUX_2023",
         product=Filter("PRODUCT", ("AmazonLinux2023", "*"), "AmazonLinux2023"),
         classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
-        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"), security="Security",
+        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"),
+        security="Security",
         note="AmazonLinux2023 is seen in public code only (unconfirmed as AWS text); * is safe.",
     ),
     "amazon_linux_2": OperatingSystem(
-        "Amazon Linux 2", "AMAZON_LINUX_2",
+        "Amazon Linux 2",
+        "AMAZON_LINUX_2",
         product=Filter("PRODUCT", ("AmazonLinux2.0", "*"), "AmazonLinux2.0"),
         classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "Security"),
-        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"), security="Security",
+        severity=Filter("SEVERITY", AMAZON_LINUX_SEVERITIES, "Critical,Important"),
+        security="Security",
         note="Still listed by Patch Manager, but past its end of support (2026-06-30): move to Amazon Linux 2023.",
     ),
-    "redhat": red_hat_like("Red Hat Enterprise Linux", "REDHAT_ENTERPRISE_LINUX", "RedhatEnterpriseLinux",
-                           RHEL_PRODUCTS, note="7.x-10.x; names after 9.4 and 10.x follow the pattern (unconfirmed)."),
+    "redhat": red_hat_like(
+        "Red Hat Enterprise Linux",
+        "REDHAT_ENTERPRISE_LINUX",
+        "RedhatEnterpriseLinux",
+        RHEL_PRODUCTS,
+        note="7.x-10.x; names after 9.4 and 10.x follow the pattern (unconfirmed).",
+    ),
     "ubuntu": OperatingSystem(
-        "Ubuntu Server", "UBUNTU",
-        product=Filter("PRODUCT", ("Ubuntu16.04", "Ubuntu18.04", "Ubuntu20.04", "Ubuntu22.04", "Ubuntu24.04",
-                                   "Ubuntu25.04", "*"),
-                       "*", product_pattern("Ubuntu", r"\d{2}\.\d{2}")),
+        "Ubuntu Server",
+        "UBUNTU",
+        product=Filter(
+            "PRODUCT",
+            ("Ubuntu16.04", "Ubuntu18.04", "Ubuntu20.04", "Ubuntu22.04", "Ubuntu24.04", "Ubuntu25.04", "*"),
+            "*",
+            product_pattern("Ubuntu", r"\d{2}\.\d{2}"),
+        ),
         classification=None,  # Ubuntu filters by PRODUCT and PRIORITY only (DescribePatchProperties)
         severity=Filter("PRIORITY", DEBIAN_PRIORITIES, "Required,Important"),
         approve_after_days=False,
         note="Names after Ubuntu16.04 follow its pattern (seen in public code; unconfirmed as AWS text).",
     ),
     "debian": OperatingSystem(
-        "Debian Server", "DEBIAN",
+        "Debian Server",
+        "DEBIAN",
         product=Filter("PRODUCT", ("Debian11", "Debian12", "*"), "*", product_pattern("Debian", r"\d{1,2}")),
         classification=None,  # PRODUCT and PRIORITY only (DescribePatchProperties)
         severity=Filter("PRIORITY", DEBIAN_PRIORITIES, "*"),  # the predefined baseline: all priorities
@@ -162,38 +215,57 @@ OPERATING_SYSTEMS = {
         note="11 and 12; Debian11/Debian12 seen in public code only (unconfirmed as AWS text).",
     ),
     "suse": OperatingSystem(
-        "SUSE Linux Enterprise Server", "SUSE",
+        "SUSE Linux Enterprise Server",
+        "SUSE",
         product=Filter("PRODUCT", ("*",), "*", product_pattern("Suse")),
         # SUSE patch categories and severities (SUSE's own terms; AWS's capitalisation unconfirmed).
-        classification=Filter("CLASSIFICATION", ("Security", "Recommended", "Optional", "Feature", "Document",
-                                                 "Yast", "*"), "Security"),
+        classification=Filter(
+            "CLASSIFICATION", ("Security", "Recommended", "Optional", "Feature", "Document", "Yast", "*"), "Security"
+        ),
         severity=Filter("SEVERITY", ("Critical", "Important", "Moderate", "Low", "*"), "Critical,Important"),
         security="Security",
         note="15.3 and later; Suse<major>.<sp> follows PatchSource's Suse12.7; categories unconfirmed.",
     ),
-    "oracle_linux": red_hat_like("Oracle Linux", "ORACLE_LINUX", "OracleLinux", severity="Important,Moderate",
-                                 note="7.5-9.x; product names follow the pattern (unconfirmed)."),
-    "rocky_linux": red_hat_like("Rocky Linux", "ROCKY_LINUX", "RockyLinux",
-                                note="8.x and 9.x; keys as RHEL's (user guide), product names unconfirmed."),
-    "alma_linux": red_hat_like("AlmaLinux", "ALMA_LINUX", "AlmaLinux",
-                               note="8.x and 9.x; keys as RHEL's (user guide), product names unconfirmed."),
+    "oracle_linux": red_hat_like(
+        "Oracle Linux",
+        "ORACLE_LINUX",
+        "OracleLinux",
+        severity="Important,Moderate",
+        note="7.5-9.x; product names follow the pattern (unconfirmed).",
+    ),
+    "rocky_linux": red_hat_like(
+        "Rocky Linux",
+        "ROCKY_LINUX",
+        "RockyLinux",
+        note="8.x and 9.x; keys as RHEL's (user guide), product names unconfirmed.",
+    ),
+    "alma_linux": red_hat_like(
+        "AlmaLinux",
+        "ALMA_LINUX",
+        "AlmaLinux",
+        note="8.x and 9.x; keys as RHEL's (user guide), product names unconfirmed.",
+    ),
     "centos": OperatingSystem(
-        "CentOS Stream", "CENTOS",
+        "CentOS Stream",
+        "CENTOS",
         product=Filter("PRODUCT", ("*",), "*", product_pattern("CentOS", r"(Stream)?\d{1,2}(\.\d{1,2})?")),
         # Its repositories have no updateinfo.xml, so classification and severity match nothing
         # specific: the predefined baseline approves all updates ("Patch Manager prerequisites").
         classification=Filter("CLASSIFICATION", YUM_CLASSIFICATIONS + ("*",), "*"),
-        severity=Filter("SEVERITY", RED_HAT_SEVERITIES, "*"), non_security=ALWAYS,
+        severity=Filter("SEVERITY", RED_HAT_SEVERITIES, "*"),
+        non_security=ALWAYS,
         note="CentOS Stream 9 only; EnableNonSecurity is always on, as AWS requires; product names unconfirmed.",
     ),
     "macos": OperatingSystem(
-        "macOS", "MACOS",
+        "macOS",
+        "MACOS",
         product=Filter("PRODUCT", ("*",), "*", product_pattern("MacOS", r"\d{2}(\.\d{1,2}|\.x)?")),
         classification=Filter("CLASSIFICATION", ("Security", "*"), "Security"),  # only Security is sourced
         severity=None,  # PRODUCT and CLASSIFICATION only (DescribePatchProperties)
-        security="Security", non_security=None,
+        security="Security",
+        non_security=None,
         note="EC2 Mac instances only, 13-15, Homebrew required; product names and classifications besides "
-             "Security unconfirmed.",
+        "Security unconfirmed.",
     ),
 }
 
@@ -202,8 +274,11 @@ OPERATING_SYSTEMS = {
 PER_OS_PARAMETERS = ("pProduct", "pClassification", "pSeverity", "pApprovedPatches", "pRejectedPatches")
 
 # Approval-rule parameter -> (console label, the OperatingSystem field with its filter).
-FILTER_PARAMETERS = {"pProduct": ("Products", "product"), "pClassification": ("Classifications", "classification"),
-                     "pSeverity": ("Severities", "severity")}
+FILTER_PARAMETERS = {
+    "pProduct": ("Products", "product"),
+    "pClassification": ("Classifications", "classification"),
+    "pSeverity": ("Severities", "severity"),
+}
 
 
 def suffix(os_key: str) -> str:
@@ -212,10 +287,17 @@ def suffix(os_key: str) -> str:
 
 
 def add_organization(t: Template, group: str = BASELINE_GROUP) -> Parameter:
-    return p.add(t, "pOrganization", group, "Organization", Default="Enquizit",
-                 Description="Organization name, used in resource names and tags.",
-                 Type="String", AllowedPattern=r"^[A-Za-z0-9_.-]{1,40}$",
-                 ConstraintDescription="must be 1-40 letters, digits, '_', '.' or '-'")
+    return p.add(
+        t,
+        "pOrganization",
+        group,
+        "Organization",
+        Default="Enquizit",
+        Description="Organization name, used in resource names and tags.",
+        Type="String",
+        AllowedPattern=r"^[A-Za-z0-9_.-]{1,40}$",
+        ConstraintDescription="must be 1-40 letters, digits, '_', '.' or '-'",
+    )
 
 
 def patch_list(patch_id: str) -> dict:
@@ -228,73 +310,142 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
     """The baseline's parameters (after pOrganization), in the design's console groups. A new
     parameter defined alike for every OS is asked once by the StackSet; one that names the OS is
     asked per OS (stackset.py), so keep OS names out of shared descriptions."""
+
     def param(name, group, label, **properties):
         p.add(t, name, group, label, **properties)
 
-    param("pPatchBaselineName", BASELINE_GROUP, "Patch baseline name", Default="myPatchBaseline",
-          Description="Name of the patch baseline (the organization and operating system are added).",
-          **p.SSM_NAME)
-    param("pPatchGroups", BASELINE_GROUP, "Patch groups", Default="Production",
-          Description="Patch groups registered with the baseline (values of the Patch Group tag), separated "
-                      "by commas.",
-          Type="CommaDelimitedList", AllowedPattern=r"^[\w .:/=+@-]{1,256}$",
-          ConstraintDescription="must be patch group names of 1-256 letters, digits, spaces and _.:/=+@-, "
-                                "separated by commas")
-    param("pDefaultBaseline", BASELINE_GROUP, "Default baseline of its OS", Default="false",
-          Description="true makes this baseline its operating system's default in the account and Region, so "
-                      "nodes without a patch group tag are patched with it too.",
-          **p.BOOLEAN)
+    param(
+        "pPatchBaselineName",
+        BASELINE_GROUP,
+        "Patch baseline name",
+        Default="myPatchBaseline",
+        Description="Name of the patch baseline (the organization and operating system are added).",
+        **p.SSM_NAME,
+    )
+    param(
+        "pPatchGroups",
+        BASELINE_GROUP,
+        "Patch groups",
+        Default="Production",
+        Description="Patch groups registered with the baseline (values of the Patch Group tag), separated by commas.",
+        Type="CommaDelimitedList",
+        AllowedPattern=r"^[\w .:/=+@-]{1,256}$",
+        ConstraintDescription="must be patch group names of 1-256 letters, digits, spaces and _.:/=+@-, "
+        "separated by commas",
+    )
+    param(
+        "pDefaultBaseline",
+        BASELINE_GROUP,
+        "Default baseline of its OS",
+        Default="false",
+        Description="true makes this baseline its operating system's default in the account and Region, so "
+        "nodes without a patch group tag are patched with it too.",
+        **p.BOOLEAN,
+    )
     if os.approve_after_days:
-        param("pApproveAfterDays", BASELINE_GROUP, "Approve after days", Default=7,
-              Description="Days after release before a patch matched by the rule is approved.",
-              **p.days(0, 360))
+        param(
+            "pApproveAfterDays",
+            BASELINE_GROUP,
+            "Approve after days",
+            Default=7,
+            Description="Days after release before a patch matched by the rule is approved.",
+            **p.days(0, 360),
+        )
     for name, (label, field) in FILTER_PARAMETERS.items():
         if f := getattr(os, field):
-            constraint = (dict(AllowedPattern=f.pattern,
-                               ConstraintDescription=f"must be * or {os.title} product names matching {f.pattern}, "
-                                                     "separated by commas")
-                          if f.pattern else
-                          dict(AllowedValues=list(f.values),
-                               ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated "
-                                                     "by commas"))
-            param(name, RULES_GROUP, label, Default=f.default, Type="CommaDelimitedList",
-                  Description=f"{label} the approval rule approves ({os.title} {f.key} filter), separated by "
-                              "commas; * for all.", **constraint)
-    param("pComplianceLevel", RULES_GROUP, "Compliance level", Default="CRITICAL",
-          Description="Compliance severity reported for a missing approved patch.",
-          Type="String", AllowedValues=COMPLIANCE_LEVELS,
-          ConstraintDescription="must be one of " + ", ".join(COMPLIANCE_LEVELS))
+            constraint = (
+                dict(
+                    AllowedPattern=f.pattern,
+                    ConstraintDescription=f"must be * or {os.title} product names matching {f.pattern}, "
+                    "separated by commas",
+                )
+                if f.pattern
+                else dict(
+                    AllowedValues=list(f.values),
+                    ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated by commas",
+                )
+            )
+            param(
+                name,
+                RULES_GROUP,
+                label,
+                Default=f.default,
+                Type="CommaDelimitedList",
+                Description=f"{label} the approval rule approves ({os.title} {f.key} filter), separated by "
+                "commas; * for all.",
+                **constraint,
+            )
+    param(
+        "pComplianceLevel",
+        RULES_GROUP,
+        "Compliance level",
+        Default="CRITICAL",
+        Description="Compliance severity reported for a missing approved patch.",
+        Type="String",
+        AllowedValues=COMPLIANCE_LEVELS,
+        ConstraintDescription="must be one of " + ", ".join(COMPLIANCE_LEVELS),
+    )
     if os.security and os.approve_after_days:
-        param("pSecurityApproveAfterDays", RULES_GROUP, "Security updates: approve after days", Default=p.NONE,
-              Description="A second rule approving the security classification of the OS (SecurityUpdates on "
-                          "Windows, Security elsewhere), same products and severities, after this many days, "
-                          "sooner than pApproveAfterDays; none for no second rule.",
-              Type="String", AllowedPattern=rf"^({p.NONE}|[0-9]|[1-9][0-9]|[12][0-9]{{2}}|3[0-5][0-9]|360)$",
-              ConstraintDescription="must be none or a whole number of days from 0 to 360")
+        param(
+            "pSecurityApproveAfterDays",
+            RULES_GROUP,
+            "Security updates: approve after days",
+            Default=p.NONE,
+            Description="A second rule approving the security classification of the OS (SecurityUpdates on "
+            "Windows, Security elsewhere), same products and severities, after this many days, "
+            "sooner than pApproveAfterDays; none for no second rule.",
+            Type="String",
+            AllowedPattern=rf"^({p.NONE}|[0-9]|[1-9][0-9]|[12][0-9]{{2}}|3[0-5][0-9]|360)$",
+            ConstraintDescription="must be none or a whole number of days from 0 to 360",
+        )
     if os.non_security == ASK:
-        param("pEnableNonSecurity", RULES_GROUP, "Non-security updates too", Default="false",
-              Description="Linux: true also approves updates from non-security repositories that match the rule.",
-              **p.BOOLEAN)
+        param(
+            "pEnableNonSecurity",
+            RULES_GROUP,
+            "Non-security updates too",
+            Default="false",
+            Description="Linux: true also approves updates from non-security repositories that match the rule.",
+            **p.BOOLEAN,
+        )
     if os.operating_system == "WINDOWS":
         statuses = [p.NONE, "COMPLIANT", "NON_COMPLIANT"]
-        param("pAvailableSecurityUpdatesComplianceStatus", RULES_GROUP, "Unapproved security updates report",
-              Default=p.NONE,
-              Description="Windows: how a node with available security updates that the rules do not approve "
-                          "(yet) is reported; none leaves the AWS default.",
-              Type="String", AllowedValues=statuses, ConstraintDescription="must be one of " + ", ".join(statuses))
+        param(
+            "pAvailableSecurityUpdatesComplianceStatus",
+            RULES_GROUP,
+            "Unapproved security updates report",
+            Default=p.NONE,
+            Description="Windows: how a node with available security updates that the rules do not approve "
+            "(yet) is reported; none leaves the AWS default.",
+            Type="String",
+            AllowedValues=statuses,
+            ConstraintDescription="must be one of " + ", ".join(statuses),
+        )
     patch_ids = "KB or MS bulletin ids" if os.patch_id == WINDOWS_PATCH_ID else "package names or advisory ids"
-    for name, label, what in [("pApprovedPatches", "Approved patches", "always approved"),
-                              ("pRejectedPatches", "Rejected patches", "never approved")]:
-        param(name, RULES_GROUP, label,
-              Description=f"{os.title} patches {what}, whatever the rules say: at most 50 {patch_ids}, separated "
-                          "by commas; none for no list.",
-              ConstraintDescription=f"must be none or 1-50 {patch_ids} separated by commas",
-              **patch_list(os.patch_id))
+    for name, label, what in [
+        ("pApprovedPatches", "Approved patches", "always approved"),
+        ("pRejectedPatches", "Rejected patches", "never approved"),
+    ]:
+        param(
+            name,
+            RULES_GROUP,
+            label,
+            Description=f"{os.title} patches {what}, whatever the rules say: at most 50 {patch_ids}, separated "
+            "by commas; none for no list.",
+            ConstraintDescription=f"must be none or 1-50 {patch_ids} separated by commas",
+            **patch_list(os.patch_id),
+        )
     actions = ["ALLOW_AS_DEPENDENCY", "BLOCK"]
-    param("pRejectedPatchesAction", RULES_GROUP, "Rejected patches action", Default=actions[0],
-          Description="ALLOW_AS_DEPENDENCY installs a rejected patch that another patch needs; BLOCK never installs "
-                      "it (and not what depends on it).",
-          Type="String", AllowedValues=actions, ConstraintDescription="must be ALLOW_AS_DEPENDENCY or BLOCK")
+    param(
+        "pRejectedPatchesAction",
+        RULES_GROUP,
+        "Rejected patches action",
+        Default=actions[0],
+        Description="ALLOW_AS_DEPENDENCY installs a rejected patch that another patch needs; BLOCK never installs "
+        "it (and not what depends on it).",
+        Type="String",
+        AllowedValues=actions,
+        ConstraintDescription="must be ALLOW_AS_DEPENDENCY or BLOCK",
+    )
 
 
 def tags(os: OperatingSystem) -> Tags:
@@ -303,8 +454,12 @@ def tags(os: OperatingSystem) -> Tags:
 
 def add_conditions(t: Template) -> None:
     """Conditions of the optional baseline parameters this template has."""
-    for name in ("pSecurityApproveAfterDays", "pAvailableSecurityUpdatesComplianceStatus", "pApprovedPatches",
-                 "pRejectedPatches"):
+    for name in (
+        "pSecurityApproveAfterDays",
+        "pAvailableSecurityUpdatesComplianceStatus",
+        "pApprovedPatches",
+        "pRejectedPatches",
+    ):
         if name in t.parameters:
             p.has_value(t, t.parameters[name])
     t.add_condition("IsDefaultBaseline", Equals(Ref("pDefaultBaseline"), "true"))
@@ -318,38 +473,54 @@ def add_baseline(t: Template, os_key: str) -> ssm.PatchBaseline:
     add_conditions(t)
 
     def rule(approve_after_days, classification=None, **extra) -> ssm.Rule:
-        filters = [ssm.PatchFilter(Key=getattr(os, field).key, Values=Ref(name))
-                   for name, (_, field) in FILTER_PARAMETERS.items() if getattr(os, field)]
+        filters = [
+            ssm.PatchFilter(Key=getattr(os, field).key, Values=Ref(name))
+            for name, (_, field) in FILTER_PARAMETERS.items()
+            if getattr(os, field)
+        ]
         if classification:
-            filters = [ssm.PatchFilter(Key=f.Key, Values=classification if f.Key == "CLASSIFICATION" else f.Values)
-                       for f in filters]
+            filters = [
+                ssm.PatchFilter(Key=f.Key, Values=classification if f.Key == "CLASSIFICATION" else f.Values)
+                for f in filters
+            ]
         approve = {"ApproveAfterDays": approve_after_days} if os.approve_after_days else {}
-        return ssm.Rule(ComplianceLevel=Ref("pComplianceLevel"), **approve, **extra,
-                        PatchFilterGroup=ssm.PatchFilterGroup(PatchFilters=filters))
+        return ssm.Rule(
+            ComplianceLevel=Ref("pComplianceLevel"),
+            **approve,
+            **extra,
+            PatchFilterGroup=ssm.PatchFilterGroup(PatchFilters=filters),
+        )
 
-    non_security = {ASK: {"EnableNonSecurity": If("EnableNonSecurity", True, False)},
-                    ALWAYS: {"EnableNonSecurity": True}}.get(os.non_security, {})
+    non_security = {
+        ASK: {"EnableNonSecurity": If("EnableNonSecurity", True, False)},
+        ALWAYS: {"EnableNonSecurity": True},
+    }.get(os.non_security, {})
     rules = [rule(Ref("pApproveAfterDays"), **non_security)]
     if "pSecurityApproveAfterDays" in t.parameters:
         # Security updates approved sooner: a patch is approved when any rule approves it.
-        rules.append(If("HasSecurityApproveAfterDays", rule(Ref("pSecurityApproveAfterDays"), [os.security]),
-                        NoValue))
-    optional = {name: If(f"Has{name[1:]}", value, NoValue) for name, value in [
-        ("pApprovedPatches", Split(",", Ref("pApprovedPatches"))),
-        ("pRejectedPatches", Split(",", Ref("pRejectedPatches"))),
-        ("pAvailableSecurityUpdatesComplianceStatus", Ref("pAvailableSecurityUpdatesComplianceStatus")),
-    ] if name in t.parameters}
-    return t.add_resource(ssm.PatchBaseline(
-        "PatchBaseline",
-        Name=Sub(f"${{pOrganization}}-${{pPatchBaselineName}}-{suffix(os_key)}"),
-        Description=Sub(f"${{pOrganization}} {os.title} patch baseline"),
-        OperatingSystem=os.operating_system,
-        PatchGroups=Ref("pPatchGroups"),
-        DefaultBaseline=If("IsDefaultBaseline", True, False),
-        ApprovalRules=ssm.RuleGroup(PatchRules=rules),
-        ApprovedPatches=optional.get("pApprovedPatches", NoValue),
-        RejectedPatches=optional.get("pRejectedPatches", NoValue),
-        RejectedPatchesAction=Ref("pRejectedPatchesAction"),
-        AvailableSecurityUpdatesComplianceStatus=optional.get("pAvailableSecurityUpdatesComplianceStatus", NoValue),
-        Tags=tags(os),
-    ))
+        rules.append(If("HasSecurityApproveAfterDays", rule(Ref("pSecurityApproveAfterDays"), [os.security]), NoValue))
+    optional = {
+        name: If(f"Has{name[1:]}", value, NoValue)
+        for name, value in [
+            ("pApprovedPatches", Split(",", Ref("pApprovedPatches"))),
+            ("pRejectedPatches", Split(",", Ref("pRejectedPatches"))),
+            ("pAvailableSecurityUpdatesComplianceStatus", Ref("pAvailableSecurityUpdatesComplianceStatus")),
+        ]
+        if name in t.parameters
+    }
+    return t.add_resource(
+        ssm.PatchBaseline(
+            "PatchBaseline",
+            Name=Sub(f"${{pOrganization}}-${{pPatchBaselineName}}-{suffix(os_key)}"),
+            Description=Sub(f"${{pOrganization}} {os.title} patch baseline"),
+            OperatingSystem=os.operating_system,
+            PatchGroups=Ref("pPatchGroups"),
+            DefaultBaseline=If("IsDefaultBaseline", True, False),
+            ApprovalRules=ssm.RuleGroup(PatchRules=rules),
+            ApprovedPatches=optional.get("pApprovedPatches", NoValue),
+            RejectedPatches=optional.get("pRejectedPatches", NoValue),
+            RejectedPatchesAction=Ref("pRejectedPatchesAction"),
+            AvailableSecurityUpdatesComplianceStatus=optional.get("pAvailableSecurityUpdatesComplianceStatus", NoValue),
+            Tags=tags(os),
+        )
+    )

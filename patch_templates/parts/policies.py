@@ -5,7 +5,16 @@ ARNs are built with ${AWS::Partition} so the templates deploy in every partition
 
 from awacs import s3
 from awacs.aws import (
-    Allow, ArnLike, Bool, Condition, Deny, PolicyDocument, Principal, Statement, StringEquals, StringLike,
+    Allow,
+    ArnLike,
+    Bool,
+    Condition,
+    Deny,
+    PolicyDocument,
+    Principal,
+    Statement,
+    StringEquals,
+    StringLike,
     StringNotEquals,
 )
 from awacs.sts import AssumeRole
@@ -49,8 +58,9 @@ def data_sync_objects(bucket_arn, prefix) -> Sub:
 
 def data_sync_acl_check(bucket_arn) -> Statement:
     """Systems Manager reads the bucket ACL before it creates a sync (SSMBucketPermissionsCheck)."""
-    return Statement(Sid="SSMBucketPermissionsCheck", Effect=Allow, Principal=SSM,
-                     Action=[s3.GetBucketAcl], Resource=[bucket_arn])
+    return Statement(
+        Sid="SSMBucketPermissionsCheck", Effect=Allow, Principal=SSM, Action=[s3.GetBucketAcl], Resource=[bucket_arn]
+    )
 
 
 def data_sync_delivery(bucket_arn, prefix, source: dict, sid: str) -> Statement:
@@ -63,10 +73,12 @@ def data_sync_delivery(bucket_arn, prefix, source: dict, sid: str) -> Statement:
     accounts well under S3's 20 KB bucket policy limit.
     """
     return Statement(
-        Sid=sid, Effect=Allow, Principal=SSM, Action=[s3.PutObject],
+        Sid=sid,
+        Effect=Allow,
+        Principal=SSM,
+        Action=[s3.PutObject],
         Resource=[data_sync_objects(bucket_arn, prefix)],
-        Condition=Condition([StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}),
-                             SYNC_SOURCE_ARN]),
+        Condition=Condition([StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}), SYNC_SOURCE_ARN]),
     )
 
 
@@ -75,7 +87,10 @@ def data_sync_tagging(bucket_arn, prefix, source: dict, sid: str) -> Statement:
     so this statement must not require it (AWS-FACTS; the organization sync's documented policy has
     an unconditioned s3:PutObjectTagging statement)."""
     return Statement(
-        Sid=sid, Effect=Allow, Principal=SSM, Action=[s3.PutObjectTagging],
+        Sid=sid,
+        Effect=Allow,
+        Principal=SSM,
+        Action=[s3.PutObjectTagging],
         Resource=[data_sync_objects(bucket_arn, prefix)],
         Condition=Condition([StringEquals(source), SYNC_SOURCE_ARN]),
     )
@@ -84,7 +99,10 @@ def data_sync_tagging(bucket_arn, prefix, source: dict, sid: str) -> Statement:
 def data_sync_requires_kms_key(bucket_arn, prefix, kms_key) -> Statement:
     """Refuse sync writes not encrypted with `kms_key` (a missing header is refused too)."""
     return Statement(
-        Sid="SSMBucketDeliveryRequiresKmsKey", Effect=Deny, Principal=SSM, Action=[s3.PutObject],
+        Sid="SSMBucketDeliveryRequiresKmsKey",
+        Effect=Deny,
+        Principal=SSM,
+        Action=[s3.PutObject],
         Resource=[data_sync_objects(bucket_arn, prefix)],
         Condition=Condition(StringNotEquals({"s3:x-amz-server-side-encryption-aws-kms-key-id": kms_key})),
     )
@@ -96,14 +114,21 @@ def sync_read_statements(bucket_and_prefix) -> list[Statement]:
     bucket = Select(0, Split("/", Ref(bucket_and_prefix)))
     folder = Select(1, Split("/", Ref(bucket_and_prefix)))
     return [
-        Statement(Sid="ReadSyncedInventory", Effect=Allow, Action=[s3.GetObject],
-                  Resource=[Sub("arn:${AWS::Partition}:s3:::${%s}/*" % bucket_and_prefix.title)]),
-        Statement(Sid="ListSyncedInventory", Effect=Allow, Action=[s3.ListBucket],
-                  Resource=[s3_arn(bucket)],
-                  Condition=Condition(StringLike({"s3:prefix": [folder, Sub("${Folder}/*", Folder=folder)]}))),
+        Statement(
+            Sid="ReadSyncedInventory",
+            Effect=Allow,
+            Action=[s3.GetObject],
+            Resource=[Sub(f"arn:${{AWS::Partition}}:s3:::${{{bucket_and_prefix.title}}}/*")],
+        ),
+        Statement(
+            Sid="ListSyncedInventory",
+            Effect=Allow,
+            Action=[s3.ListBucket],
+            Resource=[s3_arn(bucket)],
+            Condition=Condition(StringLike({"s3:prefix": [folder, Sub("${Folder}/*", Folder=folder)]})),
+        ),
         # GetBucketLocation requests carry no s3:prefix, so it cannot share the condition.
-        Statement(Sid="LocateSyncBucket", Effect=Allow, Action=[s3.GetBucketLocation],
-                  Resource=[s3_arn(bucket)]),
+        Statement(Sid="LocateSyncBucket", Effect=Allow, Action=[s3.GetBucketLocation], Resource=[s3_arn(bucket)]),
     ]
 
 
@@ -121,6 +146,5 @@ def service_assume_role(*services: str) -> PolicyDocument:
     """Trust policy for roles assumed by AWS services, e.g. 'ssm.amazonaws.com'."""
     return PolicyDocument(
         Version=POLICY_VERSION,
-        Statement=[Statement(Effect=Allow, Principal=Principal("Service", list(services)),
-                             Action=[AssumeRole])],
+        Statement=[Statement(Effect=Allow, Principal=Principal("Service", list(services)), Action=[AssumeRole])],
     )

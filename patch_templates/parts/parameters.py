@@ -9,22 +9,25 @@ re.match, used by cloud-radar, only anchors the start. For a CommaDelimitedList 
 applies to each item, as CloudFormation does.
 """
 
-
 from troposphere import Equals, Not, Parameter, Ref, Template
 
 # One reading of CloudFormation's constraint rules, shared with the standard-library deploy check.
-from .preflight import violation  # noqa: F401
+from ..deploy.preflight import violation  # noqa: F401
 
 ACCOUNT_ID = dict(
     Type="String",
     AllowedPattern=r"^\d{12}$",
     ConstraintDescription="must be a 12-digit AWS account id",
 )
-ACCOUNT_ID_LIST = dict(ACCOUNT_ID, Type="CommaDelimitedList",
-                       ConstraintDescription="must be 12-digit AWS account ids separated by commas")
+ACCOUNT_ID_LIST = dict(
+    ACCOUNT_ID, Type="CommaDelimitedList", ConstraintDescription="must be 12-digit AWS account ids separated by commas"
+)
 # The same list in one String parameter, for a condition that tests it for "" and Fn::Split.
-ACCOUNT_IDS = dict(ACCOUNT_ID, AllowedPattern=r"^\d{12}(,\d{12})*$",
-                   ConstraintDescription="must be 12-digit AWS account ids separated by commas, without spaces")
+ACCOUNT_IDS = dict(
+    ACCOUNT_ID,
+    AllowedPattern=r"^\d{12}(,\d{12})*$",
+    ConstraintDescription="must be 12-digit AWS account ids separated by commas, without spaces",
+)
 ORGANIZATION_ID = dict(
     Type="String",
     AllowedPattern=r"^o-[a-z0-9]{10,32}$",
@@ -34,11 +37,15 @@ ORGANIZATION_ID = dict(
 # digit, no "..", not shaped like an IP address, none of the reserved prefixes and suffixes.
 BUCKET_NAME = dict(
     Type="String",
-    AllowedPattern=(r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!.*(-s3alias|--ol-s3|--x-s3)$)"
-                    r"(?!\d{1,3}(\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
-    ConstraintDescription=("must follow S3 bucket naming rules: 3-63 lower-case letters, digits, dots "
-                           "and hyphens, starting and ending with a letter or digit, no '..', "
-                           "not an IP address"),
+    AllowedPattern=(
+        r"^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!.*(-s3alias|--ol-s3|--x-s3)$)"
+        r"(?!\d{1,3}(\.\d{1,3}){3}$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+    ),
+    ConstraintDescription=(
+        "must follow S3 bucket naming rules: 3-63 lower-case letters, digits, dots "
+        "and hyphens, starting and ending with a letter or digit, no '..', "
+        "not an IP address"
+    ),
 )
 # An AWS Region code, and the ARN of a resource in one Region of one account.
 REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
@@ -59,24 +66,33 @@ BUCKET_PREFIX = dict(
     Type="String",
     AllowedPattern=r"^[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$",
     MaxLength=64,
-    ConstraintDescription=("must be a folder path of letters, digits and !_.*'()- separated by single "
-                           "slashes, without a leading or trailing slash, at most 64 characters"),
+    ConstraintDescription=(
+        "must be a folder path of letters, digits and !_.*'()- separated by single "
+        "slashes, without a leading or trailing slash, at most 64 characters"
+    ),
 )
 # bucket/prefix as the design's pBucketName takes it: the S3 bucket naming rules, then a folder.
 BUCKET_AND_PREFIX = dict(
     Type="String",
-    AllowedPattern=(r"^(?!xn--|sthree-|amzn-s3-demo-)(?![^/]*\.\.)(?!\d{1,3}(\.\d{1,3}){3}/)"
-                    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)(?<!--x-s3)"
-                    r"/[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$"),
+    AllowedPattern=(
+        r"^(?!xn--|sthree-|amzn-s3-demo-)(?![^/]*\.\.)(?!\d{1,3}(\.\d{1,3}){3}/)"
+        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?<!-s3alias)(?<!--ol-s3)(?<!--x-s3)"
+        r"/[a-zA-Z0-9!_.*'()-]+(/[a-zA-Z0-9!_.*'()-]+)*$"
+    ),
     MaxLength=128,
-    ConstraintDescription=("must be BUCKET/PREFIX: an S3 bucket name, a slash, and the folder the syncs "
-                           "write to (letters, digits and !_.*'()- separated by single slashes), at "
-                           "most 128 characters"),
+    ConstraintDescription=(
+        "must be BUCKET/PREFIX: an S3 bucket name, a slash, and the folder the syncs "
+        "write to (letters, digits and !_.*'()- separated by single slashes), at "
+        "most 128 characters"
+    ),
 )
 KMS_KEY_ARN = dict(
     Type="String",
-    AllowedPattern=arn_pattern("kms", r"key/(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-"
-                                      r"[a-f0-9]{12})"),
+    AllowedPattern=arn_pattern(
+        "kms",
+        r"key/(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-"
+        r"[a-f0-9]{12})",
+    ),
     ConstraintDescription="must be a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/KEY-ID)",
 )
 SYNC_NAME = dict(
@@ -94,15 +110,19 @@ SYNC_SOURCE_TYPE = dict(
     AllowedValues=["AwsOrganizations", "SingleAccountMultiRegions"],
     ConstraintDescription="must be AwsOrganizations or SingleAccountMultiRegions",
 )
-REGION_LIST = dict(REGION, Type="CommaDelimitedList",
-                   ConstraintDescription="must be AWS Region codes separated by commas, such as us-east-1,eu-west-1")
+REGION_LIST = dict(
+    REGION,
+    Type="CommaDelimitedList",
+    ConstraintDescription="must be AWS Region codes separated by commas, such as us-east-1,eu-west-1",
+)
 # Root (r-...) or organizational unit (ou-...) ids, pattern of the AWS::CloudFormation::StackSet
 # resource schema (DeploymentTargets.OrganizationalUnitIds).
 ORGANIZATIONAL_UNIT_ID_LIST = dict(
     Type="CommaDelimitedList",
     AllowedPattern=r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$",
-    ConstraintDescription=("must be organizational unit ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx) "
-                           "separated by commas"),
+    ConstraintDescription=(
+        "must be organizational unit ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx) separated by commas"
+    ),
 )
 # Whole percentages as strings: a Number parameter would accept 12.5, which an integer property refuses.
 PERCENT = dict(
@@ -110,8 +130,9 @@ PERCENT = dict(
     AllowedPattern=r"^(100|[1-9]?[0-9])$",
     ConstraintDescription="must be a whole percentage from 0 to 100",
 )
-PERCENT_NONZERO = dict(PERCENT, AllowedPattern=r"^(100|[1-9][0-9]?)$",
-                       ConstraintDescription="must be a whole percentage from 1 to 100")
+PERCENT_NONZERO = dict(
+    PERCENT, AllowedPattern=r"^(100|[1-9][0-9]?)$", ConstraintDescription="must be a whole percentage from 1 to 100"
+)
 
 # Glue crawler names: letters, digits, hyphens and underscores, up to 255 characters (Glue
 # developer guide, "Configuring a crawler").
@@ -125,7 +146,7 @@ GLUE_DATABASE_NAME = dict(
     Type="String",
     AllowedPattern=r"^[a-z0-9][a-z0-9_-]{0,254}$",
     ConstraintDescription="must be 1-255 lower-case letters, digits, hyphens or underscores, starting "
-                          "with a letter or digit",
+    "with a letter or digit",
 )
 # Prefix of Glue table names (the tables are <prefix>_<type>).
 GLUE_TABLE_PREFIX = dict(
@@ -152,15 +173,21 @@ IAM_ROLE_NAME = dict(
 )
 
 # CloudFormation stack names: a letter, then letters, digits and hyphens, 128 characters at most.
-STACK_NAME = dict(Type="String", AllowedPattern=r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$",
-                  ConstraintDescription="must be a stack name: a letter, then up to 127 letters, digits or hyphens")
+STACK_NAME = dict(
+    Type="String",
+    AllowedPattern=r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$",
+    ConstraintDescription="must be a stack name: a letter, then up to 127 letters, digits or hyphens",
+)
 
 
 def optional(constraint: dict) -> dict:
     """The same constraint, also accepting an empty value (for optional parameters)."""
     pattern = constraint["AllowedPattern"]
-    return dict(constraint, AllowedPattern=f"^(?:{pattern[1:-1]})?$",
-                ConstraintDescription="must be empty or " + constraint["ConstraintDescription"].removeprefix("must be "))
+    return dict(
+        constraint,
+        AllowedPattern=f"^(?:{pattern[1:-1]})?$",
+        ConstraintDescription="must be empty or " + constraint["ConstraintDescription"].removeprefix("must be "),
+    )
 
 
 # The value of an optional parameter passed through a StackSet when it is not used: StackSets may
@@ -171,14 +198,21 @@ NONE = "none"
 def optional_none(constraint: dict) -> dict:
     """The same constraint, also accepting the sentinel `none` (optional StackSet member parameters)."""
     pattern = constraint["AllowedPattern"]
-    return dict(constraint, AllowedPattern=f"^(?:{NONE}|{pattern[1:-1]})$",
-                ConstraintDescription=f"must be {NONE} or " + constraint["ConstraintDescription"].removeprefix("must be "))
+    return dict(
+        constraint,
+        AllowedPattern=f"^(?:{NONE}|{pattern[1:-1]})$",
+        ConstraintDescription=f"must be {NONE} or " + constraint["ConstraintDescription"].removeprefix("must be "),
+    )
 
 
 def days(low: int = 1, high: int = 3650) -> dict:
     """A whole number of days between low and high."""
-    return dict(Type="Number", MinValue=low, MaxValue=high,
-                ConstraintDescription=f"must be a whole number of days from {low} to {high}")
+    return dict(
+        Type="Number",
+        MinValue=low,
+        MaxValue=high,
+        ConstraintDescription=f"must be a whole number of days from {low} to {high}",
+    )
 
 
 def add(template: Template, name: str, group: str, label: str, **properties) -> Parameter:
@@ -204,19 +238,28 @@ def has_value(template: Template, parameter: Parameter) -> str:
 # for Systems Manager").
 SCHEDULE = dict(
     Type="String",
-    AllowedPattern=(r"^(cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)"
-                    r"|rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,3}) (minutes|hours|days))\))$"),
-    ConstraintDescription=("must be a cron expression with six fields such as cron(0 4 ? * SUN *) or a rate "
-                           "expression such as rate(1 day) or rate(12 hours)"),
+    AllowedPattern=(
+        r"^(cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)"
+        r"|rate\((1 (minute|hour|day)|([2-9]|[1-9]\d{1,3}) (minutes|hours|days))\))$"
+    ),
+    ConstraintDescription=(
+        "must be a cron expression with six fields such as cron(0 4 ? * SUN *) or a rate "
+        "expression such as rate(1 day) or rate(12 hours)"
+    ),
 )
 # A maintenance window's ScheduleOffset: 1-6 days (AWS::SSM::MaintenanceWindow schema), 0 for none
 # (an integer property takes no '' and StackSets may refuse it). Listed, so 2.5 is refused.
-SCHEDULE_OFFSET = dict(Type="String", AllowedValues=[str(days) for days in range(7)],
-                       ConstraintDescription="must be a whole number of days from 1 to 6, or 0 for none")
+SCHEDULE_OFFSET = dict(
+    Type="String",
+    AllowedValues=[str(days) for days in range(7)],
+    ConstraintDescription="must be a whole number of days from 1 to 6, or 0 for none",
+)
 # A cron expression only (a schedule that takes a ScheduleOffset), six fields as in SCHEDULE.
 CRON_WINDOW_SCHEDULE = dict(
-    Type="String", AllowedPattern=r"^cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)$",
-    ConstraintDescription="must be a cron expression with six fields such as cron(0 4 ? * TUE#2 *)")
+    Type="String",
+    AllowedPattern=r"^cron\([0-9A-Za-z*?,/#-]+( [0-9A-Za-z*?,/#-]+){5}\)$",
+    ConstraintDescription="must be a cron expression with six fields such as cron(0 4 ? * TUE#2 *)",
+)
 # IANA time zone names: Area/Location (US/Eastern, America/New_York, Etc/GMT+5) or UTC/GMT.
 TIMEZONE = dict(
     Type="String",

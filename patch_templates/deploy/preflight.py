@@ -26,8 +26,16 @@ from pathlib import Path
 
 CONSTRAINTS = Path("output") / "constraints.json"
 # The parameter properties that decide whether CloudFormation accepts a value.
-CONSTRAINT_KEYS = ("Type", "AllowedPattern", "AllowedValues", "MinLength", "MaxLength", "MinValue", "MaxValue",
-                   "ConstraintDescription")
+CONSTRAINT_KEYS = (
+    "Type",
+    "AllowedPattern",
+    "AllowedValues",
+    "MinLength",
+    "MaxLength",
+    "MinValue",
+    "MaxValue",
+    "ConstraintDescription",
+)
 # CloudFormation stack names (CreateStack API reference, StackName).
 STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
@@ -68,12 +76,23 @@ def violation(definition: dict, value: str) -> str | None:
 
 def constraints_file(templates: dict[str, dict], placeholders) -> str:
     """The text of output/constraints.json for these templates (written by the build)."""
-    return json.dumps({
-        "placeholders": sorted(placeholders),
-        "templates": {name: {key: {k: definition[k] for k in CONSTRAINT_KEYS if k in definition}
-                             for key, definition in template.get("Parameters", {}).items()}
-                      for name, template in templates.items()},
-    }, indent=1, sort_keys=True) + "\n"
+    return (
+        json.dumps(
+            {
+                "placeholders": sorted(placeholders),
+                "templates": {
+                    name: {
+                        key: {k: definition[k] for k in CONSTRAINT_KEYS if k in definition}
+                        for key, definition in template.get("Parameters", {}).items()
+                    }
+                    for name, template in templates.items()
+                },
+            },
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
+    )
 
 
 def load_constraints(path: Path = CONSTRAINTS) -> dict:
@@ -104,8 +123,11 @@ def read_parameters(path: Path) -> list[tuple[str, str]]:
     if not isinstance(entries, list):
         raise Refused(f"{path}: not a JSON list of parameters; {shape}, as in {CONSTRAINTS.parent}/parameters/")
     for number, entry in enumerate(entries, 1):
-        if not (isinstance(entry, dict) and set(entry) == {"ParameterKey", "ParameterValue"}
-                and all(isinstance(v, str) for v in entry.values())):
+        if not (
+            isinstance(entry, dict)
+            and set(entry) == {"ParameterKey", "ParameterValue"}
+            and all(isinstance(v, str) for v in entry.values())
+        ):
             raise Refused(f"{path}: entry {number} is {json.dumps(entry)[:80]}; {shape}")
     return [(entry["ParameterKey"], entry["ParameterValue"]) for entry in entries]
 
@@ -119,8 +141,10 @@ def problems(path: Path, name: str, pairs: list[tuple[str, str]], definitions: d
         seen.add(key)
         if key not in definitions:
             close = difflib.get_close_matches(key, definitions, n=1)
-            found.append(f"{path}: {key} is not a parameter of {name}"
-                         + (f"; did you mean {close[0]}?" if close else f"; its parameters are {', '.join(definitions)}"))
+            found.append(
+                f"{path}: {key} is not a parameter of {name}"
+                + (f"; did you mean {close[0]}?" if close else f"; its parameters are {', '.join(definitions)}")
+            )
             continue
         why = violation(definitions[key], value)
         if why:
@@ -128,13 +152,16 @@ def problems(path: Path, name: str, pairs: list[tuple[str, str]], definitions: d
             found.append(f"{path}: {key}={value!r} is refused: {why}" + (f" ({key} {hint})" if hint else ""))
         for placeholder in placeholders:
             if placeholder in value:
-                found.append(f"{path}: {key}={value!r} still holds the example placeholder {placeholder!r}: "
-                             "put your own value in a copy of the example file and pass PARAMS=your-copy.json")
+                found.append(
+                    f"{path}: {key}={value!r} still holds the example placeholder {placeholder!r}: "
+                    "put your own value in a copy of the example file and pass PARAMS=your-copy.json"
+                )
     return found
 
 
-def check(template: str, parameter_file: str | None, stack: str | None = None,
-          constraints: Path = CONSTRAINTS) -> list[str]:
+def check(
+    template: str, parameter_file: str | None, stack: str | None = None, constraints: Path = CONSTRAINTS
+) -> list[str]:
     """The override words for a good deploy; raises Refused with every problem otherwise."""
     data = load_constraints(constraints)
     name = template_name(template, data["templates"])
@@ -150,8 +177,11 @@ def check(template: str, parameter_file: str | None, stack: str | None = None,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m patch_templates.preflight", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python3 -m patch_templates.preflight",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--stack", help="the stack name to check (deploy)")
     parser.add_argument("template")
     parser.add_argument("parameter_file", nargs="?")

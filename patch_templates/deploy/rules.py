@@ -28,7 +28,7 @@ def evaluate(expression, template: dict, values: dict[str, str]):
         return expression
     if len(expression) != 1:
         raise ValueError(f"not a rule function: {expression}")
-    (function, argument), = expression.items()
+    ((function, argument),) = expression.items()
     if function == "Ref":
         return _value(template, values, argument)
     args = evaluate(argument, template, values)

@@ -32,9 +32,10 @@ INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
 class EventKind:
     """One kind of alert: the event pattern, and the text the operator reads (an EventBridge input
     transformer: `paths` maps <placeholders> in `text` to JSON paths of the event)."""
-    title: str          # CamelCase, part of logical IDs: Forward<title>Rule, Alert<title>Rule
+
+    title: str  # CamelCase, part of logical IDs: Forward<title>Rule, Alert<title>Rule
     detail_type: str
-    detail: dict        # the pattern's "detail" part
+    detail: dict  # the pattern's "detail" part
     text: str
     paths: dict = field(default_factory=dict)
     source: str = SOURCE
@@ -51,11 +52,20 @@ class EventKind:
         notifications": version "1.0", source "custom", content title and description); it shows
         nothing else."""
         title, _, description = self.text.partition("\n")
-        template = json.dumps({"version": "1.0", "source": "custom", "content": {
-            "textType": "client-markdown", "title": title, "description": description}}) if chat \
+        template = (
+            json.dumps(
+                {
+                    "version": "1.0",
+                    "source": "custom",
+                    "content": {"textType": "client-markdown", "title": title, "description": description},
+                }
+            )
+            if chat
             else "\n".join(json.dumps(line) for line in self.text.split("\n"))
-        return events.InputTransformer(InputPathsMap={"account": "$.account", "region": "$.region", **self.paths},
-                                       InputTemplate=template)
+        )
+        return events.InputTransformer(
+            InputPathsMap={"account": "$.account", "region": "$.region", **self.paths}, InputTemplate=template
+        )
 
 
 WHERE = "Account <account>, Region <region>."
@@ -69,11 +79,17 @@ EVENT_KINDS = (
     # InProgress | Delayed | Success | Cancelled | TimedOut | Failed | Cancelling. Anything that is
     # neither success nor still running is an alert, including statuses added later.
     EventKind(
-        "InstallRun", "EC2 Command Invocation Status-change Notification",
-        {"document-name": [PATCH_DOCUMENT],
-         "status": [{"anything-but": ["Pending", "InProgress", "Delayed", "Success", "Cancelling"]}]},
-        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n" + WHERE + " Command <command>."
-        + LOOK + "get-command-invocation --region <region> --command-id <command> --instance-id <node>"
+        "InstallRun",
+        "EC2 Command Invocation Status-change Notification",
+        {
+            "document-name": [PATCH_DOCUMENT],
+            "status": [{"anything-but": ["Pending", "InProgress", "Delayed", "Success", "Cancelling"]}],
+        },
+        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n"
+        + WHERE
+        + " Command <command>."
+        + LOOK
+        + "get-command-invocation --region <region> --command-id <command> --instance-id <node>"
         + "\nConsole: Systems Manager > Run Command > Command history > <command>",
         {"status": "$.detail.status", "node": "$.detail.instance-id", "command": "$.detail.command-id"},
     ),
@@ -82,10 +98,14 @@ EVENT_KINDS = (
     # MaintenanceWindowExecution.Status): PENDING | IN_PROGRESS | SUCCESS | FAILED | TIMED_OUT |
     # CANCELLING | CANCELLED | SKIPPED_OVERLAPPING; a skipped run also means nodes went unpatched.
     EventKind(
-        "WindowExecution", "Maintenance Window Execution State-change Notification",
+        "WindowExecution",
+        "Maintenance Window Execution State-change Notification",
         {"status": [{"anything-but": ["PENDING", "IN_PROGRESS", "SUCCESS", "CANCELLING"]}]},
-        "PATCHING ALERT: maintenance window <window> run <status>.\n" + WHERE + " Window execution <execution>."
-        + LOOK + "describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>"
+        "PATCHING ALERT: maintenance window <window> run <status>.\n"
+        + WHERE
+        + " Window execution <execution>."
+        + LOOK
+        + "describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>"
         + "\nConsole: Systems Manager > Maintenance Windows > <window> > History",
         {"status": "$.detail.status", "window": "$.detail.window-id", "execution": "$.detail.window-execution-id"},
     ),
@@ -94,24 +114,29 @@ EVENT_KINDS = (
     # reference, AssociationStatus.Name): Pending | Success | Failed. Only the patch scan and
     # inventory associations.
     EventKind(
-        "Association", "EC2 State Manager Association State Change",
+        "Association",
+        "EC2 State Manager Association State Change",
         {"document-name": [PATCH_DOCUMENT, INVENTORY_DOCUMENT], "status": ["Failed"]},
-        "PATCHING ALERT: association <association> (<document>) <status>.\n" + WHERE
-        + LOOK + "describe-association-executions --region <region> --association-id <association>"
+        "PATCHING ALERT: association <association> (<document>) <status>.\n"
+        + WHERE
+        + LOOK
+        + "describe-association-executions --region <region> --association-id <association>"
         + "\nConsole: Systems Manager > State Manager > <association> > Execution history",
-        {"status": "$.detail.status", "association": "$.detail.association-id",
-         "document": "$.detail.document-name"},
+        {"status": "$.detail.status", "association": "$.detail.association-id", "document": "$.detail.document-name"},
     ),
     # Compliance, one event when a node's patch compliance changes ("Configuration Compliance State
     # Change"; fields resource-id, compliance-type, compliance-status, patch-baseline-id, severity).
     # The user guide's samples write the status in lower case (non_compliant) while the Compliance
     # API writes NON_COMPLIANT; patterns match exact strings, so both are listed.
     EventKind(
-        "PatchCompliance", "Configuration Compliance State Change",
+        "PatchCompliance",
+        "Configuration Compliance State Change",
         {"compliance-type": ["Patch"], "compliance-status": ["non_compliant", "NON_COMPLIANT"]},
-        "PATCHING ALERT: node <node> is NON_COMPLIANT for patches (severity <severity>).\n" + WHERE
+        "PATCHING ALERT: node <node> is NON_COMPLIANT for patches (severity <severity>).\n"
+        + WHERE
         + " Patch baseline <baseline>."
-        + LOOK + "describe-instance-patches --region <region> --instance-id <node> "
+        + LOOK
+        + "describe-instance-patches --region <region> --instance-id <node> "
         + "--filters Key=State,Values=Missing,Failed"
         + "\nConsole: Systems Manager > Patch Manager > Compliance reporting",
         {"node": "$.detail.resource-id", "severity": "$.detail.severity", "baseline": "$.detail.patch-baseline-id"},
@@ -121,7 +146,9 @@ EVENT_KINDS = (
 # A custom event the operator puts on the central bus to see an alert arrive (docs/alerts.md).
 # Sources starting with "aws." are reserved for AWS services, so the test uses its own.
 TEST_ALERT = EventKind(
-    "Test", "Patch alert test", {"message": [{"exists": True}]},
+    "Test",
+    "Patch alert test",
+    {"message": [{"exists": True}]},
     "PATCHING ALERT TEST from account <account>, Region <region>: <message>\n"
     "Alerts from the central bus reach you here. Nothing needs to be done.",
     {"message": "$.detail.message"},
@@ -132,9 +159,11 @@ FORWARD_GROUP = "Central alerts"
 CENTRAL_BUS_ARN = dict(
     Type="String",
     AllowedPattern=p.arn_pattern("events", r"event-bus/(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}"),
-    ConstraintDescription=("must be the ARN of the central custom event bus "
-                           "(arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME), output CentralEventBusArn "
-                           "of the collector's central alerts stack"),
+    ConstraintDescription=(
+        "must be the ARN of the central custom event bus "
+        "(arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME), output CentralEventBusArn "
+        "of the collector's central alerts stack"
+    ),
 )
 
 
@@ -152,28 +181,43 @@ def add_forwarding(t: Template) -> None:
     receiving events between AWS accounts" and "Sending and receiving events between AWS Regions";
     the destination Region must be a supported cross-Region destination).
     """
-    bus_arn = p.add(t, "pCentralEventBusArn", FORWARD_GROUP, "Central event bus ARN",
-                    Description="ARN of the collector's central alert bus (output CentralEventBusArn of "
-                                "central_alerts.yml). Patching failures and non-compliant nodes of this "
-                                "account-Region are forwarded there.",
-                    **CENTRAL_BUS_ARN)
-    role = t.add_resource(iam.Role(
-        "AlertForwardingRole",
-        Description="Lets EventBridge put this account's patching alerts on the central alert bus, and nothing else.",
-        # Trusts events.amazonaws.com as the EventBridge user guide's cross-account target role does
-        # ("Sending events to an AWS service in another account"); the guide documents no
-        # aws:SourceArn/SourceAccount condition for this trust, so none is added. The role can do
-        # one thing only: PutEvents on the one central bus.
-        AssumeRolePolicyDocument=service_assume_role("events.amazonaws.com"),
-        Policies=[iam.Policy(PolicyName="PutEventsOnCentralBus", PolicyDocument=PolicyDocument(
-            Version=POLICY_VERSION,
-            Statement=[Statement(Effect=Allow, Action=[events_actions.PutEvents], Resource=[Ref(bus_arn)])]))],
-    ))
+    bus_arn = p.add(
+        t,
+        "pCentralEventBusArn",
+        FORWARD_GROUP,
+        "Central event bus ARN",
+        Description="ARN of the collector's central alert bus (output CentralEventBusArn of "
+        "central_alerts.yml). Patching failures and non-compliant nodes of this "
+        "account-Region are forwarded there.",
+        **CENTRAL_BUS_ARN,
+    )
+    role = t.add_resource(
+        iam.Role(
+            "AlertForwardingRole",
+            Description="Lets EventBridge put this account's patching alerts on the central alert bus, and nothing else.",
+            # Trusts events.amazonaws.com as the EventBridge user guide's cross-account target role does
+            # ("Sending events to an AWS service in another account"); the guide documents no
+            # aws:SourceArn/SourceAccount condition for this trust, so none is added. The role can do
+            # one thing only: PutEvents on the one central bus.
+            AssumeRolePolicyDocument=service_assume_role("events.amazonaws.com"),
+            Policies=[
+                iam.Policy(
+                    PolicyName="PutEventsOnCentralBus",
+                    PolicyDocument=PolicyDocument(
+                        Version=POLICY_VERSION,
+                        Statement=[Statement(Effect=Allow, Action=[events_actions.PutEvents], Resource=[Ref(bus_arn)])],
+                    ),
+                )
+            ],
+        )
+    )
     for kind in EVENT_KINDS:
-        t.add_resource(events.Rule(
-            f"Forward{kind.title}Rule",
-            Description=f"Forwards patching alerts ({kind.detail_type}) to the central alert bus.",
-            EventPattern=kind.pattern,
-            State="ENABLED",
-            Targets=[events.Target(Id="CentralEventBus", Arn=Ref(bus_arn), RoleArn=GetAtt(role, "Arn"))],
-        ))
+        t.add_resource(
+            events.Rule(
+                f"Forward{kind.title}Rule",
+                Description=f"Forwards patching alerts ({kind.detail_type}) to the central alert bus.",
+                EventPattern=kind.pattern,
+                State="ENABLED",
+                Targets=[events.Target(Id="CentralEventBus", Arn=Ref(bus_arn), RoleArn=GetAtt(role, "Arn"))],
+            )
+        )

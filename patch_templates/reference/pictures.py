@@ -57,8 +57,10 @@ def resource_edges(template: dict) -> list[tuple[str, str, str]]:
     resources = template.get("Resources", {})
     labels = {}
     for source, resource in resources.items():
-        found = [(kind + (f" {attr}" if attr else ""), target)
-                 for kind, target, attr in references(resource.get("Properties", {}))]
+        found = [
+            (kind + (f" {attr}" if attr else ""), target)
+            for kind, target, attr in references(resource.get("Properties", {}))
+        ]
         depends = resource.get("DependsOn", [])
         found += [("DependsOn", target) for target in ([depends] if isinstance(depends, str) else depends)]
         for label, target in found:
@@ -67,8 +69,9 @@ def resource_edges(template: dict) -> list[tuple[str, str, str]]:
     return [(a, b, ", ".join(sorted(kinds))) for (a, b), kinds in sorted(labels.items())]
 
 
-def stackset_members(template: dict, templates: dict[str, dict],
-                     texts: dict[str, str] | None = None) -> list[tuple[str, str]]:
+def stackset_members(
+    template: dict, templates: dict[str, dict], texts: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(StackSet logical id, member file name) for each StackSet whose TemplateBody is a built
     template: its text as written to output/ (`texts`), else the same data or Description."""
     texts = texts or {}
@@ -85,8 +88,10 @@ def stackset_members(template: dict, templates: dict[str, dict],
 
         member, _ = decode_str(body)
         for name, other in templates.items():
-            if other is not template and (member == other or (
-                    member and "Description" in other and member.get("Description") == other["Description"])):
+            if other is not template and (
+                member == other
+                or (member and "Description" in other and member.get("Description") == other["Description"])
+            ):
                 found.append((logical_id, name))
                 break
     return found
@@ -142,8 +147,11 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
     one node for resources alike (`alike`), dashed boxes for resources created only under a
     condition, and the member templates of StackSets."""
     resources = template.get("Resources", {})
-    lines = [f"flowchart {'LR' if members else 'TB'}", "  classDef conditional stroke-dasharray: 5 5",
-             "  classDef member fill:#e8f5e9,stroke:#2e7d32"]
+    lines = [
+        f"flowchart {'LR' if members else 'TB'}",
+        "  classDef conditional stroke-dasharray: 5 5",
+        "  classDef member fill:#e8f5e9,stroke:#2e7d32",
+    ]
     nodes = alike(template)
     families = member_families(members)
     if families:  # StackSets: one node per family instead (41 StackSets would be 41 rows)
@@ -153,8 +161,9 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
     for first in nodes:
         groups.setdefault(purpose(resources[first]["Type"]), []).append(first)
     order = [name for _, name in PURPOSES]
-    for group, firsts in sorted(groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order
-                                                                   else len(order), item[0])):
+    for group, firsts in sorted(
+        groups.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0])
+    ):
         lines.append(f'  subgraph {node_id("svc_" + group)}["{group}"]')
         for first in firsts:
             resource = resources[first]
@@ -164,8 +173,7 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
             kind = resource["Type"] if len(ids) == 1 else f"{len(ids)} × {resource['Type']}"
             if len(ids) > ALIKE:  # name the first and last; the count says how many
                 ids, extra = [ids[0], "…", ids[-1]], ["each only if its own switch"] if condition else []
-            lines.append(f"    {node_id(first)}{label(*ids, kind, *extra)}"
-                         + (":::conditional" if condition else ""))
+            lines.append(f"    {node_id(first)}{label(*ids, kind, *extra)}" + (":::conditional" if condition else ""))
         lines.append("  end")
     merged: dict[tuple[str, str], set[str]] = {}
     for source, target, kinds in resource_edges(template):
@@ -211,11 +219,11 @@ def architecture_mermaid(templates: dict[str, dict], members: dict[str, list]) -
         lines.append(f'  subgraph {node_id("acct_" + account)}["{title}"]')
         for where, names in groups:
             does = textwrap.wrap(where.does or templates[names[0]].get("Description", ""), WRAP)
-            lines.append(f"    {node[names[0]]}"
-                         f"{label(f'<b>Step {where.step}</b>', *does, f'<small>{_files(names)}</small>')}")
+            lines.append(
+                f"    {node[names[0]]}{label(f'<b>Step {where.step}</b>', *does, f'<small>{_files(names)}</small>')}"
+            )
         lines.append("  end")
-    edges = [(node[name], "==>", "deploys", node[member])
-             for name in templates for _, member in members[name]]
+    edges = [(node[name], "==>", "deploys", node[member]) for name in templates for _, member in members[name]]
     people = {}
     for name in templates:
         for target, what in placement(name).feeds:

@@ -1,0 +1,1 @@
+"""What runs before a deploy, with the standard library alone: preflight and the Rules evaluator."""

@@ -1,0 +1,1 @@
+"""Building blocks of the templates: parameters, policies, shared resources."""

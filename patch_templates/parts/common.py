@@ -1,0 +1,166 @@
+"""Small pieces shared by the stacks."""
+
+import functools
+from pathlib import Path
+
+import cfn_flip
+from cfn_flip import yaml_dumper
+from troposphere import Export, GetAtt, If, ImportValue, NoValue, Output, Ref, Sub, Template, awslambda, s3
+
+from .parameters import has_value
+
+# cfn-flip folds long strings at a width read from the environment (CFN_MAX_COL_WIDTH); fix it
+# so the output does not depend on the machine.
+YAML_WIDTH = 200
+# A template sent inline (a StackSet TemplateBody, or `aws cloudformation deploy` without
+# --s3-bucket) holds at most 51,200 bytes ("Understand CloudFormation quotas", user guide).
+TEMPLATE_BODY_LIMIT = 51_200
+# Inline ZipFile code is limited to 4096 bytes (AWS::Lambda::Function Code, ZipFile).
+INLINE_CODE_LIMIT = 4096
+
+
+class BuildError(Exception):
+    """A problem that stops the build; the message says what and where."""
+
+
+def checkov_skip(**reasons: str) -> dict:
+    """Resource Metadata that suppresses checkov checks on this one resource, each with its reason."""
+    return {"checkov": {"skip": [{"id": check, "comment": reason} for check, reason in sorted(reasons.items())]}}
+
+
+def add_exported_outputs(template: Template, outputs: list[tuple[str, str, object]]) -> None:
+    """(name, description, value) outputs, each exported as <stack name>-<name> for other stacks."""
+    for name, description, value in outputs:
+        template.add_output(
+            Output(name, Description=description, Value=value, Export=Export(Sub("${AWS::StackName}-" + name)))
+        )
+
+
+def imported(stack_parameter: str, name: str) -> ImportValue:
+    """The output `name` that the stack named by the parameter `stack_parameter` exports
+    (add_exported_outputs)."""
+    return ImportValue(Sub(f"${{{stack_parameter}}}-{name}"))
+
+
+def sub(text: str, variables: dict) -> Sub:
+    """Fn::Sub of text with only those of `variables` it names as ${name} (cfn-lint refuses
+    unused ones)."""
+    return Sub(text, **{name: value for name, value in variables.items() if f"${{{name}}}" in text})
+
+
+def inline_code(path: Path) -> str:
+    """Lambda source for inline ZipFile code; the build fails when it is over the limit."""
+    code = path.read_text()
+    size = len(code.encode())
+    if size > INLINE_CODE_LIMIT:
+        raise BuildError(
+            f"{path.name} is {size} bytes; inline Lambda code (ZipFile) is limited to {INLINE_CODE_LIMIT} bytes"
+        )
+    return code
+
+
+def inline_function(
+    template: Template, title: str, *, description: str, code: Path, role, log_group, timeout: int, calls: str
+) -> awslambda.Function:
+    """A custom resource's Lambda function with inline code (`inline_code`) that logs to `log_group`
+    and calls only the `calls` API."""
+    return template.add_resource(
+        awslambda.Function(
+            title,
+            Metadata=checkov_skip(
+                CKV_AWS_115="Runs once per stack operation; reserving concurrency fails in accounts whose "
+                "unreserved concurrency is at its minimum.",
+                CKV_AWS_116="Invoked synchronously by CloudFormation, which gets every error in the answer.",
+                CKV_AWS_117=f"Calls only the {calls} API; a VPC would need NAT or endpoints for no benefit.",
+            ),
+            Description=description,
+            Runtime="python3.13",
+            Handler="index.handler",
+            Timeout=timeout,
+            MemorySize=128,
+            Role=GetAtt(role, "Arn"),
+            LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(log_group)),
+            Code=awslambda.Code(ZipFile=inline_code(code)),
+        )
+    )
+
+
+def render(template: Template) -> str:
+    """Deterministic YAML for a troposphere Template (sorted keys, fixed line width): the text
+    written to output/ and embedded in the StackSet."""
+    return _yaml(template.to_json())
+
+
+@functools.cache  # keyed by content: the StackSet embeds members the build has already rendered
+def _yaml(template_json: str) -> str:
+    cfn_flip.config.max_col_width = YAML_WIDTH
+    yaml_dumper.STR_MAX_LENGTH_QUOTED = YAML_WIDTH
+    return cfn_flip.to_yaml(template_json)
+
+
+def private_bucket(
+    template: Template,
+    title: str,
+    kms_key,
+    log_bucket,
+    log_prefix,
+    expiries: list[dict],
+    *,
+    noncurrent_days,
+    abort_upload_days: int,
+    **properties,
+) -> s3.Bucket:
+    """An S3 bucket that keeps its data: encrypted (SSE-S3, or SSE-KMS with `kms_key` when that
+    optional parameter is given), public access blocked, owner-enforced, versioned, retained on
+    delete and replace, access logs to the optional `log_bucket`. Its lifecycle expires old
+    versions and incomplete uploads after the given days, and current objects only where the
+    caller says: `expiries` are lifecycle rules (Id, Prefix, ExpirationInDays), each enabled."""
+    has_kms_key = has_value(template, kms_key)
+    return template.add_resource(
+        s3.Bucket(
+            title,
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+            Metadata=checkov_skip(
+                CKV_AWS_19=f"Always encrypted: SSE-S3 by default, SSE-KMS with {kms_key.title}; "
+                "checkov cannot evaluate the Fn::If that chooses."
+            ),
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        BucketKeyEnabled=If(has_kms_key, True, NoValue),
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm=If(has_kms_key, "aws:kms", "AES256"),
+                            KMSMasterKeyID=If(has_kms_key, Ref(kms_key), NoValue),
+                        ),
+                    )
+                ]
+            ),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="ExpireOldVersions",
+                        Status="Enabled",
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(NoncurrentDays=noncurrent_days),
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=abort_upload_days
+                        ),
+                    ),
+                    *(s3.LifecycleRule(Status="Enabled", **expiry) for expiry in expiries),
+                ]
+            ),
+            LoggingConfiguration=If(
+                has_value(template, log_bucket),
+                s3.LoggingConfiguration(DestinationBucketName=Ref(log_bucket), LogFilePrefix=log_prefix),
+                NoValue,
+            ),
+            **properties,
+        )
+    )

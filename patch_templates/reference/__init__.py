@@ -1,0 +1,1 @@
+"""The generated reference: docs pages, pictures and example parameter files."""
