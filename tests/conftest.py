@@ -9,14 +9,19 @@ import json
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
+from cfnlint.decode import decode_str
 from cloud_radar.cf.unit import Template as RadarTemplate
 
 from patch_templates.deploy import rules
 from patch_templates.parts import parameters
 from patch_templates.reference import docs
 from patch_templates.stacks import TEMPLATES
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKSET = "patch_management_stackset.yml"
 
 
 @functools.cache
@@ -46,6 +51,53 @@ def example_exports() -> dict:
             if output.get("Export", {}).get("Name") == {"Fn::Sub": "${AWS::StackName}-" + key}:
                 found[f"{stack}-{key}"] = f"{stack}-{key}".lower()
     return found
+
+
+def rendered(template: dict, params: dict, region: str = "us-east-1") -> dict:
+    return RadarTemplate(json.loads(json.dumps(template))).render(params, region=region)
+
+
+# One OU per rollout wave (waves 2 and 3 exist where the StackSet template has them).
+WAVE_OUS = {
+    "pOrganizationalUnitIds": "ou-ab12-11111111",
+    "pWave2OrganizationalUnitIds": "ou-ab12-22222222",
+    "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
+}
+
+
+def member_stacks(
+    root: Path = ROOT,
+    ou: str = WAVE_OUS["pOrganizationalUnitIds"],
+    overrides: dict | None = None,
+    region: str = "us-east-1",
+) -> dict[str, dict]:
+    """StackSet logical id -> the member stack as deployed into one account-Region of the OU `ou`:
+    the StackSet rendered with the example parameter file (changed by `overrides`), every pDeploy*
+    switch on (every OS and every wave) and one OU per wave, then each member body that targets
+    `ou` rendered in `region` with the Parameters its StackSet passes."""
+    stackset, _ = decode_str((root / "output" / STACKSET).read_text())
+    example = json.loads((root / "output" / "parameters" / (Path(STACKSET).stem + ".json")).read_text())
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in example}
+    values.update({name: "true" for name in stackset["Parameters"] if name.startswith("pDeploy")})
+    values.update({name: value for name, value in WAVE_OUS.items() if name in stackset["Parameters"]})
+    values.update(overrides or {})
+    stacks = {}
+    for logical_id, resource in rendered(stackset, values)["Resources"].items():
+        if resource["Type"] != "AWS::CloudFormation::StackSet":
+            continue
+        targets = {
+            target
+            for group in resource["Properties"]["StackInstancesGroup"]
+            if group
+            for target in group["DeploymentTargets"]["OrganizationalUnitIds"]
+        }
+        if ou not in targets:
+            continue
+        body, _ = decode_str(resource["Properties"]["TemplateBody"])
+        # cloud-radar drops a value that renders empty ("" is its AWS::NoValue).
+        passed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in resource["Properties"].get("Parameters", [])}
+        stacks[logical_id] = rendered(body, passed, region)
+    return stacks
 
 
 def statements(document: dict) -> list[dict]:

@@ -14,7 +14,7 @@ from patch_templates.deploy import preflight
 from patch_templates.reference import docs
 from patch_templates.stacks import TEMPLATES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 # A value of one's own for each placeholder of the example files.
 OWN = {

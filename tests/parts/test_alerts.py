@@ -29,9 +29,8 @@ import re
 
 import boto3
 import pytest
-from conftest import check_constraint, render, rules_refusing, template_dict
+from conftest import check_constraint, member_stacks, render, rules_refusing, template_dict
 from moto import mock_aws
-from test_composition import member_stacks
 from troposphere import Template
 
 from patch_templates.builder import lint

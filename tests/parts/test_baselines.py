@@ -145,7 +145,7 @@ def test_bad_value_count():
 def test_the_coverage_table_lists_every_operating_system_with_its_filter_keys():
     from pathlib import Path
 
-    page = (Path(__file__).resolve().parent.parent / "docs" / "operating-systems.md").read_text()
+    page = (Path(__file__).resolve().parents[2] / "docs" / "operating-systems.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")}
     covered = {os.operating_system: os for os in baselines.OPERATING_SYSTEMS.values()}
     for value, os in covered.items():

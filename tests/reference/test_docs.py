@@ -16,7 +16,7 @@ from patch_templates.parts.common import TEMPLATE_BODY_LIMIT, BuildError
 from patch_templates.reference import docs, pages, pictures
 from patch_templates.stacks import TEMPLATES, stackset
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 
 

@@ -25,7 +25,7 @@ from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import analytics
 
 NAME = analytics.FILE
-DATA = Path(__file__).parent / "data" / "inventory"
+DATA = Path(__file__).parents[1] / "data" / "inventory"
 # The SQL's current_timestamp is frozen here so "older than N days" has one answer.
 NOW = "2025-06-30 00:00:00+00"
 A, B = "111111111111", "222222222222"
@@ -408,7 +408,7 @@ def test_the_example_bucket_is_the_collector_example():
     bucket and prefix, so the two example files deploy together."""
 
     def example(name):
-        path = Path(__file__).parent.parent / "output" / "parameters" / name
+        path = Path(__file__).parents[2] / "output" / "parameters" / name
         return {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(path.read_text())}
 
     collector = example("resourcedatasync_s3bucket_bucketpolicy.json")
@@ -484,7 +484,7 @@ def lint(path: Path) -> list:
 def test_package_leaves_the_inline_template_unchanged(s3_server, tmp_path):
     aws(s3_server, "s3", "mb", "s3://ns-rep-lambda-code")
     template = tmp_path / NAME
-    shutil.copy(Path(__file__).parent.parent / "output" / NAME, template)
+    shutil.copy(Path(__file__).parents[2] / "output" / NAME, template)
     packaged = package(s3_server, template, "ns-rep-lambda-code")
     original, _ = decode_str(template.read_text())
     assert json.loads(json.dumps(packaged)) == json.loads(json.dumps(original))

@@ -21,7 +21,7 @@ KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890
 # cloud-radar substitutes a Number parameter's default as an int, which its Fn::Sub refuses: given as text
 BASE = {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7"}
 RESULTS = "analytics-athenaresultsbucket-1a2b3c"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def exports(database: str = "patching-database", stack: str = analytics.STACK) -> dict:

@@ -28,7 +28,7 @@ from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import default_host_management as stack, stackset
 
 NAME = stack.FILE
-OUTPUT = Path(__file__).resolve().parent.parent / "output"
+OUTPUT = Path(__file__).resolve().parents[2] / "output"
 STACKSET = "patch_management_stackset.yml"
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 OURS = "service-role/patching-dhmc-DefaultHostManagementRole-1A2B3C4D5E6F"

@@ -12,7 +12,7 @@ from patch_templates.parts import baselines, parameters as p
 from patch_templates.stacks import TEMPLATES, patch_baseline, patch_operations, resource_data_sync, stackset
 
 NAME = "patch_management_stackset.yml"
-OUTPUT = Path(__file__).resolve().parent.parent / "output"
+OUTPUT = Path(__file__).resolve().parents[2] / "output"
 REQUIRED = {
     "pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12",
     "pRegions": "us-east-1,eu-west-1",

@@ -10,7 +10,7 @@ from patch_templates.parts import baselines
 from patch_templates.stacks import patch_operations, patching, stackset
 
 STACKSET = "patch_management_stackset.yml"
-OUTPUT = Path(__file__).resolve().parent.parent / "output"
+OUTPUT = Path(__file__).resolve().parents[2] / "output"
 STANDALONE = patching.file_name("windows")
 REQUIRED = {
     "pOrganizationalUnitIds": "ou-ab12-11111111",
