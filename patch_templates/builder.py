@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .parts.common import BuildError, render
 from .reference import docs
-from .stacks import TEMPLATES
+from .stacks import RECORDS
 
 LINT_ARGS = ["--include-checks", "I", "--non-zero-exit-code", "informational"]
 # cfn-lint is single-threaded and most of the build's time: lint on both cores of a small machine.
@@ -41,16 +41,16 @@ GENERATED = {
 def build_all() -> dict[str, tuple[str, dict]]:
     """file name -> (YAML text, template as data) for every registered template."""
     built = {}
-    for name, builder in TEMPLATES.items():
-        template = builder()
-        built[name] = (render(template), template.to_dict())
+    for record in RECORDS:
+        template = record.build()
+        built[record.file] = (render(template), template.to_dict())
     return built
 
 
 def all_files(built: dict[str, tuple[str, dict]], roots: dict[str, Path]) -> dict[Path, str]:
     """Every generated file (templates, parameter files, docs) by its path under roots."""
     generated = docs.generate(
-        {name: data for name, (_, data) in built.items()}, {name: text for name, (text, _) in built.items()}
+        RECORDS, {name: data for name, (_, data) in built.items()}, {name: text for name, (text, _) in built.items()}
     )
     files = {roots["output"] / name: text for name, (text, _) in built.items()}
     for relative, text in generated.items():

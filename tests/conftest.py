@@ -1,4 +1,5 @@
-"""Shared test helpers: the built templates as dicts, rendering with parameter values, running
+"""Shared test helpers: the built templates as dicts (tests reach a template through its record),
+rendering with parameter values, the StackSet's members as one account-Region gets them, running
 good and bad values through a parameter's constraint, and a local stand-in for CloudFormation's
 response URL with a Lambda context for the custom resource functions."""
 
@@ -16,25 +17,36 @@ from cfnlint.decode import decode_str
 from cloud_radar.cf.unit import Template as RadarTemplate
 
 from patch_templates.deploy import rules
-from patch_templates.parts import parameters
-from patch_templates.reference import docs
-from patch_templates.stacks import TEMPLATES
+from patch_templates.deploy.preflight import violation
+from patch_templates.stacks import RECORDS, stackset
+from patch_templates.stacks.record import Record
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKSET = "patch_management_stackset.yml"
+OUTPUT = ROOT / "output"
+
+
+def pytest_make_parametrize_id(config, val, argname):
+    """A record's test id is its file name."""
+    return val.file if isinstance(val, Record) else None
 
 
 @functools.cache
-def template_dict(name: str) -> dict:
+def template_dict(record: Record) -> dict:
     """The template as CloudFormation JSON data (what the YAML in output/ says)."""
-    return json.loads(TEMPLATES[name]().to_json())
+    return json.loads(record.build().to_json())
 
 
-def render(name: str, params: dict, region: str = "us-east-1", imports: dict | None = None) -> dict:
+def example(record: Record) -> dict:
+    """The values of the template's example parameter file in output/parameters/."""
+    example = json.loads((OUTPUT / "parameters" / f"{record.stem}.json").read_text())
+    return {p["ParameterKey"]: p["ParameterValue"] for p in example}
+
+
+def render(record: Record, params: dict, region: str = "us-east-1", imports: dict | None = None) -> dict:
     """The template as a stack would get it with these parameter values: conditions, Ref, Sub,
     Join, Split, If and ImportValue (from `imports`, else example_exports()) resolved offline by
     cloud-radar, skipped resources removed."""
-    template = json.loads(json.dumps(template_dict(name)))
+    template = json.loads(json.dumps(template_dict(record)))
     if imports is None and "Fn::ImportValue" in json.dumps(template):
         imports = example_exports()
     return RadarTemplate(template, imports=imports).render(params, region=region)
@@ -45,11 +57,10 @@ def example_exports() -> dict:
     """Every output a built template exports as <stack name>-<output>, for the stack name its
     generated deploy command uses, with its lower-case export name standing in for the value."""
     found = {}
-    for file_name in TEMPLATES:
-        stack = docs.stem(file_name).replace("_", "-")
-        for key, output in template_dict(file_name).get("Outputs", {}).items():
+    for record in RECORDS:
+        for key, output in template_dict(record).get("Outputs", {}).items():
             if output.get("Export", {}).get("Name") == {"Fn::Sub": "${AWS::StackName}-" + key}:
-                found[f"{stack}-{key}"] = f"{stack}-{key}".lower()
+                found[f"{record.stack}-{key}"] = f"{record.stack}-{key}".lower()
     return found
 
 
@@ -75,14 +86,14 @@ def member_stacks(
     the StackSet rendered with the example parameter file (changed by `overrides`), every pDeploy*
     switch on (every OS and every wave) and one OU per wave, then each member body that targets
     `ou` rendered in `region` with the Parameters its StackSet passes."""
-    stackset, _ = decode_str((root / "output" / STACKSET).read_text())
-    example = json.loads((root / "output" / "parameters" / (Path(STACKSET).stem + ".json")).read_text())
+    stack_sets, _ = decode_str((root / "output" / stackset.RECORD.file).read_text())
+    example = json.loads((root / "output" / "parameters" / f"{stackset.RECORD.stem}.json").read_text())
     values = {p["ParameterKey"]: p["ParameterValue"] for p in example}
-    values.update({name: "true" for name in stackset["Parameters"] if name.startswith("pDeploy")})
-    values.update({name: value for name, value in WAVE_OUS.items() if name in stackset["Parameters"]})
+    values.update({name: "true" for name in stack_sets["Parameters"] if name.startswith("pDeploy")})
+    values.update({name: value for name, value in WAVE_OUS.items() if name in stack_sets["Parameters"]})
     values.update(overrides or {})
     stacks = {}
-    for logical_id, resource in rendered(stackset, values)["Resources"].items():
+    for logical_id, resource in rendered(stack_sets, values)["Resources"].items():
         if resource["Type"] != "AWS::CloudFormation::StackSet":
             continue
         targets = {
@@ -116,20 +127,20 @@ def snapshot(directory) -> dict:
     }
 
 
-def check_constraint(name: str, parameter: str, good: list[str], bad: list[str]) -> int:
+def check_constraint(record: Record, parameter: str, good: list[str], bad: list[str]) -> int:
     """Assert each good value passes and each bad value is refused; returns the bad values tried."""
-    definition = template_dict(name)["Parameters"][parameter]
+    definition = template_dict(record)["Parameters"][parameter]
     for value in good:
-        assert parameters.violation(definition, value) is None, (parameter, value)
+        assert violation(definition, value) is None, (parameter, value)
     for value in bad:
-        assert parameters.violation(definition, value) is not None, (parameter, value)
+        assert violation(definition, value) is not None, (parameter, value)
     return len(bad)
 
 
-def rules_refusing(name: str, params: dict, region: str = "us-east-1") -> list[str]:
+def rules_refusing(record: Record, params: dict, region: str = "us-east-1") -> list[str]:
     """The template Rules that refuse these parameter values (defaults for the rest): what
     CloudFormation refuses before creating anything. cloud-radar does not evaluate Rules."""
-    template = template_dict(name)
+    template = template_dict(record)
     values = {
         key: str(params.get(key, definition.get("Default", ""))) for key, definition in template["Parameters"].items()
     }

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,10 +14,11 @@ from troposphere import Parameter, Template
 
 from patch_templates import builder
 from patch_templates.parts.common import TEMPLATE_BODY_LIMIT
-from patch_templates.stacks import TEMPLATES
+from patch_templates.stacks import RECORDS, collector, stackset
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
+COLLECTOR = collector.RECORD
 
 
 def run_build(*args, cwd=ROOT, env=None):
@@ -28,19 +30,20 @@ def run_build(*args, cwd=ROOT, env=None):
 def test_output_matches_a_fresh_build_exactly():
     built = {name: text for name, (text, _) in builder.build_all().items()}
     on_disk = {f.name: f.read_text() for f in OUTPUT.glob("*.y*ml")}
-    assert sorted(on_disk) == sorted(built) == sorted(TEMPLATES)
+    assert sorted(on_disk) == sorted(built) == sorted(record.file for record in RECORDS)
     for name, text in built.items():
         assert on_disk[name] == text, f"output/{name} is stale: run make templates"
 
 
 # Only the StackSet template goes through S3 (`make deploy` uploads it); every other template is
 # sent inline, at most 51,200 bytes (common.TEMPLATE_BODY_LIMIT), and keeps 5 % of that spare.
-THROUGH_S3 = {"patch_management_stackset.yml"}
+THROUGH_S3 = {stackset.RECORD.file}
 
 
 def test_every_template_but_the_stackset_keeps_5_percent_of_the_inline_template_limit():
-    sizes = {name: len((OUTPUT / name).read_bytes()) for name in TEMPLATES if name not in THROUGH_S3}
-    assert len(sizes) == len(TEMPLATES) - len(THROUGH_S3) and THROUGH_S3 <= set(TEMPLATES)
+    files = {record.file for record in RECORDS}
+    sizes = {name: len((OUTPUT / name).read_bytes()) for name in files if name not in THROUGH_S3}
+    assert len(sizes) == len(files) - len(THROUGH_S3) and THROUGH_S3 <= files
     over = {name: size for name, size in sizes.items() if size > 0.95 * TEMPLATE_BODY_LIMIT}
     assert 0.95 * TEMPLATE_BODY_LIMIT == 48_640 and not over, over
 
@@ -49,8 +52,8 @@ def test_output_does_not_depend_on_the_environment(tmp_path):
     env = dict(os.environ, CFN_MAX_COL_WIDTH="20", LANG="C", TZ="Asia/Tokyo")
     result = run_build("--output-dir", str(tmp_path / "out"), "--docs-dir", str(tmp_path / "docs"), env=env)
     assert result.returncode == 0, result.stderr
-    for name in TEMPLATES:
-        assert (tmp_path / "out" / name).read_bytes() == (OUTPUT / name).read_bytes(), name
+    for record in RECORDS:
+        assert (tmp_path / "out" / record.file).read_bytes() == (OUTPUT / record.file).read_bytes(), record.file
 
 
 def test_every_template_is_clean_under_cfn_lint_with_informational_rules():
@@ -76,20 +79,13 @@ def test_a_lint_failure_leaves_output_exactly_as_it_was(tmp_path, monkeypatch, c
     shutil.copytree(OUTPUT, out)
     shutil.copytree(ROOT / "docs", docs)
     before = snapshot(tmp_path)
-    name = "resourcedatasync_s3bucket_bucketpolicy.yml"
-    good = TEMPLATES[name]
-
-    def broken():
-        template = good()
-        template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
-        return template
-
-    monkeypatch.setattr(builder, "TEMPLATES", {name: broken})  # one template keeps the test quick
+    broken = replace(COLLECTOR, build=unused_parameter(COLLECTOR))
+    monkeypatch.setattr(builder, "RECORDS", (broken,))  # one template keeps the test quick
     assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs, cache_dir=None)) == 1
     assert snapshot(tmp_path) == before
     assert not list(tmp_path.glob(".output-staging-*")), "staging directory left behind"
     err = capsys.readouterr().err
-    assert f"{out}/resourcedatasync_s3bucket_bucketpolicy.yml:" in err and "W2001" in err
+    assert f"{out}/{COLLECTOR.file}:" in err and "W2001" in err
 
 
 def test_a_bad_option_stops_the_build_naming_it_and_writes_nothing():
@@ -105,7 +101,7 @@ def test_check_passes_when_current_and_fails_with_a_diff_when_stale(tmp_path):
     out = tmp_path / "output"
     shutil.copytree(OUTPUT, out)
     assert run_build("--check", "--output-dir", str(out)).returncode == 0
-    target = out / "resourcedatasync_s3bucket_bucketpolicy.yml"
+    target = out / COLLECTOR.file
     target.write_text(target.read_text().replace("Retain", "Delete", 1))
     (out / "leftover.yml").write_text("x: 1\n")
     stale = run_build("--check", "--output-dir", str(out))
@@ -133,14 +129,12 @@ def test_parallel_lint_reports_findings_from_every_worker(tmp_path):
 
 # -- the lint cache ---------------------------------------------------------------------------
 
-COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 
-
-def unused_parameter(name):
-    """The template with a parameter nobody uses: cfn-lint W2001."""
+def unused_parameter(record):
+    """The template's build, with a parameter nobody uses: cfn-lint W2001."""
 
     def build():
-        template = TEMPLATES[name]()
+        template = record.build()
         template.add_parameter(Parameter("pNeverUsed", Type="String", Default="x"))
         return template
 
@@ -152,7 +146,7 @@ def one_template(tmp_path, monkeypatch):
     """Build the collector alone into tmp_path, recording the files each lint run was given. A
     stand-in for cfn-lint finds W2001 where the text has pNeverUsed (the real linter's findings
     and its failure path are tested above; these tests are about which files get linted)."""
-    monkeypatch.setattr(builder, "TEMPLATES", {COLLECTOR: TEMPLATES[COLLECTOR]})
+    monkeypatch.setattr(builder, "RECORDS", (COLLECTOR,))
     linted = []
 
     def recording(paths, shown):
@@ -178,8 +172,8 @@ def one_template(tmp_path, monkeypatch):
 def test_an_unchanged_template_is_linted_once(one_template, capsys):
     args, linted = one_template
     assert builder.run(args) == 0 and builder.run(args) == 0
-    assert linted == [[COLLECTOR], []]
-    assert f"{COLLECTOR:55}" in capsys.readouterr().out.split("ok (lint cached)")[0].rsplit("\n", 1)[-1]
+    assert linted == [[COLLECTOR.file], []]
+    assert f"{COLLECTOR.file:55}" in capsys.readouterr().out.split("ok (lint cached)")[0].rsplit("\n", 1)[-1]
     [entry] = (args.cache_dir / "lint").iterdir()
     assert entry.read_text() == entry.name  # the key, nothing else
 
@@ -187,9 +181,9 @@ def test_an_unchanged_template_is_linted_once(one_template, capsys):
 def test_a_changed_template_is_always_linted(one_template, monkeypatch, capsys):
     args, linted = one_template
     assert builder.run(args) == 0
-    monkeypatch.setitem(builder.TEMPLATES, COLLECTOR, unused_parameter(COLLECTOR))
+    monkeypatch.setattr(builder, "RECORDS", (replace(COLLECTOR, build=unused_parameter(COLLECTOR)),))
     assert builder.run(args) == 1 and builder.run(args) == 1  # findings are never cached
-    assert linted == [[COLLECTOR]] * 3
+    assert linted == [[COLLECTOR.file]] * 3
     assert "W2001" in capsys.readouterr().err
 
 
@@ -220,7 +214,7 @@ def test_a_missing_or_corrupt_cache_only_costs_time(one_template, damage):
         shutil.rmtree(args.cache_dir)
         args.cache_dir.write_text("a file where the cache directory should be")
     assert builder.run(args) == 0
-    assert linted == [[COLLECTOR], [COLLECTOR]]
+    assert linted == [[COLLECTOR.file], [COLLECTOR.file]]
 
 
 # -- the checkov scan is remembered by the content of output/ ---------------------------------
@@ -247,7 +241,7 @@ def test_make_scan_runs_once_per_content_of_output(tmp_path):
     assert "scanned --quiet --compact --skip-download --framework cloudformation -d output" in scan()
     assert "scanned" not in scan()  # same files: remembered
     assert "scanned" in scan("CHECKOV_VERSION=0.0.1")  # another checkov scans again
-    target = tmp_path / "output" / COLLECTOR
+    target = tmp_path / "output" / COLLECTOR.file
     target.write_text(target.read_text() + "# changed\n")
     assert "scanned" in scan()  # changed content scans again
     assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3

@@ -167,7 +167,7 @@ CENTRAL_BUS_ARN = dict(
 )
 
 
-def add_forwarding(t: Template) -> None:
+def add_forwarding(t: Template, central_file: str) -> None:
     """Forward this account-Region's patching alerts (EVENT_KINDS) from its default event bus to the
     collector's central bus.
 
@@ -186,9 +186,8 @@ def add_forwarding(t: Template) -> None:
         "pCentralEventBusArn",
         FORWARD_GROUP,
         "Central event bus ARN",
-        Description="ARN of the collector's central alert bus (output CentralEventBusArn of "
-        "central_alerts.yml). Patching failures and non-compliant nodes of this "
-        "account-Region are forwarded there.",
+        Description=f"ARN of the collector's central alert bus (output CentralEventBusArn of {central_file}). "
+        "Patching failures and non-compliant nodes of this account-Region are forwarded there.",
         **CENTRAL_BUS_ARN,
     )
     role = t.add_resource(

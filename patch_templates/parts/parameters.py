@@ -11,9 +11,6 @@ applies to each item, as CloudFormation does.
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
-# One reading of CloudFormation's constraint rules, shared with the standard-library deploy check.
-from ..deploy.preflight import violation  # noqa: F401
-
 ACCOUNT_ID = dict(
     Type="String",
     AllowedPattern=r"^\d{12}$",

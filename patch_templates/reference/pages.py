@@ -2,10 +2,12 @@
 resources, outputs, deploy command) and the architecture page."""
 
 import shlex
+from collections.abc import Sequence
 
 from ..parts.common import TEMPLATE_BODY_LIMIT
+from ..stacks.record import ACCOUNTS, Record
 from . import pictures
-from .docs import ACCOUNTS, grouped_parameters, placement, stem, text
+from .examples import grouped_parameters, text
 
 # The artifacts bucket named in generated deploy commands for templates that go through S3.
 ARTIFACTS_BUCKET = "my-artifacts-bucket"
@@ -30,7 +32,7 @@ def _allowed(definition: dict, example: str) -> str:
     return "<br>".join(_cell(part) for part in parts)
 
 
-def parameters_markdown(templates: dict[str, dict], examples: dict[str, list[dict]]) -> str:
+def parameters_markdown(records: Sequence[Record], templates: dict[str, dict], examples: dict[str, list[dict]]) -> str:
     lines = [
         "# Parameters of every template",
         "",
@@ -39,15 +41,15 @@ def parameters_markdown(templates: dict[str, dict], examples: dict[str, list[dic
         "are in `output/parameters/<template>.json`.",
         "",
     ]
-    for name, template in templates.items():
-        where = placement(name)
+    for where in records:
+        name, template = where.file, templates[where.file]
         labels = template.get("Metadata", {}).get("AWS::CloudFormation::Interface", {}).get("ParameterLabels", {})
         example = {p["ParameterKey"]: p["ParameterValue"] for p in examples[name]}
         lines += [
             f"## {name}",
             "",
             f"Step {where.step}, {ACCOUNTS[where.account]}. {template.get('Description', '')} "
-            f"Picture and deploy command: [templates/{stem(name)}.md](templates/{stem(name)}.md).",
+            f"Picture and deploy command: [templates/{where.stem}.md](templates/{where.stem}.md).",
             "",
         ]
         lines += (
@@ -89,15 +91,15 @@ def overrides(parameter_list: list[dict], template: dict | None = None) -> list[
     ]
 
 
-def deploy_command(name: str, template: dict, parameter_list: list[dict], through_s3: bool = False) -> str:
+def deploy_command(record: Record, template: dict, parameter_list: list[dict], through_s3: bool = False) -> str:
     words = [
         "aws",
         "cloudformation",
         "deploy",
         "--stack-name",
-        stem(name).replace("_", "-"),
+        record.stack,
         "--template-file",
-        f"output/{name}",
+        f"output/{record.file}",
     ]
     if through_s3:
         words += ["--s3-bucket", ARTIFACTS_BUCKET]
@@ -122,11 +124,16 @@ def _wrap(words: list[str]) -> str:
 
 
 def template_markdown(
-    name: str, template: dict, members: dict[str, list], parameter_list: list[dict], through_s3: bool = False
+    where: Record,
+    template: dict,
+    members: dict[str, list],
+    parameter_list: list[dict],
+    through_s3: bool = False,
 ) -> str:
-    where = placement(name)
+    """The page of one template; `members`: every template's (StackSet, member) pairs."""
+    name, stem = where.file, where.stem
     resources = template.get("Resources", {})
-    deployed_by = [other for other, found in members.items() if any(member == name for _, member in found)]
+    deployed_by = [other for other, found in members.items() if any(member is where for _, member in found)]
     lines = [
         f"# {name}",
         "",
@@ -136,7 +143,7 @@ def template_markdown(
         f"- **Step:** {where.step}"
         + (f", deployed by {', '.join(f'`{d}`' for d in deployed_by)} or alone in one account" if deployed_by else ""),
         f"- **Creates:** {template.get('Description', '')}",
-        f"- **Parameters:** [parameters.md](../parameters.md); example values in `output/parameters/{stem(name)}.json`",
+        f"- **Parameters:** [parameters.md](../parameters.md); example values in `output/parameters/{stem}.json`",
         "",
         "## Resources and their references",
         "",
@@ -156,14 +163,14 @@ def template_markdown(
     if outputs:
         lines += ["", "## Outputs", "", "| Output | Description |", "| --- | --- |"]
         lines += [f"| `{key}` | {_cell(o.get('Description', ''))} |" for key, o in outputs.items()]
-    make = f"make deploy STACK={stem(name).replace('_', '-')} TEMPLATE=output/{name} PARAMS=my-{stem(name)}.json" + (
+    make = f"make deploy STACK={where.stack} TEMPLATE=output/{name} PARAMS=my-{stem}.json" + (
         f" ARTIFACTS_BUCKET={ARTIFACTS_BUCKET}" if through_s3 else ""
     )
     lines += [
         "",
         "## Deploy",
         "",
-        f"Copy `output/parameters/{stem(name)}.json`, put your values in the copy, and run",
+        f"Copy `output/parameters/{stem}.json`, put your values in the copy, and run",
         "",
         "```sh",
         make,
@@ -181,14 +188,14 @@ def template_markdown(
         + ":",
         "",
         "```sh",
-        deploy_command(name, template, parameter_list, through_s3),
+        deploy_command(where, template, parameter_list, through_s3),
         "```",
         "",
     ]
     return "\n".join(lines)
 
 
-def architecture_markdown(templates: dict[str, dict], members: dict[str, list]) -> str:
+def architecture_markdown(records: Sequence[Record], templates: dict[str, dict], members: dict[str, list]) -> str:
     lines = [
         "# Architecture across accounts",
         "",
@@ -199,17 +206,16 @@ def architecture_markdown(templates: dict[str, dict], members: dict[str, list]) 
         "the one-time console set-up (README).",
         "",
         "```mermaid",
-        pictures.architecture_mermaid(templates, members),
+        pictures.architecture_mermaid(records, templates, members),
         "```",
         "",
         "| Step | Account | Template | Creates |",
         "| --- | --- | --- | --- |",
     ]
-    for name in sorted(templates, key=lambda n: (placement(n).step, list(ACCOUNTS).index(placement(n).account))):
-        where = placement(name)
+    for where in sorted(records, key=lambda r: (r.step, list(ACCOUNTS).index(r.account))):
         lines.append(
-            f"| {where.step} | {ACCOUNTS[where.account]} | [{name}](templates/{stem(name)}.md) | "
-            f"{_cell(templates[name].get('Description', ''))} |"
+            f"| {where.step} | {ACCOUNTS[where.account]} | [{where.file}](templates/{where.stem}.md) | "
+            f"{_cell(templates[where.file].get('Description', ''))} |"
         )
     lines.append("")
     return "\n".join(lines)

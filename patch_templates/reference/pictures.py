@@ -5,8 +5,9 @@ account runs what, in which step, and where the data and alerts go)."""
 import os.path
 import re
 import textwrap
+from collections.abc import Sequence
 
-from .docs import ACCOUNTS, DEPLOYMENT, placement
+from ..stacks.record import ACCOUNTS, Record
 
 SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
@@ -129,23 +130,23 @@ def alike(template: dict) -> dict[str, list[str]]:
     return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
 
 
-def member_families(members: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
-    """First StackSet logical id -> its (StackSet, member file) pairs drawn as one node: the StackSets
-    of one rollout wave whose members are alike in place (one per operating system)."""
-    families: dict[tuple, list[tuple[str, str]]] = {}
+def member_families(members: Sequence[tuple[str, Record]]) -> dict[str, list[tuple[str, Record]]]:
+    """First StackSet logical id -> its (StackSet, member) pairs drawn as one node: the StackSets of
+    one rollout wave whose members are alike in place (one per operating system)."""
+    families: dict[tuple, list[tuple[str, Record]]] = {}
     for logical_id, member in members:
         wave = re.search(r"Wave\d+(?=StackSet$)", logical_id)
-        families.setdefault((DEPLOYMENT.get(member, member), wave and wave[0]), []).append((logical_id, member))
+        families.setdefault((member.placement, wave and wave[0]), []).append((logical_id, member))
     return {pairs[0][0]: pairs for pairs in families.values()}
 
 
-def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
+def template_mermaid(template: dict, members: Sequence[tuple[str, Record]] = ()) -> str:
     """flowchart (top down; left to right for StackSets, one row per member): the template's
     resources in one box per purpose (patching, inventory
     data, permissions, ...), an arrow from each resource to each resource it references (labelled
     with GetAtt attribute, Sub or DependsOn; a plain Ref has no label; dotted for DependsOn alone),
     one node for resources alike (`alike`), dashed boxes for resources created only under a
-    condition, and the member templates of StackSets."""
+    condition, and the member templates of StackSets ((StackSet logical id, member) pairs)."""
     resources = template.get("Resources", {})
     lines = [
         f"flowchart {'LR' if members else 'TB'}",
@@ -184,7 +185,7 @@ def template_mermaid(template: dict, members: list[tuple[str, str]]) -> str:
         lines.append(f"  {source} {arrow}{f'|{shown}|' if shown else ''} {target}")
     drawn = set()
     for first, pairs in families.items():
-        files = list(dict.fromkeys(member for _, member in pairs))
+        files = list(dict.fromkeys(member.file for _, member in pairs))
         target = node_id("file_" + files[0])
         if target not in drawn:
             drawn.add(target)
@@ -201,37 +202,42 @@ def _files(names: list[str]) -> str:
     return f"&lt;os&gt;{suffix} ({len(names)} files)"
 
 
-def architecture_mermaid(templates: dict[str, dict], members: dict[str, list]) -> str:
+def architecture_mermaid(records: Sequence[Record], templates: dict[str, dict], members: dict[str, list]) -> str:
     """flowchart, top down: one box per account kind (management, every member account, collector)
     holding one node per step and purpose (templates alike in place share one node, such as one
     per operating system), saying what it does; thick arrows for what a StackSet deploys, thin
-    labelled arrows for the data and alerts that flow on (DEPLOYMENT feeds); a target that is not
-    a template, such as the people who get the alerts, is a round node outside the accounts."""
-    alike: dict[object, list[str]] = {}
-    for name in sorted(templates, key=lambda n: placement(n).step):
-        alike.setdefault(placement(name), []).append(name)
-    node = {name: node_id(names[0]) for names in alike.values() for name in names}
+    labelled arrows for the data and alerts that flow on (the records' feeds and takes); a target
+    that is not a template, such as the people who get the alerts, is a round node outside the
+    accounts."""
+    alike: dict[tuple, list[Record]] = {}
+    for record in sorted(records, key=lambda r: r.step):
+        alike.setdefault(record.placement, []).append(record)
+    node = {record.file: node_id(same[0].file) for same in alike.values() for record in same}
     lines = ["flowchart TB", "  classDef people fill:#fff3e0,stroke:#e65100"]
     for account, title in ACCOUNTS.items():
-        groups = [(where, names) for where, names in alike.items() if where.account == account]
+        groups = [same for same in alike.values() if same[0].account == account]
         if not groups:
             continue
         lines.append(f'  subgraph {node_id("acct_" + account)}["{title}"]')
-        for where, names in groups:
-            does = textwrap.wrap(where.does or templates[names[0]].get("Description", ""), WRAP)
+        for same in groups:
+            does = textwrap.wrap(same[0].does, WRAP)
+            files = _files([record.file for record in same])
             lines.append(
-                f"    {node[names[0]]}{label(f'<b>Step {where.step}</b>', *does, f'<small>{_files(names)}</small>')}"
+                f"    {node[same[0].file]}{label(f'<b>Step {same[0].step}</b>', *does, f'<small>{files}</small>')}"
             )
         lines.append("  end")
-    edges = [(node[name], "==>", "deploys", node[member]) for name in templates for _, member in members[name]]
+    edges = [(node[name], "==>", "deploys", node[member.file]) for name in templates for _, member in members[name]]
+    # A flow is declared by one of its ends (record.py); they are drawn in the order of their sources.
+    flows = [(record, target, what) for record in records for target, what in record.feeds]
+    flows += [(source, record, what) for record in records for source, what in record.takes]
+    order = {record: index for index, record in enumerate(records)}
     people = {}
-    for name in templates:
-        for target, what in placement(name).feeds:
-            if target in templates:
-                edges.append((node[name], "-->", what, node[target]))
-            elif not target.endswith((".yml", ".yaml")):
-                people[target] = node_id("to_" + target)
-                edges.append((node[name], "-->", what, people[target]))
+    for source, target, what in sorted((f for f in flows if f[0] in order), key=lambda flow: order[flow[0]]):
+        if isinstance(target, str):
+            people[target] = node_id("to_" + target)
+            edges.append((node[source.file], "-->", what, people[target]))
+        elif target in order:
+            edges.append((node[source.file], "-->", what, node[target.file]))
     lines += [f'  {node}(["{target}"]):::people' for target, node in people.items()]
     lines += [f"  {a} {arrow}|{what}| {b}" for a, arrow, what, b in dict.fromkeys(edges)]
     return "\n".join(lines)

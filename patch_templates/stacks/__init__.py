@@ -1,12 +1,9 @@
-"""The registry: output file name -> builder, in deployment order.
+"""The registry: the record of every output template, in deployment order (stacks/record.py).
 
-Each builder is pure (no I/O) and returns a troposphere Template. Adding a stack is adding a
-module here and one line below.
+Each stack module builds its template(s) with a pure function (no I/O) and exports their record(s).
+Adding a template is adding its module and its record here.
 """
 
-from functools import partial
-
-from ..parts import baselines
 from . import (
     analytics,
     central_alerts,
@@ -20,22 +17,23 @@ from . import (
     resource_data_sync,
     stackset,
 )
+from .record import Record
 
-TEMPLATES = {
-    "resourcedatasync_s3bucket_bucketpolicy.yml": collector.build,
-    central_alerts.FILE: central_alerts.build,
-    # One standalone patching template per operating system, from baselines.OPERATING_SYSTEMS.
-    **{patching.file_name(os_key): partial(patching.build, os_key) for os_key in baselines.OPERATING_SYSTEMS},
-    # StackSet members: one baseline per operating system, one set of operations, the sync.
-    **{
-        patch_baseline.file_name(os_key): partial(patch_baseline.build, os_key)
-        for os_key in baselines.OPERATING_SYSTEMS
-    },
-    patch_operations.FILE: patch_operations.build,
-    "resource_data_sync.yml": resource_data_sync.build,
-    default_host_management.FILE: default_host_management.build,
-    "patch_management_stackset.yml": stackset.build,
-    analytics.FILE: analytics.build,
-    compliance_reports.FILE: compliance_reports.build,
-    quicksight_dashboard.FILE: quicksight_dashboard.build,
-}
+# The analytics stack names the two stacks that read its exports; they import its module.
+ANALYTICS = analytics.record(compliance_reports.RECORD, quicksight_dashboard.RECORD)
+
+RECORDS: tuple[Record, ...] = (
+    collector.RECORD,
+    central_alerts.RECORD,
+    # One standalone patching template per operating system (baselines.OPERATING_SYSTEMS).
+    *patching.RECORDS.values(),
+    # StackSet members: one baseline per operating system, one set of operations, the sync, DHMC.
+    *patch_baseline.RECORDS.values(),
+    patch_operations.RECORD,
+    resource_data_sync.RECORD,
+    default_host_management.RECORD,
+    stackset.RECORD,
+    ANALYTICS,
+    compliance_reports.RECORD,
+    quicksight_dashboard.RECORD,
+)

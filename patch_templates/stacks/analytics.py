@@ -4,6 +4,7 @@ its results bucket. The reports, views and daily snapshot over these tables are
 compliance_reports.py (step 5), QuickSight is quicksight_dashboard.py (step 6); both read this
 stack through its exports and add_source_parameters()."""
 
+from functools import partial
 from pathlib import Path
 
 from awacs import glue as glue_actions, kms, logs as logs_actions
@@ -12,13 +13,14 @@ from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athe
 
 from ..parts import parameters as p, policies
 from ..parts.common import add_exported_outputs, checkov_skip, imported, inline_function, private_bucket
+from . import collector
+from .record import Record, stack_name
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
 INITIALIZER = PACKAGE / "lambdas" / "consolidated_billing_crawler_initializer.py"
-# The stack name the generated deploy command gives this template: the default of the
-# pAnalyticsStackName parameter of the stacks that import its exports.
-STACK = "consolidated-billing-s3-glue-crawler-athena"
+# The resource data sync bucket and prefix of the collector's example values.
+EXAMPLE_BUCKET_AND_PREFIX = f"{collector.EXAMPLE_BUCKET}/inventory"
 
 # Inventory types the reports need -> their fields (Systems Manager user guide, "Metadata
 # collected by inventory"). Every record also has resourceId, captureTime and schemaVersion.
@@ -174,12 +176,13 @@ def glue_table(t: Template, database, type_name: str) -> glue.Table:
     )
 
 
-def build() -> Template:
+def build(reports: Record) -> Template:
+    """This stack; its texts name the reports stack, which writes the daily snapshot into its bucket."""
     t = Template(
         Description=(
             "Collector account: Glue database, tables and crawler over the resource data sync bucket, a "
             "custom resource that starts the crawler, an Athena workgroup and its results bucket (the "
-            "reports are compliance_reports.yaml)."
+            f"reports are {reports.file})."
         )
     )
 
@@ -285,7 +288,7 @@ def build() -> Template:
         ATHENA_GROUP,
         "Days to keep compliance snapshots",
         Default=730,
-        Description="Days after which a daily compliance snapshot (written by compliance_reports.yaml) is deleted.",
+        Description=f"Days after which a daily compliance snapshot (written by {reports.file}) is deleted.",
         **p.days(),
     )
     has_kms_key = p.has_value(t, kms_key)
@@ -515,9 +518,8 @@ def add_source_parameters(t: Template, group: str, kms_use: str) -> tuple:
         "pAnalyticsStackName",
         group,
         "Analytics stack name",
-        Default=STACK,
-        Description="Name of the stack of consolidated_billing_s3_glue_crawler_athena.yaml; its exported "
-        "database, workgroup and results bucket are used.",
+        Default=stack_name(FILE),
+        Description=f"Name of the stack of {FILE}; its exported database, workgroup and results bucket are used.",
         **p.STACK_NAME,
     )
     p.add(
@@ -570,3 +572,21 @@ class CustomResource(AWSObject):
         "Tables": (list, False),
         "DataLocation": (object, False),
     }
+
+
+def record(reports: Record, dashboard: Record) -> Record:
+    """This stack's record. It names the reports and dashboard stacks, which are deployed after it and
+    import this module, so the registry passes their records in."""
+    return Record(
+        FILE,
+        partial(build, reports),
+        step=4,
+        account="collector",
+        does="Glue database, tables and crawler, Athena workgroup and results bucket",
+        takes=((collector.RECORD, "Glue crawler reads the JSON"),),
+        feeds=(
+            (reports, "Glue database, tables and Athena workgroup, by export"),
+            (dashboard, "Athena workgroup and results bucket, by export"),
+        ),
+        examples={"pBucketName": EXAMPLE_BUCKET_AND_PREFIX},
+    )

@@ -29,8 +29,11 @@ from troposphere import (
 from ..parts import alerts, parameters as p
 from ..parts.common import add_exported_outputs
 from ..parts.policies import POLICY_VERSION, document, service_assume_role
+from . import collector
+from .record import Record
 
 FILE = "central_alerts.yml"
+EXAMPLE_EMAIL = "patching@example.com"
 ALERTS_GROUP = "Alerts"
 SOURCES_GROUP = "Who may send alerts"
 SLACK_GROUP = "Slack channel through AWS Chatbot (optional)"
@@ -353,3 +356,14 @@ def build() -> Template:
         )
     )
     return t
+
+
+RECORD = Record(
+    FILE,
+    build,
+    step=2,
+    account="collector",
+    does="central event bus, encrypted topic, one e-mail subscription",
+    feeds=(("operators (e-mail / Slack)", "one readable alert per failure"),),
+    examples={"pDataSourceAccountID": collector.EXAMPLE_ACCOUNTS, "pNotificationEmailAddress": EXAMPLE_EMAIL},
+)

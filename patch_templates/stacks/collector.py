@@ -17,7 +17,12 @@ from troposphere import (
 
 from ..parts import parameters as p, policies, sync
 from ..parts.common import add_exported_outputs, private_bucket
+from .record import Record
 
+FILE = "resourcedatasync_s3bucket_bucketpolicy.yml"
+# Example values (output/parameters/): the bucket is yours to name; two source accounts.
+EXAMPLE_BUCKET = "patch-inventory-111122223333"
+EXAMPLE_ACCOUNTS = "444455556666,777788889999"
 BUCKET_GROUP = "S3 Bucket"
 POLICY_GROUP = "Bucket Policy (who may write)"
 
@@ -179,3 +184,13 @@ def build() -> Template:
         ],
     )
     return t
+
+
+RECORD = Record(
+    FILE,
+    build,
+    step=1,
+    account="collector",
+    does="S3 bucket that receives every account's inventory and compliance",
+    examples={"pResourceDataSyncBucketName": EXAMPLE_BUCKET, "pDataSourceAccountID": EXAMPLE_ACCOUNTS},
+)

@@ -21,11 +21,8 @@ from troposphere import Base64, GetAtt, If, Join, NoValue, Ref, Sub, Template, a
 from ..parts import parameters as p, policies
 from ..parts.common import add_exported_outputs, sub
 from . import analytics
+from .record import Record
 
-FILE = "compliance_reports.yaml"
-# The stack name the generated deploy command gives this template: the dashboard's default
-# pReportsStackName.
-STACK = "compliance-reports"
 QUERIES = Path(__file__).resolve().parent.parent / "queries"
 
 # Report file (queries/<name>.sql) -> description of its named query.
@@ -365,3 +362,13 @@ def build() -> Template:
         ],
     )
     return t
+
+
+RECORD = Record(
+    "compliance_reports.yaml",
+    build,
+    step=5,
+    account="collector",
+    does="fleet views, Athena reports and the daily compliance snapshot",
+    examples={"pBucketName": analytics.EXAMPLE_BUCKET_AND_PREFIX},
+)

@@ -21,8 +21,8 @@ from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, iam, logs
 
 from ..parts import policies
 from ..parts.common import checkov_skip, inline_function
+from .record import Member, Record
 
-FILE = "default_host_management.yml"
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
 # The setting's ARN, the resource of GetServiceSetting, UpdateServiceSetting and ResetServiceSetting
 # (Systems Manager API reference, UpdateServiceSetting SettingId; user guide's example policy).
@@ -141,3 +141,13 @@ def build() -> Template:
         )
     )
     return t
+
+
+RECORD = Record(
+    "default_host_management.yml",
+    build,
+    step=3,
+    account="source",
+    does="Default Host Management: every EC2 instance a managed node",
+    member=Member("DefaultHostManagement", "Default Host Management Configuration", "default-host-management"),
+)

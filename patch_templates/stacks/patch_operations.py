@@ -13,8 +13,8 @@ from troposphere import Ref, Tags, Template
 
 from ..parts import alerts, baselines, operations
 from ..parts.common import add_exported_outputs
-
-FILE = "patch_operations.yml"
+from . import central_alerts, resource_data_sync
+from .record import Member, Record
 
 
 def build() -> Template:
@@ -30,6 +30,22 @@ def build() -> Template:
     operations.add_conditions(t, standalone=False)
     operations.add_rules(t, standalone=False)
     resources = operations.add_operations(t, Tags(Organization=Ref("pOrganization")))
-    alerts.add_forwarding(t)
+    alerts.add_forwarding(t, central_alerts.RECORD.file)
     add_exported_outputs(t, operations.outputs(resources))
     return t
+
+
+RECORD = Record(
+    "patch_operations.yml",
+    build,
+    step=3,
+    account="source",
+    does="one window, install task, scan and inventory for every OS",
+    feeds=(
+        (resource_data_sync.RECORD, "scan and install on schedule: node compliance"),
+        (central_alerts.RECORD, "failed runs, non-compliant nodes: events"),
+    ),
+    member=Member(
+        "PatchOperations", "Patch operations (window, task, scan, inventory)", "patch-operations", waves=True
+    ),
+)

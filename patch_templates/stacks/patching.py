@@ -6,17 +6,17 @@ Built from the same pieces as the StackSet members: the baseline from `baselines
 `operations` (standalone form: the design's parameters, an e-mail topic, names with the OS).
 """
 
+from functools import partial
+
 from troposphere import Ref, Template
 
 from ..parts import baselines, operations
 from ..parts.common import add_exported_outputs
+from . import central_alerts
+from .record import Record
 
 
-def file_name(os_key: str) -> str:
-    return f"{os_key}_patch_baseline_maintenance_window.yml"
-
-
-def build(os_key: str = "windows") -> Template:
+def build(os_key: str) -> Template:
     os = baselines.OPERATING_SYSTEMS[os_key]
     t = Template(
         Description=(
@@ -45,3 +45,18 @@ def build(os_key: str = "windows") -> Template:
         ],
     )
     return t
+
+
+# One template per operating system: operating system key -> its record.
+RECORDS = {
+    os_key: Record(
+        f"{os_key}_patch_baseline_maintenance_window.yml",
+        partial(build, os_key),
+        step=3,
+        account="source",
+        does="standalone: baseline, window, task, scan, inventory, e-mail (one account)",
+        feeds=(("operators (e-mail)", "failed patch runs: SNS e-mail"),),
+        examples={"pNotificationEmailAddress": central_alerts.EXAMPLE_EMAIL},
+    )
+    for os_key in baselines.OPERATING_SYSTEMS
+}

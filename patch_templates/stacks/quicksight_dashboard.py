@@ -21,8 +21,7 @@ from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_
 from ..parts import dashboard_definition, parameters as p, policies
 from ..parts.common import imported, sub
 from . import analytics, compliance_reports as reports
-
-FILE = "quicksight_dashboard.yaml"
+from .record import Record
 
 # Athena (Glue) column types -> QuickSight input column types, as the AWS SDK for pandas maps
 # them (awswrangler _data_types.athena2quicksight).
@@ -168,8 +167,8 @@ def build() -> Template:
         "pReportsStackName",
         SOURCE_GROUP,
         "Reports stack name",
-        Default=reports.STACK,
-        Description="Name of the stack of compliance_reports.yaml; its exported compliance snapshot table "
+        Default=reports.RECORD.stack,
+        Description=f"Name of the stack of {reports.RECORD.file}; its exported compliance snapshot table "
         "is read, so this stack is created after it.",
         **p.STACK_NAME,
     )
@@ -415,3 +414,17 @@ class DataSetReference(quicksight.DataSetReference):
     4.11 gives that class name to TopicV2's reference (DataSetArn, DataSetName)."""
 
     props = {"DataSetArn": (object, True), "DataSetPlaceholder": (str, True)}
+
+
+RECORD = Record(
+    "quicksight_dashboard.yaml",
+    build,
+    step=6,
+    account="collector",
+    does="QuickSight data sets, analysis and dashboard (optional)",
+    takes=((reports.RECORD, "compliance snapshot table, by export"),),
+    examples={
+        "pBucketName": analytics.EXAMPLE_BUCKET_AND_PREFIX,
+        "pQuickSightPrincipalArn": "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin",
+    },
+)

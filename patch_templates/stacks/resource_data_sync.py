@@ -11,6 +11,8 @@ that contains the collector account without an exclusion list.
 from troposphere import And, Equals, Not, Output, Ref, Template, cloudformation
 
 from ..parts import parameters as p, sync
+from . import collector
+from .record import Member, Record
 
 
 def build() -> Template:
@@ -71,3 +73,15 @@ def build() -> Template:
         )
     )
     return t
+
+
+RECORD = Record(
+    "resource_data_sync.yml",
+    build,
+    step=3,
+    account="source",
+    does="resource data sync: copies inventory and compliance to the bucket",
+    feeds=((collector.RECORD, "inventory and compliance JSON"),),
+    examples={"pResourceDataSyncBucketName": collector.EXAMPLE_BUCKET},
+    member=Member("ResourceDataSync", "Resource data sync", "resource-data-sync"),
+)

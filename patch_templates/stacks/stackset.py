@@ -25,9 +25,6 @@ stack instance.
 
 import itertools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 
 from troposphere import (
     And,
@@ -45,9 +42,10 @@ from troposphere import (
     encode_to_dict,
 )
 
-from ..parts import baselines, parameters as p
+from ..parts import parameters as p
 from ..parts.common import TEMPLATE_BODY_LIMIT, BuildError, render
 from . import default_host_management, patch_baseline, patch_operations, resource_data_sync
+from .record import Member, Record
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
 # a template holds at most 200 parameters (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
@@ -74,58 +72,27 @@ PREFERENCES = "Operation Preferences"
 SWITCHES = "Templates to Deploy"
 
 
-@dataclass(frozen=True)
-class Member:
-    """A template deployed by its own StackSet into the member accounts."""
-
-    key: str  # CamelCase: <key>StackSet, pDeploy<key>, p<key><Name> for parameters of its own
-    title: str  # for people: console groups and labels
-    file: str  # its file in output/
-    build: Callable[[], Template]
-    name: str  # StackSet name suffix
-    deploy: bool = True  # default of its pDeploy switch
-    waves: bool = False  # one StackSet per rollout wave (its OUs and WAVE_PARAMETERS), else one for all waves
-
-
+# The members, each deployed by a StackSet of its own.
 MEMBERS = (
-    *(
-        Member(
-            "".join(word.capitalize() for word in os_key.split("_")),
-            f"{os.title} patch baseline",
-            patch_baseline.file_name(os_key),
-            partial(patch_baseline.build, os_key),
-            f"{baselines.suffix(os_key)}-patch-baseline",
-            deploy=os_key == "windows",
-            waves=True,
-        )
-        for os_key, os in baselines.OPERATING_SYSTEMS.items()
-    ),
-    Member(
-        "PatchOperations",
-        "Patch operations (window, task, scan, inventory)",
-        patch_operations.FILE,
-        patch_operations.build,
-        "patch-operations",
-        waves=True,
-    ),
-    Member(
-        "ResourceDataSync",
-        "Resource data sync",
-        "resource_data_sync.yml",
-        resource_data_sync.build,
-        "resource-data-sync",
-    ),
-    Member(
-        "DefaultHostManagement",
-        "Default Host Management Configuration",
-        default_host_management.FILE,
-        default_host_management.build,
-        "default-host-management",
-    ),
+    *patch_baseline.RECORDS.values(),
+    patch_operations.RECORD,
+    resource_data_sync.RECORD,
+    default_host_management.RECORD,
 )
 
 
-def build(members=MEMBERS) -> Template:
+def built(members: tuple[Record, ...]) -> list[tuple[Record, Member, Template]]:
+    """Each member's record, how the StackSet deploys it, and its template."""
+    return [(record, member(record), record.build()) for record in members]
+
+
+def member(record: Record) -> Member:
+    if record.member is None:
+        raise BuildError(f"{record.file} is not a StackSet member: its record has no member")
+    return record.member
+
+
+def build(members: tuple[Record, ...] = MEMBERS) -> Template:
     t = Template(
         Description=(
             "Management account or delegated administrator: service-managed StackSets that deploy the "
@@ -241,33 +208,33 @@ def build(members=MEMBERS) -> Template:
     )
     t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
 
-    built = [(member, member.build()) for member in members]
-    add_waves(t, built)
+    members_built = built(members)
+    add_waves(t, members_built)
 
-    for member, _ in built:
+    for record, member_, _ in members_built:
         switch = p.add(
             t,
-            f"pDeploy{member.key}",
+            f"pDeploy{member_.key}",
             SWITCHES,
-            member.title,
-            Default=str(member.deploy).lower(),
-            Description=f"Deploy {member.file} by its own StackSet.",
+            member_.title,
+            Default=str(member_.deploy).lower(),
+            Description=f"Deploy {record.file} by its own StackSet.",
             **p.BOOLEAN,
         )
-        t.add_condition(f"Deploy{member.key}", Equals(Ref(switch), "true"))
-    names = pass_through_names(built)
+        t.add_condition(f"Deploy{member_.key}", Equals(Ref(switch), "true"))
+    names = pass_through_names(members_built)
     needed = len(t.parameters) + len(set(names.values()))
     if needed > PARAMETER_LIMIT:
         raise BuildError(
             f"the StackSet template needs {needed} parameters, more than CloudFormation's "
             f"{PARAMETER_LIMIT}; members: {', '.join(m.file for m in members)}"
         )
-    add_member_parameters(t, built, names)
-    add_member_rules(t, built, names)
+    add_member_parameters(t, members_built, names)
+    add_member_rules(t, members_built, names)
 
-    for member, template in built:
-        for wave in (1, *WAVES) if member.waves else (None,):
-            add_stack_set(t, member, template, names, wave, name_prefix, call_as, preferences)
+    for record, member_, template in members_built:
+        for wave in (1, *WAVES) if member_.waves else (None,):
+            add_stack_set(t, record, template, names, wave, name_prefix, call_as, preferences)
     return t
 
 
@@ -276,7 +243,7 @@ def add_waves(t: Template, built) -> None:
     delays each, and the Rules that refuse a wave without OUs and an OU list repeated in two waves."""
     delays = {
         name: parameter.to_dict()
-        for _, template in built
+        for _, _, template in built
         for name, parameter in template.parameters.items()
         if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")
     }
@@ -388,16 +355,17 @@ def targets(wave: int | None) -> list:
 
 
 def add_stack_set(
-    t: Template, member: Member, template: Template, names: dict, wave: int | None, name_prefix, call_as, preferences
+    t: Template, record: Record, template: Template, names: dict, wave: int | None, name_prefix, call_as, preferences
 ) -> None:
     """The member's StackSet: for a wave after the first, its own logical id, name, switch, OUs and
     wave parameters; the first wave keeps the member's logical id and name."""
-    key, condition, name = member.key, f"Deploy{member.key}", member.name
+    member_ = member(record)
+    key, condition, name = member_.key, f"Deploy{member_.key}", member_.name
     overrides = {}
     if wave and wave > 1:
-        key, name = f"{member.key}Wave{wave}", f"{member.name}-wave{wave}"
+        key, name = f"{member_.key}Wave{wave}", f"{member_.name}-wave{wave}"
         condition = f"Deploy{key}"
-        t.add_condition(condition, And(ConditionRef(f"Deploy{member.key}"), ConditionRef(f"Wave{wave}")))
+        t.add_condition(condition, And(ConditionRef(f"Deploy{member_.key}"), ConditionRef(f"Wave{wave}")))
         overrides = {name_: f"pWave{wave}{suffix}" for name_, suffix in WAVE_PARAMETERS.items()}
     stack_set = t.add_resource(
         cloudformation.StackSet(
@@ -413,41 +381,41 @@ def add_stack_set(
             # Queue operations (auto-deployments among them) instead of failing while one runs.
             ManagedExecution=cloudformation.ManagedExecution(Active=True),
             OperationPreferences=preferences,
-            **capabilities(member, template),
+            **capabilities(record, template),
             # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
             # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
-            Parameters=pass_through(member, template, names, overrides),
+            Parameters=pass_through(record, template, names, overrides),
             StackInstancesGroup=targets(wave),
-            TemplateBody=body(member, template),
+            TemplateBody=body(record, template),
         )
     )
     t.add_output(
         Output(
             f"{key}StackSetId",
             Condition=condition,
-            Description=f"Id of the StackSet that deploys {member.file}"
+            Description=f"Id of the StackSet that deploys {record.file}"
             + (f" to wave {wave}" if wave and wave > 1 else ""),
             Value=Ref(stack_set),
         )
     )
 
 
-def body(member: Member, template: Template) -> str:
+def body(record: Record, template: Template) -> str:
     """The member template exactly as the build writes it to output/, within the inline size limit."""
     text = render(template)
     size = len(text.encode())
     if size > TEMPLATE_BODY_LIMIT:
         raise BuildError(
-            f"{member.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
+            f"{record.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
             f"StackSet TemplateBody: make the member template smaller"
         )
     return text
 
 
-def capabilities(member: Member, template: Template) -> dict:
+def capabilities(record: Record, template: Template) -> dict:
     """Capabilities= for the member's IAM resources, if any; service-managed StackSets refuse macros."""
     if template.transform:
-        raise BuildError(f"{member.file} uses a transform, which service-managed StackSets do not support")
+        raise BuildError(f"{record.file} uses a transform, which service-managed StackSets do not support")
     iam = [r for r in template.resources.values() if r.resource_type.startswith("AWS::IAM::")]
     if not iam:
         return {}
@@ -459,14 +427,14 @@ def pass_through_names(built) -> dict[tuple[str, str], str]:
     """(member key, parameter) -> name in the StackSet template: the member's own name when every
     member that has the parameter defines it the same, else p<Member><Name>."""
     definitions: dict[str, list] = {}
-    for _, template in built:
+    for _, _, template in built:
         for name, parameter in template.parameters.items():
             definitions.setdefault(name, []).append(parameter.to_dict())
     return {
-        (member.key, name): name
+        (member_.key, name): name
         if all(d == definitions[name][0] for d in definitions[name])
-        else f"p{member.key}{name[1:]}"
-        for member, template in built
+        else f"p{member_.key}{name[1:]}"
+        for _, member_, template in built
         for name in template.parameters
     }
 
@@ -475,24 +443,24 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
     """Add a parameter for each member parameter, with the member's definition and label: shared ones
     first, in the members' console groups, then each member's own, grouped under the member."""
     for shared in (True, False):
-        for member, template in built:
+        for record, member_, template in built:
             interface = template.metadata.get("AWS::CloudFormation::Interface", {})
             groups = {
                 name: g["Label"]["default"] for g in interface.get("ParameterGroups", []) for name in g["Parameters"]
             }
             labels = {name: label["default"] for name, label in interface.get("ParameterLabels", {}).items()}
             for name, parameter in template.parameters.items():
-                own, definition = names[(member.key, name)], parameter.to_dict()
+                own, definition = names[(member_.key, name)], parameter.to_dict()
                 if (own == name) != shared:
                     continue
                 if own in t.parameters:
                     if t.parameters[own].to_dict() != definition:
-                        raise BuildError(f"{member.file}: parameter {name} clashes with the StackSet template's {own}")
+                        raise BuildError(f"{record.file}: parameter {name} clashes with the StackSet template's {own}")
                     continue
                 p.add(
                     t,
                     own,
-                    groups.get(name, member.title) if shared else member.title,
+                    groups.get(name, member_.title) if shared else member_.title,
                     labels.get(name, name),
                     **definition,
                 )
@@ -501,13 +469,15 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
 def add_member_rules(t: Template, built, names: dict) -> None:
     """Copy the members' Rules, so the console refuses a bad combination here, once, instead of in
     every stack instance; rules alike are added once, a different one of the same name per member."""
-    for member, template in built:
-        renamed = {name: names[(member.key, name)] for name in template.parameters if names[(member.key, name)] != name}
+    for _, member_, template in built:
+        renamed = {
+            name: names[(member_.key, name)] for name in template.parameters if names[(member_.key, name)] != name
+        }
         for rule_name, rule in template.rules.items():
             rule = rename(encode_to_dict(rule), renamed)
             if t.rules.get(rule_name) == rule:
                 continue
-            t.add_rule(member.key + rule_name if rule_name in t.rules else rule_name, rule)
+            t.add_rule(member_.key + rule_name if rule_name in t.rules else rule_name, rule)
 
 
 def rename(value, renamed: dict):
@@ -523,12 +493,27 @@ def rename(value, renamed: dict):
     return value
 
 
-def pass_through(member: Member, template: Template, names: dict, overrides: dict | None = None) -> list:
+def pass_through(record: Record, template: Template, names: dict, overrides: dict | None = None) -> list:
     """The member's parameters as StackSet Parameters, each the value of its StackSet template parameter
     (overrides: member parameter -> another StackSet parameter, a wave's own)."""
     result = []
     for name, parameter in template.parameters.items():
-        own = Ref((overrides or {}).get(name) or names[(member.key, name)])
+        own = Ref((overrides or {}).get(name) or names[(member(record).key, name)])
         is_list = parameter.Type == "CommaDelimitedList" or parameter.Type.startswith("List<")
         result.append(cloudformation.Parameter(ParameterKey=name, ParameterValue=Join(",", own) if is_list else own))
     return result
+
+
+RECORD = Record(
+    "patch_management_stackset.yml",
+    build,
+    step=3,
+    account="management",
+    does="StackSets: the members into every account and Region of the OUs",
+    # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs); the members' examples.
+    examples={
+        "pWave2OrganizationalUnitIds": p.NONE,
+        "pWave3OrganizationalUnitIds": p.NONE,
+        **{name: value for record in MEMBERS for name, value in record.examples.items()},
+    },
+)

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from patch_templates.deploy import preflight
-from patch_templates.reference import docs
-from patch_templates.stacks import TEMPLATES
+from patch_templates.reference import examples
+from patch_templates.stacks import RECORDS, collector
 
 ROOT = Path(__file__).resolve().parents[2]
-COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
+TEMPLATES = [record.file for record in RECORDS]
+COLLECTOR = collector.RECORD.file
 # A value of one's own for each placeholder of the example files.
 OWN = {
     "111122223333": "123456789012",
@@ -29,7 +30,7 @@ OWN = {
 
 
 def example_text(name: str) -> str:
-    return (ROOT / "output" / "parameters" / f"{docs.stem(name)}.json").read_text()
+    return (ROOT / "output" / "parameters" / f"{Path(name).stem}.json").read_text()
 
 
 def own_values(name: str) -> list[dict]:
@@ -56,16 +57,16 @@ def write(tmp_path: Path, content) -> str:
 
 
 def test_own_values_cover_every_placeholder():
-    assert set(OWN) == set(docs.PLACEHOLDERS)
+    assert set(OWN) == set(examples.PLACEHOLDERS)
 
 
 def test_every_invented_example_value_holds_a_placeholder():
     """The refusal list cannot drift from the example table: each example value is either a real
     choice (USABLE) or holds a placeholder that make deploy refuses."""
-    for value in [*docs.EXAMPLES.values(), *docs.CANDIDATES]:
-        assert value in docs.USABLE or any(p in value for p in docs.PLACEHOLDERS), value
+    for value in [*(value for record in RECORDS for value in record.examples.values()), *examples.CANDIDATES]:
+        assert value in examples.USABLE or any(p in value for p in examples.PLACEHOLDERS), value
     constraints = json.loads((ROOT / "output" / "constraints.json").read_text())
-    assert constraints["placeholders"] == sorted(docs.PLACEHOLDERS)
+    assert constraints["placeholders"] == sorted(examples.PLACEHOLDERS)
     assert set(constraints["templates"]) == set(TEMPLATES)
 
 
@@ -79,7 +80,7 @@ def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     printed, ran = result.stdout.strip().splitlines()[-2:]
     assert printed.startswith("echo cloudformation deploy --region eu-west-1 --stack-name my-stack")
     words = shlex.split(printed)
-    # A template without parameters (default_host_management.yml) is deployed without overrides.
+    # A template without parameters (Default Host Management) is deployed without overrides.
     overrides = words[words.index("--parameter-overrides") + 1 :] if values else []
     assert "--parameter-overrides" in words or not values
     assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
@@ -111,7 +112,7 @@ def test_artifacts_bucket_packages_first_and_deploys_through_s3(tmp_path):
         "deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", f"PARAMS={params}", dry_run=True
     )
     lines = result.stdout.strip().splitlines()
-    packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
+    packaged = f"build/{Path(COLLECTOR).stem}.packaged.yml"
     assert lines[-2] == (
         f"echo cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
         f"--output-template-file {packaged}"
@@ -151,7 +152,7 @@ def entries(**changes) -> list[dict]:
         ([{"ParameterKey": "pSyncName", "ParameterValue": 5}], "params.json: entry 1 is"),
         (
             [{"ParameterKey": "pSyncNmae", "ParameterValue": "x"}],
-            "params.json: pSyncNmae is not a parameter of resourcedatasync_s3bucket_bucketpolicy.yml; did you mean pSyncName?",
+            f"params.json: pSyncNmae is not a parameter of {COLLECTOR}; did you mean pSyncName?",
         ),
         (
             [
@@ -193,11 +194,11 @@ def test_an_unedited_example_file_is_refused(name):
     """Without PARAMS, the example file: refused when it holds a placeholder, else deployed as it is
     (a baseline member's example values are all usable defaults)."""
     result = make("deploy", "STACK=s", f"TEMPLATE=output/{name}", dry_run=True)
-    holds = [p for p in docs.PLACEHOLDERS if p in example_text(name)]
+    holds = [p for p in examples.PLACEHOLDERS if p in example_text(name)]
     if not holds:
         assert result.returncode == 0 and "cloudformation deploy" in result.stdout, result.stderr
         return
-    assert result.returncode != 0 and f"{docs.stem(name)}.json" in result.stderr
+    assert result.returncode != 0 and f"{Path(name).stem}.json" in result.stderr
     assert all(f"still holds the example placeholder {p!r}" in result.stderr for p in holds)
     assert result.stdout == ""
 

@@ -34,11 +34,13 @@ from moto import mock_aws
 from troposphere import Template
 
 from patch_templates.builder import lint
-from patch_templates.parts import alerts, parameters
+from patch_templates.deploy.preflight import violation
+from patch_templates.parts import alerts
 from patch_templates.parts.common import render as render_yaml
-from patch_templates.reference import docs
+from patch_templates.reference import examples
+from patch_templates.stacks import central_alerts
 
-CENTRAL = "central_alerts.yml"
+CENTRAL = central_alerts.RECORD
 MEMBER_ACCOUNT, MEMBER_REGION = "123456789012", "eu-west-1"  # moto's default account
 COLLECTOR_ACCOUNT, COLLECTOR_REGION = "111122223333", "us-east-1"
 REQUIRED = {"pNotificationEmailAddress": "patching@example.com", "pDataSourceAccountID": "444455556666"}
@@ -299,7 +301,7 @@ def test_each_sample_reaches_exactly_the_kinds_it_must(aws):
 
 
 def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
-    """patch_operations.yml as one account-Region gets it: the StackSet rendered with its example
+    """The operations member as one account-Region gets it: the StackSet rendered with its example
     values and this bus, then the member body rendered with the values the StackSet passes."""
     return member_stacks(overrides={"pCentralEventBusArn": bus_arn}, region=region)["PatchOperationsStackSet"]
 
@@ -483,7 +485,7 @@ def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_o
 def test_member_forwarding_is_small_and_lint_clean(tmp_path):
     """What the operations member pays for alerts, linted as the build lints (cfn-lint -I)."""
     t = Template(Description="member")
-    alerts.add_forwarding(t)
+    alerts.add_forwarding(t, CENTRAL.file)
     text = render_yaml(t)
     assert len(text.encode()) < 5_000
     (tmp_path / "member.yml").write_text(text)
@@ -595,9 +597,9 @@ def test_outputs_give_the_operator_the_bus_arn_the_members_need():
     # The ARN the stack creates for its default and example bus names passes the members' constraint.
     definition = template_dict(CENTRAL)["Parameters"]["pEventBusName"]
     arn = f"arn:aws:events:us-east-1:111122223333:event-bus/{definition['Default']}"
-    assert parameters.violation(alerts.CENTRAL_BUS_ARN, arn) is None
-    # The StackSet's example parameter file (docs.CANDIDATES) names that bus in the collector account.
-    assert docs.example_value("pCentralEventBusArn", alerts.CENTRAL_BUS_ARN) == arn
+    assert violation(alerts.CENTRAL_BUS_ARN, arn) is None
+    # The StackSet's example parameter file (examples.CANDIDATES) names that bus in the collector account.
+    assert examples.example_value("pCentralEventBusArn", alerts.CENTRAL_BUS_ARN) == arn
 
 
 # -- bad values ---------------------------------------------------------------------------------
@@ -644,9 +646,9 @@ def test_central_bus_arn_refuses_bad_values():
         "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
         "arn:aws-cn:events:cn-north-1:111122223333:event-bus/org.alerts_2",
     ]:
-        assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is None, value
+        assert violation(alerts.CENTRAL_BUS_ARN, value) is None, value
     for value in BUS_ARN_BAD:
-        assert parameters.violation(alerts.CENTRAL_BUS_ARN, value) is not None, value
+        assert violation(alerts.CENTRAL_BUS_ARN, value) is not None, value
 
 
 def test_every_new_parameter_has_bad_values_tried():

@@ -8,7 +8,7 @@ from conftest import check_constraint, render, template_dict
 from patch_templates.parts import baselines
 from patch_templates.stacks import patch_baseline
 
-MEMBER = {key: patch_baseline.file_name(key) for key in baselines.OPERATING_SYSTEMS}
+MEMBER = {key: patch_baseline.RECORDS[key] for key in baselines.OPERATING_SYSTEMS}
 
 
 def baseline(os_key: str, params: dict | None = None) -> dict:

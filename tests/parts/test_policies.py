@@ -5,14 +5,14 @@ then the policy cannot drift from the bucket it protects."""
 import pytest
 from conftest import template_dict
 
-from patch_templates.stacks import TEMPLATES
+from patch_templates.stacks import ANALYTICS, RECORDS, collector
 
 
-def policies() -> list[tuple[str, str, dict]]:
+def policies() -> list[tuple]:
     return [
-        (name, logical_id, resource["Properties"])
-        for name in TEMPLATES
-        for logical_id, resource in template_dict(name)["Resources"].items()
+        (record, logical_id, resource["Properties"])
+        for record in RECORDS
+        for logical_id, resource in template_dict(record)["Resources"].items()
         if resource["Type"] == "AWS::S3::BucketPolicy"
     ]
 
@@ -30,16 +30,16 @@ def statements(node):
 
 
 def test_the_templates_have_bucket_policies():
-    assert {(name, logical_id) for name, logical_id, _ in policies()} >= {
-        ("resourcedatasync_s3bucket_bucketpolicy.yml", "ResourceDataSyncBucketPolicy"),
-        ("consolidated_billing_s3_glue_crawler_athena.yaml", "AthenaResultsBucketPolicy"),
+    assert {(record, logical_id) for record, logical_id, _ in policies()} >= {
+        (collector.RECORD, "ResourceDataSyncBucketPolicy"),
+        (ANALYTICS, "AthenaResultsBucketPolicy"),
     }
 
 
-@pytest.mark.parametrize("name, logical_id, policy", policies(), ids=lambda v: v if isinstance(v, str) else "")
-def test_each_policy_names_its_bucket_through_the_bucket_resource(name, logical_id, policy):
+@pytest.mark.parametrize("record, logical_id, policy", policies(), ids=lambda v: v if isinstance(v, str) else "")
+def test_each_policy_names_its_bucket_through_the_bucket_resource(record, logical_id, policy):
     bucket = policy["Bucket"]["Ref"]
-    assert template_dict(name)["Resources"][bucket]["Type"] == "AWS::S3::Bucket"
+    assert template_dict(record)["Resources"][bucket]["Type"] == "AWS::S3::Bucket"
     arn = {"Fn::GetAtt": [bucket, "Arn"]}
     found = list(statements(policy["PolicyDocument"]["Statement"]))
     assert found

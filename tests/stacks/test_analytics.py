@@ -1,4 +1,4 @@
-"""consolidated_billing_s3_glue_crawler_athena.yaml: parameters, Glue tables and crawler, the
+"""The analytics stack (stacks/analytics.py): parameters, Glue tables and crawler, the
 initializer, Athena; its tables loaded into DuckDB from the sample sync data the way Athena reads
 them (the helpers test_compliance_reports.py runs the reports with); and
 `aws cloudformation package` against a moto S3 server."""
@@ -17,14 +17,14 @@ import duckdb
 import pytest
 import sqlglot
 from cfnlint.decode import decode_str
-from conftest import check_constraint, render, statements as deployed_statements, template_dict
+from conftest import OUTPUT, check_constraint, example, render, statements as deployed_statements, template_dict
 from sqlglot import exp
 
 from patch_templates import builder
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
-from patch_templates.stacks import analytics
+from patch_templates.stacks import ANALYTICS, analytics, collector
 
-NAME = analytics.FILE
+NAME = ANALYTICS
 DATA = Path(__file__).parents[1] / "data" / "inventory"
 # The SQL's current_timestamp is frozen here so "older than N days" has one answer.
 NOW = "2025-06-30 00:00:00+00"
@@ -224,7 +224,7 @@ def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monk
     big.write_text("#" * (INLINE_CODE_LIMIT + 1))
     monkeypatch.setattr(analytics, "INITIALIZER", big)
     with pytest.raises(BuildError, match=r"big.py is 4097 bytes; inline Lambda code \(ZipFile\) is limited"):
-        analytics.build()
+        ANALYTICS.build()
 
 
 def test_the_builder_keeps_yaml_and_yml_files_current(tmp_path):
@@ -407,14 +407,8 @@ def test_the_example_bucket_is_the_collector_example():
     """pBucketName is required; its example in output/parameters/ names the collector's example
     bucket and prefix, so the two example files deploy together."""
 
-    def example(name):
-        path = Path(__file__).parents[2] / "output" / "parameters" / name
-        return {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(path.read_text())}
-
-    collector = example("resourcedatasync_s3bucket_bucketpolicy.json")
-    assert example(NAME.replace(".yaml", ".json"))["pBucketName"] == (
-        f"{collector['pResourceDataSyncBucketName']}/{collector['pBucketPrefix']}"
-    )
+    bucket = example(collector.RECORD)
+    assert example(NAME)["pBucketName"] == f"{bucket['pResourceDataSyncBucketName']}/{bucket['pBucketPrefix']}"
 
 
 def free_port() -> int:
@@ -483,8 +477,8 @@ def lint(path: Path) -> list:
 
 def test_package_leaves_the_inline_template_unchanged(s3_server, tmp_path):
     aws(s3_server, "s3", "mb", "s3://ns-rep-lambda-code")
-    template = tmp_path / NAME
-    shutil.copy(Path(__file__).parents[2] / "output" / NAME, template)
+    template = tmp_path / NAME.file
+    shutil.copy(OUTPUT / NAME.file, template)
     packaged = package(s3_server, template, "ns-rep-lambda-code")
     original, _ = decode_str(template.read_text())
     assert json.loads(json.dumps(packaged)) == json.loads(json.dumps(original))
@@ -506,7 +500,7 @@ def test_package_uploads_code_given_as_a_local_path(s3_server, tmp_path):
     shutil.copy(analytics.INITIALIZER, code / "index.py")
     data = json.loads(json.dumps(template_dict(NAME)))
     data["Resources"]["CrawlerInitializerFunction"]["Properties"]["Code"] = "initializer"
-    template = tmp_path / NAME
+    template = tmp_path / NAME.file
     template.write_text(json.dumps(data))
     function = package(s3_server, template, "packaged-code")["Resources"]["CrawlerInitializerFunction"]
     code_location = function["Properties"]["Code"]

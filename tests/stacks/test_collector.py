@@ -5,7 +5,9 @@ import json
 import pytest
 from conftest import check_constraint, render, rules_refusing, statements as deployed_statements, template_dict
 
-NAME = "resourcedatasync_s3bucket_bucketpolicy.yml"
+from patch_templates.stacks import collector
+
+STACK = collector.RECORD
 BUCKET = "eq-resourcedatasync-us-east-1-112520250899"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 COLLECTOR = "555555555555"  # cloud-radar's AWS::AccountId
@@ -17,7 +19,7 @@ def accounts(n: int) -> list[str]:
 
 
 def stack(**params) -> dict:
-    return render(NAME, {"pResourceDataSyncBucketName": BUCKET, **params})
+    return render(STACK, {"pResourceDataSyncBucketName": BUCKET, **params})
 
 
 def statements(rendered: dict) -> dict:
@@ -69,7 +71,7 @@ def test_organization_mode_uses_source_org_id_instead_of_accounts():
 def test_policy_names_its_bucket_through_the_bucket_resource():
     """Every bucket and object ARN in the policy is GetAtt ResourceDataSyncBucket.Arn (plus /...), never
     an ARN rebuilt from the bucket name parameter, so the policy cannot drift from its bucket."""
-    policy = template_dict(NAME)["Resources"]["ResourceDataSyncBucketPolicy"]["Properties"]
+    policy = template_dict(STACK)["Resources"]["ResourceDataSyncBucketPolicy"]["Properties"]
     assert policy["Bucket"] == {"Ref": "ResourceDataSyncBucket"}
     text = json.dumps(policy)
     assert "pResourceDataSyncBucketName" not in text and "arn:aws:" not in text and ":s3:::" not in text
@@ -87,7 +89,7 @@ def test_insecure_transport_is_denied_for_bucket_and_objects():
 
 
 def test_bucket_blocks_public_access_enforces_ownership_versions_and_is_retained():
-    resource = template_dict(NAME)["Resources"]["ResourceDataSyncBucket"]
+    resource = template_dict(STACK)["Resources"]["ResourceDataSyncBucket"]
     props = resource["Properties"]
     assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
         ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"], True
@@ -108,7 +110,7 @@ def test_lifecycle_expires_old_versions_never_a_current_file():
     assert rule["Status"] == "Enabled"
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": "7"}
     assert not {"ExpirationInDays", "ExpirationDate", "Transitions"} & set(rule)
-    assert "pStaleFileExpirationDays" not in template_dict(NAME)["Parameters"]
+    assert "pStaleFileExpirationDays" not in template_dict(STACK)["Parameters"]
 
 
 def encryption(rendered: dict) -> dict:
@@ -169,7 +171,7 @@ def test_sync_from_source_feeds_explorer_instead_of_s3():
 
 
 def test_outputs_are_exported_for_the_other_stacks():
-    outputs = template_dict(NAME)["Outputs"]
+    outputs = template_dict(STACK)["Outputs"]
     assert set(outputs) == {
         "ResourceDataSyncBucketName",
         "ResourceDataSyncBucketArn",
@@ -182,7 +184,7 @@ def test_outputs_are_exported_for_the_other_stacks():
 
 
 def test_every_parameter_has_description_constraint_label_and_group():
-    template = template_dict(NAME)
+    template = template_dict(STACK)
     interface = template["Metadata"]["AWS::CloudFormation::Interface"]
     grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
     assert sorted(grouped) == sorted(template["Parameters"]) == sorted(interface["ParameterLabels"])
@@ -201,7 +203,7 @@ def test_every_parameter_has_description_constraint_label_and_group():
 
 
 def test_rules_require_accounts_or_organization_and_the_bucket_region():
-    rules = template_dict(NAME)["Rules"]
+    rules = template_dict(STACK)["Rules"]
     assert rules["BucketInStackRegion"]["Assertions"][0]["Assert"] == {
         "Fn::Equals": [{"Ref": "pBucketRegion"}, {"Ref": "AWS::Region"}]
     }
@@ -292,11 +294,11 @@ CONSTRAINTS = [
 
 @pytest.mark.parametrize("parameter,good,bad", CONSTRAINTS, ids=[c[0] for c in CONSTRAINTS])
 def test_parameter_constraint(parameter, good, bad):
-    assert check_constraint(NAME, parameter, good, bad) == len(bad) > 0
+    assert check_constraint(STACK, parameter, good, bad) == len(bad) > 0
 
 
 def test_every_parameter_constraint_is_exercised():
-    assert {c[0] for c in CONSTRAINTS} == set(template_dict(NAME)["Parameters"])
+    assert {c[0] for c in CONSTRAINTS} == set(template_dict(STACK)["Parameters"])
 
 
 def policy_bytes(rendered: dict) -> int:
@@ -312,7 +314,7 @@ LONGEST = {"pResourceDataSyncBucketName": "b" * 63, "pBucketPrefix": "p" * 64, "
 
 @pytest.mark.parametrize("count", [1, 100, 300])
 def test_account_mode_policy_stays_under_s3_limit(count):
-    rendered = render(NAME, {**LONGEST, "pDataSourceAccountID": ",".join(accounts(count))})
+    rendered = render(STACK, {**LONGEST, "pDataSourceAccountID": ",".join(accounts(count))})
     assert (
         len(statements(rendered)["SSMBucketDeliveryAccounts"]["Condition"]["StringEquals"]["aws:SourceAccount"])
         == count + 1
@@ -327,23 +329,23 @@ def test_300_accounts_fit_the_parameter_value_limit():
 
 
 def test_organization_mode_policy_size_does_not_grow_with_accounts():
-    size = policy_bytes(render(NAME, {**LONGEST, "pOrganizationID": "o-a1b2c3d4e5"}))
+    size = policy_bytes(render(STACK, {**LONGEST, "pOrganizationID": "o-a1b2c3d4e5"}))
     print(f"bucket policy, organization mode: {size} bytes")
     assert size < 2 * 1024
 
 
 def test_rules_refuse_impossible_combinations_before_anything_is_created():
     base = {"pResourceDataSyncBucketName": BUCKET}
-    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}) == []
-    assert rules_refusing(NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5"}) == []
-    assert rules_refusing(NAME, base) == ["SourceAccountsOrOrganization"]
-    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990,"}) == ["SourceAccountsOrOrganization"]
-    assert rules_refusing(NAME, {**base, "pDataSourceAccountID": "522955560990"}, region="eu-west-1") == [
+    assert rules_refusing(STACK, {**base, "pDataSourceAccountID": "522955560990"}) == []
+    assert rules_refusing(STACK, {**base, "pOrganizationID": "o-a1b2c3d4e5"}) == []
+    assert rules_refusing(STACK, base) == ["SourceAccountsOrOrganization"]
+    assert rules_refusing(STACK, {**base, "pDataSourceAccountID": "522955560990,"}) == ["SourceAccountsOrOrganization"]
+    assert rules_refusing(STACK, {**base, "pDataSourceAccountID": "522955560990"}, region="eu-west-1") == [
         "BucketInStackRegion"
     ]
     assert (
         rules_refusing(
-            NAME, {**base, "pOrganizationID": "o-a1b2c3d4e5", "pBucketRegion": "eu-west-1"}, region="eu-west-1"
+            STACK, {**base, "pOrganizationID": "o-a1b2c3d4e5", "pBucketRegion": "eu-west-1"}, region="eu-west-1"
         )
         == []
     )

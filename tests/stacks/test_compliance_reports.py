@@ -1,4 +1,4 @@
-"""compliance_reports.yaml: parameters, what it takes from the analytics stack, the fleet views,
+"""The reports stack (stacks/compliance_reports.py): parameters, what it takes from the analytics stack, the fleet views,
 the named queries and the daily compliance snapshot (table, schedule, role); every report's SQL
 and the snapshot statement run on DuckDB over the sample sync data, loaded through the analytics
 stack's tables."""
@@ -10,13 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import check_constraint, render, statements as deployed_statements, template_dict
+from conftest import check_constraint, example, render, statements as deployed_statements, template_dict
 from test_analytics import A, B, load_tables, on_duckdb, presto_view, resources
 
-from patch_templates.reference import docs
-from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard
+from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard
 
-NAME = reports.FILE
+NAME = reports.RECORD
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # cloud-radar substitutes a Number parameter's default as an int, which its Fn::Sub refuses: given as text
 BASE = {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7"}
@@ -24,7 +23,7 @@ RESULTS = "analytics-athenaresultsbucket-1a2b3c"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def exports(database: str = "patching-database", stack: str = analytics.STACK) -> dict:
+def exports(database: str = "patching-database", stack: str = ANALYTICS.stack) -> dict:
     """What the analytics stack named `stack` exports, its database named `database`."""
     return {
         f"{stack}-GlueDatabaseName": database,
@@ -33,7 +32,7 @@ def exports(database: str = "patching-database", stack: str = analytics.STACK) -
     }
 
 
-def render_reports(params: dict, database: str = "patching-database", stack: str = analytics.STACK) -> dict:
+def render_reports(params: dict, database: str = "patching-database", stack: str = ANALYTICS.stack) -> dict:
     return render(NAME, {**BASE, "pAnalyticsStackName": stack, **params}, imports=exports(database, stack))
 
 
@@ -81,10 +80,10 @@ def test_every_parameter_refuses_bad_values():
     assert tried == sum(len(bad) for _, bad in GOOD_AND_BAD.values()) == 33
 
 
-@pytest.mark.parametrize("reader", [NAME, quicksight_dashboard.FILE])
+@pytest.mark.parametrize("reader", [NAME, quicksight_dashboard.RECORD])
 def test_parameters_shared_with_the_analytics_stack_are_the_same(reader):
     mine = template_dict(reader)["Parameters"]
-    theirs = template_dict(analytics.FILE)["Parameters"]
+    theirs = template_dict(ANALYTICS)["Parameters"]
     for name in ("pCFNTablePrefixName", "pKMSKeyArn", "pBucketName"):
         assert {k: v for k, v in mine[name].items() if k != "Description"} == {
             k: v for k, v in theirs[name].items() if k != "Description"
@@ -97,7 +96,7 @@ def test_the_moved_parameters_keep_their_defaults():
         "pStaleScanDays": 7,
         "pSnapshotSchedule": "cron(0 4 * * ? *)",
     }
-    assert not {"pStaleScanDays", "pSnapshotSchedule"} & set(template_dict(analytics.FILE)["Parameters"])
+    assert not {"pStaleScanDays", "pSnapshotSchedule"} & set(template_dict(ANALYTICS)["Parameters"])
 
 
 def imported(node) -> set[str]:
@@ -112,15 +111,13 @@ def imported(node) -> set[str]:
 
 
 def test_it_imports_what_the_analytics_stack_exports_under_its_default_name():
-    outputs = template_dict(analytics.FILE)["Outputs"]
+    outputs = template_dict(ANALYTICS)["Outputs"]
     names = {"GlueDatabaseName", "AthenaWorkGroupName", "AthenaResultsBucketName"}
     assert imported(template_dict(NAME)["Resources"]) == {"${pAnalyticsStackName}-" + name for name in names}
     for name in names:
         assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
-    # the stack names the generated deploy commands give the two templates
-    assert analytics.STACK == docs.stem(analytics.FILE).replace("_", "-")
-    assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == analytics.STACK
-    assert reports.STACK == docs.stem(NAME).replace("_", "-")
+    # the stack name the generated deploy command gives the analytics template
+    assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == ANALYTICS.stack
     assert template_dict(NAME)["Outputs"]["ComplianceSnapshotTableName"] == {
         "Description": "Glue table of the daily compliance snapshot",
         "Value": {"Ref": "TableComplianceSnapshot"},
@@ -130,9 +127,9 @@ def test_it_imports_what_the_analytics_stack_exports_under_its_default_name():
 
 def test_the_analytics_stack_holds_no_report_view_or_snapshot():
     """Moved, not copied: the views, named queries and snapshot are in this template only."""
-    theirs = template_dict(analytics.FILE)["Resources"]
+    theirs = template_dict(ANALYTICS)["Resources"]
     mine = template_dict(NAME)["Resources"]
-    assert not resources(template_dict(analytics.FILE), "AWS::Athena::NamedQuery")
+    assert not resources(template_dict(ANALYTICS), "AWS::Athena::NamedQuery")
     assert not set(theirs) & set(mine)
     assert {kind["Type"] for kind in mine.values()} == {
         "AWS::Glue::Table",
@@ -451,7 +448,7 @@ def loaded(names: dict) -> tuple[dict, duckdb.DuckDBPyConnection]:
     """This stack rendered with the analytics stack's names, and DuckDB holding the analytics
     stack's tables over the sample data with this stack's views and snapshot table."""
     database = names.get("pCFNDatabaseName", "patching-database")
-    source = render(analytics.FILE, {"pBucketName": BASE["pBucketName"], **names})
+    source = render(ANALYTICS, {"pBucketName": BASE["pBucketName"], **names})
     stack = render_reports({k: v for k, v in names.items() if k != "pCFNDatabaseName"}, database=database)
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
@@ -650,13 +647,6 @@ def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
 def test_the_example_bucket_is_the_collector_example():
     """pBucketName is required here too; its example is the analytics stack's."""
 
-    def example(name):
-        path = docs.stem(name) + ".json"
-        return {
-            p["ParameterKey"]: p["ParameterValue"]
-            for p in json.loads((ROOT / "output" / "parameters" / path).read_text())
-        }
-
     assert "Default" not in template_dict(NAME)["Parameters"]["pBucketName"]
-    assert example(NAME)["pBucketName"] == example(analytics.FILE)["pBucketName"]
-    assert example(NAME)["pAnalyticsStackName"] == analytics.STACK
+    assert example(NAME)["pBucketName"] == example(ANALYTICS)["pBucketName"]
+    assert example(NAME)["pAnalyticsStackName"] == ANALYTICS.stack

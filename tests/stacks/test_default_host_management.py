@@ -1,4 +1,4 @@
-"""default_host_management.yml and its custom resource. moto 5.2 has no service settings, so the
+"""The Default Host Management stack and its custom resource. moto 5.2 has no service settings, so the
 Systems Manager client is botocore's Stubber: each test lists the calls the function must make,
 with their exact parameters, and an unexpected call fails the test. CloudFormation's pre-signed
 response URL is the local HTTP server of conftest (fixtures server, answers); every path answers
@@ -27,9 +27,9 @@ from patch_templates.parts import common
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import default_host_management as stack, stackset
 
-NAME = stack.FILE
+NAME = stack.RECORD
 OUTPUT = Path(__file__).resolve().parents[2] / "output"
-STACKSET = "patch_management_stackset.yml"
+STACKSET = stackset.RECORD
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 OURS = "service-role/patching-dhmc-DefaultHostManagementRole-1A2B3C4D5E6F"
 OURS_NEXT = "service-role/patching-dhmc-DefaultHostManagementRole-9Z8Y7X6W5V4U"
@@ -362,7 +362,7 @@ def test_the_function_runs_the_inline_code_and_logs_with_retention():
     function = found["DefaultHostManagementFunction"]["Properties"]
     assert function["Code"]["ZipFile"] == stack.FUNCTION_CODE.read_text()
     # and the YAML block in output/ reads back as the same text, byte for byte
-    deployed, _ = decode_str((OUTPUT / NAME).read_text())
+    deployed, _ = decode_str((OUTPUT / NAME.file).read_text())
     assert (
         deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"]
         == stack.FUNCTION_CODE.read_text()
@@ -384,13 +384,14 @@ def test_no_parameters_deploying_it_is_the_choice():
 
 
 def test_the_stackset_deploys_it_by_default_with_iam_capability():
-    (member,) = [m for m in stackset.MEMBERS if m.file == NAME]
+    member = NAME.member
+    assert NAME in stackset.MEMBERS
     assert member.deploy and member.key == "DefaultHostManagement"
     assert template_dict(STACKSET)["Parameters"]["pDeployDefaultHostManagement"]["Default"] == "true"
     on = render(STACKSET, REQUIRED)["Resources"]["DefaultHostManagementStackSet"]["Properties"]
     # Roles without RoleName: CAPABILITY_IAM suffices (CAPABILITY_NAMED_IAM only for custom names).
     assert on["Capabilities"] == ["CAPABILITY_IAM"]
-    assert on["TemplateBody"] == (OUTPUT / NAME).read_text()
+    assert on["TemplateBody"] == (OUTPUT / NAME.file).read_text()
     assert on["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
     off = render(STACKSET, {**REQUIRED, "pDeployDefaultHostManagement": "false"})
     assert "DefaultHostManagementStackSet" not in off["Resources"]

@@ -12,8 +12,8 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import template_dict
 
-from patch_templates.parts import parameters
-from patch_templates.stacks import TEMPLATES
+from patch_templates.deploy.preflight import violation
+from patch_templates.stacks import ANALYTICS, RECORDS, central_alerts, compliance_reports, quicksight_dashboard
 
 STACK_NAME = "s" * 128  # CloudFormation's longest stack name
 # parameter -> the longest value its constraint accepts (checked below: one character more is refused).
@@ -44,11 +44,11 @@ REQUIRED = {
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).
 EXTRA = {("AWS::SNS::Topic", "DisplayName"): {"maxLength": 100}}
-# Templates of issue 9 core; the alerts, analytics, reports and dashboard names belong to their own tests.
+# The patching templates; the alerts, analytics, reports and dashboard names belong to their own tests.
 OWN = [
-    name
-    for name in TEMPLATES
-    if not name.startswith(("consolidated_billing", "central_alerts", "compliance_reports", "quicksight"))
+    record
+    for record in RECORDS
+    if record not in (central_alerts.RECORD, ANALYTICS, compliance_reports.RECORD, quicksight_dashboard.RECORD)
 ]
 
 
@@ -56,8 +56,8 @@ OWN = [
 def test_longest_values_are_the_longest_accepted(name):
     owner = next(t for t in OWN if name in template_dict(t).get("Parameters", {}))
     definition = template_dict(owner)["Parameters"][name]
-    assert parameters.violation(definition, LONGEST[name]) is None
-    assert parameters.violation(definition, LONGEST[name] + LONGEST[name][-1]) is not None
+    assert violation(definition, LONGEST[name]) is None
+    assert violation(definition, LONGEST[name] + LONGEST[name][-1]) is not None
 
 
 def bounds(schema: dict) -> tuple[int | None, str | None]:
@@ -73,9 +73,9 @@ def from_resource(value, template: dict) -> bool:
     return isinstance(value, dict) and ("Fn::GetAtt" in value or value.get("Ref") in template["Resources"])
 
 
-@pytest.mark.parametrize("name", OWN)
-def test_names_fit_their_schema_for_the_longest_stack_name(name):
-    template = template_dict(name)
+@pytest.mark.parametrize("record", OWN)
+def test_names_fit_their_schema_for_the_longest_stack_name(record):
+    template = template_dict(record)
     radar = RadarTemplate(copy.deepcopy(template))
     radar.StackName = STACK_NAME
     values = {k: v for k, v in {**REQUIRED, **LONGEST}.items() if k in template.get("Parameters", {})}

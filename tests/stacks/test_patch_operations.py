@@ -1,4 +1,4 @@
-"""The StackSet members of issue 9: `<os>_patch_baseline.yml` (one per OS) and `patch_operations.yml`
+"""The StackSet members: the patch baseline of each OS (stacks/patch_baseline.py) and the operations (stacks/patch_operations.py)
 (one set of operations per account-Region), built from the same pieces as the standalone files."""
 
 import copy
@@ -10,13 +10,13 @@ from conftest import check_constraint, rules_refusing, statements, template_dict
 from patch_templates.parts import alerts, baselines
 from patch_templates.stacks import patch_baseline, patch_operations, patching
 
-OPERATIONS = patch_operations.FILE
+OPERATIONS = patch_operations.RECORD
 BUS = "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"
 ACCOUNT, REGION = "444455556666", "eu-west-1"  # a member account, not cloud-radar's default
 
 
 def operations(params: dict | None = None) -> dict:
-    """patch_operations.yml as deployed in ACCOUNT and REGION with these values."""
+    """The operations member as deployed in ACCOUNT and REGION with these values."""
     radar = RadarTemplate(copy.deepcopy(template_dict(OPERATIONS)))
     radar.AccountId = ACCOUNT
     return radar.render({"pCentralEventBusArn": BUS, **(params or {})}, region=REGION)["Resources"]
@@ -36,7 +36,7 @@ def granted(params: dict, action: str) -> list:
 
 @pytest.mark.parametrize("os_key", baselines.OPERATING_SYSTEMS)
 def test_baseline_member_is_the_standalone_baseline_only(os_key):
-    member, standalone = template_dict(patch_baseline.file_name(os_key)), template_dict(patching.file_name(os_key))
+    member, standalone = template_dict(patch_baseline.RECORDS[os_key]), template_dict(patching.RECORDS[os_key])
     assert list(member["Resources"]) == ["PatchBaseline"]
     assert member["Resources"]["PatchBaseline"] == standalone["Resources"]["PatchBaseline"]
     # Its parameters are the standalone's baseline parameters, defined the same.
@@ -191,7 +191,7 @@ def test_operations_parameters_shared_with_the_standalone_are_defined_the_same()
     """What the member and the standalone both ask means the same (they are built from one piece)."""
     member, standalone = (
         template_dict(OPERATIONS)["Parameters"],
-        template_dict(patching.file_name("windows"))["Parameters"],
+        template_dict(patching.RECORDS["windows"])["Parameters"],
     )
     differ = {name for name in set(member) & set(standalone) if member[name] != standalone[name]}
     assert differ == {"pMaintenanceWindowName", "pTaskType", "pOutputS3BucketName"}  # descriptions, sentinel

@@ -7,11 +7,12 @@ import json
 import pytest
 from conftest import check_constraint, render, rules_refusing, statements, template_dict
 
+from patch_templates.deploy.preflight import violation
 from patch_templates.parts import baselines
-from patch_templates.stacks import TEMPLATES, patching
+from patch_templates.stacks import RECORDS, patching
 
-WINDOWS = "windows_patch_baseline_maintenance_window.yml"
-ALL = [patching.file_name(key) for key in baselines.OPERATING_SYSTEMS]
+WINDOWS = patching.RECORDS["windows"]
+ALL = list(patching.RECORDS.values())
 EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
 
 
@@ -19,8 +20,8 @@ def resources(rendered: dict, type_: str) -> dict:
     return {name: r["Properties"] for name, r in rendered["Resources"].items() if r["Type"] == type_}
 
 
-def window_statements(params: dict, name: str = WINDOWS) -> list[dict]:
-    role = render(name, {**EMAIL, **params})["Resources"]["MaintenanceWindowRole"]["Properties"]
+def window_statements(params: dict, record=WINDOWS) -> list[dict]:
+    role = render(record, {**EMAIL, **params})["Resources"]["MaintenanceWindowRole"]["Properties"]
     return statements(role["Policies"][0]["PolicyDocument"])
 
 
@@ -28,8 +29,7 @@ def window_statements(params: dict, name: str = WINDOWS) -> list[dict]:
 
 
 def test_one_template_per_operating_system():
-    assert set(ALL) <= set(TEMPLATES)
-    assert WINDOWS in TEMPLATES  # the design's file name
+    assert set(ALL) <= set(RECORDS) and set(patching.RECORDS) == set(baselines.OPERATING_SYSTEMS)
     assert {"windows", "amazon_linux_2023", "amazon_linux_2", "redhat", "ubuntu"} <= set(baselines.OPERATING_SYSTEMS)
 
 
@@ -62,8 +62,8 @@ DESIGN = {
 }
 
 
-def groups(name: str) -> dict:
-    interface = template_dict(name)["Metadata"]["AWS::CloudFormation::Interface"]
+def groups(record) -> dict:
+    interface = template_dict(record)["Metadata"]["AWS::CloudFormation::Interface"]
     return {
         parameter: group["Label"]["default"]
         for group in interface["ParameterGroups"]
@@ -79,11 +79,11 @@ def test_windows_has_every_design_parameter_with_its_default_and_group():
     assert parameters["pTaskType"]["AllowedValues"] == ["RUN_COMMAND", "AUTOMATION", "LAMBDA", "STEP_FUNCTIONS"]
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_every_parameter_is_described_constrained_grouped_and_labelled(name):
-    template = template_dict(name)
+@pytest.mark.parametrize("record", ALL)
+def test_every_parameter_is_described_constrained_grouped_and_labelled(record):
+    template = template_dict(record)
     labels = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterLabels"]
-    in_group = groups(name)
+    in_group = groups(record)
     for key, definition in template["Parameters"].items():
         assert definition["Description"] and definition["ConstraintDescription"], key
         assert {"AllowedPattern", "AllowedValues", "MinValue"} & set(definition), key
@@ -121,18 +121,18 @@ def test_every_supported_operating_system_of_the_schema_is_covered_or_left_out_w
 
 @pytest.mark.parametrize("os_key", EXPECTED_FILTERS)
 def test_baseline_filters_per_operating_system(os_key):
-    name = patching.file_name(os_key)
+    record = patching.RECORDS[os_key]
     operating_system, keys = EXPECTED_FILTERS[os_key]
-    baseline = template_dict(name)["Resources"]["PatchBaseline"]["Properties"]
+    baseline = template_dict(record)["Resources"]["PatchBaseline"]["Properties"]
     assert baseline["OperatingSystem"] == operating_system
     rule = baseline["ApprovalRules"]["PatchRules"][0]
     filters = rule["PatchFilterGroup"]["PatchFilters"]
     assert [f["Key"] for f in filters] == keys
-    parameters = template_dict(name)["Parameters"]
+    parameters = template_dict(record)["Parameters"]
     for f in filters:
         parameter = parameters[f["Values"]["Ref"]]
         assert parameter["Type"] == "CommaDelimitedList"
-        assert check_default(parameter), (name, f["Key"])
+        assert check_default(parameter), (record.file, f["Key"])
     assert rule["ComplianceLevel"] == {"Ref": "pComplianceLevel"}
     assert baseline["PatchGroups"] == {"Ref": "pPatchGroups"}
     assert ("ApproveAfterDays" in rule) == (os_key not in ("ubuntu", "debian")) == ("pApproveAfterDays" in parameters)
@@ -145,14 +145,13 @@ def patch_baseline_schema() -> dict:
 
 
 def check_default(parameter: dict) -> bool:
-    from patch_templates.parts.parameters import violation
 
     return violation(parameter, parameter["Default"]) is None
 
 
 def test_filter_values_are_each_operating_systems_own():
     values = {
-        key: set(template_dict(patching.file_name(key))["Parameters"]["pSeverity"]["AllowedValues"])
+        key: set(template_dict(patching.RECORDS[key])["Parameters"]["pSeverity"]["AllowedValues"])
         for key, os in baselines.OPERATING_SYSTEMS.items()
         if os.severity
     }
@@ -160,13 +159,13 @@ def test_filter_values_are_each_operating_systems_own():
     assert "Medium" in values["amazon_linux_2023"] and "Moderate" not in values["amazon_linux_2023"]
     assert "Moderate" in values["redhat"]
     assert "Required" in values["ubuntu"]  # Debian priorities
-    product = template_dict(patching.file_name("amazon_linux_2023"))["Parameters"]["pProduct"]["AllowedValues"]
+    product = template_dict(patching.RECORDS["amazon_linux_2023"])["Parameters"]["pProduct"]["AllowedValues"]
     assert "WindowsServer2019" not in product
 
 
 def test_rendered_baseline_names_and_lists():
     baseline = render(
-        patching.file_name("redhat"),
+        patching.RECORDS["redhat"],
         {**EMAIL, "pSeverity": "Critical,Important,Moderate", "pPatchGroups": "Production,Staging"},
     )
     properties = baseline["Resources"]["PatchBaseline"]["Properties"]
@@ -179,8 +178,8 @@ def test_rendered_baseline_names_and_lists():
 
 def test_names_differ_per_operating_system_so_stacks_can_share_an_account():
     names = set()
-    for name in ALL:
-        rendered = render(name, EMAIL)["Resources"]
+    for record in ALL:
+        rendered = render(record, EMAIL)["Resources"]
         for logical_id in ("PatchBaseline", "MaintenanceWindow", "MaintenanceWindowTarget", "MaintenanceWindowTask"):
             names.add(rendered[logical_id]["Properties"]["Name"])
         assert "TopicName" not in rendered["NotificationTopic"]["Properties"]
@@ -386,9 +385,9 @@ def test_window_role_scopes_each_task_to_its_resource():
 # --- scan and inventory associations --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_scan_and_inventory_associations_target_the_window_targets(name):
-    rendered = render(name, {**EMAIL, "pTargetsValue": "Production"})["Resources"]
+@pytest.mark.parametrize("record", ALL)
+def test_scan_and_inventory_associations_target_the_window_targets(record):
+    rendered = render(record, {**EMAIL, "pTargetsValue": "Production"})["Resources"]
     scan, inventory = rendered["PatchScanAssociation"]["Properties"], rendered["InventoryAssociation"]["Properties"]
     assert (scan["Name"], scan["Parameters"], scan["ScheduleExpression"]) == (
         "AWS-RunPatchBaseline",
@@ -414,8 +413,8 @@ def test_each_association_has_its_switch(switch, logical_id):
 
 
 def test_defaults_satisfy_every_rule():
-    for name in ALL:
-        assert rules_refusing(name, EMAIL) == []
+    for record in ALL:
+        assert rules_refusing(record, EMAIL) == []
 
 
 def test_cutoff_must_be_less_than_duration():
@@ -620,18 +619,20 @@ def bad_values_tried() -> int:
     )
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_constraints_refuse_bad_values(name):
-    parameters = template_dict(name)["Parameters"]
+@pytest.mark.parametrize("record", ALL)
+def test_constraints_refuse_bad_values(record):
+    parameters = template_dict(record)["Parameters"]
     assert set(CONSTRAINTS) - set(parameters) <= {"pApproveAfterDays"}  # absent on Ubuntu only
     for parameter, (good, bad) in CONSTRAINTS.items():
         if parameter in parameters:
-            check_constraint(name, parameter, good, bad)
+            check_constraint(record, parameter, good, bad)
 
 
 @pytest.mark.parametrize("os_key", FILTERS)
 def test_filter_parameters_refuse_other_operating_systems_values(os_key):
-    name = patching.file_name(os_key)
+    record = patching.RECORDS[os_key]
     for parameter, (good, bad) in FILTERS[os_key].items():
-        check_constraint(name, parameter, good, bad)
-    assert set(FILTERS[os_key]) == {"pProduct", "pSeverity", "pClassification"} & set(template_dict(name)["Parameters"])
+        check_constraint(record, parameter, good, bad)
+    assert set(FILTERS[os_key]) == {"pProduct", "pSeverity", "pClassification"} & set(
+        template_dict(record)["Parameters"]
+    )

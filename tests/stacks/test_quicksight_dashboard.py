@@ -1,4 +1,4 @@
-"""quicksight_dashboard.yaml: parameters, what the analytics and reports stacks give it, the service role's
+"""The dashboard stack (stacks/quicksight_dashboard.py): parameters, what the analytics and reports stacks give it, the service role's
 access, the data sets (their SQL run on DuckDB over the sample sync data), and the analysis and
 dashboard Definition read back against dashboard_definition.SHEETS."""
 
@@ -13,10 +13,9 @@ from test_analytics import on_duckdb
 from test_compliance_reports import EXPECTED, loaded
 
 from patch_templates.parts import dashboard_definition
-from patch_templates.reference import docs
-from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard as dashboard
+from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard as dashboard
 
-NAME = dashboard.FILE
+NAME = dashboard.RECORD
 QUICKSIGHT_USER = "arn:aws:quicksight:us-east-1:111122223333:user/default/patch-admin"
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BASE = {"pBucketName": "sync-bucket/inventory"}
@@ -132,20 +131,19 @@ def imports(node, stack_parameter: str) -> set[str]:
 
 
 def test_what_it_imports_the_analytics_and_reports_stacks_export_under_their_default_names():
-    for module, parameter, names in [
-        (analytics, "pAnalyticsStackName", EXPORTS),
-        (reports, "pReportsStackName", REPORTS_EXPORTS),
+    for source, parameter, names in [
+        (ANALYTICS, "pAnalyticsStackName", EXPORTS),
+        (reports.RECORD, "pReportsStackName", REPORTS_EXPORTS),
     ]:
-        outputs = template_dict(module.FILE)["Outputs"]
+        outputs = template_dict(source)["Outputs"]
         imported = imports(template_dict(NAME)["Resources"], parameter)
         assert imported == set(names)
         for name in imported:
             assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
         # the stack name the generated deploy command gives the template
-        assert module.STACK == docs.stem(module.FILE).replace("_", "-")
-        assert template_dict(NAME)["Parameters"][parameter]["Default"] == module.STACK
+        assert template_dict(NAME)["Parameters"][parameter]["Default"] == source.stack
     # the reports stack is step 5, this one step 6: created after the snapshot table it imports
-    assert docs.placement(reports.FILE).step == docs.placement(NAME).step - 1
+    assert reports.RECORD.step == NAME.step - 1
 
 
 # The service role's access ----------------------------------------------------------------------
@@ -535,7 +533,7 @@ def test_the_build_draws_each_sheet_with_its_visual_titles_at_their_grid_positio
 
     from patch_templates.reference import dashboard_picture as picture
 
-    files = picture.files({NAME: template_dict(NAME), analytics.FILE: template_dict(analytics.FILE)})
+    files = picture.files({NAME.file: template_dict(NAME), ANALYTICS.file: template_dict(ANALYTICS)})
     assert sorted(files) == [f"docs/dashboard/quicksight_dashboard-{s.id}.svg" for s in dashboard_definition.SHEETS]
     svg = "{http://www.w3.org/2000/svg}"
     for sheet in dashboard_definition.SHEETS:

@@ -5,30 +5,31 @@ import copy
 import pytest
 from conftest import check_constraint, render, template_dict
 
-NAME = "resource_data_sync.yml"
-COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
+from patch_templates.stacks import collector, resource_data_sync
+
+SYNC, COLLECTOR = resource_data_sync.RECORD, collector.RECORD
 COLLECTOR_ACCOUNT = "111122223333"
 BUCKET = {"pResourceDataSyncBucketName": "central-inventory-bucket", "pCollectorAccountId": COLLECTOR_ACCOUNT}
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def sync(params: dict, region: str = "us-east-1") -> dict:
-    return render(NAME, {**BUCKET, **params}, region)["Resources"]["ResourceDataSync"]["Properties"]
+    return render(SYNC, {**BUCKET, **params}, region)["Resources"]["ResourceDataSync"]["Properties"]
 
 
 def test_has_the_design_step_3_parameters_with_their_allowed_values():
-    parameters = template_dict(NAME)["Parameters"]
+    parameters = template_dict(SYNC)["Parameters"]
     for name in ["pResourceDataSyncBucketName", "pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix"]:
         assert name in parameters
     assert parameters["pSyncType"]["AllowedValues"] == ["SyncToDestination", "SyncFromSource"]
     assert parameters["pSyncType"]["Default"] == "SyncToDestination"
     assert parameters["pBucketRegion"]["Default"] == "us-east-1"
-    labelled = template_dict(NAME)["Metadata"]["AWS::CloudFormation::Interface"]["ParameterLabels"]
+    labelled = template_dict(SYNC)["Metadata"]["AWS::CloudFormation::Interface"]["ParameterLabels"]
     assert set(labelled) == set(parameters)
 
 
 def test_shares_the_collectors_constraints_and_sync():
-    mine, collector = copy.deepcopy(template_dict(NAME)), copy.deepcopy(template_dict(COLLECTOR))
+    mine, collector = copy.deepcopy(template_dict(SYNC)), copy.deepcopy(template_dict(COLLECTOR))
     for name in ["pSyncName", "pSyncType", "pBucketRegion", "pBucketPrefix", "pSyncSourceType", "pSyncSourceRegions"]:
         ours, theirs = mine["Parameters"][name], collector["Parameters"][name]
         assert {k: v for k, v in ours.items() if k != "Description"} == {
@@ -54,17 +55,17 @@ def test_sync_to_destination_writes_json_into_the_collector_bucket():
 
 def test_kms_key_is_passed_only_when_given():
     assert sync({"pKMSKeyArn": KEY})["S3Destination"]["KMSKeyArn"] == KEY
-    assert template_dict(NAME)["Parameters"]["pKMSKeyArn"]["Default"] == "none"  # not '': StackSets may refuse it
+    assert template_dict(SYNC)["Parameters"]["pKMSKeyArn"]["Default"] == "none"  # not '': StackSets may refuse it
     assert "KMSKeyArn" not in sync({"pKMSKeyArn": "none"})["S3Destination"]
     # The same key constraint as the collector's, with the sentinel none in place of empty.
-    ours, theirs = template_dict(NAME)["Parameters"]["pKMSKeyArn"], template_dict(COLLECTOR)["Parameters"]["pKMSKeyArn"]
+    ours, theirs = template_dict(SYNC)["Parameters"]["pKMSKeyArn"], template_dict(COLLECTOR)["Parameters"]["pKMSKeyArn"]
     assert ours["AllowedPattern"].replace("none|", "") == theirs["AllowedPattern"].replace(")?$", ")$")
 
 
 def stack_resources(account: str, region: str, bucket_region: str = "us-east-1") -> dict:
     from cloud_radar.cf.unit import Template as RadarTemplate
 
-    radar = RadarTemplate(copy.deepcopy(template_dict(NAME)))
+    radar = RadarTemplate(copy.deepcopy(template_dict(SYNC)))
     radar.AccountId = account
     return radar.render({**BUCKET, "pBucketRegion": bucket_region}, region=region)
 
@@ -103,7 +104,7 @@ def test_sync_from_source_feeds_explorer_and_writes_nothing_to_s3():
 
 
 def test_outputs_the_sync_name():
-    assert template_dict(NAME)["Outputs"]["ResourceDataSyncName"]["Value"] == {"Ref": "ResourceDataSync"}
+    assert template_dict(SYNC)["Outputs"]["ResourceDataSyncName"]["Value"] == {"Ref": "ResourceDataSync"}
 
 
 BAD_VALUES = {
@@ -149,5 +150,5 @@ BAD_VALUES = {
 
 
 def test_parameters_refuse_bad_values():
-    tried = sum(check_constraint(NAME, name, good, bad) for name, (good, bad) in BAD_VALUES.items())
+    tried = sum(check_constraint(SYNC, name, good, bad) for name, (good, bad) in BAD_VALUES.items())
     assert tried == sum(len(bad) for _, bad in BAD_VALUES.values())

@@ -1,4 +1,4 @@
-"""patch_management_stackset.yml: the organization rollout by service-managed StackSets."""
+"""The StackSet template (stacks/stackset.py): the organization rollout by service-managed StackSets."""
 
 from pathlib import Path
 
@@ -8,10 +8,19 @@ from conftest import check_constraint, render, rules_refusing, template_dict
 from troposphere import Parameter, Template, iam
 
 from patch_templates.builder import BuildError, render as render_yaml
-from patch_templates.parts import baselines, parameters as p
-from patch_templates.stacks import TEMPLATES, patch_baseline, patch_operations, resource_data_sync, stackset
+from patch_templates.deploy.preflight import violation
+from patch_templates.parts import baselines
+from patch_templates.stacks import (
+    RECORDS,
+    default_host_management,
+    patch_baseline,
+    patch_operations,
+    resource_data_sync,
+    stackset,
+)
+from patch_templates.stacks.record import Member, Record
 
-NAME = "patch_management_stackset.yml"
+NAME = stackset.RECORD
 OUTPUT = Path(__file__).resolve().parents[2] / "output"
 REQUIRED = {
     "pOrganizationalUnitIds": "ou-ab12-cdefgh34,r-ab12",
@@ -22,7 +31,12 @@ REQUIRED = {
     "pWave2OrganizationalUnitIds": "none",
     "pWave3OrganizationalUnitIds": "none",
 }
-MEMBERS = {f"{member.key}StackSet": member for member in stackset.MEMBERS}
+MEMBERS = {f"{record.member.key}StackSet": record for record in stackset.MEMBERS}
+
+
+def member(key: str, build) -> Record:
+    """A stand-in member of the StackSet, built by `build`."""
+    return Record(f"{key.lower()}.yml", build, step=3, account="source", does=key, member=Member(key, key, key.lower()))
 
 
 def stack_sets(params: dict | None = None) -> dict:
@@ -34,26 +48,33 @@ def stack_sets(params: dict | None = None) -> dict:
 def test_every_member_template_has_a_stack_set_and_is_registered():
     resources = template_dict(NAME)["Resources"]
     assert set(resources) == set(MEMBERS) | {
-        f"{member.key}Wave{wave}StackSet" for member in stackset.MEMBERS if member.waves for wave in stackset.WAVES
+        f"{record.member.key}Wave{wave}StackSet"
+        for record in stackset.MEMBERS
+        if record.member.waves
+        for wave in stackset.WAVES
     }
-    assert {member.file for member in stackset.MEMBERS} == {
-        patch_baseline.file_name(os_key) for os_key in baselines.OPERATING_SYSTEMS
-    } | {patch_operations.FILE, "resource_data_sync.yml", "default_host_management.yml"}
-    assert all(member.file in TEMPLATES for member in stackset.MEMBERS)
+    assert set(stackset.MEMBERS) == {
+        *patch_baseline.RECORDS.values(),
+        patch_operations.RECORD,
+        resource_data_sync.RECORD,
+        default_host_management.RECORD,
+    }
+    assert set(stackset.MEMBERS) == {record for record in RECORDS if record.member}
+    assert set(patch_baseline.RECORDS) == set(baselines.OPERATING_SYSTEMS)
 
 
 def test_embedded_bodies_are_the_linted_files_in_output_with_room_to_spare(capsys):
     """cfn-lint does not look inside TemplateBody: prove each body is the member file it linted."""
     # Read the golden file as CloudFormation would, so the YAML block scalar must round-trip exactly.
-    deployed, _ = decode_str((OUTPUT / NAME).read_text())
+    deployed, _ = decode_str((OUTPUT / NAME.file).read_text())
     sizes = {}
-    for logical_id, member in MEMBERS.items():
+    for logical_id, record in MEMBERS.items():
         body = deployed["Resources"][logical_id]["Properties"]["TemplateBody"]
-        assert body == (OUTPUT / member.file).read_text(), member.file
+        assert body == (OUTPUT / record.file).read_text(), record.file
         assert body == template_dict(NAME)["Resources"][logical_id]["Properties"]["TemplateBody"]
-        sizes[member.file] = len(body.encode())
+        sizes[record.file] = len(body.encode())
         # Room to spare: at least a tenth of the 51,200-byte limit left for the member to grow.
-        assert sizes[member.file] <= 0.9 * stackset.TEMPLATE_BODY_LIMIT, (member.file, sizes[member.file])
+        assert sizes[record.file] <= 0.9 * stackset.TEMPLATE_BODY_LIMIT, (record.file, sizes[record.file])
     with capsys.disabled():
         print(
             "\nTemplateBody sizes (limit 51,200 bytes): "
@@ -85,10 +106,14 @@ def oversized_template() -> Template:
 
 
 def test_build_fails_naming_the_member_whose_body_is_too_big():
-    member = stackset.Member("Big", "Big", "big.yml", oversized_template, "big")
     assert len(render_yaml(oversized_template()).encode()) > stackset.TEMPLATE_BODY_LIMIT
     with pytest.raises(BuildError, match=r"big\.yml is [\d,]+ bytes, over the 51,200-byte limit"):
-        stackset.build(members=(stackset.MEMBERS[-1], member))
+        stackset.build(members=(stackset.MEMBERS[-1], member("Big", oversized_template)))
+
+
+def test_build_fails_naming_a_record_that_is_no_member():
+    with pytest.raises(BuildError, match=r"many\.yml is not a StackSet member"):
+        stackset.build(members=(Record("many.yml", Template, step=3, account="source", does="x"),))
 
 
 def test_build_fails_when_the_members_need_more_than_200_parameters():
@@ -100,7 +125,7 @@ def test_build_fails_when_the_members_need_more_than_200_parameters():
         return t
 
     with pytest.raises(BuildError, match=r"needs \d+ parameters, more than CloudFormation's 200"):
-        stackset.build(members=(stackset.Member("Many", "Many", "many.yml", many, "many"),))
+        stackset.build(members=(member("Many", many),))
 
 
 def test_service_managed_with_automatic_deployment_to_the_target_ous_and_regions():
@@ -116,7 +141,7 @@ def test_service_managed_with_automatic_deployment_to_the_target_ous_and_regions
                 "Regions": ["us-east-1", "eu-west-1"],
             }
         ], name
-        assert properties["StackSetName"] == "patch-management-" + MEMBERS[name].name
+        assert properties["StackSetName"] == "patch-management-" + MEMBERS[name].member.name
     delegated = stack_sets({"pCallAs": "DELEGATED_ADMIN", "pRetainStacksOnAccountRemoval": "true"})
     for properties in delegated.values():
         assert properties["CallAs"] == "DELEGATED_ADMIN"
@@ -181,8 +206,8 @@ def test_switches_choose_the_stack_sets():
     }
     # Every operating system is selectable; Windows is on by default.
     parameters = template_dict(NAME)["Parameters"]
-    for member in stackset.MEMBERS:
-        assert parameters[f"pDeploy{member.key}"]["AllowedValues"] == ["true", "false"]
+    for record in stackset.MEMBERS:
+        assert parameters[f"pDeploy{record.member.key}"]["AllowedValues"] == ["true", "false"]
     assert {name for name, d in parameters.items() if name.startswith("pDeploy") and d["Default"] == "true"} == {
         "pDeployWindows",
         "pDeployPatchOperations",
@@ -193,33 +218,33 @@ def test_switches_choose_the_stack_sets():
 
 def test_capabilities_follow_the_members_iam_resources():
     resources = template_dict(NAME)["Resources"]
-    for logical_id, member in MEMBERS.items():
-        has_iam = any(r["Type"].startswith("AWS::IAM::") for r in template_dict(member.file)["Resources"].values())
+    for logical_id, record in MEMBERS.items():
+        has_iam = any(r["Type"].startswith("AWS::IAM::") for r in template_dict(record)["Resources"].values())
         assert resources[logical_id]["Properties"].get("Capabilities") == (["CAPABILITY_IAM"] if has_iam else None)
 
 
 def test_member_parameters_pass_through_with_the_members_definitions():
     template = template_dict(NAME)
-    for logical_id, member in MEMBERS.items():
-        member_parameters = template_dict(member.file).get("Parameters", {})
+    for logical_id, record in MEMBERS.items():
+        member_parameters = template_dict(record).get("Parameters", {})
         passed = template["Resources"][logical_id]["Properties"]["Parameters"]
-        assert sorted(p["ParameterKey"] for p in passed) == sorted(member_parameters), member.file
+        assert sorted(p["ParameterKey"] for p in passed) == sorted(member_parameters), record.file
         for item in passed:
             value = item["ParameterValue"]
             ref = value["Fn::Join"][1]["Ref"] if "Fn::Join" in value else value["Ref"]
             # Copied, not retyped: the StackSet template's parameter is the member's definition.
-            assert template["Parameters"][ref] == member_parameters[item["ParameterKey"]], (member.file, ref)
+            assert template["Parameters"][ref] == member_parameters[item["ParameterKey"]], (record.file, ref)
             shared = ref == item["ParameterKey"]
-            assert shared or ref == f"p{member.key}{item['ParameterKey'][1:]}"
+            assert shared or ref == f"p{record.member.key}{item['ParameterKey'][1:]}"
             assert shared != any(
-                template_dict(other.file).get("Parameters", {}).get(item["ParameterKey"])
+                template_dict(other).get("Parameters", {}).get(item["ParameterKey"])
                 not in (None, member_parameters[item["ParameterKey"]])
                 for other in stackset.MEMBERS
             )
 
 
 def test_parameters_shared_where_alike_and_per_member_where_they_differ():
-    names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
+    names = stackset.pass_through_names(stackset.built(stackset.MEMBERS))
     assert names[("Windows", "pPatchGroups")] == names[("Ubuntu", "pPatchGroups")] == "pPatchGroups"
     assert names[("Windows", "pOrganization")] == names[("PatchOperations", "pOrganization")] == "pOrganization"
     assert names[("Windows", "pProduct")] == "pWindowsProduct"
@@ -232,10 +257,10 @@ def test_an_operating_system_costs_at_most_six_stackset_parameters():
     """pDeploy<Os>, its own filter parameters and its approved and rejected patch lists; the rest is shared. With the parameters that do not
     depend on the operating systems, 15 operating systems (every OperatingSystem of the
     PatchBaseline schema) would still fit CloudFormation's 200."""
-    names = stackset.pass_through_names([(m, m.build()) for m in stackset.MEMBERS])
+    names = stackset.pass_through_names(stackset.built(stackset.MEMBERS))
     per_os = {
         key: 1 + sum(1 for (k, name), own in names.items() if k == key and own != name)
-        for key in (m.key for m in stackset.MEMBERS[: len(baselines.OPERATING_SYSTEMS)])
+        for key in (record.member.key for record in patch_baseline.RECORDS.values())
     }
     assert per_os["Windows"] == 6 and per_os["Ubuntu"] == 5 and max(per_os.values()) <= 6
     total = len(template_dict(NAME)["Parameters"])
@@ -274,7 +299,7 @@ def test_rendered_values_reach_the_member_parameters():
 
 def test_member_rules_are_checked_once_in_the_management_account():
     rules = template_dict(NAME)["Rules"]
-    member_rules = template_dict(patch_operations.FILE)["Rules"]
+    member_rules = template_dict(patch_operations.RECORD)["Rules"]
     assert member_rules and all(rules[name] == rule for name, rule in member_rules.items())
 
 
@@ -289,10 +314,7 @@ def test_rules_follow_renamed_parameters():
         t.parameters["pTaskType"].Description = "Defined differently, so asked per member."
         return t
 
-    members = (
-        stackset.Member("Ops", "Ops", "a.yml", patch_operations.build, "a"),
-        stackset.Member("Other", "Other", "b.yml", other, "b"),
-    )
+    members = (member("Ops", patch_operations.build), member("Other", other))
     rules = stackset.build(members=members).to_dict()["Rules"]
     assert rules["AutomationRoleOnlyForAutomation"]["Assertions"][0]["Assert"] == {
         "Fn::Equals": [{"Ref": "pOpsTaskType"}, "AUTOMATION"]
@@ -310,7 +332,7 @@ def test_clashing_member_parameter_fails_the_build():
         return t
 
     with pytest.raises(BuildError, match="parameter pRegions clashes"):
-        stackset.build(members=(stackset.Member("Clash", "Clash", "clash.yml", clash, "clash"),))
+        stackset.build(members=(member("Clash", clash),))
 
 
 BAD_VALUES = {
@@ -359,21 +381,21 @@ def test_members_take_names_not_arns_of_one_account():
     member builds ARNs in its own account and Region. The ARNs are the collector's: its KMS key and
     its central alert bus, the same for every account."""
     arns = {
-        (member.file, name)
-        for member in stackset.MEMBERS
-        for name, definition in template_dict(member.file).get("Parameters", {}).items()
+        (record, name)
+        for record in stackset.MEMBERS
+        for name, definition in template_dict(record).get("Parameters", {}).items()
         if "arn" in definition.get("AllowedPattern", "").lower()
     }
-    assert arns == {("resource_data_sync.yml", "pKMSKeyArn"), ("patch_operations.yml", "pCentralEventBusArn")}
+    assert arns == {(resource_data_sync.RECORD, "pKMSKeyArn"), (patch_operations.RECORD, "pCentralEventBusArn")}
 
 
 def test_no_member_parameter_rests_on_an_empty_value():
     """StackSets may refuse empty values: every member parameter refuses '' and defaults to a value."""
-    for member in stackset.MEMBERS:
-        for name, definition in template_dict(member.file).get("Parameters", {}).items():
-            assert p.violation(definition, "") is not None, (member.file, name)
-            assert str(definition.get("Default", "required")) != "", (member.file, name)
-    everything = {f"pDeploy{member.key}": "true" for member in stackset.MEMBERS}
+    for record in stackset.MEMBERS:
+        for name, definition in template_dict(record).get("Parameters", {}).items():
+            assert violation(definition, "") is not None, (record.file, name)
+            assert str(definition.get("Default", "required")) != "", (record.file, name)
+    everything = {f"pDeploy{record.member.key}": "true" for record in stackset.MEMBERS}
     for logical_id, properties in stack_sets(everything).items():
         # cloud-radar drops a value that renders empty, so a missing value would be an empty one.
         assert all(item.get("ParameterValue") not in (None, "") for item in properties["Parameters"]), logical_id

@@ -1,4 +1,4 @@
-"""What ONE source account-Region gets from the StackSet: render patch_management_stackset.yml with
+"""What ONE source account-Region gets from the StackSet: render the StackSet template with
 every member switched on and the example parameter file, then render each member body with the
 values its StackSet passes (cloud-radar), and count.
 
@@ -12,7 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, WAVE_OUS, member_stacks
+from conftest import ROOT, WAVE_OUS, example, member_stacks
+
+from patch_templates.stacks import stackset
 
 
 def composition(stacks: dict[str, dict]) -> dict[str, int]:
@@ -88,8 +90,7 @@ def test_one_account_region_gets_one_system_with_every_baseline(ou):
             if r["Type"] == "AWS::SSM::PatchBaseline":
                 assert set(target[0]["Values"]) <= set(r["Properties"]["PatchGroups"])
     # Alerts leave through EventBridge to the collector's bus that the example file names, not by e-mail.
-    example = json.loads((ROOT / "output" / "parameters" / "patch_management_stackset.json").read_text())
-    bus = {p["ParameterKey"]: p["ParameterValue"] for p in example}["pCentralEventBusArn"]
+    bus = example(stackset.RECORD)["pCentralEventBusArn"]
     forwarded = [r["Properties"]["Targets"][0]["Arn"] for r in operations.values() if r["Type"] == "AWS::Events::Rule"]
     assert forwarded and set(forwarded) == {bus}
 

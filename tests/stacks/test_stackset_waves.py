@@ -1,5 +1,5 @@
-"""Schedules and rollout waves (issue 11): the maintenance window's ScheduleOffset, and waves of OUs
-that each get their own patch_operations.yml StackSet with their own schedule and offset."""
+"""Schedules and rollout waves: the maintenance window's ScheduleOffset, and waves of OUs that each
+get their own StackSet of the operations member with their own schedule and offset."""
 
 from pathlib import Path
 
@@ -9,9 +9,9 @@ from conftest import check_constraint, render, rules_refusing, template_dict
 from patch_templates.parts import baselines
 from patch_templates.stacks import patch_operations, patching, stackset
 
-STACKSET = "patch_management_stackset.yml"
+STACKSET = stackset.RECORD
 OUTPUT = Path(__file__).resolve().parents[2] / "output"
-STANDALONE = patching.file_name("windows")
+STANDALONE = patching.RECORDS["windows"]
 REQUIRED = {
     "pOrganizationalUnitIds": "ou-ab12-11111111",
     "pRegions": "us-east-1",
@@ -41,13 +41,13 @@ def window(name: str, params: dict) -> dict:
 # --- ScheduleOffset ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [patch_operations.FILE, STANDALONE])
+@pytest.mark.parametrize("name", [patch_operations.RECORD, STANDALONE])
 def test_offset_moves_a_cron_window_after_patch_tuesday(name):
     properties = window(name, {"pSchedule": "cron(0 4 ? * TUE#2 *)", "pScheduleOffset": "3"})
     assert properties["Schedule"] == "cron(0 4 ? * TUE#2 *)" and str(properties["ScheduleOffset"]) == "3"
 
 
-@pytest.mark.parametrize("name", [patch_operations.FILE, STANDALONE])
+@pytest.mark.parametrize("name", [patch_operations.RECORD, STANDALONE])
 @pytest.mark.parametrize(
     "params",
     [
@@ -66,7 +66,7 @@ OFFSET = (["0", "1", "6"], ["7", "-1", "2.5", "", "none", "one"])
 @pytest.mark.parametrize(
     "name,parameter",
     [
-        (patch_operations.FILE, "pScheduleOffset"),
+        (patch_operations.RECORD, "pScheduleOffset"),
         (STANDALONE, "pScheduleOffset"),
         (STACKSET, "pScheduleOffset"),
         (STACKSET, "pWave2ScheduleOffset"),
@@ -268,6 +268,6 @@ def test_parameter_budget_with_every_os_and_wave():
     assert len(parameters) <= stackset.PARAMETER_LIMIT
     # Deployed through S3 (TemplateURL), where CloudFormation takes at most 1 MB ("Understand
     # CloudFormation quotas"): every OS and wave multiplies the embedded member bodies.
-    size = len((OUTPUT / STACKSET).read_bytes())
+    size = len((OUTPUT / STACKSET.file).read_bytes())
     print(f"StackSet template: {size:,} bytes of 1,048,576")
     assert size <= 1_048_576 * 0.9

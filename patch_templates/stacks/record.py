@@ -1,0 +1,77 @@
+"""The record of an output template: its file name, its build function and everything the docs, the
+example parameter files, the StackSet, the builder and the tests need to know about it, kept next
+to the code that builds it (as cfn-lint's rules carry their own metadata).
+
+A record names only records of its own step or earlier, so the stack modules import one another in
+deployment order and never in a circle; a stack that names a later one is given its record by the
+registry (stacks/__init__.py).
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from types import MappingProxyType
+
+from troposphere import Template
+
+# Where a template is deployed: account kind -> how the docs name it.
+ACCOUNTS = {
+    "management": "Management account (or StackSets delegated administrator)",
+    "source": "Every member account × Region (deployed by the StackSets)",
+    "collector": "Collector account",
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """How the StackSet (stacks/stackset.py) deploys a member template by a StackSet of its own."""
+
+    key: str  # CamelCase: <key>StackSet, pDeploy<key>, p<key><Name> for parameters of its own
+    title: str  # for people: console groups and labels
+    name: str  # StackSet name suffix
+    deploy: bool = True  # default of its pDeploy switch
+    waves: bool = False  # one StackSet per rollout wave (its OUs and wave parameters), else one for all waves
+
+
+# A flow of data to or from another stack, or to people: (the record or who, what flows).
+Flow = tuple["Record | str", str]
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """One output template."""
+
+    file: str  # its file in output/
+    build: Callable[[], Template]
+    step: int  # deployment order: all stacks of step 1 before any of step 2, ...
+    account: str  # a key of ACCOUNTS
+    does: str  # what it does, in a few words, for the architecture picture
+    feeds: tuple[Flow, ...] = ()  # data it sends to another stack (or to people)
+    takes: tuple[Flow, ...] = ()  # data it takes from a stack deployed before it
+    # example values for parameters without a usable default (over the default where one is given)
+    examples: Mapping[str, str] = field(default_factory=dict)
+    member: Member | None = None  # deployed by the StackSet
+
+    def __post_init__(self):
+        if self.account not in ACCOUNTS:
+            raise ValueError(f"{self.file}: account {self.account!r} is not one of {', '.join(ACCOUNTS)}")
+        object.__setattr__(self, "examples", MappingProxyType(dict(self.examples)))
+
+    @property
+    def stem(self) -> str:
+        return PurePosixPath(self.file).stem
+
+    @property
+    def stack(self) -> str:
+        """The stack name the generated deploy commands give it."""
+        return stack_name(self.file)
+
+    @property
+    def placement(self) -> tuple:
+        """Records placed alike (one per operating system) share one node in the architecture picture."""
+        return self.step, self.account, self.does, self.feeds, self.takes
+
+
+def stack_name(file: str) -> str:
+    """consolidated_billing_s3_glue_crawler_athena.yaml -> consolidated-billing-s3-glue-crawler-athena"""
+    return PurePosixPath(file).stem.replace("_", "-")
