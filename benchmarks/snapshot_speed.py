@@ -24,7 +24,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from patch_templates.stacks import analytics, compliance_reports as reports
+from patch_templates.parts import catalog
+from patch_templates.stacks import compliance_reports as reports
 
 DATABASE, PREFIX = "patching-database", "patching"
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "eu-central-1"]
@@ -115,7 +116,7 @@ def define_tables(db, root: Path) -> None:
     """The stack's inventory tables as views over the JSON files, and its fleet views."""
     db.execute(f'CREATE SCHEMA "{DATABASE}"')
     for kind in ("InstanceInformation", "PatchSummary", "ComplianceItem"):
-        fields = analytics.INVENTORY_TYPES[kind] + analytics.COMMON_FIELDS
+        fields = catalog.INVENTORY_TYPES[kind] + catalog.COMMON_FIELDS
         columns = "{" + ", ".join(f"'{f}': 'VARCHAR'" for f in fields) + "}"
         select = ", ".join(f'"{f}" AS {f.lower()}' for f in fields)
         db.execute(

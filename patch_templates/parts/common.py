@@ -1,7 +1,7 @@
 """Small pieces shared by the stacks."""
 
 import functools
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cfn_flip
 from cfn_flip import yaml_dumper
@@ -40,6 +40,12 @@ def imported(stack_parameter: str, name: str) -> ImportValue:
     """The output `name` that the stack named by the parameter `stack_parameter` exports
     (add_exported_outputs)."""
     return ImportValue(Sub(f"${{{stack_parameter}}}-{name}"))
+
+
+def stack_name(file: str) -> str:
+    """The stack name the generated deploy commands give a template: compliance_reports.yaml ->
+    compliance-reports."""
+    return PurePosixPath(file).stem.replace("_", "-")
 
 
 def sub(text: str, variables: dict) -> Sub:

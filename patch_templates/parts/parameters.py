@@ -9,6 +9,8 @@ re.match, used by cloud-radar, only anchors the start. For a CommaDelimitedList 
 applies to each item, as CloudFormation does.
 """
 
+from dataclasses import dataclass
+
 from troposphere import Equals, Not, Parameter, Ref, Template
 
 ACCOUNT_ID = dict(
@@ -218,6 +220,50 @@ def add(template: Template, name: str, group: str, label: str, **properties) -> 
     template.add_parameter_to_group(parameter, group)
     template.set_parameter_label(parameter, label)
     return parameter
+
+
+def add_kms_key(template: Template, group: str, description: str, no_key: str = "") -> Parameter:
+    """The optional customer managed KMS key of the sync bucket (pKMSKeyArn), the same in every
+    template but for its description. `no_key` is the value for no key: '' or, in a StackSet member
+    (which may not take ''), the sentinel none; the description says it where it has {no_key}."""
+    return add(
+        template,
+        "pKMSKeyArn",
+        group,
+        "KMS key ARN (optional)",
+        Default=no_key,
+        Description=description.format(no_key=no_key or "empty"),
+        **(optional_none if no_key == NONE else optional)(KMS_KEY_ARN),
+    )
+
+
+@dataclass(frozen=True)
+class Senders:
+    """Who may write to the collector's bucket or send to its bus: every account of an organization,
+    or the listed accounts."""
+
+    organization: Parameter
+    accounts: Parameter
+    use_organization: str  # the condition that an organization id is given
+
+
+def add_senders(template: Template, organization: Parameter, accounts: Parameter) -> Senders:
+    """The Rule that asks for accounts when no organization id is given, and the condition that chooses."""
+    template.add_rule(
+        "SourceAccountsOrOrganization",
+        {
+            "RuleCondition": Equals(Ref(organization), ""),
+            "Assertions": [
+                {
+                    "Assert": Not({"Fn::Contains": [Ref(accounts), ""]}),
+                    "AssertDescription": f"Without {organization.title}, {accounts.title} must list one or more "
+                    "12-digit account ids, with no empty item.",
+                }
+            ],
+        },
+    )
+    use_organization = template.add_condition("UseOrganization", Not(Equals(Ref(organization), "")))
+    return Senders(organization, accounts, use_organization)
 
 
 def has_value(template: Template, parameter: Parameter) -> str:

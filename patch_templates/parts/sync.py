@@ -1,84 +1,93 @@
 """The resource data sync, shared by the collector stack and the source-account stack."""
 
-from types import SimpleNamespace
+from dataclasses import dataclass
 
-from troposphere import Equals, If, NoValue, Ref, Template, ssm
+from troposphere import Equals, If, NoValue, Parameter, Ref, Template, ssm
 
 from . import parameters as p
 
 GROUP = "Resource Data Sync"
 
 
-def add_parameters(template: Template) -> SimpleNamespace:
-    """The design's sync parameters (pSyncName, pSyncType, pBucketRegion, pBucketPrefix) and the
-    source settings of the SyncFromSource (Systems Manager Explorer) variant."""
-    params = SimpleNamespace(
-        name=p.add(
-            template,
-            "pSyncName",
-            GROUP,
-            "Sync name",
-            Default="inventory-sync",
-            Description="Name of the resource data sync (one per account, Region and name).",
-            **p.SYNC_NAME,
-        ),
-        type=p.add(
-            template,
-            "pSyncType",
-            GROUP,
-            "Sync type",
-            Default="SyncToDestination",
-            Description=(
-                "SyncToDestination writes inventory to the S3 bucket; SyncFromSource "
-                "feeds Systems Manager Explorer from AWS Organizations or several Regions "
-                "and writes nothing to S3."
-            ),
-            **p.SYNC_TYPE,
-        ),
-        region=p.add(
-            template,
-            "pBucketRegion",
-            GROUP,
-            "Bucket Region",
-            Default="us-east-1",
-            Description="Region of the resource data sync bucket.",
-            **p.REGION,
-        ),
-        prefix=p.add(
-            template,
-            "pBucketPrefix",
-            GROUP,
-            "Bucket prefix",
-            Default="inventory",
-            Description="Folder inside the bucket that the sync writes to, without slashes at either end.",
-            **p.BUCKET_PREFIX,
-        ),
-        source_type=p.add(
-            template,
-            "pSyncSourceType",
-            GROUP,
-            "Explorer source (SyncFromSource only)",
-            Default="SingleAccountMultiRegions",
-            Description="For SyncFromSource: the whole organization or this account's Regions.",
-            **p.SYNC_SOURCE_TYPE,
-        ),
-        source_regions=p.add(
-            template,
-            "pSyncSourceRegions",
-            GROUP,
-            "Explorer Regions (SyncFromSource only)",
-            Default="us-east-1",
-            Description="For SyncFromSource: Regions to aggregate, separated by commas.",
-            **p.REGION_LIST,
-        ),
+@dataclass(frozen=True)
+class SyncParameters:
+    name: Parameter
+    type: Parameter
+    region: Parameter  # of the bucket
+    prefix: Parameter  # in the bucket
+    source_type: Parameter
+    source_regions: Parameter
+    to_destination: str  # condition: SyncToDestination (else SyncFromSource)
+    from_organization: str  # condition: SyncFromSource of the whole organization
+
+
+def add_parameters(template: Template) -> SyncParameters:
+    """The sync's parameters (pSyncName, pSyncType, pBucketRegion, pBucketPrefix) and the source
+    settings of the SyncFromSource (Systems Manager Explorer) variant, and their conditions."""
+
+    def add(name, label, **properties):
+        return p.add(template, name, GROUP, label, **properties)
+
+    name = add(
+        "pSyncName",
+        "Sync name",
+        Default="inventory-sync",
+        Description="Name of the resource data sync (one per account, Region and name).",
+        **p.SYNC_NAME,
     )
-    template.add_condition("SyncToDestination", Equals(Ref(params.type), "SyncToDestination"))
-    template.add_condition("SyncFromOrganization", Equals(Ref(params.source_type), "AwsOrganizations"))
-    return params
+    sync_type = add(
+        "pSyncType",
+        "Sync type",
+        Default="SyncToDestination",
+        Description=(
+            "SyncToDestination writes inventory to the S3 bucket; SyncFromSource "
+            "feeds Systems Manager Explorer from AWS Organizations or several Regions "
+            "and writes nothing to S3."
+        ),
+        **p.SYNC_TYPE,
+    )
+    region = add(
+        "pBucketRegion",
+        "Bucket Region",
+        Default="us-east-1",
+        Description="Region of the resource data sync bucket.",
+        **p.REGION,
+    )
+    prefix = add(
+        "pBucketPrefix",
+        "Bucket prefix",
+        Default="inventory",
+        Description="Folder inside the bucket that the sync writes to, without slashes at either end.",
+        **p.BUCKET_PREFIX,
+    )
+    source_type = add(
+        "pSyncSourceType",
+        "Explorer source (SyncFromSource only)",
+        Default="SingleAccountMultiRegions",
+        Description="For SyncFromSource: the whole organization or this account's Regions.",
+        **p.SYNC_SOURCE_TYPE,
+    )
+    source_regions = add(
+        "pSyncSourceRegions",
+        "Explorer Regions (SyncFromSource only)",
+        Default="us-east-1",
+        Description="For SyncFromSource: Regions to aggregate, separated by commas.",
+        **p.REGION_LIST,
+    )
+    return SyncParameters(
+        name,
+        sync_type,
+        region,
+        prefix,
+        source_type,
+        source_regions,
+        to_destination=template.add_condition("SyncToDestination", Equals(Ref(sync_type), "SyncToDestination")),
+        from_organization=template.add_condition("SyncFromOrganization", Equals(Ref(source_type), "AwsOrganizations")),
+    )
 
 
 def resource_data_sync(
-    template: Template, params: SimpleNamespace, bucket, kms_key: p.Parameter, **attributes
+    template: Template, params: SyncParameters, bucket, kms_key: Parameter, **attributes
 ) -> ssm.ResourceDataSync:
     """The sync: into `bucket` as JSON (SyncToDestination) or from the source (SyncFromSource).
 
@@ -90,7 +99,7 @@ def resource_data_sync(
             SyncName=Ref(params.name),
             SyncType=Ref(params.type),
             S3Destination=If(
-                "SyncToDestination",
+                params.to_destination,
                 ssm.S3Destination(
                     BucketName=bucket,
                     BucketPrefix=Ref(params.prefix),
@@ -101,14 +110,14 @@ def resource_data_sync(
                 NoValue,
             ),
             SyncSource=If(
-                "SyncToDestination",
+                params.to_destination,
                 NoValue,
                 ssm.SyncSource(
                     SourceType=Ref(params.source_type),
                     SourceRegions=Ref(params.source_regions),
                     IncludeFutureRegions=False,
                     AwsOrganizationsSource=If(
-                        "SyncFromOrganization",
+                        params.from_organization,
                         ssm.AwsOrganizationsSource(OrganizationSourceType="EntireOrganization"),
                         NoValue,
                     ),

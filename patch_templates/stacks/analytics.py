@@ -11,10 +11,10 @@ from awacs import glue as glue_actions, kms, logs as logs_actions
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
 
-from ..parts import parameters as p, policies
-from ..parts.common import add_exported_outputs, checkov_skip, imported, inline_function, private_bucket
+from ..parts import catalog, parameters as p, policies
+from ..parts.common import add_exported_outputs, checkov_skip, inline_function, private_bucket
 from . import collector
-from .record import Record, stack_name
+from .record import Record
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -22,139 +22,21 @@ INITIALIZER = PACKAGE / "lambdas" / "consolidated_billing_crawler_initializer.py
 # The resource data sync bucket and prefix of the collector's example values.
 EXAMPLE_BUCKET_AND_PREFIX = f"{collector.EXAMPLE_BUCKET}/inventory"
 
-# Inventory types the reports need -> their fields (Systems Manager user guide, "Metadata
-# collected by inventory"). Every record also has resourceId, captureTime and schemaVersion.
-# Inventory values are string maps (PutInventory Content), so every column is a string and the
-# SQL casts counts. Glue keeps column names in lower case; the JSON SerDe matches keys ignoring case.
-INVENTORY_TYPES = {
-    "InstanceInformation": [
-        "AgentType",
-        "AgentVersion",
-        "ComputerName",
-        "InstanceId",
-        "IpAddress",
-        "PlatformName",
-        "PlatformType",
-        "PlatformVersion",
-        "InstanceStatus",
-    ],
-    "PatchSummary": [
-        "PatchGroup",
-        "BaselineId",
-        "SnapshotId",
-        "OwnerInformation",
-        "InstalledCount",
-        "InstalledPendingRebootCount",
-        "InstalledOtherCount",
-        "InstalledRejectedCount",
-        "NotApplicableCount",
-        "UnreportedNotApplicableCount",
-        "MissingCount",
-        "FailedCount",
-        "OperationType",
-        "OperationStartTime",
-        "OperationEndTime",
-        "RebootOption",
-        "LastNoRebootInstallOperationTime",
-        "CriticalNonCompliantCount",
-        "SecurityNonCompliantCount",
-        "OtherNonCompliantCount",
-    ],
-    "ComplianceItem": [
-        "ComplianceType",
-        "ExecutionId",
-        "ExecutionType",
-        "ExecutionTime",
-        "Id",
-        "Title",
-        "Status",
-        "Severity",
-        "DocumentName",
-        "DocumentVersion",
-        "Classification",
-        "PatchBaselineId",
-        "PatchSeverity",
-        "PatchState",
-        "PatchGroup",
-        "InstalledTime",
-        "CVEIds",
-    ],
-    "ComplianceSummary": [
-        "ComplianceType",
-        "PatchGroup",
-        "PatchBaselineId",
-        "Status",
-        "OverallSeverity",
-        *(
-            f"{state}{level}Count"
-            for state in ("Compliant", "NonCompliant")
-            for level in ("Critical", "High", "Medium", "Low", "Informational", "Unspecified")
-        ),
-    ],
-    "Tag": ["Key", "Value"],
-    "Application": [
-        "Name",
-        "ApplicationType",
-        "Publisher",
-        "Version",
-        "InstalledTime",
-        "Architecture",
-        "URL",
-        "Summary",
-        "PackageId",
-        "Release",
-        "Epoch",
-    ],
-}
-COMMON_FIELDS = ["resourceId", "captureTime", "schemaVersion"]
-PARTITION_KEYS = ["accountid", "region", "resourcetype"]
 # InstanceInformation records carry a ResourceType field (EC2Instance, ManagedInstance) that
 # collides with the resourcetype partition key, the column that breaks crawler-made tables.
 # The SerDe maps it to a column of another name instead.
 RENAMED_FIELDS = {"InstanceInformation": {"instanceresourcetype": "resourcetype"}}
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 
-# Folders of the results bucket: Athena's query results, and the daily compliance snapshot
-# that compliance_reports.yaml writes (each expires after its own days).
-SNAPSHOT_FOLDER = "compliance-snapshot/"
-RESULTS_FOLDER = "results/"
 NAMES_GROUP = "Glue database, tables and crawler"
 ATHENA_GROUP = "Athena"
-GLUE_ARN = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:"
 
 
-def table_name(type_name: str) -> str:
-    """Glue table name of an inventory type, as the SQL spells it: <prefix>_<type in lower case>."""
-    return "${pCFNTablePrefixName}_" + type_name.lower()
-
-
-def glue_arns(tables: str) -> list[str]:
-    """Fn::Sub texts of the catalog, the database ${pCFNDatabaseName}, and its tables named
-    `tables` (a Glue ARN pattern)."""
-    return [
-        GLUE_ARN + "catalog",
-        GLUE_ARN + "database/${pCFNDatabaseName}",
-        GLUE_ARN + "table/${pCFNDatabaseName}/" + tables,
-    ]
-
-
-def catalog_table(t: Template, title: str, database_name, name: str, description: str, **table_input) -> glue.Table:
-    """A table (or view) <prefix>_<name> of the Glue database named `database_name`."""
-    return t.add_resource(
-        glue.Table(
-            title,
-            CatalogId=Ref("AWS::AccountId"),
-            DatabaseName=database_name,
-            TableInput=glue.TableInput(Name=Sub(table_name(name)), Description=description, **table_input),
-        )
-    )
-
-
-def glue_table(t: Template, database, type_name: str) -> glue.Table:
+def glue_table(t: Template, database, bucket_and_prefix, type_name: str) -> glue.Table:
     renamed = RENAMED_FIELDS.get(type_name, {})
-    columns = [*(field.lower() for field in INVENTORY_TYPES[type_name] + COMMON_FIELDS), *renamed]
-    assert not set(columns) & set(PARTITION_KEYS), type_name
-    return catalog_table(
+    columns = [*(field.lower() for field in catalog.INVENTORY_TYPES[type_name] + catalog.COMMON_FIELDS), *renamed]
+    assert not set(columns) & set(catalog.PARTITION_KEYS), type_name
+    return catalog.catalog_table(
         t,
         f"Table{type_name}",
         Ref(database),
@@ -162,10 +44,10 @@ def glue_table(t: Template, database, type_name: str) -> glue.Table:
         f"AWS:{type_name} inventory from resource data sync",
         TableType="EXTERNAL_TABLE",
         Parameters={"classification": "json", "EXTERNAL": "TRUE"},
-        PartitionKeys=[glue.Column(Name=key, Type="string") for key in PARTITION_KEYS],
+        PartitionKeys=[glue.Column(Name=key, Type="string") for key in catalog.PARTITION_KEYS],
         StorageDescriptor=glue.StorageDescriptor(
             Columns=[glue.Column(Name=column, Type="string") for column in columns],
-            Location=Sub(f"s3://${{pBucketName}}/AWS:{type_name}/"),
+            Location=Sub(f"s3://${{{bucket_and_prefix.title}}}/AWS:{type_name}/"),
             InputFormat="org.apache.hadoop.mapred.TextInputFormat",
             OutputFormat="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
             SerdeInfo=glue.SerdeInfo(
@@ -197,30 +79,21 @@ def build(reports: Record) -> Template:
     )
     database_name = p.add(
         t,
-        "pCFNDatabaseName",
+        catalog.DATABASE,
         NAMES_GROUP,
         "Database name",
         Default="patching-database",
         Description="Name of the Glue (Athena) database.",
         **p.GLUE_DATABASE_NAME,
     )
-    p.add(
-        t,
-        "pCFNTablePrefixName",
-        NAMES_GROUP,
-        "Table name prefix",
-        Default="patching",
-        Description="Prefix of the table names: <prefix>_patchsummary, <prefix>_instanceinformation, ...",
-        **p.GLUE_TABLE_PREFIX,
+    catalog.add_table_prefix(
+        t, NAMES_GROUP, "Prefix of the table names: <prefix>_patchsummary, <prefix>_instanceinformation, ..."
     )
-    bucket_and_prefix = p.add(
+    bucket_and_prefix = catalog.add_bucket_and_prefix(
         t,
-        "pBucketName",
         NAMES_GROUP,
-        "Bucket name with folder name",
-        Description="The resource data sync bucket and prefix, as <bucketname>/<foldername> "
+        "The resource data sync bucket and prefix, as <bucketname>/<foldername> "
         "(the collector stack's pResourceDataSyncBucketName and pBucketPrefix).",
-        **p.BUCKET_AND_PREFIX,
     )
     schedule = p.add(
         t,
@@ -232,15 +105,11 @@ def build(reports: Record) -> Template:
         "as a cron expression in UTC.",
         **p.CRON_SCHEDULE,
     )
-    kms_key = p.add(
+    kms_key = p.add_kms_key(
         t,
-        "pKMSKeyArn",
         NAMES_GROUP,
-        "KMS key ARN (optional)",
-        Default="",
-        Description="The KMS key of the sync bucket, if any: the crawler and QuickSight may "
+        "The KMS key of the sync bucket, if any: the crawler and QuickSight may "
         "decrypt with it, and Athena encrypts its results with it.",
-        **p.optional(p.KMS_KEY_ARN),
     )
     workgroup_name = p.add(
         t,
@@ -303,7 +172,7 @@ def build(reports: Record) -> Template:
             ),
         )
     )
-    tables = [glue_table(t, database, type_name) for type_name in INVENTORY_TYPES]
+    tables = [glue_table(t, database, bucket_and_prefix, type_name) for type_name in catalog.INVENTORY_TYPES]
 
     # What the crawler reads: the synced inventory.
     read_sync_data = t.add_resource(
@@ -341,7 +210,7 @@ def build(reports: Record) -> Template:
                                 glue_actions.UpdatePartition,
                                 glue_actions.BatchUpdatePartition,
                             ],
-                            Resource=[Sub(arn) for arn in glue_arns("${pCFNTablePrefixName}_*")],
+                            Resource=[Sub(arn) for arn in catalog.glue_arns(catalog.table_name("*"))],
                         ),
                         Statement(
                             Sid="CrawlerLogs",
@@ -418,7 +287,7 @@ def build(reports: Record) -> Template:
                                 Sid="StartCrawler",
                                 Effect=Allow,
                                 Action=[glue_actions.StartCrawler],
-                                Resource=[Sub(GLUE_ARN + "crawler/${Crawler}")],
+                                Resource=[Sub(catalog.GLUE_ARN + "crawler/${Crawler}")],
                             ),
                             Statement(
                                 Sid="WriteLogs",
@@ -450,7 +319,7 @@ def build(reports: Record) -> Template:
             ServiceToken=GetAtt(initializer, "Arn"),
             CrawlerName=Ref(crawler),
             Tables=[Ref(table) for table in tables],
-            DataLocation=Sub("s3://${pBucketName}/"),
+            DataLocation=Sub(f"s3://${{{bucket_and_prefix.title}}}/"),
         )
     )
 
@@ -463,8 +332,8 @@ def build(reports: Record) -> Template:
         log_bucket,
         "athena-results/",
         [
-            expiry_rule("ExpireQueryResults", RESULTS_FOLDER, Ref(results_days)),
-            expiry_rule("ExpireComplianceSnapshots", SNAPSHOT_FOLDER, Ref(retention_days)),
+            expiry_rule("ExpireQueryResults", catalog.RESULTS_FOLDER, Ref(results_days)),
+            expiry_rule("ExpireComplianceSnapshots", catalog.SNAPSHOT_FOLDER, Ref(retention_days)),
         ],
         noncurrent_days=1,
         abort_upload_days=1,
@@ -488,7 +357,7 @@ def build(reports: Record) -> Template:
                 PublishCloudWatchMetricsEnabled=True,
                 BytesScannedCutoffPerQuery=Ref(cutoff),
                 ResultConfiguration=athena.ResultConfiguration(
-                    OutputLocation=Sub("s3://${AthenaResultsBucket}/" + RESULTS_FOLDER),
+                    OutputLocation=Sub("s3://${AthenaResultsBucket}/" + catalog.RESULTS_FOLDER),
                     EncryptionConfiguration=athena.EncryptionConfiguration(
                         EncryptionOption=If(has_kms_key, "SSE_KMS", "SSE_S3"),
                         KmsKey=If(has_kms_key, Ref(kms_key), NoValue),
@@ -507,54 +376,6 @@ def build(reports: Record) -> Template:
         ],
     )
     return t
-
-
-def add_source_parameters(t: Template, group: str, kms_use: str) -> tuple:
-    """The parameters of a stack that reads this one (compliance reports, dashboard): this stack's
-    name, whose exports it imports, and what this stack does not export, with the same names,
-    constraints and defaults as here. Returns (pBucketName, pKMSKeyArn)."""
-    p.add(
-        t,
-        "pAnalyticsStackName",
-        group,
-        "Analytics stack name",
-        Default=stack_name(FILE),
-        Description=f"Name of the stack of {FILE}; its exported database, workgroup and results bucket are used.",
-        **p.STACK_NAME,
-    )
-    p.add(
-        t,
-        "pCFNTablePrefixName",
-        group,
-        "Table name prefix",
-        Default="patching",
-        Description="The analytics stack's pCFNTablePrefixName.",
-        **p.GLUE_TABLE_PREFIX,
-    )
-    bucket_and_prefix = p.add(
-        t,
-        "pBucketName",
-        group,
-        "Bucket name with folder name",
-        Description="The analytics stack's pBucketName: the resource data sync bucket "
-        "and prefix, as <bucketname>/<foldername>.",
-        **p.BUCKET_AND_PREFIX,
-    )
-    kms_key = p.add(
-        t,
-        "pKMSKeyArn",
-        group,
-        "KMS key ARN (optional)",
-        Default="",
-        Description="The analytics stack's pKMSKeyArn: " + kms_use,
-        **p.optional(p.KMS_KEY_ARN),
-    )
-    return bucket_and_prefix, kms_key
-
-
-def source(name: str):
-    """An output this stack exports, imported by a stack with add_source_parameters()."""
-    return imported("pAnalyticsStackName", name)
 
 
 def expiry_rule(rule_id: str, folder: str, days) -> dict:

@@ -3,6 +3,8 @@ its patching alerts (alerts.EVENT_KINDS) to one event bus here; rules on that bu
 into readable text for one encrypted topic with one e-mail subscription and, optionally, a Slack
 channel through AWS Chatbot. One person confirms one subscription for the whole organization."""
 
+from dataclasses import dataclass
+
 from awacs import kms as kms_actions, sns as sns_actions
 from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
 from troposphere import (
@@ -15,6 +17,7 @@ from troposphere import (
     NoValue,
     Or,
     Output,
+    Parameter,
     Ref,
     Split,
     Sub,
@@ -58,120 +61,123 @@ SLACK_CHANNEL_ID = dict(
 EVENTS = Principal("Service", "events.amazonaws.com")
 
 
-def add_parameters(t: Template) -> dict:
-    return {
-        "bus": p.add(
-            t,
-            "pEventBusName",
-            ALERTS_GROUP,
-            "Central event bus name",
-            Default="patch-alerts",
-            Description="Name of the central event bus that every account-Region forwards its patching alerts to.",
-            **EVENT_BUS_NAME,
-        ),
-        "email": p.add(
-            t,
-            "pNotificationEmailAddress",
-            ALERTS_GROUP,
-            "Alert e-mail address",
-            Description="The one address that receives the organization's patching alerts. AWS sends "
-            "it a confirmation mail: nothing is delivered before someone clicks its link.",
-            **p.EMAIL,
-        ),
-        "organization": p.add(
-            t,
-            "pOrganizationID",
-            SOURCES_GROUP,
-            "Organization id (optional)",
-            Default="",
-            Description="Admit every account of this AWS Organization (o-...) to the bus. Leave "
-            "empty to admit the accounts listed below instead.",
-            **p.optional(p.ORGANIZATION_ID),
-        ),
-        "accounts": p.add(
-            t,
-            "pDataSourceAccountID",
-            SOURCES_GROUP,
-            "Source account ids",
-            Default="",
-            Description="Without an organization id: account ids that may send alerts, separated "
-            "by commas (this account is always admitted).",
-            **p.optional(p.ACCOUNT_ID_LIST),
-        ),
-        "workspace": p.add(
-            t,
-            "pSlackWorkspaceId",
-            SLACK_GROUP,
-            "Slack workspace id (optional)",
-            Default="",
-            Description="Id of a Slack workspace already authorised in the AWS Chatbot console "
-            "(for example T0123ABCD). Empty for e-mail only.",
-            **SLACK_WORKSPACE_ID,
-        ),
-        "channel": p.add(
-            t,
-            "pSlackChannelId",
-            SLACK_GROUP,
-            "Slack channel id (optional)",
-            Default="",
-            Description="Id of the Slack channel that receives the alerts (for example C0123ABCD). "
-            "Give it together with the workspace id.",
-            **SLACK_CHANNEL_ID,
-        ),
-    }
+@dataclass(frozen=True)
+class AlertParameters:
+    bus: Parameter  # the central bus's name
+    email: Parameter
+    senders: p.Senders  # who may send alerts
+    workspace: Parameter  # Slack, optional
+    channel: Parameter
+    has_slack_channel: str  # condition: both Slack ids given
 
 
-def add_rules(t: Template, params: dict) -> None:
-    t.add_rule(
-        "SourceAccountsOrOrganization",
-        {
-            "RuleCondition": Equals(Ref(params["organization"]), ""),
-            "Assertions": [
-                {
-                    "Assert": Not({"Fn::Contains": [Ref(params["accounts"]), ""]}),
-                    "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more 12-digit "
-                    "account ids, with no empty item.",
-                }
-            ],
-        },
+def add_parameters(t: Template) -> AlertParameters:
+    """The parameters, the Rules that refuse a bad combination, and the conditions that choose."""
+    bus = p.add(
+        t,
+        "pEventBusName",
+        ALERTS_GROUP,
+        "Central event bus name",
+        Default="patch-alerts",
+        Description="Name of the central event bus that every account-Region forwards its patching alerts to.",
+        **EVENT_BUS_NAME,
     )
-    no_workspace, no_channel = Equals(Ref(params["workspace"]), ""), Equals(Ref(params["channel"]), "")
+    email = p.add(
+        t,
+        "pNotificationEmailAddress",
+        ALERTS_GROUP,
+        "Alert e-mail address",
+        Description="The one address that receives the organization's patching alerts. AWS sends "
+        "it a confirmation mail: nothing is delivered before someone clicks its link.",
+        **p.EMAIL,
+    )
+    organization = p.add(
+        t,
+        "pOrganizationID",
+        SOURCES_GROUP,
+        "Organization id (optional)",
+        Default="",
+        Description="Admit every account of this AWS Organization (o-...) to the bus. Leave "
+        "empty to admit the accounts listed below instead.",
+        **p.optional(p.ORGANIZATION_ID),
+    )
+    accounts = p.add(
+        t,
+        "pDataSourceAccountID",
+        SOURCES_GROUP,
+        "Source account ids",
+        Default="",
+        Description="Without an organization id: account ids that may send alerts, separated "
+        "by commas (this account is always admitted).",
+        **p.optional(p.ACCOUNT_ID_LIST),
+    )
+    workspace = p.add(
+        t,
+        "pSlackWorkspaceId",
+        SLACK_GROUP,
+        "Slack workspace id (optional)",
+        Default="",
+        Description="Id of a Slack workspace already authorised in the AWS Chatbot console "
+        "(for example T0123ABCD). Empty for e-mail only.",
+        **SLACK_WORKSPACE_ID,
+    )
+    channel = p.add(
+        t,
+        "pSlackChannelId",
+        SLACK_GROUP,
+        "Slack channel id (optional)",
+        Default="",
+        Description="Id of the Slack channel that receives the alerts (for example C0123ABCD). "
+        "Give it together with the workspace id.",
+        **SLACK_CHANNEL_ID,
+    )
+    no_workspace, no_channel = Equals(Ref(workspace), ""), Equals(Ref(channel), "")
     t.add_rule(
         "SlackIdsTogether",
         {
             "Assertions": [
                 {
                     "Assert": Or(And(no_workspace, no_channel), And(Not(no_workspace), Not(no_channel))),
-                    "AssertDescription": "Give both pSlackWorkspaceId and pSlackChannelId, or neither.",
+                    "AssertDescription": f"Give both {workspace.title} and {channel.title}, or neither.",
                 }
             ]
         },
     )
+    return AlertParameters(
+        bus,
+        email,
+        p.add_senders(t, organization, accounts),
+        workspace,
+        channel,
+        has_slack_channel=t.add_condition("HasSlackChannel", And(Not(no_workspace), Not(no_channel))),
+    )
 
 
-def bus_policy(params: dict) -> dict:
+def bus_policy(params: AlertParameters) -> dict:
     """Who may put events on the bus: every account of the organization (aws:PrincipalOrgID) or the
     listed accounts and this one, and only events of Systems Manager (events:source), which is all
     the members forward (EventBridge user guide, "Permissions for event buses in Amazon EventBridge"
     and its example policies for an organization and for events:source)."""
     only_ssm = {"events:source": alerts.SOURCE}
-    bus_arn = Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${pEventBusName}")
+    bus_arn = Sub(
+        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/${{{params.bus.title}}}"
+    )
     return document(
         If(
-            "UseOrganization",
+            params.senders.use_organization,
             {
                 "Sid": "OrganizationSendsPatchingAlerts",
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": "events:PutEvents",
                 "Resource": bus_arn,
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params["organization"]), **only_ssm}},
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params.senders.organization), **only_ssm}},
             },
             {
                 "Sid": "AccountsSendPatchingAlerts",
                 "Effect": "Allow",
                 "Principal": {
-                    "AWS": Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(params["accounts"]))]))
+                    "AWS": Split(",", Join(",", [Ref("AWS::AccountId"), Join(",", Ref(params.senders.accounts))]))
                 },
                 "Action": "events:PutEvents",
                 "Resource": bus_arn,
@@ -244,13 +250,7 @@ def build() -> Template:
         )
     )
     params = add_parameters(t)
-    add_rules(t, params)
-    t.add_condition("UseOrganization", Not(Equals(Ref(params["organization"]), "")))
-    t.add_condition(
-        "HasSlackChannel", And(Not(Equals(Ref(params["workspace"]), "")), Not(Equals(Ref(params["channel"]), "")))
-    )
-
-    bus = t.add_resource(events.EventBus("AlertEventBus", Name=Ref(params["bus"]), Policy=bus_policy(params)))
+    bus = t.add_resource(events.EventBus("AlertEventBus", Name=Ref(params.bus), Policy=bus_policy(params)))
     key = t.add_resource(
         kms.Key(
             "AlertTopicKey",
@@ -270,14 +270,14 @@ def build() -> Template:
     topic = t.add_resource(sns.Topic("AlertTopic", DisplayName="Patching alerts", KmsMasterKeyId=GetAtt(key, "Arn")))
     t.add_resource(
         sns.SubscriptionResource(
-            "AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email", Endpoint=Ref(params["email"])
+            "AlertEmailSubscription", TopicArn=Ref(topic), Protocol="email", Endpoint=Ref(params.email)
         )
     )
     # AWS Chatbot shows only its own JSON format, which e-mail would show raw: chat has its own topic.
     chat_topic = t.add_resource(
         sns.Topic(
             "ChatAlertTopic",
-            Condition="HasSlackChannel",
+            Condition=params.has_slack_channel,
             DisplayName="Patching alerts (chat)",
             KmsMasterKeyId=GetAtt(key, "Arn"),
         )
@@ -294,7 +294,7 @@ def build() -> Template:
                 Targets=[
                     events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
                     If(
-                        "HasSlackChannel",
+                        params.has_slack_channel,
                         events.Target(
                             Id="ChatAlertTopic", Arn=Ref(chat_topic), InputTransformer=kind.input_transformer(chat=True)
                         ),
@@ -306,12 +306,12 @@ def build() -> Template:
         for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
     ]
     add_publish_policy(t, topic, rules)
-    add_publish_policy(t, chat_topic, rules, Condition="HasSlackChannel")
+    add_publish_policy(t, chat_topic, rules, Condition=params.has_slack_channel)
 
     slack_role = t.add_resource(
         iam.Role(
             "SlackChannelRole",
-            Condition="HasSlackChannel",
+            Condition=params.has_slack_channel,
             Description="Role of the AWS Chatbot Slack channel: it only relays the chat alert topic, so it has no permissions.",
             AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
         )
@@ -319,11 +319,11 @@ def build() -> Template:
     t.add_resource(
         chatbot.SlackChannelConfiguration(
             "SlackChannel",
-            Condition="HasSlackChannel",
+            Condition=params.has_slack_channel,
             ConfigurationName=Sub("${AWS::StackName}-alerts"),
             IamRoleArn=GetAtt(slack_role, "Arn"),
-            SlackWorkspaceId=Ref(params["workspace"]),
-            SlackChannelId=Ref(params["channel"]),
+            SlackWorkspaceId=Ref(params.workspace),
+            SlackChannelId=Ref(params.channel),
             SnsTopicArns=[Ref(chat_topic)],
             # Channel members can run nothing through Chatbot (the default guardrail is AdministratorAccess).
             GuardrailPolicies=[Sub("arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll")],

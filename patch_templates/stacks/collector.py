@@ -6,7 +6,6 @@ from troposphere import (
     GetAtt,
     If,
     Join,
-    Not,
     NoValue,
     Ref,
     Split,
@@ -44,15 +43,11 @@ def build() -> Template:
         "source accounts (globally unique, lower case).",
         **p.BUCKET_NAME,
     )
-    kms_key = p.add(
+    kms_key = p.add_kms_key(
         t,
-        "pKMSKeyArn",
         BUCKET_GROUP,
-        "KMS key ARN (optional)",
-        Default="",
-        Description="Customer managed KMS key for the bucket and the syncs; empty for "
+        "Customer managed KMS key for the bucket and the syncs; {no_key} for "
         "S3-managed encryption. The key policy must let ssm.amazonaws.com use it.",
-        **p.optional(p.KMS_KEY_ARN),
     )
     noncurrent_days = p.add(
         t,
@@ -96,29 +91,17 @@ def build() -> Template:
     sync_params = sync.add_parameters(t)
 
     has_kms_key = p.has_value(t, kms_key)
-    t.add_condition("UseOrganization", Not(Equals(Ref(organization), "")))
+    senders = p.add_senders(t, organization, accounts)
     t.add_rule(
         "BucketInStackRegion",
         {
             "Assertions": [
                 {
                     "Assert": Equals(Ref(sync_params.region), Ref("AWS::Region")),
-                    "AssertDescription": "pBucketRegion must be the Region this stack is deployed in (the bucket's Region).",
+                    "AssertDescription": f"{sync_params.region.title} must be the Region this stack is deployed in "
+                    "(the bucket's Region).",
                 }
             ]
-        },
-    )
-    t.add_rule(
-        "SourceAccountsOrOrganization",
-        {
-            "RuleCondition": Equals(Ref(organization), ""),
-            "Assertions": [
-                {
-                    "Assert": Not({"Fn::Contains": [Ref(accounts), ""]}),
-                    "AssertDescription": "Without pOrganizationID, pDataSourceAccountID must list one or more "
-                    "12-digit account ids, with no empty item.",
-                }
-            ],
         },
     )
 
@@ -151,7 +134,7 @@ def build() -> Template:
             PolicyDocument=policies.document(
                 policies.data_sync_acl_check(bucket_arn),
                 If(
-                    "UseOrganization",
+                    senders.use_organization,
                     policies.data_sync_delivery(
                         bucket_arn, prefix, organization_source, "SSMBucketDeliveryOrganization"
                     ),
@@ -160,7 +143,7 @@ def build() -> Template:
                     ),
                 ),
                 If(
-                    "UseOrganization",
+                    senders.use_organization,
                     policies.data_sync_tagging(bucket_arn, prefix, organization_source, "SSMBucketTaggingOrganization"),
                     NoValue,
                 ),

@@ -18,7 +18,7 @@ from awacs.aws import Allow, Condition, PolicyDocument, Principal, Statement, St
 from awacs.sts import AssumeRole
 from troposphere import Base64, GetAtt, If, Join, NoValue, Ref, Sub, Template, athena, glue, iam, scheduler
 
-from ..parts import parameters as p, policies
+from ..parts import catalog, parameters as p, policies
 from ..parts.common import add_exported_outputs, sub
 from . import analytics
 from .record import Record
@@ -127,12 +127,15 @@ SNAPSHOT_COLUMNS = {
 PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
 SOURCE_GROUP = "Analytics stack (step 4)"
 REPORTS_GROUP = "Reports and daily snapshot"
-# ${name} in the SQL and ARNs of this stack -> the analytics stack's export that fills it.
-IMPORTS = {
-    "pCFNDatabaseName": analytics.source("GlueDatabaseName"),
-    "AthenaWorkGroup": analytics.source("AthenaWorkGroupName"),
-    "AthenaResultsBucket": analytics.source("AthenaResultsBucketName"),
-}
+
+
+def imports(source: catalog.Source) -> dict:
+    """${name} in the SQL and ARNs of this stack -> the analytics stack's export that fills it."""
+    return {
+        catalog.DATABASE: source.export("GlueDatabaseName"),
+        "AthenaWorkGroup": source.export("AthenaWorkGroupName"),
+        "AthenaResultsBucket": source.export("AthenaResultsBucketName"),
+    }
 
 
 def report_sql(name: str, folder: Path = QUERIES) -> str:
@@ -146,7 +149,7 @@ def camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def glue_view(t: Template, name: str) -> glue.Table:
+def glue_view(t: Template, name: str, imports: dict) -> glue.Table:
     """An Athena view as a Glue table: Athena keeps a view's SQL and column types base64-encoded
     in ViewOriginalText (the layout iconara/terraform-aws-athena-view writes)."""
     columns = VIEWS[name]
@@ -157,20 +160,20 @@ def glue_view(t: Template, name: str) -> glue.Table:
         {
             "originalSql": sql,
             "catalog": "awsdatacatalog",
-            "schema": "${pCFNDatabaseName}",
+            "schema": f"${{{catalog.DATABASE}}}",
             "columns": [{"name": c, "type": kind} for c, kind in columns.items()],
         },
         separators=(",", ":"),
     )
-    return analytics.catalog_table(
+    return catalog.catalog_table(
         t,
         f"View{camel(name)}",
-        IMPORTS["pCFNDatabaseName"],
+        imports[catalog.DATABASE],
         name,
         f"Athena view from queries/views/{name}.sql",
         TableType="VIRTUAL_VIEW",
         Parameters={"presto_view": "true", "comment": "Presto View"},
-        ViewOriginalText=Join("", ["/* Presto View: ", Base64(sub(presto_view, IMPORTS)), " */"]),
+        ViewOriginalText=Join("", ["/* Presto View: ", Base64(sub(presto_view, imports)), " */"]),
         ViewExpandedText="/* Presto View */",
         StorageDescriptor=glue.StorageDescriptor(
             Columns=[glue.Column(Name=c, Type=HIVE_TYPES[kind]) for c, kind in columns.items()],
@@ -188,9 +191,13 @@ def build() -> Template:
         )
     )
 
-    bucket_and_prefix, kms_key = analytics.add_source_parameters(
-        t, SOURCE_GROUP, "the snapshot's Athena queries decrypt the synced data and encrypt results with it."
+    source = catalog.add_source(
+        t,
+        SOURCE_GROUP,
+        analytics.FILE,
+        "the snapshot's Athena queries decrypt the synced data and encrypt results with it.",
     )
+    imports_ = imports(source)
     p.add(
         t,
         "pStaleScanDays",
@@ -210,12 +217,12 @@ def build() -> Template:
         "expression in UTC (after the analytics stack's crawler run).",
         **p.CRON_SCHEDULE,
     )
-    has_kms_key = p.has_value(t, kms_key)
-    database = IMPORTS["pCFNDatabaseName"]
-    results_bucket = IMPORTS["AthenaResultsBucket"]
+    has_kms_key = p.has_value(t, source.kms_key)
+    database = imports_[catalog.DATABASE]
+    results_bucket = imports_["AthenaResultsBucket"]
 
     for view in VIEWS:
-        glue_view(t, view)
+        glue_view(t, view, imports_)
     for name, description in REPORTS.items():
         t.add_resource(
             athena.NamedQuery(
@@ -223,8 +230,8 @@ def build() -> Template:
                 Name=description,
                 Description=f"Patch report from queries/{name}.sql",
                 Database=database,
-                WorkGroup=IMPORTS["AthenaWorkGroup"],
-                QueryString=sub(report_sql(name), IMPORTS),
+                WorkGroup=imports_["AthenaWorkGroup"],
+                QueryString=sub(report_sql(name), imports_),
             )
         )
 
@@ -232,7 +239,7 @@ def build() -> Template:
     # per day), started by EventBridge Scheduler's universal target, no Lambda. Athena INSERT INTO
     # writes Parquet and adds the new partition to the catalog (Athena user guide, "INSERT INTO").
     # It lives in the analytics stack's results bucket, whose lifecycle keeps pSnapshotRetentionDays.
-    snapshot_table = analytics.catalog_table(
+    snapshot_table = catalog.catalog_table(
         t,
         "TableComplianceSnapshot",
         database,
@@ -243,7 +250,7 @@ def build() -> Template:
         PartitionKeys=[glue.Column(Name="snapshot_date", Type="date")],
         StorageDescriptor=glue.StorageDescriptor(
             Columns=[glue.Column(Name=c, Type=kind) for c, kind in SNAPSHOT_COLUMNS.items()],
-            Location=sub("s3://${AthenaResultsBucket}/" + analytics.SNAPSHOT_FOLDER, IMPORTS),
+            Location=sub("s3://${AthenaResultsBucket}/" + catalog.SNAPSHOT_FOLDER, imports_),
             InputFormat=PARQUET + "MapredParquetInputFormat",
             OutputFormat=PARQUET + "MapredParquetOutputFormat",
             SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
@@ -268,8 +275,8 @@ def build() -> Template:
                 iam.Policy(
                     PolicyName="write-compliance-snapshot",
                     PolicyDocument=policies.document(
-                        *policies.sync_read_statements(bucket_and_prefix),
-                        If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt), NoValue),
+                        *policies.sync_read_statements(source.bucket_and_prefix),
+                        If(has_kms_key, policies.decrypt_statement(source.kms_key, kms.Decrypt), NoValue),
                         Statement(
                             Sid="StartSnapshotQuery",
                             Effect=Allow,
@@ -278,7 +285,7 @@ def build() -> Template:
                                 sub(
                                     "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:"
                                     "workgroup/${AthenaWorkGroup}",
-                                    IMPORTS,
+                                    imports_,
                                 )
                             ],
                         ),
@@ -291,15 +298,15 @@ def build() -> Template:
                                 glue_actions.GetPartition,
                                 glue_actions.GetPartitions,
                             ],
-                            Resource=[sub(arn, IMPORTS) for arn in analytics.glue_arns("${pCFNTablePrefixName}_*")],
+                            Resource=[sub(arn, imports_) for arn in catalog.glue_arns(catalog.table_name("*"))],
                         ),
                         Statement(
                             Sid="AddSnapshotPartition",
                             Effect=Allow,
                             Action=[glue_actions.CreatePartition, glue_actions.BatchCreatePartition],
                             Resource=[
-                                sub(arn, IMPORTS)
-                                for arn in analytics.glue_arns(analytics.table_name("compliance_snapshot"))
+                                sub(arn, imports_)
+                                for arn in catalog.glue_arns(catalog.table_name("compliance_snapshot"))
                             ],
                         ),
                         Statement(
@@ -313,7 +320,7 @@ def build() -> Template:
                             ],
                             Resource=[
                                 policies.s3_arn(results_bucket, "/" + folder + "*")
-                                for folder in (analytics.RESULTS_FOLDER, analytics.SNAPSHOT_FOLDER)
+                                for folder in (catalog.RESULTS_FOLDER, catalog.SNAPSHOT_FOLDER)
                             ],
                         ),
                         Statement(
@@ -324,7 +331,9 @@ def build() -> Template:
                         ),
                         If(
                             has_kms_key,
-                            policies.decrypt_statement(kms_key, kms.GenerateDataKey, sid="EncryptResultsWithKey"),
+                            policies.decrypt_statement(
+                                source.kms_key, kms.GenerateDataKey, sid="EncryptResultsWithKey"
+                            ),
                             NoValue,
                         ),
                     ),
@@ -335,7 +344,7 @@ def build() -> Template:
     snapshot_request = {
         "QueryString": report_sql(SNAPSHOT_REPORT),
         "WorkGroup": "${AthenaWorkGroup}",
-        "QueryExecutionContext": {"Database": "${pCFNDatabaseName}"},
+        "QueryExecutionContext": {"Database": f"${{{catalog.DATABASE}}}"},
     }
     t.add_resource(
         scheduler.Schedule(
@@ -350,7 +359,7 @@ def build() -> Template:
                 # universal target (EventBridge Scheduler user guide, "Using universal targets")
                 Arn=Sub("arn:${AWS::Partition}:scheduler:::aws-sdk:athena:startQueryExecution"),
                 RoleArn=GetAtt(snapshot_role, "Arn"),
-                Input=sub(json.dumps(snapshot_request), IMPORTS),
+                Input=sub(json.dumps(snapshot_request), imports_),
                 RetryPolicy=scheduler.RetryPolicy(MaximumRetryAttempts=3, MaximumEventAgeInSeconds=3600),
             ),
         )

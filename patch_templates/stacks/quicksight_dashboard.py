@@ -18,7 +18,7 @@ from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
 from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
 
-from ..parts import dashboard_definition, parameters as p, policies
+from ..parts import catalog, dashboard_definition, parameters as p, policies
 from ..parts.common import imported, sub
 from . import analytics, compliance_reports as reports
 from .record import Record
@@ -159,8 +159,8 @@ def build() -> Template:
         )
     )
 
-    bucket_and_prefix, kms_key = analytics.add_source_parameters(
-        t, SOURCE_GROUP, "QuickSight decrypts the synced data and the Athena results with it."
+    source = catalog.add_source(
+        t, SOURCE_GROUP, analytics.FILE, "QuickSight decrypts the synced data and the Athena results with it."
     )
     p.add(
         t,
@@ -244,14 +244,14 @@ def build() -> Template:
         ConstraintDescription="must be a day from 1 to 28 or LAST_DAY_OF_MONTH",
     )
 
-    has_kms_key = p.has_value(t, kms_key)
+    has_kms_key = p.has_value(t, source.kms_key)
     has_quicksight = p.has_value(t, principal)
     t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
     t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
-    results_bucket = analytics.source("AthenaResultsBucketName")
+    results_bucket = source.export("AthenaResultsBucketName")
     # ${name} in the data sets' SQL -> the export that fills it
     sql_names = {
-        "pCFNDatabaseName": analytics.source("GlueDatabaseName"),
+        catalog.DATABASE: source.export("GlueDatabaseName"),
         "ComplianceSnapshotTable": imported("pReportsStackName", "ComplianceSnapshotTableName"),
     }
     # every QuickSight resource: only with a principal, in this account
@@ -265,7 +265,7 @@ def build() -> Template:
             Description="QuickSight reads the synced inventory and uses the Athena results bucket",
             Roles=[Ref(quicksight_role)],
             PolicyDocument=policies.document(
-                *policies.sync_read_statements(bucket_and_prefix),
+                *policies.sync_read_statements(source.bucket_and_prefix),
                 Statement(
                     Sid="AthenaResults",
                     Effect=Allow,
@@ -283,7 +283,7 @@ def build() -> Template:
                     Action=[s3_actions.ListBucket, s3_actions.GetBucketLocation, s3_actions.ListBucketMultipartUploads],
                     Resource=[policies.s3_arn(results_bucket)],
                 ),
-                If(has_kms_key, policies.decrypt_statement(kms_key, kms.Decrypt, kms.GenerateDataKey), NoValue),
+                If(has_kms_key, policies.decrypt_statement(source.kms_key, kms.Decrypt, kms.GenerateDataKey), NoValue),
             ),
         )
     )
@@ -295,7 +295,7 @@ def build() -> Template:
             Name="Patch compliance (Athena)",
             Type="ATHENA",
             DataSourceParameters=quicksight.DataSourceParameters(
-                AthenaParameters=quicksight.AthenaParameters(WorkGroup=analytics.source("AthenaWorkGroupName"))
+                AthenaParameters=quicksight.AthenaParameters(WorkGroup=source.export("AthenaWorkGroupName"))
             ),
             SslProperties=quicksight.SslProperties(DisableSsl=False),
             Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SOURCE_ACTIONS)],

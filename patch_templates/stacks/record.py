@@ -14,6 +14,8 @@ from types import MappingProxyType
 
 from troposphere import Template
 
+from ..parts.common import stack_name
+
 # Where a template is deployed: account kind -> how the docs name it.
 ACCOUNTS = {
     "management": "Management account (or StackSets delegated administrator)",
@@ -70,8 +72,3 @@ class Record:
     def placement(self) -> tuple:
         """Records placed alike (one per operating system) share one node in the architecture picture."""
         return self.step, self.account, self.does, self.feeds, self.takes
-
-
-def stack_name(file: str) -> str:
-    """consolidated_billing_s3_glue_crawler_athena.yaml -> consolidated-billing-s3-glue-crawler-athena"""
-    return PurePosixPath(file).stem.replace("_", "-")

@@ -8,7 +8,7 @@ collector account's other Regions, it creates the sync. The StackSet can therefo
 that contains the collector account without an exclusion list.
 """
 
-from troposphere import And, Equals, Not, Output, Ref, Template, cloudformation
+from troposphere import And, Condition, Equals, Not, Output, Ref, Template, cloudformation
 
 from ..parts import parameters as p, sync
 from . import collector
@@ -34,7 +34,7 @@ def build() -> Template:
         "SyncFromSource.",
         **p.BUCKET_NAME,
     )
-    collector = p.add(
+    collector_account = p.add(
         t,
         "pCollectorAccountId",
         sync.GROUP,
@@ -44,30 +44,27 @@ def build() -> Template:
         **p.ACCOUNT_ID,
     )
     sync_params = sync.add_parameters(t)
-    kms_key = p.add(
+    kms_key = p.add_kms_key(
         t,
-        "pKMSKeyArn",
         sync.GROUP,
-        "KMS key ARN (optional)",
-        Default=p.NONE,
-        Description="The collector bucket's customer managed KMS key (the collector's "
-        "pKMSKeyArn); none when the bucket uses S3-managed encryption.",
-        **p.optional_none(p.KMS_KEY_ARN),
+        "The collector bucket's customer managed KMS key (the collector's "
+        "pKMSKeyArn); {no_key} when the bucket uses S3-managed encryption.",
+        no_key=p.NONE,  # StackSets may refuse ''
     )
 
-    t.add_condition(
+    collector_sync_region = t.add_condition(
         "CollectorSyncRegion",
-        And(Equals(Ref("AWS::AccountId"), Ref(collector)), Equals(Ref("AWS::Region"), Ref(sync_params.region))),
+        And(Equals(Ref("AWS::AccountId"), Ref(collector_account)), Equals(Ref("AWS::Region"), Ref(sync_params.region))),
     )
-    t.add_condition("CreateSync", Not({"Condition": "CollectorSyncRegion"}))
-    data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, Condition="CreateSync")
+    create_sync = t.add_condition("CreateSync", Not(Condition(collector_sync_region)))
+    data_sync = sync.resource_data_sync(t, sync_params, Ref(bucket_name), kms_key, Condition=create_sync)
     # Creates nothing in AWS; keeps the stack instance valid where the sync is skipped.
-    t.add_resource(cloudformation.WaitConditionHandle("CollectorHasItsOwnSync", Condition="CollectorSyncRegion"))
+    t.add_resource(cloudformation.WaitConditionHandle("CollectorHasItsOwnSync", Condition=collector_sync_region))
 
     t.add_output(
         Output(
             "ResourceDataSyncName",
-            Condition="CreateSync",
+            Condition=create_sync,
             Description="Name of this account's resource data sync",
             Value=Ref(data_sync),
         )

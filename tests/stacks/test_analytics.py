@@ -21,6 +21,7 @@ from conftest import OUTPUT, check_constraint, example, render, statements as de
 from sqlglot import exp
 
 from patch_templates import builder
+from patch_templates.parts import catalog
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import ANALYTICS, analytics, collector
 
@@ -125,11 +126,11 @@ def test_tables_are_partitioned_without_a_duplicated_partition_column():
     tables = {
         name: table
         for name, table in resources(template_dict(NAME), "AWS::Glue::Table").items()
-        if name.removeprefix("Table") in analytics.INVENTORY_TYPES
+        if name.removeprefix("Table") in catalog.INVENTORY_TYPES
     }
-    assert len(tables) == len(analytics.INVENTORY_TYPES)
+    assert len(tables) == len(catalog.INVENTORY_TYPES)
     assert {"InstanceInformation", "PatchSummary", "ComplianceItem", "ComplianceSummary", "Tag", "Application"} <= set(
-        analytics.INVENTORY_TYPES
+        catalog.INVENTORY_TYPES
     )
     for name, table in tables.items():
         spec = table["Properties"]["TableInput"]
@@ -153,9 +154,7 @@ def test_crawler_only_adds_partitions_to_the_stack_tables():
     crawler = tpl["Resources"]["Crawler"]["Properties"]
     (target,) = crawler["Targets"]["CatalogTargets"]
     assert "S3Targets" not in crawler["Targets"]
-    assert sorted(ref["Ref"] for ref in target["Tables"]) == sorted(
-        f"Table{kind}" for kind in analytics.INVENTORY_TYPES
-    )
+    assert sorted(ref["Ref"] for ref in target["Tables"]) == sorted(f"Table{kind}" for kind in catalog.INVENTORY_TYPES)
     assert crawler["SchemaChangePolicy"] == {"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"}
     assert json.loads(crawler["Configuration"])["CrawlerOutput"]["Partitions"] == {
         "AddOrUpdateBehavior": "InheritFromTable"
@@ -209,7 +208,7 @@ def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
     assert properties["CrawlerName"] == {"Ref": "Crawler"}
     # a change of tables or data location is an Update, which starts the crawler again
     assert sorted(ref["Ref"] for ref in properties["Tables"]) == sorted(
-        f"Table{kind}" for kind in analytics.INVENTORY_TYPES
+        f"Table{kind}" for kind in catalog.INVENTORY_TYPES
     )
     assert properties["DataLocation"] == {"Fn::Sub": "s3://${pBucketName}/"}
     start, _ = tpl["Resources"]["CrawlerInitializerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
