@@ -306,15 +306,33 @@ def patch_list(patch_id: str) -> dict:
     return dict(Type="String", Default=p.NONE, AllowedPattern=rf"^({p.NONE}|({patch_id})(,({patch_id})){{0,49}})$")
 
 
-def add_parameters(t: Template, os: OperatingSystem) -> None:
-    """The baseline's parameters (after pOrganization), in the design's console groups. A new
-    parameter defined alike for every OS is asked once by the StackSet; one that names the OS is
-    asked per OS (stackset.py), so keep OS names out of shared descriptions."""
+@dataclass(frozen=True)
+class BaselineParameters:
+    """The baseline's parameters; those an operating system does not take are None."""
+
+    name: Parameter
+    patch_groups: Parameter
+    default_baseline: Parameter
+    approve_after_days: Parameter | None
+    filters: dict[str, Parameter]  # OperatingSystem field (product, classification, severity) -> parameter
+    compliance_level: Parameter
+    security_approve_after_days: Parameter | None
+    enable_non_security: Parameter | None
+    security_updates_status: Parameter | None  # Windows: unapproved security updates reported as
+    approved_patches: Parameter
+    rejected_patches: Parameter
+    rejected_patches_action: Parameter
+
+
+def add_parameters(t: Template, os: OperatingSystem) -> BaselineParameters:
+    """The baseline's parameters (after pOrganization), in their console groups. A new parameter
+    defined alike for every OS is asked once by the StackSet; one that names the OS is asked per OS
+    (stackset.py), so keep OS names out of shared descriptions."""
 
     def param(name, group, label, **properties):
-        p.add(t, name, group, label, **properties)
+        return p.add(t, name, group, label, **properties)
 
-    param(
+    name = param(
         "pPatchBaselineName",
         BASELINE_GROUP,
         "Patch baseline name",
@@ -322,7 +340,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
         Description="Name of the patch baseline (the organization and operating system are added).",
         **p.SSM_NAME,
     )
-    param(
+    patch_groups = param(
         "pPatchGroups",
         BASELINE_GROUP,
         "Patch groups",
@@ -333,7 +351,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
         ConstraintDescription="must be patch group names of 1-256 letters, digits, spaces and _.:/=+@-, "
         "separated by commas",
     )
-    param(
+    default_baseline = param(
         "pDefaultBaseline",
         BASELINE_GROUP,
         "Default baseline of its OS",
@@ -342,7 +360,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
         "nodes without a patch group tag are patched with it too.",
         **p.BOOLEAN,
     )
-    if os.approve_after_days:
+    approve_after_days = (
         param(
             "pApproveAfterDays",
             BASELINE_GROUP,
@@ -351,7 +369,11 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
             Description="Days after release before a patch matched by the rule is approved.",
             **p.days(0, 360),
         )
-    for name, (label, field) in FILTER_PARAMETERS.items():
+        if os.approve_after_days
+        else None
+    )
+    filters = {}
+    for parameter, (label, field) in FILTER_PARAMETERS.items():
         if f := getattr(os, field):
             constraint = (
                 dict(
@@ -365,8 +387,8 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
                     ConstraintDescription=f"must be one or more of {', '.join(f.values)}, separated by commas",
                 )
             )
-            param(
-                name,
+            filters[field] = param(
+                parameter,
                 RULES_GROUP,
                 label,
                 Default=f.default,
@@ -375,7 +397,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
                 "commas; * for all.",
                 **constraint,
             )
-    param(
+    compliance_level = param(
         "pComplianceLevel",
         RULES_GROUP,
         "Compliance level",
@@ -385,8 +407,9 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
         AllowedValues=COMPLIANCE_LEVELS,
         ConstraintDescription="must be one of " + ", ".join(COMPLIANCE_LEVELS),
     )
+    security_approve_after_days = None
     if os.security and os.approve_after_days:
-        param(
+        security_approve_after_days = param(
             "pSecurityApproveAfterDays",
             RULES_GROUP,
             "Security updates: approve after days",
@@ -398,8 +421,9 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
             AllowedPattern=rf"^({p.NONE}|[0-9]|[1-9][0-9]|[12][0-9]{{2}}|3[0-5][0-9]|360)$",
             ConstraintDescription="must be none or a whole number of days from 0 to 360",
         )
+    enable_non_security = None
     if os.non_security == ASK:
-        param(
+        enable_non_security = param(
             "pEnableNonSecurity",
             RULES_GROUP,
             "Non-security updates too",
@@ -407,9 +431,10 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
             Description="Linux: true also approves updates from non-security repositories that match the rule.",
             **p.BOOLEAN,
         )
+    security_updates_status = None
     if os.operating_system == "WINDOWS":
         statuses = [p.NONE, "COMPLIANT", "NON_COMPLIANT"]
-        param(
+        security_updates_status = param(
             "pAvailableSecurityUpdatesComplianceStatus",
             RULES_GROUP,
             "Unapproved security updates report",
@@ -421,10 +446,7 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
             ConstraintDescription="must be one of " + ", ".join(statuses),
         )
     patch_ids = "KB or MS bulletin ids" if os.patch_id == WINDOWS_PATCH_ID else "package names or advisory ids"
-    for name, label, what in [
-        ("pApprovedPatches", "Approved patches", "always approved"),
-        ("pRejectedPatches", "Rejected patches", "never approved"),
-    ]:
+    approved, rejected = (
         param(
             name,
             RULES_GROUP,
@@ -434,8 +456,13 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
             ConstraintDescription=f"must be none or 1-50 {patch_ids} separated by commas",
             **patch_list(os.patch_id),
         )
+        for name, label, what in [
+            ("pApprovedPatches", "Approved patches", "always approved"),
+            ("pRejectedPatches", "Rejected patches", "never approved"),
+        ]
+    )
     actions = ["ALLOW_AS_DEPENDENCY", "BLOCK"]
-    param(
+    rejected_patches_action = param(
         "pRejectedPatchesAction",
         RULES_GROUP,
         "Rejected patches action",
@@ -446,37 +473,38 @@ def add_parameters(t: Template, os: OperatingSystem) -> None:
         AllowedValues=actions,
         ConstraintDescription="must be ALLOW_AS_DEPENDENCY or BLOCK",
     )
+    return BaselineParameters(
+        name,
+        patch_groups,
+        default_baseline,
+        approve_after_days,
+        filters,
+        compliance_level,
+        security_approve_after_days,
+        enable_non_security,
+        security_updates_status,
+        approved,
+        rejected,
+        rejected_patches_action,
+    )
 
 
-def tags(os: OperatingSystem) -> Tags:
-    return Tags(Organization=Ref("pOrganization"), OperatingSystem=os.operating_system)
+def tags(os: OperatingSystem, organization: Parameter) -> Tags:
+    return Tags(Organization=Ref(organization), OperatingSystem=os.operating_system)
 
 
-def add_conditions(t: Template) -> None:
-    """Conditions of the optional baseline parameters this template has."""
-    for name in (
-        "pSecurityApproveAfterDays",
-        "pAvailableSecurityUpdatesComplianceStatus",
-        "pApprovedPatches",
-        "pRejectedPatches",
-    ):
-        if name in t.parameters:
-            p.has_value(t, t.parameters[name])
-    t.add_condition("IsDefaultBaseline", Equals(Ref("pDefaultBaseline"), "true"))
-    if "pEnableNonSecurity" in t.parameters:
-        t.add_condition("EnableNonSecurity", Equals(Ref("pEnableNonSecurity"), "true"))
-
-
-def add_baseline(t: Template, os_key: str) -> ssm.PatchBaseline:
-    """The OS's patch baseline, registered for the patch groups (parameters from add_parameters)."""
+def add_baseline(t: Template, os_key: str, params: BaselineParameters, organization: Parameter) -> ssm.PatchBaseline:
+    """The OS's patch baseline, registered for the patch groups, with the conditions it needs."""
     os = OPERATING_SYSTEMS[os_key]
-    add_conditions(t)
+
+    def given(parameter: Parameter, value) -> If:
+        """value when the optional parameter is given, else no value."""
+        return If(p.has_value(t, parameter), value, NoValue)
 
     def rule(approve_after_days, classification=None, **extra) -> ssm.Rule:
         filters = [
-            ssm.PatchFilter(Key=getattr(os, field).key, Values=Ref(name))
-            for name, (_, field) in FILTER_PARAMETERS.items()
-            if getattr(os, field)
+            ssm.PatchFilter(Key=getattr(os, field).key, Values=Ref(parameter))
+            for field, parameter in params.filters.items()
         ]
         if classification:
             filters = [
@@ -485,42 +513,40 @@ def add_baseline(t: Template, os_key: str) -> ssm.PatchBaseline:
             ]
         approve = {"ApproveAfterDays": approve_after_days} if os.approve_after_days else {}
         return ssm.Rule(
-            ComplianceLevel=Ref("pComplianceLevel"),
+            ComplianceLevel=Ref(params.compliance_level),
             **approve,
             **extra,
             PatchFilterGroup=ssm.PatchFilterGroup(PatchFilters=filters),
         )
 
-    non_security = {
-        ASK: {"EnableNonSecurity": If("EnableNonSecurity", True, False)},
-        ALWAYS: {"EnableNonSecurity": True},
-    }.get(os.non_security, {})
-    rules = [rule(Ref("pApproveAfterDays"), **non_security)]
-    if "pSecurityApproveAfterDays" in t.parameters:
+    non_security = {}
+    if params.enable_non_security:
+        enabled = t.add_condition("EnableNonSecurity", Equals(Ref(params.enable_non_security), "true"))
+        non_security = {"EnableNonSecurity": If(enabled, True, False)}
+    elif os.non_security == ALWAYS:
+        non_security = {"EnableNonSecurity": True}
+    rules = [rule(Ref(params.approve_after_days) if params.approve_after_days else None, **non_security)]
+    if params.security_approve_after_days:
         # Security updates approved sooner: a patch is approved when any rule approves it.
-        rules.append(If("HasSecurityApproveAfterDays", rule(Ref("pSecurityApproveAfterDays"), [os.security]), NoValue))
-    optional = {
-        name: If(f"Has{name[1:]}", value, NoValue)
-        for name, value in [
-            ("pApprovedPatches", Split(",", Ref("pApprovedPatches"))),
-            ("pRejectedPatches", Split(",", Ref("pRejectedPatches"))),
-            ("pAvailableSecurityUpdatesComplianceStatus", Ref("pAvailableSecurityUpdatesComplianceStatus")),
-        ]
-        if name in t.parameters
-    }
+        sooner = params.security_approve_after_days
+        rules.append(given(sooner, rule(Ref(sooner), [os.security])))
+    org = f"${{{organization.title}}}"
+    is_default = t.add_condition("IsDefaultBaseline", Equals(Ref(params.default_baseline), "true"))
     return t.add_resource(
         ssm.PatchBaseline(
             "PatchBaseline",
-            Name=Sub(f"${{pOrganization}}-${{pPatchBaselineName}}-{suffix(os_key)}"),
-            Description=Sub(f"${{pOrganization}} {os.title} patch baseline"),
+            Name=Sub(f"{org}-${{{params.name.title}}}-{suffix(os_key)}"),
+            Description=Sub(f"{org} {os.title} patch baseline"),
             OperatingSystem=os.operating_system,
-            PatchGroups=Ref("pPatchGroups"),
-            DefaultBaseline=If("IsDefaultBaseline", True, False),
+            PatchGroups=Ref(params.patch_groups),
+            DefaultBaseline=If(is_default, True, False),
             ApprovalRules=ssm.RuleGroup(PatchRules=rules),
-            ApprovedPatches=optional.get("pApprovedPatches", NoValue),
-            RejectedPatches=optional.get("pRejectedPatches", NoValue),
-            RejectedPatchesAction=Ref("pRejectedPatchesAction"),
-            AvailableSecurityUpdatesComplianceStatus=optional.get("pAvailableSecurityUpdatesComplianceStatus", NoValue),
-            Tags=tags(os),
+            ApprovedPatches=given(params.approved_patches, Split(",", Ref(params.approved_patches))),
+            RejectedPatches=given(params.rejected_patches, Split(",", Ref(params.rejected_patches))),
+            RejectedPatchesAction=Ref(params.rejected_patches_action),
+            AvailableSecurityUpdatesComplianceStatus=given(status, Ref(status))
+            if (status := params.security_updates_status)
+            else NoValue,
+            Tags=tags(os, organization),
         )
     )

@@ -1,16 +1,18 @@
 """Patch operations: the maintenance window, its target and install task, the window's service
-role, and the scan and inventory associations. Used twice:
+role, and the scan and inventory associations, built by one code in two forms (a `Variant`):
 
-- by `patch_operations.yml`, the StackSet member: ONE set per account-Region whatever the operating
-  systems, because AWS-RunPatchBaseline applies on each node the baseline registered for the node's
-  patch group and OS. Everything it is given is a name; it builds ARNs in its own account and
-  Region, and an optional parameter is the sentinel `none`, never empty (StackSets may refuse '').
-- by the standalone `<os>_patch_baseline_maintenance_window.yml` (`standalone=True`): the design's
-  parameters (pTaskArn takes a name or an ARN, optional values are empty), names with the OS, and
-  an SNS topic with an e-mail subscription that the install task notifies.
+- MEMBER, the StackSet member (stacks/patch_operations.py): ONE set per account-Region whatever the
+  operating systems, because AWS-RunPatchBaseline applies on each node the baseline registered for
+  the node's patch group and OS. Everything it is given is a name; it builds ARNs in its own account
+  and Region, and an optional parameter is the sentinel `none`, never empty (StackSets may refuse '').
+- STANDALONE, one operating system in one account (stacks/patching.py): the task takes a name or an
+  ARN, optional values are empty, names carry the OS, and an SNS topic with an e-mail subscription
+  hears of every install run.
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from awacs import (
     awslambda,
@@ -33,6 +35,7 @@ from troposphere import (
     Not,
     NoValue,
     Or,
+    Parameter,
     Ref,
     Select,
     Split,
@@ -64,36 +67,175 @@ TASK_NAME = dict(
 )
 
 
-def task(standalone: bool) -> str:
-    """The parameter naming what the task runs: the design's pTaskArn, or a name only in a member."""
-    return "pTaskArn" if standalone else "pTaskName"
+def arn(service: str, resource: str, account: str = "${AWS::AccountId}", region: str = "${AWS::Region}") -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:{account}:{resource}")
 
 
-def automation_role(standalone: bool) -> str:
-    return "pAutomationAssumeRoleArn" if standalone else "pAutomationAssumeRoleName"
+@dataclass(frozen=True)
+class TaskArns:
+    """What the task runs, as TaskArn, and the function and state machine the window role may use."""
+
+    task: object
+    function: object
+    state_machine: object
 
 
-def add_parameters(t: Template, standalone: bool) -> None:
-    """Window, target, task and association parameters, in the design's console groups."""
+def task_arns_from_name(t: Template, task: Parameter, conditions: dict[str, str]) -> TaskArns:
+    """A name, made an ARN in this account and Region for LAMBDA and STEP_FUNCTIONS."""
+    function, state_machine = (
+        arn("lambda", f"function:${{{task.title}}}"),
+        arn("states", f"stateMachine:${{{task.title}}}"),
+    )
+    task_arn = If(conditions["LAMBDA"], function, If(conditions["STEP_FUNCTIONS"], state_machine, Ref(task)))
+    return TaskArns(task_arn, function, state_machine)
+
+
+def task_arns_from_name_or_arn(t: Template, task: Parameter, conditions: dict[str, str]) -> TaskArns:
+    """An ARN as given, or a name made an ARN in this account and Region."""
+    is_arn = t.add_condition("TaskArnIsArn", Equals(Select(0, Split(":", Ref(task))), "arn"))
+    # STEP_FUNCTIONS takes the state machine ARN only (user guide, maintenance window task options).
+    by_name = t.add_condition(
+        "StateMachineByName", And(ConditionRef(conditions["STEP_FUNCTIONS"]), Not(ConditionRef(is_arn)))
+    )
+    function, state_machine = (
+        arn("lambda", f"function:${{{task.title}}}"),
+        arn("states", f"stateMachine:${{{task.title}}}"),
+    )
+    return TaskArns(
+        If(by_name, state_machine, Ref(task)),
+        If(is_arn, Ref(task), function),
+        If(is_arn, Ref(task), state_machine),
+    )
+
+
+def role_arn_from_name(role: Parameter) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/${{{role.title}}}")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What the member and the standalone forms of the operations do differently."""
+
+    window_name: str  # how the window name's description says what is added to it
+    empty: str  # the value of an optional parameter left out: '' or the StackSet sentinel none
+    task: dict  # the parameter naming what the task runs: p.add's name, label and properties
+    task_arns: Callable[[Template, Parameter, dict[str, str]], TaskArns]
+    role: dict  # the parameter naming the role an AUTOMATION runbook runs as
+    role_arn: Callable[[Parameter], object]
+    email: bool  # an SNS topic with an e-mail subscription hears of every install run
+
+    def optional(self, constraint: dict) -> dict:
+        return (p.optional_none if self.empty == p.NONE else p.optional)(constraint)
+
+
+MEMBER = Variant(
+    window_name=" is",
+    empty=p.NONE,
+    task=dict(
+        name="pTaskName",
+        label="Task document or name",
+        Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook "
+        "name; LAMBDA: function name; STEP_FUNCTIONS: state machine name. A name, never an ARN: "
+        "each account builds the ARN in its own account and Region.",
+        **TASK_NAME,
+    ),
+    task_arns=task_arns_from_name,
+    role=dict(
+        name="pAutomationAssumeRoleName",
+        label="Automation role name (optional)",
+        Description="AUTOMATION: name of the role the runbook runs as (its AutomationAssumeRole), in each "
+        "account; none for runbooks that need none.",
+        **p.optional_none(p.IAM_ROLE_NAME),
+    ),
+    role_arn=role_arn_from_name,
+    email=False,
+)
+STANDALONE = Variant(
+    window_name=" and operating system are",
+    empty="",
+    task=dict(
+        name="pTaskArn",
+        label="Task document or ARN",
+        Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook "
+        "name; LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this "
+        "account and Region).",
+        Type="String",
+        AllowedPattern=(
+            r"^(arn:aws[a-z-]*:(lambda:[a-z0-9-]+:\d{12}:function|states:[a-z0-9-]+:\d{12}:"
+            r"stateMachine):[\w.:-]{1,200}|[A-Za-z0-9_.-]{3,128})$"
+        ),
+        ConstraintDescription="must be a document, runbook, function or state machine name, or a Lambda "
+        "function or state machine ARN",
+    ),
+    task_arns=task_arns_from_name_or_arn,
+    role=dict(
+        name="pAutomationAssumeRoleArn",
+        label="Automation role ARN (optional)",
+        Description="AUTOMATION: role the runbook runs as (its AutomationAssumeRole); empty for runbooks that "
+        "need none.",
+        **p.optional(p.IAM_ROLE_ARN),
+    ),
+    role_arn=Ref,
+    email=True,
+)
+
+
+@dataclass(frozen=True)
+class OperationsParameters:
+    """The parameters of the operations and the conditions they decide."""
+
+    variant: Variant
+    window_name: Parameter
+    allow_unassociated_targets: Parameter
+    cutoff: Parameter
+    duration: Parameter
+    schedule: Parameter
+    timezone: Parameter
+    offset: Parameter
+    email: Parameter | None  # the standalone's notification address
+    target_name: Parameter
+    targets_key: Parameter
+    targets_value: Parameter
+    owner_information: Parameter
+    max_concurrency: Parameter
+    max_errors: Parameter
+    priority: Parameter
+    task_type: Parameter
+    task: Parameter
+    reboot_option: Parameter
+    role: Parameter  # the automation role, optional
+    output_bucket: Parameter  # optional
+    output_prefix: Parameter
+    enable_scan: Parameter
+    scan_schedule: Parameter
+    enable_inventory: Parameter
+    inventory_schedule: Parameter
+    # conditions
+    is_task_type: dict[str, str]  # task type -> its condition (IsRunCommand, ...)
+    has_output_bucket: str
+    scan: str
+    inventory: str
+    apply_offset: str
+    targets_resource_group: str
+    pass_automation_role: str
+
+
+def add_parameters(t: Template, variant: Variant) -> OperationsParameters:
+    """Window, target, task and association parameters in their console groups, their conditions,
+    and the Rules that refuse a bad combination."""
 
     def param(name, group, label, **properties):
-        p.add(t, name, group, label, **properties)
+        return p.add(t, name, group, label, **properties)
 
-    # The standalone keeps the design's optional form (empty); a member takes the sentinel `none`.
-    optional, none = (p.optional, "") if standalone else (p.optional_none, p.NONE)
-    none_text = "empty" if standalone else "none"
-
-    param(
+    window_name = param(
         "pMaintenanceWindowName",
         WINDOW_GROUP,
         "Maintenance window name",
         Default="OSMaintenanceWindow",
-        Description="Name of the maintenance window (the organization"
-        + (" and operating system are" if standalone else " is")
-        + " added).",
+        Description=f"Name of the maintenance window (the organization{variant.window_name} added).",
         **p.SSM_NAME,
     )
-    param(
+    allow_unassociated_targets = param(
         "pAllowUnassociatedTargets",
         WINDOW_GROUP,
         "Allow unassociated targets",
@@ -101,7 +243,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="Whether tasks may run on managed nodes not registered as targets of the window.",
         **p.BOOLEAN,
     )
-    param(
+    cutoff = param(
         "pCutoff",
         WINDOW_GROUP,
         "Cutoff (hours)",
@@ -112,7 +254,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         MaxValue=23,
         ConstraintDescription="must be a whole number of hours from 0 to 23",
     )
-    param(
+    duration = param(
         "pDuration",
         WINDOW_GROUP,
         "Duration (hours)",
@@ -123,7 +265,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         MaxValue=24,
         ConstraintDescription="must be a whole number of hours from 1 to 24",
     )
-    param(
+    schedule = param(
         "pSchedule",
         WINDOW_GROUP,
         "Schedule",
@@ -131,7 +273,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="When the window opens: a cron or rate expression.",
         **p.SCHEDULE,
     )
-    param(
+    timezone = param(
         "pScheduleTimezone",
         WINDOW_GROUP,
         "Schedule time zone",
@@ -139,7 +281,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="IANA time zone the schedule is read in.",
         **p.TIMEZONE,
     )
-    param(
+    offset = param(
         "pScheduleOffset",
         WINDOW_GROUP,
         "Schedule offset (days)",
@@ -149,7 +291,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         "expression runs without it).",
         **p.SCHEDULE_OFFSET,
     )
-    if standalone:
+    email = (
         param(
             "pNotificationEmailAddress",
             WINDOW_GROUP,
@@ -158,8 +300,11 @@ def add_parameters(t: Template, standalone: bool) -> None:
             "cancelled (confirm the subscription email).",
             **p.EMAIL,
         )
+        if variant.email
+        else None
+    )
 
-    param(
+    target_name = param(
         "pMaintenanceWindowTargetName",
         TARGETS_GROUP,
         "Target name",
@@ -168,7 +313,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         **p.SSM_NAME,
     )
     # Key pattern of the MaintenanceWindowTarget/Task target schema (no '+').
-    param(
+    targets_key = param(
         "pTargetsKey",
         TARGETS_GROUP,
         "Targets key",
@@ -180,7 +325,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         ConstraintDescription="must be tag:<tag key> (letters, digits, spaces and _.:/=@-), tag-key, InstanceIds "
         "or resource-groups:Name",
     )
-    param(
+    targets_value = param(
         "pTargetsValue",
         TARGETS_GROUP,
         "Targets values",
@@ -190,7 +335,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         AllowedPattern=r"^[\w .:/=+@*-]{1,256}$",
         ConstraintDescription="must be values of 1-256 letters, digits, spaces and _.:/=+@*-, separated by commas",
     )
-    param(
+    owner_information = param(
         "pOwnerInformation",
         TARGETS_GROUP,
         "Owner information",
@@ -201,7 +346,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         ConstraintDescription="must be 1-128 letters, digits, spaces and _.,:/=+@()-",
     )
 
-    param(
+    max_concurrency = param(
         "pMaxConcurrency",
         TASKS_GROUP,
         "Max concurrency",
@@ -209,7 +354,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="Targets patched in parallel: a number or a percentage.",
         **p.CONCURRENCY,
     )
-    param(
+    max_errors = param(
         "pMaxErrors",
         TASKS_GROUP,
         "Max errors",
@@ -217,7 +362,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="Errors after which the task stops being scheduled: a number or a percentage.",
         **p.ERROR_LIMIT,
     )
-    param(
+    priority = param(
         "pPriority",
         TASKS_GROUP,
         "Priority",
@@ -228,46 +373,19 @@ def add_parameters(t: Template, standalone: bool) -> None:
         MaxValue=99,
         ConstraintDescription="must be a whole number from 0 to 99",
     )
-    param(
+    task_type = param(
         "pTaskType",
         TASKS_GROUP,
         "Task type",
         Default="RUN_COMMAND",
-        Description=f"RUN_COMMAND patches with {task(standalone)} (a patch document); AUTOMATION runs a runbook, "
-        "LAMBDA a function and STEP_FUNCTIONS a state machine for each target.",
+        Description=f"RUN_COMMAND patches with {variant.task['name']} (a patch document); AUTOMATION runs a "
+        "runbook, LAMBDA a function and STEP_FUNCTIONS a state machine for each target.",
         Type="String",
         AllowedValues=TASK_TYPES,
         ConstraintDescription="must be one of " + ", ".join(TASK_TYPES),
     )
-    if standalone:
-        param(
-            "pTaskArn",
-            TASKS_GROUP,
-            "Task document or ARN",
-            Default="AWS-RunPatchBaseline",
-            Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook "
-            "name; LAMBDA: function name or ARN; STEP_FUNCTIONS: state machine name or ARN (this "
-            "account and Region).",
-            Type="String",
-            AllowedPattern=(
-                r"^(arn:aws[a-z-]*:(lambda:[a-z0-9-]+:\d{12}:function|states:[a-z0-9-]+:\d{12}:"
-                r"stateMachine):[\w.:-]{1,200}|[A-Za-z0-9_.-]{3,128})$"
-            ),
-            ConstraintDescription="must be a document, runbook, function or state machine name, or a Lambda "
-            "function or state machine ARN",
-        )
-    else:
-        param(
-            "pTaskName",
-            TASKS_GROUP,
-            "Task document or name",
-            Default="AWS-RunPatchBaseline",
-            Description="RUN_COMMAND: AWS-RunPatchBaseline or AWS-RunPatchBaselineWithHooks; AUTOMATION: runbook "
-            "name; LAMBDA: function name; STEP_FUNCTIONS: state machine name. A name, never an ARN: "
-            "each account builds the ARN in its own account and Region.",
-            **TASK_NAME,
-        )
-    param(
+    task = param(group=TASKS_GROUP, Default="AWS-RunPatchBaseline", **variant.task)
+    reboot_option = param(
         "pRebootOption",
         TASKS_GROUP,
         "Reboot option",
@@ -278,36 +396,17 @@ def add_parameters(t: Template, standalone: bool) -> None:
         AllowedValues=["RebootIfNeeded", "NoReboot"],
         ConstraintDescription="must be RebootIfNeeded or NoReboot",
     )
-    if standalone:
-        param(
-            "pAutomationAssumeRoleArn",
-            TASKS_GROUP,
-            "Automation role ARN (optional)",
-            Default="",
-            Description="AUTOMATION: role the runbook runs as (its AutomationAssumeRole); empty for runbooks that "
-            "need none.",
-            **p.optional(p.IAM_ROLE_ARN),
-        )
-    else:
-        param(
-            "pAutomationAssumeRoleName",
-            TASKS_GROUP,
-            "Automation role name (optional)",
-            Default=none,
-            Description="AUTOMATION: name of the role the runbook runs as (its AutomationAssumeRole), in each "
-            "account; none for runbooks that need none.",
-            **optional(p.IAM_ROLE_NAME),
-        )
-    param(
+    role = param(group=TASKS_GROUP, Default=variant.empty, **variant.role)
+    output_bucket = param(
         "pOutputS3BucketName",
         TASKS_GROUP,
         "Command output bucket (optional)",
-        Default=none,
-        Description=f"Existing S3 bucket for command output of the install task and the scan; {none_text} for "
-        "none. The nodes' instance profile must be allowed to write to it.",
-        **optional(p.BUCKET_NAME),
+        Default=variant.empty,
+        Description=f"Existing S3 bucket for command output of the install task and the scan; {variant.empty or 'empty'} "
+        "for none. The nodes' instance profile must be allowed to write to it.",
+        **variant.optional(p.BUCKET_NAME),
     )
-    param(
+    output_prefix = param(
         "pOutputS3KeyPrefix",
         TASKS_GROUP,
         "Command output prefix",
@@ -316,7 +415,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         **p.BUCKET_PREFIX,
     )
 
-    param(
+    enable_scan = param(
         "pEnablePatchScan",
         ASSOCIATIONS_GROUP,
         "Daily compliance scan",
@@ -325,7 +424,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         "compliance stays fresh between install windows.",
         **p.BOOLEAN,
     )
-    param(
+    scan_schedule = param(
         "pPatchScanSchedule",
         ASSOCIATIONS_GROUP,
         "Scan schedule",
@@ -333,7 +432,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         Description="When the scan runs: a cron or rate expression.",
         **p.SCHEDULE,
     )
-    param(
+    enable_inventory = param(
         "pEnableInventory",
         ASSOCIATIONS_GROUP,
         "Inventory collection",
@@ -343,7 +442,7 @@ def add_parameters(t: Template, standalone: bool) -> None:
         "when several stacks target the same nodes.",
         **p.BOOLEAN,
     )
-    param(
+    inventory_schedule = param(
         "pInventorySchedule",
         ASSOCIATIONS_GROUP,
         "Inventory schedule",
@@ -352,47 +451,75 @@ def add_parameters(t: Template, standalone: bool) -> None:
         **p.SCHEDULE,
     )
 
+    is_task_type = {kind: t.add_condition(condition_name(kind), Equals(Ref(task_type), kind)) for kind in TASK_TYPES}
+    add_rules(t, duration, cutoff, task_type, task, role)
+    return OperationsParameters(
+        variant,
+        window_name,
+        allow_unassociated_targets,
+        cutoff,
+        duration,
+        schedule,
+        timezone,
+        offset,
+        email,
+        target_name,
+        targets_key,
+        targets_value,
+        owner_information,
+        max_concurrency,
+        max_errors,
+        priority,
+        task_type,
+        task,
+        reboot_option,
+        role,
+        output_bucket,
+        output_prefix,
+        enable_scan,
+        scan_schedule,
+        enable_inventory,
+        inventory_schedule,
+        is_task_type=is_task_type,
+        has_output_bucket=p.has_value(t, output_bucket),
+        scan=t.add_condition("EnablePatchScan", Equals(Ref(enable_scan), "true")),
+        inventory=t.add_condition("EnableInventory", Equals(Ref(enable_inventory), "true")),
+        # ScheduleOffset (1-6) works with cron schedules only ("Reference: Cron and rate expressions for
+        # Systems Manager"). A Rule cannot test a prefix (Rules take no Fn::Select or Fn::Split,
+        # cloudformation-coverage-roadmap#1260), so the offset is passed only with a cron schedule.
+        apply_offset=t.add_condition(
+            "ApplyScheduleOffset",
+            And(Not(Equals(Ref(offset), "0")), Equals(Select(0, Split("(", Ref(schedule))), "cron")),
+        ),
+        targets_resource_group=t.add_condition(
+            "TargetsResourceGroup", Equals(Ref(targets_key), "resource-groups:Name")
+        ),
+        pass_automation_role=t.add_condition(
+            "PassAutomationRole",
+            And(ConditionRef(is_task_type["AUTOMATION"]), ConditionRef(p.has_value(t, role))),
+        ),
+    )
+
 
 def condition_name(task_type: str) -> str:
     """RUN_COMMAND -> IsRunCommand."""
     return "Is" + "".join(word.capitalize() for word in task_type.split("_"))
 
 
-def add_conditions(t: Template, standalone: bool) -> None:
-    p.has_value(t, t.parameters["pOutputS3BucketName"])  # HasOutputS3BucketName
-    for task_type in TASK_TYPES:
-        t.add_condition(condition_name(task_type), Equals(Ref("pTaskType"), task_type))
-    if standalone:
-        t.add_condition("TaskArnIsArn", Equals(Select(0, Split(":", Ref("pTaskArn"))), "arn"))
-        # STEP_FUNCTIONS takes the state machine ARN only (user guide, maintenance window task options).
-        t.add_condition("StateMachineByName", And(ConditionRef("IsStepFunctions"), Not(ConditionRef("TaskArnIsArn"))))
-    t.add_condition("EnablePatchScan", Equals(Ref("pEnablePatchScan"), "true"))
-    t.add_condition("EnableInventory", Equals(Ref("pEnableInventory"), "true"))
-    # ScheduleOffset (1-6) works with cron schedules only ("Reference: Cron and rate expressions for
-    # Systems Manager"). A Rule cannot test a prefix (Rules take no Fn::Select or Fn::Split,
-    # cloudformation-coverage-roadmap#1260), so the offset is passed only with a cron schedule.
-    t.add_condition(
-        "ApplyScheduleOffset",
-        And(Not(Equals(Ref("pScheduleOffset"), "0")), Equals(Select(0, Split("(", Ref("pSchedule"))), "cron")),
-    )
-    t.add_condition("TargetsResourceGroup", Equals(Ref("pTargetsKey"), "resource-groups:Name"))
-    role = t.parameters[automation_role(standalone)]
-    t.add_condition("PassAutomationRole", And(ConditionRef("IsAutomation"), ConditionRef(p.has_value(t, role))))
-
-
-def add_rules(t: Template, standalone: bool) -> None:
+def add_rules(t: Template, duration: Parameter, cutoff: Parameter, task_type: Parameter, task: Parameter, role) -> None:
     """Combinations the console refuses before anything is created."""
-    duration, cutoff, task_type = Ref("pDuration"), Ref("pCutoff"), Ref("pTaskType")
-    task_arn, role = Ref(task(standalone)), t.parameters[automation_role(standalone)]
-    t.add_rule("CutoffBeforeEnd", {"Assertions": [cutoff_assertion(cutoff, duration, hours) for hours in range(1, 24)]})
+    t.add_rule(
+        "CutoffBeforeEnd",
+        {"Assertions": [cutoff_assertion(Ref(cutoff), Ref(duration), hours) for hours in range(1, 24)]},
+    )
     t.add_rule(
         "RunCommandRunsPatchDocument",
         {
-            "RuleCondition": Equals(task_type, "RUN_COMMAND"),
+            "RuleCondition": Equals(Ref(task_type), "RUN_COMMAND"),
             "Assertions": [
                 {
-                    "Assert": {"Fn::Contains": [PATCH_DOCUMENTS, task_arn]},
-                    "AssertDescription": f"A RUN_COMMAND task passes Operation and RebootOption: {task(standalone)} "
+                    "Assert": {"Fn::Contains": [PATCH_DOCUMENTS, Ref(task)]},
+                    "AssertDescription": f"A RUN_COMMAND task passes Operation and RebootOption: {task.title} "
                     "must be " + " or ".join(PATCH_DOCUMENTS) + ".",
                 }
             ],
@@ -401,11 +528,11 @@ def add_rules(t: Template, standalone: bool) -> None:
     t.add_rule(
         "OtherTaskTypesNotOnPatchDocument",
         {
-            "RuleCondition": {"Fn::Contains": [TASK_TYPES[1:], task_type]},
+            "RuleCondition": {"Fn::Contains": [TASK_TYPES[1:], Ref(task_type)]},
             "Assertions": [
                 {
-                    "Assert": Not({"Fn::Contains": [PATCH_DOCUMENTS, task_arn]}),
-                    "AssertDescription": f"For AUTOMATION, LAMBDA and STEP_FUNCTIONS, {task(standalone)} must name "
+                    "Assert": Not({"Fn::Contains": [PATCH_DOCUMENTS, Ref(task)]}),
+                    "AssertDescription": f"For AUTOMATION, LAMBDA and STEP_FUNCTIONS, {task.title} must name "
                     "a runbook, function or state machine, not a Run Command patch "
                     "document.",
                 }
@@ -419,7 +546,7 @@ def add_rules(t: Template, standalone: bool) -> None:
             "RuleCondition": Not(Equals(Ref(role), empty)),
             "Assertions": [
                 {
-                    "Assert": Equals(task_type, "AUTOMATION"),
+                    "Assert": Equals(Ref(task_type), "AUTOMATION"),
                     "AssertDescription": f"{role.title} is used by AUTOMATION tasks only; leave it "
                     f"{repr(empty) if empty else 'empty'}.",
                 }
@@ -443,33 +570,10 @@ def cutoff_assertion(cutoff: Ref, duration: Ref, hours: int) -> dict:
     }
 
 
-def arn(service: str, resource: str, account: str = "${AWS::AccountId}", region: str = "${AWS::Region}") -> Sub:
-    return Sub(f"arn:${{AWS::Partition}}:{service}:{region}:{account}:{resource}")
-
-
-def task_arns(standalone: bool) -> dict:
-    """TaskArn, the function and the state machine: from a name in this account and Region, or (the
-    standalone's pTaskArn) as given when it is an ARN."""
-    name = task(standalone)
-    function, state_machine = arn("lambda", f"function:${{{name}}}"), arn("states", f"stateMachine:${{{name}}}")
-    if standalone:
-        task_arn = If("StateMachineByName", state_machine, Ref(name))
-        function, state_machine = (If("TaskArnIsArn", Ref(name), built) for built in (function, state_machine))
-    else:
-        task_arn = If("IsLambda", function, If("IsStepFunctions", state_machine, Ref(name)))
-    return {"task": task_arn, "function": function, "state_machine": state_machine}
-
-
-def automation_role_arn(standalone: bool):
-    if standalone:
-        return Ref("pAutomationAssumeRoleArn")
-    return Sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${pAutomationAssumeRoleName}")
-
-
-def window_role_policy(standalone: bool, notification_role: iam.Role | None) -> dict:
+def window_role_policy(params: OperationsParameters, arns: TaskArns, notification_role: iam.Role | None) -> dict:
     """What the maintenance window may do with its service role, per task type (Fn::If), scoped to
     the task's document, runbook, function or state machine in this account and Region."""
-    arns, name = task_arns(standalone), task(standalone)
+    name = params.task.title
     run_command = [
         Statement(
             Sid="SendPatchCommand",
@@ -511,13 +615,11 @@ def window_role_policy(standalone: bool, notification_role: iam.Role | None) -> 
             Sid="InvokeFunction",
             Effect=Allow,
             Action=[awslambda.InvokeFunction],
-            Resource=[arns["function"], Sub("${Function}:*", Function=arns["function"])],
+            Resource=[arns.function, Sub("${Function}:*", Function=arns.function)],
         )
     ]
     step_functions = [
-        Statement(
-            Sid="StartStateMachine", Effect=Allow, Action=[states.StartExecution], Resource=[arns["state_machine"]]
-        ),
+        Statement(Sid="StartStateMachine", Effect=Allow, Action=[states.StartExecution], Resource=[arns.state_machine]),
         Statement(
             Sid="ReadStateMachineExecution",
             Effect=Allow,
@@ -551,21 +653,21 @@ def window_role_policy(standalone: bool, notification_role: iam.Role | None) -> 
             Resource=[arn("ssm", "parameter/*")],
         ),
     ]
-    for condition, group in [
-        ("IsRunCommand", run_command),
-        ("IsAutomation", automation),
-        ("IsLambda", lambda_),
-        ("IsStepFunctions", step_functions),
+    for kind, group in [
+        ("RUN_COMMAND", run_command),
+        ("AUTOMATION", automation),
+        ("LAMBDA", lambda_),
+        ("STEP_FUNCTIONS", step_functions),
     ]:
-        statements += [If(condition, statement, NoValue) for statement in group]
+        statements += [If(params.is_task_type[kind], statement, NoValue) for statement in group]
     statements.append(
         If(
-            "PassAutomationRole",
+            params.pass_automation_role,
             Statement(
                 Sid="PassAutomationRole",
                 Effect=Allow,
                 Action=[iam_actions.PassRole],
-                Resource=[automation_role_arn(standalone)],
+                Resource=[params.variant.role_arn(params.role)],
                 Condition=Condition(StringEquals({"iam:PassedToService": "ssm.amazonaws.com"})),
             ),
             NoValue,
@@ -574,61 +676,77 @@ def window_role_policy(standalone: bool, notification_role: iam.Role | None) -> 
     return document(*statements)
 
 
-def task_invocation(
-    standalone: bool, topic: sns.Topic | None, notification_role: iam.Role | None
-) -> ssm.TaskInvocationParameters:
+@dataclass(frozen=True)
+class Notifications:
+    """The standalone's topic and the role Run Command publishes to it with."""
+
+    topic: sns.Topic
+    role: iam.Role
+
+
+def task_invocation(params: OperationsParameters, notifications: Notifications | None) -> ssm.TaskInvocationParameters:
     """The invocation parameters of each task type; Fn::If keeps only the chosen one."""
-    has_bucket = "HasOutputS3BucketName"
+    has_bucket = params.has_output_bucket
     # Maintenance windows replace {{RESOURCE_ID}} with each target's id.
     target_input = json.dumps({"InstanceId": "{{RESOURCE_ID}}"})
     notify = (
         dict(
             NotificationConfig=ssm.NotificationConfig(
-                NotificationArn=Ref(topic), NotificationEvents=NOTIFICATION_EVENTS, NotificationType="Command"
+                NotificationArn=Ref(notifications.topic),
+                NotificationEvents=NOTIFICATION_EVENTS,
+                NotificationType="Command",
             ),
-            ServiceRoleArn=GetAtt(notification_role, "Arn"),
+            ServiceRoleArn=GetAtt(notifications.role, "Arn"),
         )
-        if topic
+        if notifications
         else {}
     )
     return ssm.TaskInvocationParameters(
         MaintenanceWindowRunCommandParameters=If(
-            "IsRunCommand",
+            params.is_task_type["RUN_COMMAND"],
             ssm.MaintenanceWindowRunCommandParameters(
                 Comment="Install approved patches",
-                Parameters={"Operation": ["Install"], "RebootOption": [Ref("pRebootOption")]},
-                OutputS3BucketName=If(has_bucket, Ref("pOutputS3BucketName"), NoValue),
-                OutputS3KeyPrefix=If(has_bucket, Ref("pOutputS3KeyPrefix"), NoValue),
+                Parameters={"Operation": ["Install"], "RebootOption": [Ref(params.reboot_option)]},
+                OutputS3BucketName=If(has_bucket, Ref(params.output_bucket), NoValue),
+                OutputS3KeyPrefix=If(has_bucket, Ref(params.output_prefix), NoValue),
                 **notify,
             ),
             NoValue,
         ),
         MaintenanceWindowAutomationParameters=If(
-            "IsAutomation",
+            params.is_task_type["AUTOMATION"],
             ssm.MaintenanceWindowAutomationParameters(
                 DocumentVersion="$DEFAULT",
                 Parameters={
                     "InstanceId": ["{{RESOURCE_ID}}"],
-                    "AutomationAssumeRole": If("PassAutomationRole", [automation_role_arn(standalone)], NoValue),
+                    "AutomationAssumeRole": If(
+                        params.pass_automation_role, [params.variant.role_arn(params.role)], NoValue
+                    ),
                 },
             ),
             NoValue,
         ),
         MaintenanceWindowLambdaParameters=If(
-            "IsLambda", ssm.MaintenanceWindowLambdaParameters(Payload=Base64(target_input)), NoValue
+            params.is_task_type["LAMBDA"], ssm.MaintenanceWindowLambdaParameters(Payload=Base64(target_input)), NoValue
         ),
         MaintenanceWindowStepFunctionsParameters=If(
-            "IsStepFunctions", ssm.MaintenanceWindowStepFunctionsParameters(Input=target_input), NoValue
+            params.is_task_type["STEP_FUNCTIONS"],
+            ssm.MaintenanceWindowStepFunctionsParameters(Input=target_input),
+            NoValue,
         ),
     )
 
 
-def add_notifications(t: Template, title: str, tags) -> tuple[sns.Topic, iam.Role]:
+def add_notifications(
+    t: Template, params: OperationsParameters, organization: Parameter, title: str, tags
+) -> Notifications:
     """The standalone's topic, its e-mail subscription, and the role Run Command publishes with."""
+    if params.email is None:
+        raise ValueError("e-mail notifications need the standalone variant's pNotificationEmailAddress")
     topic = t.add_resource(
         sns.Topic(
             "NotificationTopic",
-            DisplayName=Sub(f"${{pOrganization}} patching {title}"),
+            DisplayName=Sub(f"${{{organization.title}}} patching {title}"),
             KmsMasterKeyId="alias/aws/sns",  # AWS managed key: SNS encrypts at rest, senders in the account may use it
             Tags=tags,
         )
@@ -638,7 +756,7 @@ def add_notifications(t: Template, title: str, tags) -> tuple[sns.Topic, iam.Rol
             "NotificationEmailSubscription",
             TopicArn=Ref(topic),
             Protocol="email",
-            Endpoint=Ref("pNotificationEmailAddress"),
+            Endpoint=Ref(params.email),
         )
     )
     role = t.add_resource(
@@ -660,21 +778,35 @@ def add_notifications(t: Template, title: str, tags) -> tuple[sns.Topic, iam.Rol
             Tags=tags,
         )
     )
-    return topic, role
+    return Notifications(topic, role)
+
+
+@dataclass(frozen=True)
+class Operations:
+    window: ssm.MaintenanceWindow
+    target: ssm.MaintenanceWindowTarget
+    task: ssm.MaintenanceWindowTask
+
+    def outputs(self) -> list[tuple[str, str, object]]:
+        return [
+            ("MaintenanceWindowId", "Id of the maintenance window", Ref(self.window)),
+            ("MaintenanceWindowTargetId", "Id of the maintenance window target", Ref(self.target)),
+            ("MaintenanceWindowTaskId", "Id of the maintenance window task", Ref(self.task)),
+        ]
 
 
 def add_operations(
     t: Template,
+    params: OperationsParameters,
+    organization: Parameter,
     tags,
     name_suffix: str = "",
     title: str = "",
-    topic: sns.Topic | None = None,
-    notification_role: iam.Role | None = None,
-) -> dict:
+    notifications: Notifications | None = None,
+) -> Operations:
     """Window role, window, target, install task, scan and inventory associations; name_suffix
-    ('-windows') keeps the names of several standalone stacks in one account apart. Returns the
-    resources by logical id."""
-    standalone = topic is not None
+    ('-windows') keeps the names of several standalone stacks in one account apart."""
+    arns = params.variant.task_arns(t, params.task, params.is_task_type)
     window_role = t.add_resource(
         iam.Role(
             "MaintenanceWindowRole",
@@ -682,96 +814,90 @@ def add_operations(
             AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
             Policies=[
                 iam.Policy(
-                    PolicyName="RunPatchingTask", PolicyDocument=window_role_policy(standalone, notification_role)
+                    PolicyName="RunPatchingTask",
+                    PolicyDocument=window_role_policy(params, arns, notifications and notifications.role),
                 )
             ],
             Tags=tags,
         )
     )
+    org = f"${{{organization.title}}}"
     window = t.add_resource(
         ssm.MaintenanceWindow(
             "MaintenanceWindow",
-            Name=Sub(f"${{pOrganization}}-${{pMaintenanceWindowName}}{name_suffix}"),
-            Description=Sub(f"${{pOrganization}} {title or 'patching of every operating system'}"),
-            Schedule=Ref("pSchedule"),
-            ScheduleTimezone=Ref("pScheduleTimezone"),
-            ScheduleOffset=If("ApplyScheduleOffset", Ref("pScheduleOffset"), NoValue),
-            Duration=Ref("pDuration"),
-            Cutoff=Ref("pCutoff"),
-            AllowUnassociatedTargets=Ref("pAllowUnassociatedTargets"),
+            Name=Sub(f"{org}-${{{params.window_name.title}}}{name_suffix}"),
+            Description=Sub(f"{org} {title or 'patching of every operating system'}"),
+            Schedule=Ref(params.schedule),
+            ScheduleTimezone=Ref(params.timezone),
+            ScheduleOffset=If(params.apply_offset, Ref(params.offset), NoValue),
+            Duration=Ref(params.duration),
+            Cutoff=Ref(params.cutoff),
+            AllowUnassociatedTargets=Ref(params.allow_unassociated_targets),
             Tags=tags,
         )
     )
-    targets = [ssm.Targets(Key=Ref("pTargetsKey"), Values=Ref("pTargetsValue"))]
+    targets = [ssm.Targets(Key=Ref(params.targets_key), Values=Ref(params.targets_value))]
     target = t.add_resource(
         ssm.MaintenanceWindowTarget(
             "MaintenanceWindowTarget",
             WindowId=Ref(window),
             # A resource-groups:Name target is a resource group (MaintenanceWindowTarget, API Reference).
-            ResourceType=If("TargetsResourceGroup", "RESOURCE_GROUP", "INSTANCE"),
+            ResourceType=If(params.targets_resource_group, "RESOURCE_GROUP", "INSTANCE"),
             Targets=targets,
-            Name=Sub(f"${{pMaintenanceWindowTargetName}}{name_suffix}"),
-            OwnerInformation=Ref("pOwnerInformation"),
+            Name=Sub(f"${{{params.target_name.title}}}{name_suffix}"),
+            OwnerInformation=Ref(params.owner_information),
         )
     )
     install = t.add_resource(
         ssm.MaintenanceWindowTask(
             "MaintenanceWindowTask",
             WindowId=Ref(window),
-            Name=Sub(f"${{pOrganization}}-patch{name_suffix}"),
+            Name=Sub(f"{org}-patch{name_suffix}"),
             Description="Install approved patches (or run the chosen runbook, function or state machine) on the targets",
-            TaskType=Ref("pTaskType"),
-            TaskArn=task_arns(standalone)["task"],
+            TaskType=Ref(params.task_type),
+            TaskArn=arns.task,
             ServiceRoleArn=GetAtt(window_role, "Arn"),
             Targets=[ssm.Targets(Key="WindowTargetIds", Values=[Ref(target)])],
-            MaxConcurrency=Ref("pMaxConcurrency"),
-            MaxErrors=Ref("pMaxErrors"),
-            Priority=Ref("pPriority"),
-            TaskInvocationParameters=task_invocation(standalone, topic, notification_role),
+            MaxConcurrency=Ref(params.max_concurrency),
+            MaxErrors=Ref(params.max_errors),
+            Priority=Ref(params.priority),
+            TaskInvocationParameters=task_invocation(params, notifications),
         )
     )
 
     output_location = If(
-        "HasOutputS3BucketName",
+        params.has_output_bucket,
         ssm.InstanceAssociationOutputLocation(
             S3Location=ssm.S3OutputLocation(
-                OutputS3BucketName=Ref("pOutputS3BucketName"), OutputS3KeyPrefix=Ref("pOutputS3KeyPrefix")
+                OutputS3BucketName=Ref(params.output_bucket), OutputS3KeyPrefix=Ref(params.output_prefix)
             )
         ),
         NoValue,
     )
     # Names from the organization, not the stack name: a stack name of 128 characters would overflow
     # the 128-character AssociationName.
-    scan = t.add_resource(
+    t.add_resource(
         ssm.Association(
             "PatchScanAssociation",
-            Condition="EnablePatchScan",
-            AssociationName=Sub(f"${{pOrganization}}-patch-scan{name_suffix}"),
+            Condition=params.scan,
+            AssociationName=Sub(f"{org}-patch-scan{name_suffix}"),
             Name="AWS-RunPatchBaseline",
             Parameters={"Operation": ["Scan"]},
             # A scan changes nothing on the node, so it runs on all targets at once (no rate control).
-            ScheduleExpression=Ref("pPatchScanSchedule"),
+            ScheduleExpression=Ref(params.scan_schedule),
             Targets=targets,
             OutputLocation=output_location,
         )
     )
-    inventory = t.add_resource(
+    t.add_resource(
         ssm.Association(
             "InventoryAssociation",
-            Condition="EnableInventory",
-            AssociationName=Sub(f"${{pOrganization}}-inventory{name_suffix}"),
+            Condition=params.inventory,
+            AssociationName=Sub(f"{org}-inventory{name_suffix}"),
             Name="AWS-GatherSoftwareInventory",
-            ScheduleExpression=Ref("pInventorySchedule"),
+            ScheduleExpression=Ref(params.inventory_schedule),
             Targets=targets,
             OutputLocation=output_location,
         )
     )
-    return {r.title: r for r in (window_role, window, target, install, scan, inventory)}
-
-
-def outputs(resources: dict) -> list[tuple[str, str, object]]:
-    return [
-        ("MaintenanceWindowId", "Id of the maintenance window", Ref(resources["MaintenanceWindow"])),
-        ("MaintenanceWindowTargetId", "Id of the maintenance window target", Ref(resources["MaintenanceWindowTarget"])),
-        ("MaintenanceWindowTaskId", "Id of the maintenance window task", Ref(resources["MaintenanceWindowTask"])),
-    ]
+    return Operations(window, target, install)

@@ -21,9 +21,8 @@ def build(os_key: str) -> Template:
             f"{patch_operations.RECORD.file} patches every operating system with it)."
         )
     )
-    baselines.add_organization(t)
-    baselines.add_parameters(t, os)
-    baseline = baselines.add_baseline(t, os_key)
+    organization = baselines.add_organization(t)
+    baseline = baselines.add_baseline(t, os_key, baselines.add_parameters(t, os), organization)
     add_exported_outputs(t, [("PatchBaselineId", "Id of the patch baseline", Ref(baseline))])
     return t
 

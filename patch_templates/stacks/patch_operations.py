@@ -25,13 +25,11 @@ def build() -> Template:
             "forward patching alerts to the central bus (StackSet member)."
         )
     )
-    baselines.add_organization(t, operations.WINDOW_GROUP)
-    operations.add_parameters(t, standalone=False)
-    operations.add_conditions(t, standalone=False)
-    operations.add_rules(t, standalone=False)
-    resources = operations.add_operations(t, Tags(Organization=Ref("pOrganization")))
+    organization = baselines.add_organization(t, operations.WINDOW_GROUP)
+    parameters = operations.add_parameters(t, operations.MEMBER)
+    patching = operations.add_operations(t, parameters, organization, Tags(Organization=Ref(organization)))
     alerts.add_forwarding(t, central_alerts.RECORD.file)
-    add_exported_outputs(t, operations.outputs(resources))
+    add_exported_outputs(t, patching.outputs())
     return t
 
 

@@ -24,24 +24,22 @@ def build(os_key: str) -> Template:
             "SNS alerts, and daily scan and inventory associations."
         )
     )
-    baselines.add_organization(t)
-    baselines.add_parameters(t, os)
-    operations.add_parameters(t, standalone=True)
-    operations.add_conditions(t, standalone=True)
-    operations.add_rules(t, standalone=True)
+    organization = baselines.add_organization(t)
+    baseline_parameters = baselines.add_parameters(t, os)
+    parameters = operations.add_parameters(t, operations.STANDALONE)
 
-    tags = baselines.tags(os)
-    topic, notification_role = operations.add_notifications(t, os.title, tags)
-    baseline = baselines.add_baseline(t, os_key)
-    resources = operations.add_operations(
-        t, tags, "-" + baselines.suffix(os_key), f"{os.title} patching", topic, notification_role
+    tags = baselines.tags(os, organization)
+    notifications = operations.add_notifications(t, parameters, organization, os.title, tags)
+    baseline = baselines.add_baseline(t, os_key, baseline_parameters, organization)
+    patching = operations.add_operations(
+        t, parameters, organization, tags, "-" + baselines.suffix(os_key), f"{os.title} patching", notifications
     )
     add_exported_outputs(
         t,
         [
             ("PatchBaselineId", "Id of the patch baseline", Ref(baseline)),
-            *operations.outputs(resources),
-            ("NotificationTopicArn", "ARN of the patching notification topic", Ref(topic)),
+            *patching.outputs(),
+            ("NotificationTopicArn", "ARN of the patching notification topic", Ref(notifications.topic)),
         ],
     )
     return t

@@ -246,8 +246,8 @@ def build() -> Template:
 
     has_kms_key = p.has_value(t, source.kms_key)
     has_quicksight = p.has_value(t, principal)
-    t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
-    t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
+    weekly = t.add_condition("RefreshWeekly", Equals(Ref(interval), "WEEKLY"))
+    monthly = t.add_condition("RefreshMonthly", Equals(Ref(interval), "MONTHLY"))
     results_bucket = source.export("AthenaResultsBucketName")
     # ${name} in the data sets' SQL -> the export that fills it
     sql_names = {
@@ -338,9 +338,9 @@ def build() -> Template:
                         TimeOfTheDay=Ref(time_of_day),
                         TimeZone=Ref(timezone),
                         RefreshOnDay=If(
-                            "RefreshWeekly",
+                            weekly,
                             quicksight.RefreshOnDay(DayOfWeek=Ref(day_of_week)),
-                            If("RefreshMonthly", quicksight.RefreshOnDay(DayOfMonth=Ref(day_of_month)), NoValue),
+                            If(monthly, quicksight.RefreshOnDay(DayOfMonth=Ref(day_of_month)), NoValue),
                         ),
                     ),
                 ),

@@ -25,6 +25,7 @@ stack instance.
 
 import itertools
 import re
+from dataclasses import dataclass, field
 
 from troposphere import (
     And,
@@ -35,6 +36,7 @@ from troposphere import (
     Not,
     NoValue,
     Output,
+    Parameter,
     Ref,
     Sub,
     Template,
@@ -101,7 +103,7 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
         )
     )
 
-    p.add(
+    first_wave_ous = p.add(
         t,
         "pOrganizationalUnitIds",
         TARGETS,
@@ -206,11 +208,14 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
             )
         ),
     )
-    t.add_condition("RetainStacks", Equals(Ref(retain), "true"))
+    settings = Settings(
+        regions, call_as, name_prefix, t.add_condition("RetainStacks", Equals(Ref(retain), "true")), preferences
+    )
 
     members_built = built(members)
-    add_waves(t, members_built)
+    waves = add_waves(t, members_built, first_wave_ous)
 
+    deploy = {}
     for record, member_, _ in members_built:
         switch = p.add(
             t,
@@ -221,7 +226,7 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
             Description=f"Deploy {record.file} by its own StackSet.",
             **p.BOOLEAN,
         )
-        t.add_condition(f"Deploy{member_.key}", Equals(Ref(switch), "true"))
+        deploy[member_.key] = t.add_condition(f"Deploy{member_.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(members_built)
     needed = len(t.parameters) + len(set(names.values()))
     if needed > PARAMETER_LIMIT:
@@ -233,20 +238,45 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
     add_member_rules(t, members_built, names)
 
     for record, member_, template in members_built:
-        for wave in (1, *WAVES) if member_.waves else (None,):
-            add_stack_set(t, record, template, names, wave, name_prefix, call_as, preferences)
+        for wave in waves if member_.waves else (None,):
+            add_stack_set(t, record, template, names, settings, deploy[member_.key], waves, wave)
     return t
 
 
-def add_waves(t: Template, built) -> None:
-    """The rollout waves after the first: a switch, OUs, a cron schedule, an offset and approval
-    delays each, and the Rules that refuse a wave without OUs and an OU list repeated in two waves."""
+@dataclass(frozen=True)
+class Settings:
+    """What every StackSet of the template shares."""
+
+    regions: Parameter
+    call_as: Parameter
+    name_prefix: Parameter
+    retain_stacks: str  # condition: keep the stacks of accounts that leave
+    preferences: cloudformation.OperationPreferences
+
+
+@dataclass(frozen=True)
+class Wave:
+    """A rollout wave: its OUs and, after the first, its switch, the condition that it is on and its
+    own values of the members' WAVE_PARAMETERS."""
+
+    number: int
+    ous: Parameter
+    switch: Parameter | None = None
+    on: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)  # member parameter -> this wave's parameter
+
+
+def add_waves(t: Template, built, first_wave_ous: Parameter) -> list[Wave]:
+    """Every rollout wave; those after the first get a switch, OUs, a cron schedule, an offset and
+    approval delays each, and the Rules that refuse a wave without OUs and an OU list repeated in
+    two waves."""
     delays = {
         name: parameter.to_dict()
         for _, _, template in built
         for name, parameter in template.parameters.items()
         if name in ("pApproveAfterDays", "pSecurityApproveAfterDays")
     }
+    waves = [Wave(1, first_wave_ous)]
     for wave, (schedule, offset, approve_after_days) in WAVES.items():
         switch = p.add(
             t,
@@ -258,7 +288,7 @@ def add_waves(t: Template, built) -> None:
             "own operations and baseline StackSets); the other members also go to them.",
             **p.BOOLEAN,
         )
-        t.add_condition(f"Wave{wave}", Equals(Ref(switch), "true"))
+        on = t.add_condition(f"Wave{wave}", Equals(Ref(switch), "true"))
         # No default: cfn-lint would check the sentinel as an OU id where the wave's targets are used.
         ous = p.add(
             t,
@@ -269,7 +299,8 @@ def add_waves(t: Template, built) -> None:
             "wave and not inside another wave's OU; none when the wave is off.",
             **p.optional_none(p.ORGANIZATIONAL_UNIT_ID_LIST),
         )
-        p.add(
+        overrides = {}
+        overrides["pSchedule"] = p.add(
             t,
             f"pWave{wave}Schedule",
             WAVES_GROUP,
@@ -278,7 +309,7 @@ def add_waves(t: Template, built) -> None:
             Description=f"Wave {wave}: when its maintenance window opens, a cron expression (in pScheduleTimezone).",
             **p.CRON_WINDOW_SCHEDULE,
         )
-        p.add(
+        overrides["pScheduleOffset"] = p.add(
             t,
             f"pWave{wave}ScheduleOffset",
             WAVES_GROUP,
@@ -289,7 +320,7 @@ def add_waves(t: Template, built) -> None:
         )
         for name, definition in delays.items():
             default = approve_after_days if name == "pApproveAfterDays" else definition["Default"]
-            p.add(
+            overrides[name] = p.add(
                 t,
                 f"pWave{wave}{WAVE_PARAMETERS[name]}",
                 WAVES_GROUP,
@@ -308,84 +339,87 @@ def add_waves(t: Template, built) -> None:
                 "Assertions": [
                     {
                         "Assert": Not({"Fn::Contains": [Ref(ous), p.NONE]}),
-                        "AssertDescription": f"pDeployWave{wave} is true: give pWave{wave}OrganizationalUnitIds "
+                        "AssertDescription": f"{switch.title} is true: give {ous.title} "
                         "organizational unit ids, not none.",
                     }
                 ],
             },
         )
+        waves.append(Wave(wave, ous, switch, on, {name: parameter.title for name, parameter in overrides.items()}))
     # An account in two waves would get two maintenance windows and two inventory associations
     # (then none runs). Rules cannot take a list apart (no Fn::Select), nor see the OU tree: they
     # refuse a wave whose OUs are all in another wave; a partial overlap or a nested OU is the
     # operator's to avoid (docs/operating-systems.md).
-    waves = {1: "pOrganizationalUnitIds", **{w: f"pWave{w}OrganizationalUnitIds" for w in WAVES}}
     for first, second in itertools.combinations(waves, 2):
-        on = [Equals(Ref(f"pDeployWave{w}"), "true") for w in (first, second) if w in WAVES]
+        switched = [Equals(Ref(w.switch), "true") for w in (first, second) if w.switch]
         t.add_rule(
-            f"Waves{first}And{second}DoNotRepeatOrganizationalUnits",
+            f"Waves{first.number}And{second.number}DoNotRepeatOrganizationalUnits",
             {
-                "RuleCondition": And(*on) if len(on) > 1 else on[0],
+                "RuleCondition": And(*switched) if len(switched) > 1 else switched[0],
                 "Assertions": [
                     {
                         "Assert": Not({"Fn::EachMemberIn": [Ref(a), Ref(b)]}),
-                        "AssertDescription": f"Every OU of {a} is also in {b}: an OU belongs to one wave only.",
+                        "AssertDescription": f"Every OU of {a.title} is also in {b.title}: an OU belongs to one "
+                        "wave only.",
                     }
-                    for a, b in ((waves[first], waves[second]), (waves[second], waves[first]))
+                    for a, b in ((first.ous, second.ous), (second.ous, first.ous))
                 ],
             },
         )
+    return waves
 
 
-def targets(wave: int | None) -> list:
+def targets(regions: Parameter, waves: list[Wave], wave: Wave | None) -> list:
     """StackInstancesGroup: a wave's OUs, or (wave None) the OUs of every wave switched on."""
 
-    def group(ous: str):
+    def group(ous: Parameter):
         return cloudformation.StackInstances(
-            DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)), Regions=Ref("pRegions")
+            DeploymentTargets=cloudformation.DeploymentTargets(OrganizationalUnitIds=Ref(ous)), Regions=Ref(regions)
         )
 
-    if wave == 1:
-        return [group("pOrganizationalUnitIds")]
     if wave:
-        return [group(f"pWave{wave}OrganizationalUnitIds")]
-    return [
-        group("pOrganizationalUnitIds"),
-        *(If(f"Wave{w}", group(f"pWave{w}OrganizationalUnitIds"), NoValue) for w in WAVES),
-    ]
+        return [group(wave.ous)]
+    return [group(w.ous) if w.on is None else If(w.on, group(w.ous), NoValue) for w in waves]
 
 
 def add_stack_set(
-    t: Template, record: Record, template: Template, names: dict, wave: int | None, name_prefix, call_as, preferences
+    t: Template,
+    record: Record,
+    template: Template,
+    names: dict,
+    settings: Settings,
+    deploy: str,
+    waves: list[Wave],
+    wave: Wave | None,
 ) -> None:
-    """The member's StackSet: for a wave after the first, its own logical id, name, switch, OUs and
-    wave parameters; the first wave keeps the member's logical id and name."""
+    """The member's StackSet (switched on by the condition `deploy`): for a wave after the first, its
+    own logical id, name, switch, OUs and wave parameters; the first wave keeps the member's logical
+    id and name; wave None: one StackSet for the OUs of every wave."""
     member_ = member(record)
-    key, condition, name = member_.key, f"Deploy{member_.key}", member_.name
-    overrides = {}
-    if wave and wave > 1:
-        key, name = f"{member_.key}Wave{wave}", f"{member_.name}-wave{wave}"
-        condition = f"Deploy{key}"
-        t.add_condition(condition, And(ConditionRef(f"Deploy{member_.key}"), ConditionRef(f"Wave{wave}")))
-        overrides = {name_: f"pWave{wave}{suffix}" for name_, suffix in WAVE_PARAMETERS.items()}
+    key, condition, name, overrides = member_.key, deploy, member_.name, {}
+    if wave and wave.on:
+        key, name = f"{member_.key}Wave{wave.number}", f"{member_.name}-wave{wave.number}"
+        condition = t.add_condition(f"Deploy{key}", And(ConditionRef(deploy), ConditionRef(wave.on)))
+        overrides = wave.overrides
     stack_set = t.add_resource(
         cloudformation.StackSet(
             f"{key}StackSet",
             Condition=condition,
-            StackSetName=Sub(f"${{{name_prefix.title}}}-{name}"),
+            StackSetName=Sub(f"${{{settings.name_prefix.title}}}-{name}"),
             Description=template.description,
             PermissionModel="SERVICE_MANAGED",
-            CallAs=Ref(call_as),
+            CallAs=Ref(settings.call_as),
             AutoDeployment=cloudformation.AutoDeployment(
-                Enabled=True, RetainStacksOnAccountRemoval=If("RetainStacks", True, False)
+                Enabled=True, RetainStacksOnAccountRemoval=If(settings.retain_stacks, True, False)
             ),
             # Queue operations (auto-deployments among them) instead of failing while one runs.
             ManagedExecution=cloudformation.ManagedExecution(Active=True),
-            OperationPreferences=preferences,
+            OperationPreferences=settings.preferences,
             **capabilities(record, template),
             # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
             # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
             Parameters=pass_through(record, template, names, overrides),
-            StackInstancesGroup=targets(wave),
+            StackInstancesGroup=targets(settings.regions, waves, wave),
             TemplateBody=body(record, template),
         )
     )
@@ -394,7 +428,7 @@ def add_stack_set(
             f"{key}StackSetId",
             Condition=condition,
             Description=f"Id of the StackSet that deploys {record.file}"
-            + (f" to wave {wave}" if wave and wave > 1 else ""),
+            + (f" to wave {wave.number}" if wave and wave.on else ""),
             Value=Ref(stack_set),
         )
     )
