@@ -117,6 +117,12 @@ def statements(document: dict) -> list[dict]:
     return [statement for statement in document["Statement"] if statement != ""]
 
 
+def targets(rule: dict) -> list[dict]:
+    """A rendered rule's targets as deployed: cloud-radar leaves an Fn::If that chose
+    AWS::NoValue in a list as ""; CloudFormation drops it."""
+    return [target for target in rule["Properties"]["Targets"] if target != ""]
+
+
 def snapshot(directory) -> dict:
     """Every file under directory with its content hash and modification time: equal snapshots
     mean nothing was written."""

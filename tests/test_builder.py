@@ -253,3 +253,14 @@ def test_make_scan_runs_once_per_content_of_output(tmp_path):
         )
         assert failed.returncode != 0 and "finding" in failed.stdout
     assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3
+
+
+def test_the_builder_keeps_yaml_and_yml_files_current(tmp_path):
+    roots = {"output": tmp_path / "output", "docs": tmp_path / "docs"}
+    roots["output"].mkdir()
+    (roots["output"] / "old.yaml").write_text("x")
+    (roots["output"] / "new.yaml").write_text("y")
+    files = {roots["output"] / "new.yaml": "y"}
+    assert [d.splitlines()[0] for d in builder.stale_files(files, roots)] == [f"--- {roots['output']}/old.yaml"]
+    builder.write(files, roots)
+    assert sorted(f.name for f in roots["output"].iterdir()) == ["new.yaml"]

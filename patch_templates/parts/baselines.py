@@ -1,6 +1,6 @@
 """Patch baselines: the operating-system table and the baseline's parameters and resource, used by
-the `<os>_patch_baseline.yml` StackSet members and by the standalone
-`<os>_patch_baseline_maintenance_window.yml` templates. Adding an operating system is one entry of
+the baseline StackSet members (stacks/patch_baseline.py) and by the standalone templates of one
+operating system (stacks/patching.py). Adding an operating system is one entry of
 `OPERATING_SYSTEMS`; a new baseline option is added here once for every OS and template.
 
 Where the values come from (AWS documentation):
@@ -13,7 +13,7 @@ Where the values come from (AWS documentation):
 - product names: DescribeAvailablePatches ("AmazonLinux2.0") and PatchSource ("RedhatEnterpriseLinux7.2",
   "Suse12.7"); AWS publishes no current list, so newer systems' products are checked by that naming
   scheme (a pattern) and default to * (docs/operating-systems.md says which names are unconfirmed);
-- defaults: the design for Windows; the predefined baselines ("Predefined and custom patch
+- defaults: the original standalone template's for Windows; the predefined baselines ("Predefined and custom patch
   baselines", user guide: Security, Critical and Important) for Linux;
 - ApproveAfterDays is "not supported for Debian Server or Ubuntu Server" (PatchRule, API Reference),
   so Ubuntu and Debian have no pApproveAfterDays (nor the sooner security rule);
@@ -123,10 +123,10 @@ LEFT_OUT = {
 }
 # Keys per OS: DescribePatchProperties (API Reference); Rocky and Alma Linux are not in its list,
 # the user guide treats them with RHEL ("How patch baseline rules work on AlmaLinux, RHEL, and Rocky
-# Linux"). Defaults: the design for Windows, the OS's predefined baseline otherwise ("Predefined and
+# Linux"). Defaults: the original standalone template's for Windows, the OS's predefined baseline otherwise ("Predefined and
 # custom patch baselines", user guide).
 OPERATING_SYSTEMS = {
-    # Defaults are the design's (WindowsServer2019, CriticalUpdates, Critical).
+    # Defaults of the original standalone template (WindowsServer2019, CriticalUpdates, Critical).
     "windows": OperatingSystem(
         "Windows Server",
         "WINDOWS",

@@ -43,8 +43,7 @@ def imported(stack_parameter: str, name: str) -> ImportValue:
 
 
 def stack_name(file: str) -> str:
-    """The stack name the generated deploy commands give a template: compliance_reports.yaml ->
-    compliance-reports."""
+    """The stack name the generated deploy commands give a template: my_template.yaml -> my-template."""
     return PurePosixPath(file).stem.replace("_", "-")
 
 

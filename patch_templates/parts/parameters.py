@@ -70,7 +70,7 @@ BUCKET_PREFIX = dict(
         "slashes, without a leading or trailing slash, at most 64 characters"
     ),
 )
-# bucket/prefix as the design's pBucketName takes it: the S3 bucket naming rules, then a folder.
+# bucket/prefix as pBucketName takes it: the S3 bucket naming rules, then a folder.
 BUCKET_AND_PREFIX = dict(
     Type="String",
     AllowedPattern=(
@@ -190,7 +190,7 @@ def optional(constraint: dict) -> dict:
 
 
 # The value of an optional parameter passed through a StackSet when it is not used: StackSets may
-# refuse an empty value ("Parameters: [X] must have values", botocore issue 1597).
+# refuse an empty value ("Parameters: [X] must have values", boto/botocore#1597).
 NONE = "none"
 
 

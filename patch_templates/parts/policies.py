@@ -84,7 +84,8 @@ def data_sync_delivery(bucket_arn, prefix, source: dict, sid: str) -> Statement:
 
 def data_sync_tagging(bucket_arn, prefix, source: dict, sid: str) -> Statement:
     """Let the same syncs tag the objects they write. A tagging request never carries s3:x-amz-acl,
-    so this statement must not require it (AWS-FACTS; the organization sync's documented policy has
+    so this statement must not require it (the organization sync's policy in the Systems Manager user
+    guide, "Configuring resource data sync for Inventory", has
     an unconditioned s3:PutObjectTagging statement)."""
     return Statement(
         Sid=sid,
@@ -109,7 +110,7 @@ def data_sync_requires_kms_key(bucket_arn, prefix, kms_key) -> Statement:
 
 
 def sync_read_statements(bucket_and_prefix) -> list[Statement]:
-    """Read the synced objects under the BUCKET/PREFIX parameter (the design's pBucketName) and
+    """Read the synced objects under the BUCKET/PREFIX parameter (pBucketName) and
     list the bucket under the prefix's first folder only: Fn::Split takes only a literal delimiter."""
     bucket = Select(0, Split("/", Ref(bucket_and_prefix)))
     folder = Select(1, Split("/", Ref(bucket_and_prefix)))

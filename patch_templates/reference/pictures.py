@@ -195,7 +195,7 @@ def template_mermaid(template: dict, members: Sequence[tuple[str, Record]] = ())
 
 
 def _files(names: list[str]) -> str:
-    """One file name, or the pattern several share: <os>_patch_baseline.yml (5 files)."""
+    """One file name, or the pattern several share: <os>_suffix.yml (5 files)."""
     if len(names) == 1:
         return names[0]
     suffix = os.path.commonprefix([name[::-1] for name in names])[::-1]

@@ -2,7 +2,7 @@
 keeps their partitions current (started at deploy by a custom resource), an Athena workgroup and
 its results bucket. The reports, views and daily snapshot over these tables are
 compliance_reports.py (step 5), QuickSight is quicksight_dashboard.py (step 6); both read this
-stack through its exports and add_source_parameters()."""
+stack through its exports and catalog.add_source()."""
 
 from functools import partial
 from pathlib import Path

@@ -1,5 +1,5 @@
 """Collector account: the S3 bucket that every account's resource data sync writes into, its
-policy, and the collector's own sync (design step 1)."""
+policy, and the collector's own sync (step 1)."""
 
 from troposphere import (
     Equals,
@@ -113,7 +113,7 @@ def build() -> Template:
         Sub("${pResourceDataSyncBucketName}/"),
         # No current file expires: the agent does not upload inventory whose
         # content did not change, so a live node's file can stay unwritten for
-        # months (AWS-FACTS, "Reports that stay true"); the reports leave out
+        # months (Systems Manager API Reference, InventoryItem ContentHash); the reports leave out
         # terminated nodes, whose files the sync keeps, by their InstanceStatus.
         [],
         noncurrent_days=Ref(noncurrent_days),

@@ -2,8 +2,8 @@
 Glue views that define the fleet once, one Athena named query per report, and the daily compliance
 snapshot (its Parquet table, the EventBridge Scheduler schedule that writes it, and its role).
 
-The analytics stack (consolidated_billing_s3_glue_crawler_athena.yaml, step 4) is named by one
-parameter and its exports are imported, as quicksight_dashboard.yaml does: CloudFormation creates
+The analytics stack (stacks/analytics.py, step 4) is named by one parameter and its exports are
+imported, as the dashboard (stacks/quicksight_dashboard.py) does: CloudFormation creates
 this stack only after that stack has published its exports, and refuses to delete it while this
 one uses them. What it does not export (table prefix, sync bucket, KMS key) comes through
 parameters with the same names and defaults as the analytics stack's. This stack exports the

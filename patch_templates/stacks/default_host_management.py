@@ -10,8 +10,8 @@ guide shows as service-role/<name>), but named by CloudFormation instead of the 
 AWSSystemsManagerDefaultEC2InstanceManagementRole: IAM is global while the setting is per
 Region, so the StackSet's stacks in two Regions of one account would clash on a fixed name, as
 would a role the Fleet Manager console already made. The setting is set by a custom resource
-(AWS::SSM::DefaultHostManagementConfiguration is missing from the cfn-lint schemas here; see
-AWS-FACTS) that never overwrites a role someone else set."""
+(AWS::SSM::DefaultHostManagementConfiguration is missing from the resource schemas of the cfn-lint
+the build uses) that never overwrites a role someone else set."""
 
 from pathlib import Path
 

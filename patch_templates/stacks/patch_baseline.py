@@ -1,6 +1,6 @@
 """StackSet member, one per operating system: that OS's patch baseline only, registered for the
-patch groups (`<os>_patch_baseline.yml`). The one maintenance window of `patch_operations.yml`
-patches every OS: AWS-RunPatchBaseline applies on each node the baseline registered for the node's
+patch groups (`<os>_patch_baseline.yml`). The one maintenance window of the operations member
+(stacks/patch_operations.py) patches every OS: AWS-RunPatchBaseline applies on each node the baseline registered for the node's
 patch group and OS."""
 
 from functools import partial

@@ -1,9 +1,9 @@
-"""StackSet member: ONE set of patch operations per account-Region, whatever the operating systems
-(`patch_operations.yml`): maintenance window, target, install task, scan association and inventory
-association. A node takes one inventory association, and two install tasks on the same nodes fight
-over the package manager and reboots (AWS-FACTS, "One system per account-Region"), so these exist
-once; each OS's baseline comes from its own `<os>_patch_baseline.yml`. No SNS e-mail: patch events
-go to the collector's central bus.
+"""StackSet member: ONE set of patch operations per account-Region, whatever the operating systems:
+maintenance window, target, install task, scan association and inventory association. A node with
+two inventory associations runs neither (Systems Manager user guide, "Troubleshooting problems with
+Systems Manager Inventory"), and two install tasks on the same nodes fight over the package manager
+and reboots, so these exist once; each OS's baseline comes from its own member
+(stacks/patch_baseline.py). No SNS e-mail: patch events go to the collector's central bus.
 
 Safe in every account: the task and the automation role are names, and the ARNs are built here
 with this account and Region; optional values are the sentinel `none`, never empty.

@@ -1,9 +1,9 @@
-"""Source account, one operating system, deployed alone: patch baseline, maintenance window with its
-target and patching task, SNS alerts by e-mail, and the scan and inventory associations (design
-step 2, the design's `<os>_patch_baseline_maintenance_window.yml`).
+"""Source account, one operating system, deployed alone (`<os>_patch_baseline_maintenance_window.yml`):
+patch baseline, maintenance window with its target and patching task, SNS alerts by e-mail, and the
+scan and inventory associations.
 
 Built from the same pieces as the StackSet members: the baseline from `baselines`, the rest from
-`operations` (standalone form: the design's parameters, an e-mail topic, names with the OS).
+`operations` in its STANDALONE form (the original parameters, an e-mail topic, names with the OS).
 """
 
 from functools import partial

@@ -1,8 +1,8 @@
 """Collector account, optional (step 6): QuickSight over the analytics stack's Athena workgroup:
 the service role's read access, a data source, SPICE data sets with their refresh schedules.
 
-The analytics stack (consolidated_billing_s3_glue_crawler_athena.yaml, step 4) and the reports
-stack (compliance_reports.yaml, step 5) are each named by one parameter and their exports are
+The analytics stack (stacks/analytics.py, step 4) and the reports stack
+(stacks/compliance_reports.py, step 5) are each named by one parameter and their exports are
 imported: the database, workgroup and results bucket from the first, the snapshot table from the
 second. CloudFormation creates this stack only after both have published their exports, so after
 the crawler initializer has answered and the snapshot table and the views exist, and refuses to

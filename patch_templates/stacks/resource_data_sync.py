@@ -1,5 +1,5 @@
 """Source account: the resource data sync that ships this account's inventory into the collector
-bucket (design step 3). Deployed into every account and Region by the StackSet.
+bucket (step 3). Deployed into every account and Region by the StackSet.
 
 No clash with the collector's own sync: in the collector account (pCollectorAccountId), in the
 bucket's Region, the collector stack already has a sync of the same name, so this stack creates

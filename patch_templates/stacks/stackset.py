@@ -2,11 +2,13 @@
 template, each switched on by a parameter, deploying to every account of the target OUs in the
 target Regions and to accounts that join those OUs later:
 
-- one `<os>_patch_baseline.yml` per operating system (pDeploy<Os>; Windows on by default): the
-  baselines differ per OS, and an account runs any mix of them;
-- one `patch_operations.yml`: the window, install task, scan and inventory association exist once
-  per account-Region and patch every OS (AWS-RunPatchBaseline applies each node's own baseline);
-- `resource_data_sync.yml`, which skips itself in the collector account's bucket Region.
+- one patch baseline per operating system (stacks/patch_baseline.py, pDeploy<Os>; Windows on by
+  default): the baselines differ per OS, and an account runs any mix of them;
+- one set of operations (stacks/patch_operations.py): the window, install task, scan and inventory
+  association exist once per account-Region and patch every OS (AWS-RunPatchBaseline applies each
+  node's own baseline);
+- the resource data sync (stacks/resource_data_sync.py), which skips itself in the collector
+  account's bucket Region, and Default Host Management (stacks/default_host_management.py).
 
 Rollout waves (up to 3): wave 1 is pOrganizationalUnitIds with the members' own parameters; a wave
 switched on gets its own StackSet of every member with `waves=True` (operations and baselines), with

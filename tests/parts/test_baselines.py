@@ -1,12 +1,13 @@
-"""Baselines that match practice (issue 11): approved and rejected patch lists, a second and sooner
+"""Baselines that match practice: approved and rejected patch lists, a second and sooner
 rule for security updates, non-security updates on Linux, Windows' compliance status for unapproved
 security updates, and the OS's default baseline. Rendered offline with cloud-radar."""
 
 import pytest
 from conftest import check_constraint, render, template_dict
 
+from patch_templates.deploy.preflight import violation
 from patch_templates.parts import baselines
-from patch_templates.stacks import patch_baseline
+from patch_templates.stacks import patch_baseline, patching
 
 MEMBER = {key: patch_baseline.RECORDS[key] for key in baselines.OPERATING_SYSTEMS}
 
@@ -157,4 +158,172 @@ def test_the_coverage_table_lists_every_operating_system_with_its_filter_keys():
         assert any(cell == f"`{value}`" for cell in rows), value
     assert (
         f"## Operating systems: {len(covered)} of the {len(covered) + len(baselines.LEFT_OUT)} the schema lists" in page
+    )
+
+
+# --- filters and names, through the standalone template of each operating system ------------------------
+
+EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
+
+
+EXPECTED_FILTERS = {
+    "windows": ("WINDOWS", ["PRODUCT", "CLASSIFICATION", "MSRC_SEVERITY"]),
+    "amazon_linux_2023": ("AMAZON_LINUX_2023", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "amazon_linux_2": ("AMAZON_LINUX_2", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "redhat": ("REDHAT_ENTERPRISE_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "ubuntu": ("UBUNTU", ["PRODUCT", "PRIORITY"]),
+    "debian": ("DEBIAN", ["PRODUCT", "PRIORITY"]),
+    "suse": ("SUSE", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "oracle_linux": ("ORACLE_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "rocky_linux": ("ROCKY_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "alma_linux": ("ALMA_LINUX", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "centos": ("CENTOS", ["PRODUCT", "CLASSIFICATION", "SEVERITY"]),
+    "macos": ("MACOS", ["PRODUCT", "CLASSIFICATION"]),
+}
+
+
+def test_every_supported_operating_system_of_the_schema_is_covered_or_left_out_with_a_reason():
+    covered = {os.operating_system for os in baselines.OPERATING_SYSTEMS.values()}
+    assert covered == {value for value, _ in EXPECTED_FILTERS.values()}
+    assert covered | set(baselines.LEFT_OUT) == set(patch_baseline_schema()["properties"]["OperatingSystem"]["enum"])
+    assert not covered & set(baselines.LEFT_OUT) and all(baselines.LEFT_OUT.values())
+
+
+@pytest.mark.parametrize("os_key", EXPECTED_FILTERS)
+def test_baseline_filters_per_operating_system(os_key):
+    record = patching.RECORDS[os_key]
+    operating_system, keys = EXPECTED_FILTERS[os_key]
+    baseline = template_dict(record)["Resources"]["PatchBaseline"]["Properties"]
+    assert baseline["OperatingSystem"] == operating_system
+    rule = baseline["ApprovalRules"]["PatchRules"][0]
+    filters = rule["PatchFilterGroup"]["PatchFilters"]
+    assert [f["Key"] for f in filters] == keys
+    parameters = template_dict(record)["Parameters"]
+    for f in filters:
+        parameter = parameters[f["Values"]["Ref"]]
+        assert parameter["Type"] == "CommaDelimitedList"
+        assert check_default(parameter), (record.file, f["Key"])
+    assert rule["ComplianceLevel"] == {"Ref": "pComplianceLevel"}
+    assert baseline["PatchGroups"] == {"Ref": "pPatchGroups"}
+    assert ("ApproveAfterDays" in rule) == (os_key not in ("ubuntu", "debian")) == ("pApproveAfterDays" in parameters)
+
+
+def patch_baseline_schema() -> dict:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    return PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", "AWS::SSM::PatchBaseline").schema
+
+
+def check_default(parameter: dict) -> bool:
+
+    return violation(parameter, parameter["Default"]) is None
+
+
+def test_filter_values_are_each_operating_systems_own():
+    values = {
+        key: set(template_dict(patching.RECORDS[key])["Parameters"]["pSeverity"]["AllowedValues"])
+        for key, os in baselines.OPERATING_SYSTEMS.items()
+        if os.severity
+    }
+    assert "Moderate" in values["windows"] and "Medium" not in values["windows"]  # MSRC severities
+    assert "Medium" in values["amazon_linux_2023"] and "Moderate" not in values["amazon_linux_2023"]
+    assert "Moderate" in values["redhat"]
+    assert "Required" in values["ubuntu"]  # Debian priorities
+    product = template_dict(patching.RECORDS["amazon_linux_2023"])["Parameters"]["pProduct"]["AllowedValues"]
+    assert "WindowsServer2019" not in product
+
+
+def test_rendered_baseline_names_and_lists():
+    baseline = render(
+        patching.RECORDS["redhat"],
+        {**EMAIL, "pSeverity": "Critical,Important,Moderate", "pPatchGroups": "Production,Staging"},
+    )
+    properties = baseline["Resources"]["PatchBaseline"]["Properties"]
+    assert properties["Name"] == "Enquizit-myPatchBaseline-redhat"
+    assert properties["PatchGroups"] == ["Production", "Staging"]
+    severity = properties["ApprovalRules"]["PatchRules"][0]["PatchFilterGroup"]["PatchFilters"][2]
+    assert severity == {"Key": "SEVERITY", "Values": ["Critical", "Important", "Moderate"]}
+    assert {"Key": "Organization", "Value": "Enquizit"} in properties["Tags"]
+
+
+# Filter values of another operating system are refused.
+FILTERS = {
+    "windows": {
+        "pProduct": (
+            ["WindowsServer2019", "WindowsServer2016,WindowsServer2022", "*"],
+            ["AmazonLinux2023", "windowsserver2019", "WindowsServer2019,"],
+        ),
+        "pSeverity": (["Critical", "Critical,Important"], ["Medium", "High"]),
+        "pClassification": (["CriticalUpdates", "SecurityUpdates,Updates"], ["Security", "Bugfix"]),
+    },
+    "amazon_linux_2023": {
+        "pProduct": (["AmazonLinux2023"], ["AmazonLinux2", "WindowsServer2019"]),
+        "pSeverity": (["Critical,Important", "Low"], ["Moderate", "Required"]),
+        "pClassification": (["Security,Bugfix"], ["SecurityUpdates"]),
+    },
+    "amazon_linux_2": {
+        "pProduct": (["AmazonLinux2.0", "*"], ["AmazonLinux2023", "AmazonLinux2018.03"]),
+        "pSeverity": (["Medium"], ["Moderate"]),
+        "pClassification": (["Newpackage"], ["CriticalUpdates"]),
+    },
+    "redhat": {
+        "pProduct": (
+            [
+                "RedhatEnterpriseLinux9.4",
+                "RedhatEnterpriseLinux7.9,RedhatEnterpriseLinux8.10",
+                "*",
+                "RedhatEnterpriseLinux10.0",
+            ],
+            ["RHEL9", "RedhatEnterpriseLinux", "RockyLinux9.4", "RedhatEnterpriseLinux9.4,"],
+        ),
+        "pSeverity": (["Moderate,Low"], ["Medium"]),
+        "pClassification": (["Security,Bugfix,Enhancement"], ["security"]),
+    },
+    "ubuntu": {
+        "pProduct": (["Ubuntu22.04,Ubuntu24.04", "Ubuntu25.04"], ["Ubuntu22", "ubuntu22.04", "Debian12"]),
+        "pSeverity": (["Required,Important", "Extra"], ["Critical", "Low"]),
+    },
+    "debian": {
+        "pProduct": (["Debian12", "Debian11,Debian12", "*"], ["Debian", "Ubuntu22.04", "debian12"]),
+        "pSeverity": (["*", "Required"], ["Critical", "required"]),
+    },
+    "suse": {
+        "pProduct": (["Suse15.6", "*"], ["SLES15", "Suse"]),
+        "pSeverity": (["Critical,Important", "Moderate"], ["Medium"]),
+        "pClassification": (["Security,Recommended", "Yast"], ["Bugfix", "SecurityUpdates"]),
+    },
+    "oracle_linux": {
+        "pProduct": (["OracleLinux9.4", "OracleLinux8"], ["OL9", "RedhatEnterpriseLinux9.4"]),
+        "pSeverity": (["Important,Moderate"], ["Medium"]),
+        "pClassification": (["Security,Bugfix"], ["CriticalUpdates"]),
+    },
+    "rocky_linux": {
+        "pProduct": (["RockyLinux9.4"], ["Rocky9", "AlmaLinux9.4"]),
+        "pSeverity": (["Critical"], ["Medium"]),
+        "pClassification": (["Security"], ["Yast"]),
+    },
+    "alma_linux": {
+        "pProduct": (["AlmaLinux8.10"], ["Alma8", "RockyLinux8.10"]),
+        "pSeverity": (["Low"], ["Required"]),
+        "pClassification": (["Newpackage"], ["Feature"]),
+    },
+    "centos": {
+        "pProduct": (["CentOSStream9", "CentOS9", "*"], ["Stream9", "CentOS"]),
+        "pSeverity": (["*"], ["Medium"]),
+        "pClassification": (["*", "Security"], ["Yast"]),
+    },
+    "macos": {
+        "pProduct": (["MacOS14.x", "MacOS13.7", "*"], ["macOS14", "Sonoma"]),
+        "pClassification": (["Security", "*"], ["Bugfix", "SecurityUpdates"]),
+    },
+}
+
+
+@pytest.mark.parametrize("os_key", FILTERS)
+def test_filter_parameters_refuse_other_operating_systems_values(os_key):
+    record = patching.RECORDS[os_key]
+    for parameter, (good, bad) in FILTERS[os_key].items():
+        check_constraint(record, parameter, good, bad)
+    assert set(FILTERS[os_key]) == {"pProduct", "pSeverity", "pClassification"} & set(
+        template_dict(record)["Parameters"]
     )

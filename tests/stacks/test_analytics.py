@@ -226,17 +226,6 @@ def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monk
         ANALYTICS.build()
 
 
-def test_the_builder_keeps_yaml_and_yml_files_current(tmp_path):
-    roots = {"output": tmp_path / "output", "docs": tmp_path / "docs"}
-    roots["output"].mkdir()
-    (roots["output"] / "old.yaml").write_text("x")
-    (roots["output"] / "new.yaml").write_text("y")
-    files = {roots["output"] / "new.yaml": "y"}
-    assert [d.splitlines()[0] for d in builder.stale_files(files, roots)] == [f"--- {roots['output']}/old.yaml"]
-    builder.write(files, roots)
-    assert sorted(f.name for f in roots["output"].iterdir()) == ["new.yaml"]
-
-
 # Athena ---------------------------------------------------------------------------------------
 
 

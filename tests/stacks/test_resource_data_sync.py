@@ -1,4 +1,5 @@
-"""resource_data_sync.yml: the source account's sync into the collector bucket (design step 3)."""
+"""The resource data sync member (stacks/resource_data_sync.py): the source account's sync into the
+collector bucket (step 3)."""
 
 import copy
 
