@@ -10,7 +10,7 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan style pytest clean package deploy describe
+.PHONY: help templates test check lint scan style typecheck pytest clean package deploy describe
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,10 +63,14 @@ style: $(STAMP_DEV) ## Python checks: ruff (pyflakes, imports, pyupgrade, bugbea
 	$(BIN)/ruff check $(PYTHON_SOURCES)
 	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 
-test: check scan style pytest ## freshness check, security scan, Python checks, tests
+# mypy at the level pyproject.toml sets; its cache (.mypy_cache, git-ignored) keeps a second run quick.
+typecheck: $(STAMP_DEV) ## mypy over the package, the benchmarks and build.py
+	$(BIN)/mypy patch_templates benchmarks build.py
+
+test: check scan style typecheck pytest ## freshness check, security scan, Python checks, type check, tests
 
 clean: ## remove the virtual environments and caches (output/ is committed and kept)
-	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache
+	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache .mypy_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # Deploy one stack with the AWS CLI; make prints each command before it runs it. For example:

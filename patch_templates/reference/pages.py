@@ -113,7 +113,8 @@ def deploy_command(record: Record, template: dict, parameter_list: list[dict], t
 
 def _wrap(words: list[str]) -> str:
     """One shell command, an option per line, each parameter override on a line of its own."""
-    lines, current = [], []
+    lines: list[str] = []
+    current: list[str] = []
     for word in words:
         if (word.startswith("--") or "=" in word) and current:
             lines.append(shlex.join(current))

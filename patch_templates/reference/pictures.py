@@ -56,7 +56,7 @@ def references(node):
 def resource_edges(template: dict) -> list[tuple[str, str, str]]:
     """(from resource, to resource, label) for every reference between resources, sorted."""
     resources = template.get("Resources", {})
-    labels = {}
+    labels: dict[tuple[str, str], set[str]] = {}
     for source, resource in resources.items():
         found = [
             (kind + (f" {attr}" if attr else ""), target)
@@ -179,9 +179,9 @@ def template_mermaid(template: dict, members: Sequence[tuple[str, Record]] = ())
     merged: dict[tuple[str, str], set[str]] = {}
     for source, target, kinds in resource_edges(template):
         merged.setdefault((node_of[source], node_of[target]), set()).update(kinds.split(", "))
-    for (source, target), kinds in merged.items():
-        shown = ", ".join(sorted(kinds - {"Ref"}))
-        arrow = "-.->" if kinds == {"DependsOn"} else "-->"
+    for (source, target), labels in merged.items():
+        shown = ", ".join(sorted(labels - {"Ref"}))
+        arrow = "-.->" if labels == {"DependsOn"} else "-->"
         lines.append(f"  {source} {arrow}{f'|{shown}|' if shown else ''} {target}")
     drawn = set()
     for first, pairs in families.items():
@@ -228,7 +228,9 @@ def architecture_mermaid(records: Sequence[Record], templates: dict[str, dict], 
         lines.append("  end")
     edges = [(node[name], "==>", "deploys", node[member.file]) for name in templates for _, member in members[name]]
     # A flow is declared by one of its ends (record.py); they are drawn in the order of their sources.
-    flows = [(record, target, what) for record in records for target, what in record.feeds]
+    flows: list[tuple[Record, Record | str, str]] = [
+        (record, target, what) for record in records for target, what in record.feeds
+    ]
     flows += [(source, record, what) for record in records for source, what in record.takes]
     order = {record: index for index, record in enumerate(records)}
     people = {}

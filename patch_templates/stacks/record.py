@@ -35,8 +35,9 @@ class Member:
     waves: bool = False  # one StackSet per rollout wave (its OUs and wave parameters), else one for all waves
 
 
-# A flow of data to or from another stack, or to people: (the record or who, what flows).
+# A flow of data to another stack or to people, or from another stack: (the record or who, what flows).
 Flow = tuple["Record | str", str]
+Source = tuple["Record", str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,7 +50,7 @@ class Record:
     account: str  # a key of ACCOUNTS
     does: str  # what it does, in a few words, for the architecture picture
     feeds: tuple[Flow, ...] = ()  # data it sends to another stack (or to people)
-    takes: tuple[Flow, ...] = ()  # data it takes from a stack deployed before it
+    takes: tuple[Source, ...] = ()  # data it takes from a stack deployed before it
     # example values for parameters without a usable default (over the default where one is given)
     examples: Mapping[str, str] = field(default_factory=dict)
     member: Member | None = None  # deployed by the StackSet

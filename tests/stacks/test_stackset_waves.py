@@ -29,7 +29,7 @@ WAVES_ON = {
 }
 
 
-def window(name: str, params: dict) -> dict:
+def window(name, params: dict) -> dict:
     email = (
         {"pNotificationEmailAddress": "ops@example.com"}
         if name == STANDALONE
