@@ -70,3 +70,64 @@ def test_readme_steps_match_the_generated_pages():
                 assert int(step) == steps[name], name
                 found += 1
     assert found >= 4
+
+
+def layout_paths(text: str) -> list[str]:
+    """The files and folders of CONTRIBUTING.md's layout picture, as paths from the repository root
+    (indentation says what is inside what)."""
+    block = text.split("## Layout", 1)[1].split("```", 2)[1]
+    paths, parents = [], []  # parents: (indentation, folder)
+    for line in block.splitlines():
+        if not line.strip() or line.startswith(" " * 10):  # a continued description
+            continue
+        indent = len(line) - len(line.lstrip())
+        parents = [(i, folder) for i, folder in parents if i < indent]
+        names = line.strip().split("  ")[0].split()  # several on a line are siblings ("output/ docs/")
+        paths += ["/".join([folder for _, folder in parents] + [name.rstrip("/")]) for name in names]
+        if len(names) == 1 and names[0].endswith("/"):
+            parents.append((indent, names[0].rstrip("/")))
+    return paths
+
+
+def test_the_contributing_layout_names_what_exists():
+    paths = layout_paths((ROOT / "CONTRIBUTING.md").read_text())
+    assert {"patch_templates/stacks/record.py", "patch_templates/stacks/__init__.py", "tests", "build.py"} <= set(paths)
+    assert [path for path in paths if not (ROOT / path).exists()] == []
+
+
+def test_every_path_and_name_of_the_contributing_recipes_is_true():
+    """A backticked path exists (a <name> placeholder: its folder does); a backticked constant or class
+    is defined in a Python file its paragraph names."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    paragraphs = re.split(r"\n\s*\n|\n(?=- )", text.split("## Recipes", 1)[1])
+    checked = 0
+    for paragraph in paragraphs:
+        tokens = re.findall(r"`([^`]+)`", paragraph.replace("\n  ", " "))
+        files = [ROOT / token for token in tokens if token.endswith(".py") and "<" not in token]
+        for token in tokens:
+            if "/" in token or token.endswith((".py", ".md", ".sql")):
+                path = (ROOT / token).parent if "<" in token else ROOT / token
+                assert path.exists(), token
+                checked += 1
+            elif re.fullmatch(r"[A-Z][A-Za-z_]*", token):
+                pattern = rf"^\s*(?:{token}\b.*=|class {token}\b|def {token}\b|from .* import .*\b{token}\b)"
+                assert any(re.search(pattern, file.read_text(), re.M) for file in files), (token, files)
+                checked += 1
+    assert checked >= 20
+
+
+def test_every_repository_path_the_written_pages_name_exists():
+    """A backticked path into the repository (a <placeholder>: its folder) in the README, CONTRIBUTING.md
+    and the hand-written pages of docs/ exists, so moved code and tests are not left behind."""
+    generated = {ROOT / "docs" / "parameters.md", ROOT / "docs" / "architecture.md"}
+    pages = [page for page in PAGES if page not in generated and page.parent.name != "templates"]
+    roots = ("patch_templates/", "tests/", "benchmarks/", "docs/")
+    checked = 0
+    for page in pages:
+        for token in re.findall(
+            r"`(?:[^`\s]*\s)*?((?:patch_templates|tests|benchmarks|docs)/[^`\s]*)", page.read_text()
+        ):
+            path = (ROOT / token).parent if "<" in token or "*" in token else ROOT / token.rstrip(".,:;)")
+            assert token.startswith(roots) and path.exists(), f"{page.relative_to(ROOT)}: {token}"
+            checked += 1
+    assert checked > 30
