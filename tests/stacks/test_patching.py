@@ -3,7 +3,7 @@ original parameters, names that let several share an account, and constraints th
 values. What the baseline and the operations do is tested with their parts (tests/parts)."""
 
 import pytest
-from conftest import check_constraint, render, statements, template_dict
+from conftest import check_constraint, render, template_dict
 
 from patch_templates.parts import baselines
 from patch_templates.stacks import RECORDS, patching
@@ -11,15 +11,6 @@ from patch_templates.stacks import RECORDS, patching
 WINDOWS = patching.RECORDS["windows"]
 ALL = list(patching.RECORDS.values())
 EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
-
-
-def resources(rendered: dict, type_: str) -> dict:
-    return {name: r["Properties"] for name, r in rendered["Resources"].items() if r["Type"] == type_}
-
-
-def window_statements(params: dict, record=WINDOWS) -> list[dict]:
-    role = render(record, {**EMAIL, **params})["Resources"]["MaintenanceWindowRole"]["Properties"]
-    return statements(role["Policies"][0]["PolicyDocument"])
 
 
 # --- registry and parameters ---------------------------------------------------------------------------
