@@ -24,6 +24,20 @@ ON = {"pEnablePatchNow": "true", "pPatchNowAdministrationAccountId": "4444555566
 RADAR_ACCOUNT = "555555555555"  # the account cloud-radar renders in
 
 
+def automations_of_this_account(sid: str) -> dict:
+    """The trust statement for Systems Manager running automations of the rendered account only."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "ssm.amazonaws.com"},
+        "Action": ["sts:AssumeRole"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
+        },
+    }
+
+
 def member() -> Template:
     """The small test template: a member with the one call the shared member makes."""
     t = Template(Description="test member")
@@ -121,16 +135,7 @@ def test_administration_role_assumes_only_execution_roles_of_its_organization(or
     role = stack["PatchNowAdministrationRole"]["Properties"]
     assert role["RoleName"] == command.ADMINISTRATION_ROLE_NAME
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
-        {
-            "Sid": "SystemsManagerStartsRunsHere",
-            "Effect": "Allow",
-            "Principal": {"Service": "ssm.amazonaws.com"},
-            "Action": ["sts:AssumeRole"],
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
-                "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
-            },
-        }
+        automations_of_this_account("SystemsManagerStartsRunsHere")
     ]
     (policy,) = role["Policies"]
     assert policy["PolicyDocument"]["Statement"] == [
@@ -209,16 +214,7 @@ def test_execution_role_trusts_only_the_named_administration_role_and_ssm_of_thi
                 }
             },
         },
-        {
-            "Sid": "SystemsManagerRunsTheRunbookHere",
-            "Effect": "Allow",
-            "Principal": {"Service": "ssm.amazonaws.com"},
-            "Action": ["sts:AssumeRole"],
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
-                "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
-            },
-        },
+        automations_of_this_account("SystemsManagerRunsTheRunbookHere"),
     ]
 
 

@@ -213,20 +213,24 @@ def execution_trust(account: Parameter) -> dict:
             Action=[sts.AssumeRole],
             Condition=Condition(ArnEquals({"aws:PrincipalArn": Sub(administration_role_arn(administration))})),
         ),
-        # The user guide's execution role trusts ssm.amazonaws.com for the runs of its own account only.
-        Statement(
-            Sid="SystemsManagerRunsTheRunbookHere",
-            Effect=Allow,
-            Principal=Principal("Service", "ssm.amazonaws.com"),
-            Action=[sts.AssumeRole],
-            Condition=Condition(
-                [
-                    StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
-                    ArnLike(
-                        {"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")}
-                    ),
-                ]
-            ),
+        automations_of_this_account("SystemsManagerRunsTheRunbookHere"),
+    )
+
+
+def automations_of_this_account(sid: str) -> Statement:
+    """Trust for Systems Manager running an automation of this account as the role, and nothing of
+    another account (the user guide's multi-account roles trust ssm.amazonaws.com with
+    aws:SourceAccount and aws:SourceArn)."""
+    return Statement(
+        Sid=sid,
+        Effect=Allow,
+        Principal=Principal("Service", "ssm.amazonaws.com"),
+        Action=[sts.AssumeRole],
+        Condition=Condition(
+            [
+                StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
+                ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*")}),
+            ]
         ),
     )
 

@@ -13,7 +13,7 @@ needs ssm:StartAutomationExecution on the runbook and iam:PassRole on this role.
 """
 
 from awacs import organizations, sts
-from awacs.aws import Allow, ArnLike, Condition, Principal, Statement, StringEquals
+from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import Equals, GetAtt, Output, Ref, Sub, Template, iam, ssm
 
 from ..deploy.patch_now import ADMINISTRATION_ROLE_NAME, EXECUTION_ROLE_NAME, RUNBOOK_NAME
@@ -60,27 +60,8 @@ def build() -> Template:
             RoleName=ADMINISTRATION_ROLE_NAME,
             Description="Patch now: runs the patch-now runbook in the organization's accounts through their "
             "execution role, and lists the accounts of the OUs a run targets.",
-            AssumeRolePolicyDocument=document(
-                # Systems Manager runs the primary automation of this account as this role.
-                Statement(
-                    Sid="SystemsManagerStartsRunsHere",
-                    Effect=Allow,
-                    Principal=Principal("Service", "ssm.amazonaws.com"),
-                    Action=[sts.AssumeRole],
-                    Condition=Condition(
-                        [
-                            StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
-                            ArnLike(
-                                {
-                                    "aws:SourceArn": Sub(
-                                        "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:automation-execution/*"
-                                    )
-                                }
-                            ),
-                        ]
-                    ),
-                )
-            ),
+            # Systems Manager runs the run that starts in this account as this role.
+            AssumeRolePolicyDocument=document(patch_now.automations_of_this_account("SystemsManagerStartsRunsHere")),
             Policies=[
                 iam.Policy(
                     PolicyName="RunPatchNowInTheOrganization",
