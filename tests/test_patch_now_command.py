@@ -50,42 +50,43 @@ def canary(tmp_path) -> tuple[str, Path]:
 
 # -- refusals: one message each, nothing run, also under make -n ----------------------------------
 
-REFUSALS = [
-    # (arguments, the message after REFUSED)
+# (arguments, the message after REFUSED): the refusals of the issue, through make
+MAKE_REFUSALS = [
     ((TWO_REGIONS,), "TARGETS is required: an OU id (ou-xxxx-xxxxxxxx) or an account id (12 digits), separated"),
     (
         ("TARGETS=r-ab12", TWO_REGIONS),
         "TARGETS: r-ab12 is the root: every account of the organization. Add ALL=yes to mean it",
     ),
-    (
-        ("TARGETS=ou-ab12-cd34ef56,r-ab12cd", TWO_REGIONS, "ALL=true"),
-        "ALL='true': give ALL=yes or leave it out",
-    ),
     ((TWO_OUS, TWO_REGIONS, "OPERATION=Install"), "OPERATION=Install installs patches and may reboot nodes: confirm"),
-    ((TWO_OUS, TWO_REGIONS, "OPERATION=Install", "CONFIRM=y"), "CONFIRM='y': give CONFIRM=yes or leave it out"),
     (("TARGETS=ou-ab12-cd34", TWO_REGIONS), "TARGETS: 'ou-ab12-cd34' is not an OU id (ou-xxxx-xxxxxxxx) or an account"),
-    (("TARGETS=OU-AB12-CD34EF56", TWO_REGIONS), "TARGETS: 'OU-AB12-CD34EF56' is not an OU id"),
     (("TARGETS=12345678901", TWO_REGIONS), "TARGETS: '12345678901' is not an OU id"),
-    (("TARGETS=111122223333,", TWO_REGIONS), "TARGETS: '' is not an OU id"),
-    (("TARGETS=111122223333,111122223333", TWO_REGIONS), "TARGETS: 111122223333 given twice"),
-    (("TARGETS=" + ",".join(f"{n:012d}" for n in range(51)), TWO_REGIONS), "TARGETS: 51 given; one run takes at"),
-    (("TARGETS=ou-ab12-cd34ef56;touch pwned", TWO_REGIONS), "TARGETS: 'ou-ab12-cd34ef56;touch pwned' is not an OU"),
     (("TARGETS=ou-ab12-cd34ef56' $(touch pwned) '", TWO_REGIONS), "TARGETS: \"ou-ab12-cd34ef56' $(touch pwned) '\""),
-    ((TWO_OUS,), "REGIONS is required: a Region code such as us-east-1, separated by commas"),
-    ((TWO_OUS, "REGIONS=us-east-1,Europe"), "REGIONS: 'Europe' is not a Region code such as us-east-1"),
-    ((TWO_OUS, TWO_REGIONS, "REGION=mars"), "REGION='mars' is not a Region code such as us-east-1"),
-    ((TWO_OUS, TWO_REGIONS, "OPERATION=scan"), "OPERATION='scan' is not one of Scan, Install"),
-    ((TWO_OUS, TWO_REGIONS, "REBOOT=Always"), "REBOOT='Always' is not one of RebootIfNeeded, NoReboot"),
-    ((TWO_OUS, TWO_REGIONS, "MAX_CONCURRENCY=0"), "MAX_CONCURRENCY='0' is not a number of nodes or 1%-100%"),
-    ((TWO_OUS, TWO_REGIONS, "MAX_CONCURRENCY=12345678"), "MAX_CONCURRENCY='12345678' is not a number of nodes"),
-    ((TWO_OUS, TWO_REGIONS, "MAX_ERRORS=101%"), "MAX_ERRORS='101%' is not a number of errors or 0%-100%"),
-    ((TWO_OUS, TWO_REGIONS, "LOCATION_CONCURRENCY=0%"), "LOCATION_CONCURRENCY='0%' is not a number of account-Region"),
-    ((TWO_OUS, TWO_REGIONS, "LOCATION_ERRORS=-1"), "LOCATION_ERRORS='-1' is not a number of errors or 0%-100%"),
+]
+# Every other value, checked the same way by the same function (make passes each as --NAME=VALUE).
+CHECK_REFUSALS = [
+    ({"TARGETS": "ou-ab12-cd34ef56,r-ab12cd", "ALL": "true"}, "ALL='true': give ALL=yes or leave it out"),
+    ({"OPERATION": "Install", "CONFIRM": "y"}, "CONFIRM='y': give CONFIRM=yes or leave it out"),
+    ({"TARGETS": "OU-AB12-CD34EF56"}, "TARGETS: 'OU-AB12-CD34EF56' is not an OU id"),
+    ({"TARGETS": "111122223333,"}, "TARGETS: '' is not an OU id"),
+    ({"TARGETS": "111122223333,111122223333"}, "TARGETS: 111122223333 given twice"),
+    ({"TARGETS": ",".join(f"{n:012d}" for n in range(51))}, "TARGETS: 51 given; one run takes at most 50"),
+    ({"TARGETS": "ou-ab12-cd34ef56;touch pwned"}, "TARGETS: 'ou-ab12-cd34ef56;touch pwned' is not an OU"),
+    ({"REGIONS": ""}, "REGIONS is required: a Region code such as us-east-1, separated by commas"),
+    ({"REGIONS": "us-east-1,Europe"}, "REGIONS: 'Europe' is not a Region code such as us-east-1"),
+    ({"REGIONS": ",".join(f"us-east-{n}" for n in range(51))}, "REGIONS: 51 given; one run takes at most 50"),
+    ({"REGION": "mars"}, "REGION='mars' is not a Region code such as us-east-1"),
+    ({"OPERATION": "scan"}, "OPERATION='scan' is not one of Scan, Install"),
+    ({"REBOOT": "Always"}, "REBOOT='Always' is not one of RebootIfNeeded, NoReboot"),
+    ({"MAX_CONCURRENCY": "0"}, "MAX_CONCURRENCY='0' is not a number of nodes or 1%-100%"),
+    ({"MAX_CONCURRENCY": "12345678"}, "MAX_CONCURRENCY='12345678' is not a number of nodes or 1%-100%"),
+    ({"MAX_ERRORS": "101%"}, "MAX_ERRORS='101%' is not a number of errors or 0%-100%"),
+    ({"LOCATION_CONCURRENCY": "0%"}, "LOCATION_CONCURRENCY='0%' is not a number of account-Region pairs or 1%-100%"),
+    ({"LOCATION_ERRORS": "-1"}, "LOCATION_ERRORS='-1' is not a number of errors or 0%-100%"),
 ]
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["make", "make -n"])
-@pytest.mark.parametrize("arguments, message", REFUSALS, ids=[message[:40] for _, message in REFUSALS])
+@pytest.mark.parametrize("arguments, message", MAKE_REFUSALS, ids=[message[:40] for _, message in MAKE_REFUSALS])
 def test_each_refusal_is_one_message_and_nothing_runs(canary, tmp_path, arguments, message, dry_run):
     aws, log = canary
     result = make(*arguments, aws, dry_run=dry_run)
@@ -96,6 +97,14 @@ def test_each_refusal_is_one_message_and_nothing_runs(canary, tmp_path, argument
     assert result.stdout == ""  # not even the commands of make -n
     assert not log.exists()  # AWS was never called
     assert not (ROOT / "pwned").exists() and not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("values, message", CHECK_REFUSALS, ids=[message[:40] for _, message in CHECK_REFUSALS])
+def test_every_bad_value_is_refused_by_name(values, message):
+    good = {"TARGETS": "ou-ab12-cd34ef56", "REGIONS": "us-east-1,eu-west-1"}
+    with pytest.raises(patch_now.Refused) as refused:
+        patch_now.check({**good, **values}, ask=lambda question: "yes")
+    assert str(refused.value).startswith(message)
 
 
 # -- make -n: the exact commands ------------------------------------------------------------------
