@@ -111,12 +111,13 @@ class Cron:
     def _refuse(self, field: int, text: str, why: str) -> ValueError:
         return ValueError(f"{self.expression}: {FIELDS[field][0]} {text!r}: {why}")
 
-    def _number(self, text: str, field: int) -> int:
-        name, lowest, highest, names = FIELDS[field]
+    def _number(self, text: str, field: int, item: str) -> int:
+        """One value of a field (a number or a name) in `item`, one element of the field."""
+        _, lowest, highest, names = FIELDS[field]
         value = names.index(text.upper()) + 1 if text.upper() in names else int(text) if text.isdigit() else None
         if value is None or not lowest <= value <= highest:
             allowed = f"{lowest}-{highest}" + (f" or {names[0]}-{names[-1]}" if names else "")
-            raise self._refuse(field, text, f"must be {allowed}")
+            raise self._refuse(field, item, f"{text} must be {allowed}")
         return value
 
     def _values(self, text: str, field: int) -> frozenset[int]:
@@ -128,9 +129,9 @@ class Cron:
             if base == "*":
                 first, last = lowest, highest
             elif "-" in base:
-                first, last = (self._number(end, field) for end in base.split("-", 1))
+                first, last = (self._number(end, field, item) for end in base.split("-", 1))
             else:
-                first = self._number(base, field)
+                first = self._number(base, field, item)
                 last = highest if step else first
             span = range(first, last + 1) if first <= last else [*range(first, highest + 1), *range(lowest, last + 1)]
             if step and not (step.isdigit() and int(step) > 0):
@@ -143,7 +144,7 @@ class Cron:
         if item in ("L", "LW"):
             return lambda day: day == last_day(day, weekday=item == "LW")
         if item.endswith("W"):
-            wanted = self._number(item[:-1], 2)
+            wanted = self._number(item[:-1], 2, item)
             return lambda day: day == nearest_weekday(day, wanted)
         values = self._values(item, 2)
         return lambda day: day.day in values
@@ -152,12 +153,12 @@ class Cron:
         """d#n (the n-th such weekday of the month), dL (the last one), L (Saturday), or values."""
         if "#" in item:
             weekday, _, nth = item.partition("#")
-            wanted = self._number(weekday, 4)
+            wanted = self._number(weekday, 4, item)
             if nth not in ("1", "2", "3", "4", "5"):
                 raise self._refuse(4, item, "the number after # must be 1-5")
             return lambda day: cron_weekday(day) == wanted and (day.day - 1) // 7 + 1 == int(nth)
         if item.endswith("L") and item != "L":
-            wanted = self._number(item[:-1], 4)
+            wanted = self._number(item[:-1], 4, item)
             return lambda day: cron_weekday(day) == wanted and day + 7 * DAY > last_day(day)
         values = self._values("7" if item == "L" else item, 4)
         return lambda day: cron_weekday(day) in values
@@ -335,3 +336,15 @@ def _out_of_order(first: Wave, earlier: Month, wave: Wave, later: Month) -> str 
         f"{wave.name} {what} on {earlier.installed:%Y-%m-%d %H:%M} UTC (Patch Tuesday {later.release:%Y-%m}): "
         f"approve after at least {days} days in every rule of {wave.name}, with a window after that"
     )
+
+
+# The organization StackSet's wave defaults. Each window runs monthly on the Friday after a Patch
+# Tuesday at 04:00 US/Eastern (08:00 or 09:00 UTC): wave 1 three days after it, wave 2 ten, wave 3
+# seventeen, all before the next one (28 or 35 days later). Each wave approves 7 days after the wave
+# before, the days between their windows, so it approves only what the wave before has installed,
+# and the last wave installs 11 days before the next Patch Tuesday (tests/deploy/test_calendar.py).
+ROLLOUT_DEFAULTS = (
+    Wave("wave 1", Schedule("cron(0 4 ? * TUE#2 *)", "US/Eastern", 3), (1,)),
+    Wave("wave 2", Schedule("cron(0 4 ? * TUE#3 *)", "US/Eastern", 3), (8,)),
+    Wave("wave 3", Schedule("cron(0 4 ? * TUE#4 *)", "US/Eastern", 3), (15,)),
+)
