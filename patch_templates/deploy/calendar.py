@@ -3,13 +3,17 @@ maintenance window first installs it, or that it never does because the next mon
 replaces it first.
 
 The model, each assumption with its source:
-- Microsoft releases the monthly update on Patch Tuesday, the second Tuesday of the month.
-- A rule approves a patch ApproveAfterDays days after its release, evaluated in UTC ("Patch Manager
-  evaluates patch release dates using Coordinated Universal Time (UTC)", PatchRule, Systems Manager
-  API Reference). The page does not say at what time of day Patch Tuesday's patches are released, so
-  the release may fall anywhere in the Patch Tuesday's UTC day: the calendar counts a patch as
-  approved only from 00:00 UTC the day after release + ApproveAfterDays (whole UTC days), and as
-  replaced from 00:00 UTC on the next Patch Tuesday.
+- Microsoft releases its monthly security update on Patch Tuesday (Update Tuesday), the second
+  Tuesday of the month.
+- A rule approves a patch ApproveAfterDays days after its release, evaluated in UTC. The two
+  references word it differently: the PatchRule API reference counts from the release instant ("If a
+  patch is released at 2025-11-09T18:00:00Z and ApproveAfterDays is set to 7, the patch will be
+  approved after 2025-11-16T18:00:00Z"), the AWS::SSM::PatchBaseline Rule reference in whole UTC
+  days ("patches released between 2025-11-16T00:00:00Z and 2025-11-16T23:59:59Z will be included").
+  Neither gives the time of day of Patch Tuesday's release, so the calendar takes both bounds: a
+  rule may approve from 00:00 UTC on release + ApproveAfterDays (what a later wave must wait for)
+  and has surely approved by 00:00 UTC the day after (what an install must wait for), and the
+  next Patch Tuesday's update may replace this one from 00:00 UTC that day.
 - A replaced update is never installed: "Because patch updates that are replaced by later updates
   are removed, setting too broad a value for this parameter can result in crucial patches not
   being installed" (PatchRule). So a window installs a month's update only if it starts at or after
@@ -31,6 +35,9 @@ The model, each assumption with its source:
   (the window's creation), so its phase is unknown. Conservatively, its first start after the
   approval may come a whole period later: the calendar gives approval + period as the latest first
   install, and counts the month installed only if that is no later than the next Patch Tuesday.
+Not modelled: updates released on other days (out of band), and a revised update, which restarts
+the wait ("If an update to the patch is released during your specified waiting period, the
+waiting period for installing the patch starts over", UpdatePatchBaseline, API Reference).
 """
 
 import itertools
