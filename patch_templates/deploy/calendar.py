@@ -223,6 +223,8 @@ class Schedule:
                 raise ValueError(f"{self.expression}: write rate(1 {unit}) or rate(N {unit}s) with N above 1")
             if self.offset:
                 raise ValueError(f"{self.expression}: ScheduleOffset applies to cron expressions only; use 0")
+        elif not self.expression.startswith("cron("):
+            raise ValueError(f"{self.expression}: give a cron(...) expression with six fields, or rate(N days)")
         object.__setattr__(self, "zone", zone)
         object.__setattr__(self, "period", count * RATE_UNITS[unit] if rate else None)
         object.__setattr__(self, "cron", None if rate else Cron(self.expression))

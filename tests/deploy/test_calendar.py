@@ -215,7 +215,7 @@ def test_cron_times(expression, times):
         (("rate(7 days)", "UTC", 3), "ScheduleOffset applies to cron expressions only"),
         (("cron(0 4 ? * TUE#2 *)", "UTC", 7), "ScheduleOffset 7 must be a whole number of days from 0 to 6"),
         (("cron(0 4 ? * TUE#2 *)", "Mars/Olympus"), "'Mars/Olympus' is not an IANA time zone"),
-        (("at(2027-01-15T04:00:00)",), "six fields"),
+        (("at(2027-01-15T04:00:00)",), "give a cron(...) expression with six fields, or rate(N days)"),
     ],
 )
 def test_bad_schedules_are_refused_naming_the_problem(schedule, message):
