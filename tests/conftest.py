@@ -55,6 +55,25 @@ def example_exports() -> dict:
     return found
 
 
+# The account id cloud-radar renders templates in.
+RADAR_ACCOUNT = "555555555555"
+
+
+def automations_of_this_account(sid: str) -> dict:
+    """A rendered trust statement: Systems Manager automations of the rendered account only may assume
+    the role (patch now's administration and execution roles)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "ssm.amazonaws.com"},
+        "Action": ["sts:AssumeRole"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
+        },
+    }
+
+
 def statements(document: dict) -> list[dict]:
     """A rendered policy's statements as deployed: cloud-radar leaves an Fn::If that chose
     AWS::NoValue in a list as ""; CloudFormation drops it."""

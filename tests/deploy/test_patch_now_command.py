@@ -19,7 +19,7 @@ from conftest import render
 from patch_templates.deploy import patch_now
 from patch_templates.stacks import patch_now_administration
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_OUS = "TARGETS=ou-ab12-cd34ef56,ou-ab12-ef56gh78"
 TWO_REGIONS = "REGIONS=us-east-1,eu-west-1"
 REFUSED = "make patch-now refused, nothing was run: "
