@@ -10,8 +10,8 @@ when the build refuses it (cfn-lint or a build check) or a test fails, and survi
     .venv/bin/python benchmarks/mutations.py [--only ID ...]
 
 The copy shares this checkout's lint cache (.cache/), so only the templates a mutation changes are
-linted again. A mutation whose text is no longer in its file is reported as not applied (update
-the list when the code moves).
+linted again. A mutation whose text is no longer in its file, or whose test files are gone, is
+reported as not applied (update the list when the code or the tests move).
 """
 
 import argparse
@@ -289,6 +289,9 @@ def try_mutation(mutation: Mutation, copy: Path) -> tuple[str, str]:
     original = path.read_text()
     if original.count(mutation.old) != 1:
         return "not applied", f"its text is in {mutation.file} {original.count(mutation.old)} times, not once"
+    moved = [test for test in mutation.tests if not (copy / test).is_file()]
+    if moved:  # pytest would fail on a missing file: that is no kill
+        return "not applied", f"no test file {', '.join(moved)}"
     path.write_text(original.replace(mutation.old, mutation.new))
     try:
         build = run([sys.executable, "build.py", "--cache-dir", str(ROOT / ".cache")], copy)
