@@ -4,6 +4,7 @@ them (the helpers test_compliance_reports.py runs the reports with); and
 `aws cloudformation package` against a moto S3 server."""
 
 import base64
+import fnmatch
 import json
 import shutil
 import subprocess
@@ -194,6 +195,43 @@ def test_crawler_role_reads_only_the_sync_prefix_and_decrypts_only_with_a_key():
         "Action": ["kms:Decrypt"],
         "Resource": [key],
     }
+
+
+# What a crawler with catalog targets does in the Data Catalog: it reads its database and tables and
+# their partitions, adds partitions (one by one or in batches) and updates them (AddOrUpdateBehavior
+# InheritFromTable). Glue's "Crawler prerequisites" asks for the AWSGlueServiceRole policy "or a scoped
+# down version of this policy"; this is the scoped-down version. "Specifying AWS Glue resource ARNs":
+# an operation needs permission on the resource and all its ancestors ("to create a partitions for a
+# table requires permission on the table, database, and catalog").
+CRAWLER_CATALOG_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+    "glue:CreatePartition",
+    "glue:BatchCreatePartition",
+    "glue:UpdatePartition",
+    "glue:BatchUpdatePartition",
+]
+
+
+def test_the_crawler_role_may_add_and_update_partitions_of_every_table_it_crawls():
+    params = {"pBucketName": "sync-bucket/inventory", "pCFNDatabaseName": "fleet-db", "pCFNTablePrefixName": "fleet"}
+    stack = render(NAME, params)
+    resources = stack["Resources"]
+    (target,) = resources["Crawler"]["Properties"]["Targets"]["CatalogTargets"]
+    database = resources[target["DatabaseName"]]["Properties"]["DatabaseInput"]["Name"]
+    tables = [resources[table]["Properties"]["TableInput"]["Name"] for table in target["Tables"]]
+    assert database == "fleet-db" and len(tables) == len(analytics.INVENTORY_TYPES)
+    arn = "arn:aws:glue:us-east-1:555555555555:"  # cloud-radar's Region and account
+    needed = [arn + "catalog", arn + f"database/{database}", *(arn + f"table/{database}/{t}" for t in tables)]
+    granted = [s for s in role_statements(stack, "CrawlerRole").values() if s["Effect"] == "Allow"]
+    for action in CRAWLER_CATALOG_ACTIONS:
+        patterns = [r for s in granted if action in s["Action"] for r in s["Resource"]]
+        for resource in needed:
+            assert any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns), (action, resource)
 
 
 def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
