@@ -106,7 +106,9 @@ endef
 AWS_OPTS = $(if $(REGION), --region $(call quote,$(REGION)))$(if $(PROFILE), --profile $(call quote,$(PROFILE)))
 # Under make -n the StackSet tool still runs, with --dry-run: it prints the AWS CLI commands it runs.
 DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
-STACKSET_TOOL = $(PYTHON) -m patch_templates.deploy.stacksets --aws=$(call quote,$(AWS)) --stack=$(call quote,$(STACK))$(AWS_OPTS)$(if $(TIMEOUT), --timeout=$(TIMEOUT))
+# -S: no site-packages; the deploy tools need the standard library alone (and start faster).
+DEPLOY_PYTHON = $(PYTHON) -S
+STACKSET_TOOL = $(DEPLOY_PYTHON) -m patch_templates.deploy.stacksets --aws=$(call quote,$(AWS)) --stack=$(call quote,$(STACK))$(AWS_OPTS)$(if $(TIMEOUT), --timeout=$(TIMEOUT))
 STACKSETS = $(if $(DRY_RUN),+)$(STACKSET_TOOL)
 
 # Before anything runs (also under make -n), with the standard library alone: every deploy
@@ -116,7 +118,7 @@ STACKSETS = $(if $(DRY_RUN),+)$(STACKSET_TOOL)
 DEPLOY_GOALS := $(filter deploy package describe status wait retry drift,$(MAKECMDGOALS))
 ifneq ($(DEPLOY_GOALS),)
 $(foreach v,$(DEPLOY_VARIABLES),$(if $(findstring $(newline),$(value $(v))),$(error $(v) holds a line break: make $(DEPLOY_GOALS) refused, nothing was run)))
-PREFLIGHT = $(PYTHON) -m patch_templates.deploy.preflight
+PREFLIGHT = $(DEPLOY_PYTHON) -m patch_templates.deploy.preflight
 OVERRIDES := $(shell $(PREFLIGHT) check $(DEPLOY_GOALS) $(foreach v,STACK TEMPLATE ARTIFACTS_BUCKET REGION PROFILE \
 	CAPABILITIES TIMEOUT,--$(v)=$(call quote,$($(v)))) $(if $(filter undefined,$(origin PARAMS)),,--PARAMS=$(call quote,$(PARAMS))))
 ifneq ($(.SHELLSTATUS),0)

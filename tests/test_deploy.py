@@ -7,6 +7,7 @@ import json
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def own_values(name: str) -> list[dict]:
 
 def make(*args: str, cwd: Path = ROOT, dry_run: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", *args],
+        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", f"PYTHON={sys.executable}", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
