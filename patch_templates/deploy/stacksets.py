@@ -216,7 +216,7 @@ def wait(stack: Stack, timeout: int | None, after_deploy: int | None, interval: 
         time.sleep(interval)
     if stack.aws.dry_run:
         print(f"# again every {interval:g} seconds while anything is in progress; then:")
-    return 0 if report(stack) else 1
+    return 0 if report(stack) or stack.aws.dry_run else 1
 
 
 def retry(stack: Stack) -> int:
