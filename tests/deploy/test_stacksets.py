@@ -1,8 +1,9 @@
-"""make status, wait, retry and drift: the real AWS CLI, answered by a botocore Stubber from canned
-responses (tests/deploy/aws_canned.py says why not moto), shows a FAILED instance with its reason,
-retries exactly the failed instances with the preferences of the operation that failed them, starts
-drift detection on every StackSet, and waits past the AWS CLI's 60 minutes with no cap but TIMEOUT.
-Nothing reaches AWS."""
+"""make status, wait, retry and drift. Through make, the real AWS CLI answered by a botocore Stubber
+from canned responses (tests/deploy/aws_canned.py says why not moto) shows a FAILED instance with its
+reason, retries exactly the failed instances with the preferences of the operation that failed them,
+and starts drift detection on every StackSet. The wait's decisions (past the AWS CLI's 60 minutes,
+no cap but TIMEOUT, a failed deploy) are tested in process with the same answers: the CLI costs
+about a second a call. Nothing reaches AWS."""
 
 import itertools
 import json
@@ -135,17 +136,25 @@ def make(env: dict, *args: str, dry_run: bool = False) -> subprocess.CompletedPr
     )
 
 
-def tool(env: dict, *args: str) -> subprocess.CompletedProcess:
-    """The StackSet tool as the Makefile runs it, polling without a pause."""
-    return subprocess.run(
-        [sys.executable, "-S", "-m", "patch_templates.deploy.stacksets", f"--aws={AWS}", f"--stack={STACK}"]
-        + ["--interval=0", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+class Scripted:
+    """The AWS CLI in process: each operation answers the next of its answers (the last repeats),
+    keyed as aws_canned.py keys them."""
+
+    dry_run = False
+
+    def __init__(self, **answers):
+        self.answers = answers
+        self.taken = {}
+
+    def __call__(self, operation: str, *args: str, echo: bool = False) -> dict:
+        name = "".join(word.title() for word in operation.split("-"))
+        index = self.taken[name] = self.taken.get(name, -1) + 1
+        return json.loads(json.dumps(self.answers[name][min(index, len(self.answers[name]) - 1)]))
+
+
+def wait(capsys, after_deploy: int | None = None, timeout: int | None = None, **answers) -> tuple[int, str]:
+    status = stacksets.wait(stacksets.Stack(Scripted(**answers), STACK), timeout, after_deploy, interval=0)
+    return status, capsys.readouterr().out
 
 
 FAILED_STACK = dict(
@@ -182,23 +191,23 @@ def test_status_shows_each_stackset_with_a_failed_instance_and_its_reason(tmp_pa
         ]
 
 
-def test_status_of_a_stack_that_succeeded_has_no_retry_hint(tmp_path):
-    env = canned(
-        tmp_path,
+def test_status_of_a_stack_that_succeeded_has_no_retry_hint(capsys):
+    answers = Scripted(
         DescribeStacks=[stack("CREATE_COMPLETE")],
         ListStackResources=[RESOURCES],
         ListStackSetOperations=[operation("SUCCEEDED")],
         ListStackInstances=[GOOD_INSTANCES],
     )
-    result = make(env, "status", f"STACK={STACK}")
-    assert result.returncode == 0 and "1 instances: CURRENT 1 | SUCCEEDED 1 | drift NOT_CHECKED 1" in result.stdout
-    assert "make retry" not in result.stdout
+    assert stacksets.report(stacksets.Stack(answers, STACK)) is True
+    out = capsys.readouterr().out
+    assert "1 instances: CURRENT 1 | SUCCEEDED 1 | drift NOT_CHECKED 1" in out and "make retry" not in out
 
 
 def test_retry_updates_exactly_the_failed_instances_with_the_failed_operations_preferences(tmp_path):
+    windows_only = {"StackResourceSummaries": RESOURCES["StackResourceSummaries"][:1]}
     env = canned(
         tmp_path,
-        **FAILED_STACK,
+        **dict(FAILED_STACK, ListStackResources=[windows_only]),
         DescribeStackSetOperation=[
             {
                 "StackSetOperation": {
@@ -224,7 +233,7 @@ def test_retry_updates_exactly_the_failed_instances_with_the_failed_operations_p
             "Regions": regions,
             "OperationPreferences": preferences,
         }
-        for stackset in (WINDOWS, SYNC)
+        for stackset in (WINDOWS,)
         for targets, regions in [
             (
                 {
@@ -249,20 +258,16 @@ def test_retry_updates_exactly_the_failed_instances_with_the_failed_operations_p
         "CallAs": "DELEGATED_ADMIN",
         "OperationId": "op-create",
     }
-    assert result.stdout.count(f"{AWS} cloudformation update-stack-instances --stack-set-name") == 4
-    assert "stack instances retried: 8; make wait STACK=patch-stacksets follows them" in result.stdout
+    assert result.stdout.count(f"{AWS} cloudformation update-stack-instances --stack-set-name") == 2
+    assert "stack instances retried: 4; make wait STACK=patch-stacksets follows them" in result.stdout
 
 
-def test_retry_with_nothing_failed_changes_nothing(tmp_path):
-    env = canned(
-        tmp_path,
-        DescribeStacks=[stack("CREATE_COMPLETE")],
-        ListStackResources=[RESOURCES],
-        ListStackInstances=[GOOD_INSTANCES],
+def test_retry_with_nothing_failed_changes_nothing(capsys):
+    answers = Scripted(
+        DescribeStacks=[stack("CREATE_COMPLETE")], ListStackResources=[RESOURCES], ListStackInstances=[GOOD_INSTANCES]
     )
-    result = make(env, "retry", f"STACK={STACK}")
-    assert result.returncode == 0 and "stack instances retried: 0" in result.stdout
-    assert not calls(tmp_path, "UpdateStackInstances")
+    assert stacksets.retry(stacksets.Stack(answers, STACK)) == 0
+    assert "stack instances retried: 0" in capsys.readouterr().out and "UpdateStackInstances" not in answers.taken
 
 
 def test_drift_starts_detection_on_every_stackset(tmp_path):
@@ -281,84 +286,89 @@ def test_drift_starts_detection_on_every_stackset(tmp_path):
     assert "drift detection started on 2 StackSet(s)" in result.stdout
 
 
-def test_wait_polls_until_the_stack_and_every_operation_end(tmp_path):
-    env = canned(
-        tmp_path,
+def test_wait_polls_until_the_stack_and_every_operation_end(capsys):
+    status, out = wait(
+        capsys,
         DescribeStacks=[stack("UPDATE_IN_PROGRESS"), stack("UPDATE_COMPLETE")],
         ListStackResources=[RESOURCES],
         # polls: Windows RUNNING, sync SUCCEEDED / Windows RUNNING, sync QUEUED / both SUCCEEDED
         ListStackSetOperations=[operation(s) for s in ("RUNNING", "SUCCEEDED", "RUNNING", "QUEUED", "SUCCEEDED")],
         ListStackInstances=[GOOD_INSTANCES],
     )
-    result = tool(env, "wait")
-    assert result.returncode == 0, result.stdout + result.stderr
-    progress = [line.split(" min: ")[1] for line in result.stdout.splitlines() if " min: stack " in line]
-    assert progress == [
-        "stack UPDATE_IN_PROGRESS; StackSet operations in progress: 1",
-        "stack UPDATE_COMPLETE; StackSet operations in progress: 2",
+    assert status == 0, out
+    assert [line for line in out.splitlines() if " min: stack " in line] == [
+        "   0 min: stack UPDATE_IN_PROGRESS; StackSet operations in progress: 1",
+        "   0 min: stack UPDATE_COMPLETE; StackSet operations in progress: 2",
     ]
-    assert f"stack {STACK}: UPDATE_COMPLETE" in result.stdout and "make retry" not in result.stdout
+    assert f"stack {STACK}: UPDATE_COMPLETE" in out and "make retry" not in out
 
 
-def test_wait_after_a_deploy_that_failed_reports_and_keeps_its_exit_status(tmp_path):
+def test_wait_after_a_deploy_that_failed_reports_and_keeps_its_exit_status(capsys):
     """The change set failed (nothing in progress): the deploy's failure stands."""
-    env = canned(
-        tmp_path,
+    status, out = wait(
+        capsys,
+        after_deploy=255,
         DescribeStacks=[stack("UPDATE_COMPLETE")],
         ListStackResources=[RESOURCES],
         ListStackSetOperations=[operation("SUCCEEDED")],
         ListStackInstances=[GOOD_INSTANCES],
     )
-    result = tool(env, "wait", "--after-deploy=255")
-    assert result.returncode == 255
-    assert "the deploy failed (exit status 255): see above and the stack's events" in result.stdout
+    assert status == 255 and "the deploy failed (exit status 255): see above and the stack's events" in out
 
 
-def test_wait_after_the_cli_stopped_waiting_goes_on_to_the_end(tmp_path):
+def test_wait_after_the_cli_stopped_waiting_goes_on_to_the_end(capsys):
     """aws cloudformation deploy gives up after 60 minutes while the stack goes on: wait on, and the
     end decides (here a StackSet with failed instances: exit 1, and the failures shown)."""
-    env = canned(
-        tmp_path,
+    status, out = wait(
+        capsys,
+        after_deploy=255,
         DescribeStacks=[stack("UPDATE_IN_PROGRESS"), stack("UPDATE_IN_PROGRESS"), stack("UPDATE_FAILED", "one failed")],
         ListStackResources=[RESOURCES],
         ListStackSetOperations=[operation("RUNNING"), operation("SUCCEEDED"), operation("FAILED")],
         ListStackInstances=[FAILED_INSTANCES],
     )
-    result = tool(env, "wait", "--after-deploy=255")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "the AWS CLI stopped waiting, the deploy goes on: waiting for it to end" in result.stdout
-    assert f"  FAILED 210987654321 ap-east-1: {REASON}" in result.stdout
+    assert status == 1, out
+    assert "the AWS CLI stopped waiting, the deploy goes on: waiting for it to end" in out
+    assert f"  FAILED 210987654321 ap-east-1: {REASON}" in out
 
 
-class FakeAws:
-    """An AWS CLI stand-in in process: the stack stays in progress; every call is counted."""
-
-    dry_run = False
-
-    def __init__(self):
-        self.calls = 0
-
-    def __call__(self, operation, *args, echo=False):
-        self.calls += 1
-        return {
-            "describe-stacks": stack("UPDATE_IN_PROGRESS"),
-            "list-stack-resources": RESOURCES,
-            "list-stack-set-operations": operation_running,
-        }[operation]
-
-
-operation_running = operation("RUNNING")
+def test_wait_ends_well_only_when_everything_succeeded(capsys):
+    """A stack that completed but a StackSet operation that stopped, or a stack left REVIEW_IN_PROGRESS
+    by a change set that failed, is not a success."""
+    for described, last in ((stack("UPDATE_COMPLETE"), "STOPPED"), (stack("REVIEW_IN_PROGRESS"), "SUCCEEDED")):
+        status, out = wait(
+            capsys,
+            DescribeStacks=[described],
+            ListStackResources=[RESOURCES],
+            ListStackSetOperations=[operation(last)],
+            ListStackInstances=[GOOD_INSTANCES],
+        )
+        assert status == 1 and " min: " not in out and "make retry" in out, out
 
 
 def test_wait_has_no_cap_but_the_timeout(monkeypatch, capsys):
     clock = itertools.count(0, 600)  # ten minutes pass between two looks at the clock
     monkeypatch.setattr(stacksets.time, "monotonic", lambda: next(clock))
-    monkeypatch.setattr(stacksets.time, "sleep", lambda seconds: None)
-    aws = FakeAws()
-    assert stacksets.wait(stacksets.Stack(aws, STACK), timeout=240, after_deploy=None) == 2
-    out = capsys.readouterr().out
+    status, out = wait(
+        capsys,
+        timeout=240,
+        DescribeStacks=[stack("UPDATE_IN_PROGRESS")],
+        ListStackResources=[RESOURCES],
+        ListStackSetOperations=[operation("RUNNING")],
+    )
+    assert status == 2
     assert "still running after 240 minutes and going on: make wait STACK=patch-stacksets waits again" in out
     assert out.count(" min: stack UPDATE_IN_PROGRESS") == 24  # 10, 20, ..., 240 minutes
+    # Without a timeout it goes on: here until the stack ends, 500 polls later.
+    monkeypatch.setattr(stacksets.time, "monotonic", lambda: next(clock))
+    status, out = wait(
+        capsys,
+        DescribeStacks=[stack("UPDATE_IN_PROGRESS")] * 500 + [stack("UPDATE_COMPLETE")],
+        ListStackResources=[RESOURCES],
+        ListStackSetOperations=[operation("SUCCEEDED")],
+        ListStackInstances=[GOOD_INSTANCES],
+    )
+    assert status == 0 and out.count(" min: stack UPDATE_IN_PROGRESS") == 500
 
 
 def test_make_n_prints_every_command_and_runs_none(tmp_path):
