@@ -1,14 +1,20 @@
 """Shared test helpers: the built templates as dicts, rendering with parameter values, running
 good and bad values through a parameter's constraint, and a local stand-in for CloudFormation's
-response URL with a Lambda context for the custom resource functions."""
+response URL with a Lambda context for the custom resource functions, and a moto server on
+127.0.0.1 for the real AWS CLI."""
 
 import functools
 import hashlib
 import http.server
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
@@ -152,3 +158,43 @@ def only_answer(answers, sent):
     assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
     assert body["LogicalResourceId"] == sent["LogicalResourceId"] and body["PhysicalResourceId"]
     return body
+
+
+# -- moto on 127.0.0.1 for the real AWS CLI ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    """A moto server on 127.0.0.1, and the environment that sends the aws CLI's S3 calls to it
+    (AWS_ENDPOINT_URL set to the same address sends every service's)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    yield env
+    process.terminate()
+    process.wait(10)

@@ -5,12 +5,9 @@ them (the helpers test_compliance_reports.py runs the reports with); and
 
 import base64
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -415,42 +412,6 @@ def test_the_example_bucket_is_the_collector_example():
     assert example(NAME.replace(".yaml", ".json"))["pBucketName"] == (
         f"{collector['pResourceDataSyncBucketName']}/{collector['pBucketPrefix']}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    """A moto server on 127.0.0.1 that the aws CLI uses for S3 (and nothing else)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    yield env
-    process.terminate()
-    process.wait(10)
 
 
 def aws(env, *args) -> str:

@@ -70,7 +70,7 @@ CONSTRAINT_TYPES = {
 # are ASCII; re.ASCII gives Python the same meaning.
 PATTERN_FLAGS = re.ASCII
 # Every Number parameter of these templates feeds an integer property (days, hours, bytes, a
-# priority); tests/deploy/test_parameter_values.py keeps it so.
+# priority); tests/deploy/test_preflight.py keeps it so.
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 # Parameter value: 4,096 bytes (CloudFormation quotas page).
 VALUE_BYTES = 4096
