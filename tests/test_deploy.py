@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import OWN, own_values
 
 from patch_templates.deploy import preflight
 from patch_templates.reference import docs
@@ -18,28 +19,10 @@ from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
-# A value of one's own for each placeholder of the example files.
-OWN = {
-    "111122223333": "123456789012",
-    "444455556666": "210987654321",
-    "777788889999": "345678901234",
-    "example.com": "ops.corp.test",
-    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
-    "ou-ab12-": "ou-zz99-",
-    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
-}
 
 
 def example_text(name: str) -> str:
     return (ROOT / "output" / "parameters" / f"{docs.stem(name)}.json").read_text()
-
-
-def own_values(name: str) -> list[dict]:
-    """The template's example file with every placeholder replaced by a value of one's own."""
-    text = example_text(name)
-    for placeholder, own in OWN.items():
-        text = text.replace(placeholder, own)
-    return json.loads(text)
 
 
 def make(*args: str, cwd: Path = ROOT, dry_run: bool = False) -> subprocess.CompletedProcess:
@@ -118,7 +101,9 @@ def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     expected = [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
     overrides = words[words.index("--parameter-overrides") + 1 :] if values else []
     if name == STACKSETS:
-        assert overrides[-1] == "--disable-rollback" and after.startswith("python3 -m patch_templates.deploy.stacksets")
+        assert overrides[-1] == "--disable-rollback" and after.startswith(
+            f"{sys.executable} -S -m patch_templates.deploy.stacksets"
+        )
         assert after.endswith(" wait --after-deploy=$?")
         overrides = overrides[:-1]
     else:

@@ -508,14 +508,17 @@ def plan(template: str, constraints: Path = CONSTRAINTS) -> list[str]:
     return tokens
 
 
-def main(argv=None) -> int:
+def tool_parser(module: str, description: str) -> argparse.ArgumentParser:
+    """The command line of a deploy tool; what it prints reaches any terminal, escaped if need be."""
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="backslashreplace")
-    parser = argparse.ArgumentParser(
-        prog="python3 -m patch_templates.deploy.preflight",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    return argparse.ArgumentParser(
+        prog=f"python3 -m {module}", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+
+
+def main(argv=None) -> int:
+    parser = tool_parser("patch_templates.deploy.preflight", __doc__)
     parser.add_argument("command", choices=("check", "plan"))
     parser.add_argument("goals", nargs="*", help=f"the make goals checked: {', '.join(GOALS)}")
     for name in VARIABLES:

@@ -27,6 +27,8 @@ import sys
 import time
 from collections import Counter
 
+from .preflight import tool_parser
+
 # The StackSet template's parameter that says how its StackSets are called (stacks/stackset.py).
 CALL_AS_PARAMETER = "pCallAs"
 ACTIVE = ("RUNNING", "QUEUED", "STOPPING")
@@ -266,13 +268,7 @@ def drift(stack: Stack) -> int:
 
 
 def main(argv=None) -> int:
-    for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(errors="backslashreplace")
-    parser = argparse.ArgumentParser(
-        prog="python3 -m patch_templates.deploy.stacksets",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = tool_parser("patch_templates.deploy.stacksets", __doc__)
     parser.add_argument("action", choices=("status", "wait", "retry", "drift"))
     parser.add_argument("--stack", required=True)
     parser.add_argument("--aws", default="aws", help="the AWS CLI command")

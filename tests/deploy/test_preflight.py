@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import own_values
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from patch_templates.deploy import preflight
@@ -23,24 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
 STACKSETS = "patch_management_stackset.yml"
 CENTRAL = "central_alerts.yml"
-# A value of one's own for each placeholder of the example files (tests/test_deploy.py has the same).
-OWN = {
-    "111122223333": "123456789012",
-    "444455556666": "210987654321",
-    "777788889999": "345678901234",
-    "example.com": "ops.corp.test",
-    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
-    "ou-ab12-": "ou-zz99-",
-    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
-}
 MAX_LINES = 1 + preflight.SHOWN_PROBLEMS + 1  # "refused, nothing was run:", the problems, "... and N more"
 
 
-def own_values(name: str) -> dict[str, str]:
-    text = (ROOT / "output" / "parameters" / f"{Path(name).stem}.json").read_text()
-    for placeholder, own in OWN.items():
-        text = text.replace(placeholder, own)
-    return {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(text)}
+def own(name: str) -> dict[str, str]:
+    """The template's example values, each placeholder replaced by a value of one's own."""
+    return {p["ParameterKey"]: p["ParameterValue"] for p in own_values(name)}
 
 
 def entries(values: dict[str, str]) -> list[dict]:
@@ -70,7 +59,7 @@ def assert_refused(result: subprocess.CompletedProcess, params: str, *expected: 
         assert text in result.stderr, (text, result.stderr)
 
 
-GOOD = own_values(COLLECTOR)
+GOOD = own(COLLECTOR)
 DAYS = "pNoncurrentVersionExpirationDays"  # a Number of days, 1-3650
 
 
@@ -189,12 +178,12 @@ def test_a_file_url_is_told_to_give_the_path(tmp_path):
 def test_a_file_for_another_template_is_refused_in_one_line(tmp_path):
     """Not the whole parameter list once per key, and no 'did you mean' for another template's key."""
     path = tmp_path / "stacksets.json"
-    path.write_bytes(as_json(own_values(STACKSETS)))
+    path.write_bytes(as_json(own(STACKSETS)))
     result = preflight_run(str(path))
     assert_refused(result, str(path), f"keys are not parameters of {COLLECTOR}", f"takes those of {EXAMPLE}")
     assert len(result.stderr.splitlines()) == 2 and len(result.stderr) < 600 and "did you mean" not in result.stderr
     # A file of one template's keys names that template.
-    path.write_bytes(as_json(own_values(CENTRAL)))
+    path.write_bytes(as_json(own(CENTRAL)))
     assert_refused(
         preflight_run(str(path)), str(path), f"They are the parameters of {CENTRAL} (TEMPLATE=output/{CENTRAL})"
     )
@@ -225,7 +214,7 @@ def test_the_templates_rules_are_evaluated(tmp_path):
     """What CloudFormation's Rules refuse, the preflight refuses first: waves on without OUs in the
     StackSet template, no sender in the central alerts."""
     path = tmp_path / "params.json"
-    path.write_bytes(as_json(dict(own_values(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds="none")))
+    path.write_bytes(as_json(dict(own(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds="none")))
     assert_refused(
         preflight_run(str(path), STACKSETS, "--ARTIFACTS_BUCKET=my-bucket"),
         str(path),
@@ -233,10 +222,10 @@ def test_the_templates_rules_are_evaluated(tmp_path):
         "pWave2OrganizationalUnitIds organizational unit ids, not none.",
     )
     wave2 = "ou-zz99-wave2wave2"
-    good = dict(own_values(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds=wave2)
+    good = dict(own(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds=wave2)
     path.write_bytes(as_json(good))
     assert preflight_run(str(path), STACKSETS, "--ARTIFACTS_BUCKET=my-bucket").returncode == 0
-    central = own_values(CENTRAL)
+    central = own(CENTRAL)
     path.write_bytes(as_json(dict(central, pDataSourceAccountID="", pOrganizationID="")))
     assert_refused(
         preflight_run(str(path), CENTRAL), str(path), "refused by the template's Rules: SourceAccountsOrOrganization"
@@ -317,12 +306,12 @@ def test_rules_that_cannot_be_evaluated_say_to_build(tmp_path):
     path = tmp_path / "constraints.json"
     path.write_text(json.dumps(data))
     with pytest.raises(preflight.Refused, match=f"the Rules of {CENTRAL} cannot be evaluated .*run make templates"):
-        preflight.rule_problems("p.json", CENTRAL, own_values(CENTRAL), preflight.load_constraints(path))
+        preflight.rule_problems("p.json", CENTRAL, own(CENTRAL), preflight.load_constraints(path))
 
 
 # -- property-based fuzzing ------------------------------------------------------------------------
 
-KEYS = sorted(set(GOOD) | set(own_values(CENTRAL)))
+KEYS = sorted(set(GOOD) | set(own(CENTRAL)))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
