@@ -4,7 +4,8 @@
 
 # A value given on the command line, or a deploy variable from the environment, is taken as the
 # text it is: make never expands it (STACK='$(shell ...)' stays those characters; a command-line
-# value would otherwise be expanded even when make hands it to a recipe's environment).
+# value would otherwise be expanded even when make hands it to a recipe's environment). Give values
+# as NAME=value: make expands NAME:=value itself, before it reads this file.
 DEPLOY_VARIABLES := STACK TEMPLATE PARAMS ARTIFACTS_BUCKET REGION PROFILE CAPABILITIES TIMEOUT AWS PYTHON
 $(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
 
