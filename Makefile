@@ -18,7 +18,8 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan style pytest clean package deploy describe status wait retry drift
+.PHONY: help templates test check lint scan style pytest clean package deploy describe status wait retry drift \
+	patch-now
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -164,3 +165,28 @@ retry: ## retry the failed stack instances of every StackSet of STACK
 
 drift: ## start drift detection on every StackSet of STACK
 	$(STACKSETS) drift $(DRY_RUN)
+
+# Patch now (docs/patch-now.md): scan, or install, patches now in TARGETS (OUs or accounts) x REGIONS, as
+# ONE multi-account, multi-Region Automation run from the management account or delegated administrator
+# (patch_now_administration.yml deployed in every target Region; pEnablePatchNow on in the members).
+#   make patch-now TARGETS=ou-ab12-cd34ef56,111122223333 REGIONS=us-east-1,eu-west-1          # Scan
+#   make patch-now TARGETS=ou-ab12-cd34ef56 REGIONS=us-east-1 OPERATION=Install CONFIRM=yes
+# OPERATION Scan (default) or Install (asks, or CONFIRM=yes); REBOOT RebootIfNeeded (default) or NoReboot;
+# MAX_CONCURRENCY/MAX_ERRORS per account-Region's nodes and LOCATION_CONCURRENCY/LOCATION_ERRORS per
+# account-Region pairs (default 10%/5%); the root r-... only with ALL=yes; REGION= where the run starts.
+# Every value is checked before anything runs, also under make -n, with the standard library alone
+# (patch_templates/deploy/patch_now.py); each reaches the shell single-quoted.
+PATCH_NOW_VARIABLES := TARGETS REGIONS REGION PROFILE CONFIRM ALL OPERATION REBOOT MAX_CONCURRENCY MAX_ERRORS \
+	LOCATION_CONCURRENCY LOCATION_ERRORS
+# A variable's value as one single-quoted shell word, never expanded by make or the shell.
+shell-word = '$(subst ','\'',$(value $(1)))'
+ifneq ($(filter patch-now,$(MAKECMDGOALS)),)
+PATCH_NOW := $(shell $(PYTHON) -m patch_templates.deploy.patch_now check $(foreach v,$(PATCH_NOW_VARIABLES),--$(v)=$(call shell-word,$(v)))$(if $(findstring n,$(firstword -$(MAKEFLAGS))), --dry-run))
+ifneq ($(.SHELLSTATUS),0)
+$(error make patch-now refused, nothing was run (the reason is above))
+endif
+endif
+
+patch-now: ## scan (or install) patches now in TARGETS x REGIONS: one Automation run
+	$(PYTHON) -m patch_templates.deploy.patch_now share --aws=$(call shell-word,AWS) -- $(PATCH_NOW)
+	$(AWS) ssm start-automation-execution $(PATCH_NOW)

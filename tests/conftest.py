@@ -1,5 +1,5 @@
 """Shared test helpers: the built templates as dicts, rendering with parameter values, running
-good and bad values through a parameter's constraint, and a local stand-in for CloudFormation's
+good and bad values through a parameter's constraint, a local stand-in for CloudFormation's
 response URL with a Lambda context for the custom resource functions, and a moto server on
 127.0.0.1 for the real AWS CLI."""
 
@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,25 @@ def own_values(name: str) -> list[dict]:
     for placeholder, own in OWN.items():
         text = text.replace(placeholder, own)
     return json.loads(text)
+
+
+# The account id cloud-radar renders templates in.
+RADAR_ACCOUNT = "555555555555"
+
+
+def automations_of_this_account(sid: str) -> dict:
+    """A rendered trust statement: Systems Manager automations of the rendered account only may assume
+    the role (patch now's administration and execution roles)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "ssm.amazonaws.com"},
+        "Action": ["sts:AssumeRole"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
+        },
+    }
 
 
 def statements(document: dict) -> list[dict]:
@@ -180,20 +200,21 @@ def only_answer(answers, sent):
     return body
 
 
-# -- moto on 127.0.0.1 for the real AWS CLI ------------------------------------------------------
+# -- the real AWS CLI against moto_server on 127.0.0.1 -------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass(frozen=True)
+class MotoServer:
+    url: str
+    environment: dict  # for the aws CLI: test credentials, no configuration files, us-east-1
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    """A moto server on 127.0.0.1, and the environment that sends the aws CLI's S3 calls to it
-    (AWS_ENDPOINT_URL set to the same address sends every service's)."""
-    port = free_port()
+def moto_server():
+    """A moto server on a free port of 127.0.0.1, for the module's tests; nothing leaves the machine."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -206,15 +227,14 @@ def s3_server():
             break
         except OSError:
             time.sleep(0.1)
-    env = {
+    environment = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
-    yield env
+    yield MotoServer(f"http://127.0.0.1:{port}", environment)
     process.terminate()
     process.wait(10)

@@ -414,6 +414,12 @@ def test_the_example_bucket_is_the_collector_example():
     )
 
 
+@pytest.fixture(scope="module")
+def s3_server(moto_server):
+    """The aws CLI's environment with a moto server on 127.0.0.1 for S3 (and nothing else)."""
+    return {**moto_server.environment, "AWS_ENDPOINT_URL_S3": moto_server.url}
+
+
 def aws(env, *args) -> str:
     cli = str(Path(sys.executable).with_name("aws"))
     return subprocess.run([cli, *args], env=env, check=True, capture_output=True, text=True, timeout=120).stdout

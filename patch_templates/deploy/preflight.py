@@ -38,7 +38,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from . import rules
+from . import identifiers, rules
 
 OUTPUT = Path("output")
 CONSTRAINTS = OUTPUT / "constraints.json"
@@ -94,7 +94,7 @@ VARIABLES = {
     "TEMPLATE": (r"[^\x00-\x1f'\"`$;&|<>\\]+", "give output/<template>"),
     "PARAMS": (r"[^\x00-\x1f]+", "give the path of a JSON parameter file"),
     "ARTIFACTS_BUCKET": (BUCKET, "an S3 bucket name is 3-63 lower-case letters, digits, dots and hyphens"),
-    "REGION": (r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}", "a Region code such as eu-west-1"),
+    "REGION": (identifiers.REGION, "a Region code such as eu-west-1"),
     "PROFILE": (r"[A-Za-z0-9_.@+-]{1,64}", "a profile of the AWS CLI's config: letters, digits and _.@+-"),
     "CAPABILITIES": (f"{CAPABILITY}( {CAPABILITY})*", "CAPABILITY_IAM, CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND"),
     "TIMEOUT": (r"[1-9][0-9]{0,5}", "whole minutes to wait at most, such as 240 (empty: until the end)"),

@@ -144,13 +144,13 @@ def test_a_member_file_missing_from_output_is_refused(clone):
     assert f"output/other.yml, to upload for {TINY}, is missing: run make templates" in result.stderr
 
 
-def test_deploy_uploads_the_members_and_deploys_against_moto(clone, s3_server):
+def test_deploy_uploads_the_members_and_deploys_against_moto(clone, moto_server):
     """The real AWS CLI, every service on moto at 127.0.0.1: the members land under their keys with
     their bytes, the stack gets the bucket, and the wait reports the stack as complete."""
     # moto finds a TemplateURL's bucket in the path only for a 'localhost' address (moto's
     # cloudformation/utils.py get_stack_from_s3_url): localhost is the same server on 127.0.0.1.
-    endpoint = s3_server["AWS_ENDPOINT_URL_S3"].replace("127.0.0.1", "localhost")
-    env = {**s3_server, "AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_S3": endpoint}
+    endpoint = moto_server.url.replace("127.0.0.1", "localhost")
+    env = {**moto_server.environment, "AWS_ENDPOINT_URL": endpoint}
     subprocess.run([AWS, "s3", "mb", "s3://tiny-artifacts"], env=env, check=True, capture_output=True)
     result = make(
         clone, f"AWS={AWS}", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=",
