@@ -55,6 +55,26 @@ def example_exports() -> dict:
     return found
 
 
+# A value of one's own for each placeholder of the example files (docs.PLACEHOLDERS).
+OWN = {
+    "111122223333": "123456789012",
+    "444455556666": "210987654321",
+    "777788889999": "345678901234",
+    "example.com": "ops.corp.test",
+    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
+    "ou-ab12-": "ou-zz99-",
+    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
+}
+
+
+def own_values(name: str) -> list[dict]:
+    """The template's example parameter file with every placeholder replaced by a value of one's own."""
+    text = (Path(__file__).parent.parent / "output" / "parameters" / f"{docs.stem(name)}.json").read_text()
+    for placeholder, own in OWN.items():
+        text = text.replace(placeholder, own)
+    return json.loads(text)
+
+
 # The account id cloud-radar renders templates in.
 RADAR_ACCOUNT = "555555555555"
 
