@@ -7,7 +7,9 @@
 # value would otherwise be expanded even when make hands it to a recipe's environment). Give values
 # as NAME=value: make expands NAME:=value itself, before it reads this file.
 DEPLOY_VARIABLES := STACK TEMPLATE PARAMS ARTIFACTS_BUCKET REGION PROFILE CAPABILITIES TIMEOUT AWS PYTHON
-$(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
+PATCH_NOW_VARIABLES := TARGETS REGIONS CONFIRM ALL OPERATION REBOOT MAX_CONCURRENCY MAX_ERRORS LOCATION_CONCURRENCY \
+	LOCATION_ERRORS
+$(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES) $(PATCH_NOW_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
 
 PYTHON ?= python3
 VENV := .venv
@@ -101,6 +103,9 @@ AWS ?= aws
 
 # 'text' for the shell, whatever the text holds.
 quote = '$(subst ','"'"',$(1))'
+# AWS and PYTHON name the programs the recipes run: one word of letters, digits and _./+- only.
+$(foreach v,AWS PYTHON,$(if $(shell case $(call quote,$($(v))) in (*[!A-Za-z0-9_./+-]*|'') echo bad;; esac),\
+	$(error $(v) must name a program (letters, digits and _./+- only): make refused, nothing was run)))
 define newline
 
 
@@ -176,17 +181,13 @@ drift: ## start drift detection on every StackSet of STACK
 # account-Region pairs (default 10%/5%); the root r-... only with ALL=yes; REGION= where the run starts.
 # Every value is checked before anything runs, also under make -n, with the standard library alone
 # (patch_templates/deploy/patch_now.py); each reaches the shell single-quoted.
-PATCH_NOW_VARIABLES := TARGETS REGIONS REGION PROFILE CONFIRM ALL OPERATION REBOOT MAX_CONCURRENCY MAX_ERRORS \
-	LOCATION_CONCURRENCY LOCATION_ERRORS
-# A variable's value as one single-quoted shell word, never expanded by make or the shell.
-shell-word = '$(subst ','\'',$(value $(1)))'
 ifneq ($(filter patch-now,$(MAKECMDGOALS)),)
-PATCH_NOW := $(shell $(PYTHON) -m patch_templates.deploy.patch_now check $(foreach v,$(PATCH_NOW_VARIABLES),--$(v)=$(call shell-word,$(v)))$(if $(findstring n,$(firstword -$(MAKEFLAGS))), --dry-run))
+PATCH_NOW := $(shell $(DEPLOY_PYTHON) -m patch_templates.deploy.patch_now check $(foreach v,$(PATCH_NOW_VARIABLES) REGION PROFILE,--$(v)=$(call quote,$($(v)))) $(DRY_RUN))
 ifneq ($(.SHELLSTATUS),0)
 $(error make patch-now refused, nothing was run (the reason is above))
 endif
 endif
 
 patch-now: ## scan (or install) patches now in TARGETS x REGIONS: one Automation run
-	$(PYTHON) -m patch_templates.deploy.patch_now share --aws=$(call shell-word,AWS) -- $(PATCH_NOW)
+	$(DEPLOY_PYTHON) -m patch_templates.deploy.patch_now share --aws=$(call quote,$(AWS)) -- $(PATCH_NOW)
 	$(AWS) ssm start-automation-execution $(PATCH_NOW)

@@ -116,7 +116,7 @@ def items(name: str, value: str, pattern: str, what: str, most: int) -> tuple[st
         raise Refused(f"{name} is required: {what}, separated by commas, e.g. {EXAMPLE}")
     listed = value.split(",")
     for item in listed:
-        if not re.fullmatch(pattern, item):
+        if not re.fullmatch(pattern, item, flags=re.ASCII):
             raise Refused(f"{name}: {item!r} is not {what}")
     twice = sorted({item for item in listed if listed.count(item) > 1})
     if twice:
@@ -133,7 +133,7 @@ def one_of(name: str, value: str, allowed) -> str:
 
 
 def threshold(name: str, value: str, pattern: str, what: str) -> str:
-    if not re.fullmatch(pattern, value) or len(value) > 7:
+    if not re.fullmatch(pattern, value, flags=re.ASCII) or len(value) > 7:
         raise Refused(f"{name}={value!r} is not {what}")
     return value
 
@@ -164,7 +164,7 @@ def check(values: dict[str, str], ask=None) -> Run:
         "REGIONS", values.get("REGIONS", ""), identifiers.REGION, "a Region code such as us-east-1", MOST_REGIONS
     )
     start_region = values.get("REGION") or regions[0]
-    if not re.fullmatch(identifiers.REGION, start_region):
+    if not re.fullmatch(identifiers.REGION, start_region, flags=re.ASCII):
         raise Refused(f"REGION={start_region!r} is not a Region code such as us-east-1")
     run = Run(
         targets=targets,

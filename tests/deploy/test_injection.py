@@ -22,6 +22,10 @@ VARIABLES = {
     "ARTIFACTS_BUCKET": ("my-bucket", ["package", f"TEMPLATE=output/{WINDOWS}"]),
     "TIMEOUT": ("30", ["wait", "STACK=s"]),
     "CAPABILITIES": ("CAPABILITY_IAM", ["deploy", "STACK=s", f"TEMPLATE=output/{WINDOWS}", "PARAMS="]),
+    # The programs the recipes run: refused before anything, whatever the goal.
+    "AWS": ("echo", ["describe", "STACK=s"]),
+    "PYTHON": (sys.executable, ["status", "STACK=s"]),
+    "TARGETS": ("ou-ab12-cd34ef56", ["patch-now", "REGIONS=us-east-1"]),
 }
 PAYLOADS = [
     "'; touch {canary}; echo '",  # out of single quotes, then ;
@@ -30,6 +34,7 @@ PAYLOADS = [
     "`touch {canary}`",
     "\ntouch {canary}",  # a line break
 ]
+DEFAULTS = {"AWS": "echo", "PYTHON": sys.executable}
 CASES = [(variable, payload) for variable in VARIABLES for payload in PAYLOADS]
 WAYS = [("command line", False), ("command line", True), ("environment", False), ("environment", True)]
 
@@ -44,8 +49,7 @@ def run(variable: str, value: str, way: str, dry_run: bool) -> subprocess.Comple
             "make",
             "--no-print-directory",
             *(["-n"] if dry_run else []),
-            "AWS=echo",
-            f"PYTHON={sys.executable}",
+            *(f"{name}={default}" for name, default in DEFAULTS.items() if name != variable),
             *others,
             *args,
         ],

@@ -122,7 +122,7 @@ def test_make_n_shows_the_exact_commands_for_a_scan_of_two_ous_in_two_regions(ca
         """"TargetLocationMaxConcurrency":"10%","TargetLocationMaxErrors":"5%"}]'"""
     )
     assert result.stdout.splitlines() == [
-        f"python3 -m patch_templates.deploy.patch_now share --aws='aws' -- {arguments}",
+        f"python3 -S -m patch_templates.deploy.patch_now share --aws='aws' -- {arguments}",
         f"aws ssm start-automation-execution {arguments}",
     ]
     assert not log.exists()
