@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
+from ..deploy import identifiers
+
 ACCOUNT_ID = dict(
     Type="String",
     AllowedPattern=r"^\d{12}$",
@@ -47,7 +49,7 @@ BUCKET_NAME = dict(
     ),
 )
 # An AWS Region code, and the ARN of a resource in one Region of one account.
-REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
+REGION_PATTERN = identifiers.REGION
 
 
 def arn_pattern(service: str, resource: str) -> str:
@@ -118,7 +120,7 @@ REGION_LIST = dict(
 # resource schema (DeploymentTargets.OrganizationalUnitIds).
 ORGANIZATIONAL_UNIT_ID_LIST = dict(
     Type="CommaDelimitedList",
-    AllowedPattern=r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$",
+    AllowedPattern=f"^({identifiers.ORGANIZATIONAL_UNIT_ID}|{identifiers.ROOT_ID})$",
     ConstraintDescription=(
         "must be organizational unit ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx) separated by commas"
     ),

@@ -105,6 +105,8 @@ def deploy_command(record: Record, template: dict, parameter_list: list[dict], t
         words += ["--s3-bucket", ARTIFACTS_BUCKET]
     if capabilities(template):
         words += ["--capabilities", *capabilities(template)]
+    if any(r["Type"] == "AWS::CloudFormation::StackSet" for r in template.get("Resources", {}).values()):
+        words.append("--disable-rollback")  # one failed StackSet does not roll back the others (make deploy)
     values = overrides(parameter_list, template)
     if values:
         words += ["--parameter-overrides", *values]

@@ -17,6 +17,7 @@ from patch_templates.stacks import (
     compliance_reports,
     default_host_management,
     patch_baseline,
+    patch_now_administration,
     patch_operations,
     patching,
     quicksight_dashboard,
@@ -206,6 +207,7 @@ def full_registry() -> dict[str, dict]:
         "Resources": {"Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}},
     }
     templates[stackset.RECORD.file] = stackset_of(*members)
+    templates[patch_now_administration.RECORD.file] = template_dict(patch_now_administration.RECORD)
     return templates
 
 
