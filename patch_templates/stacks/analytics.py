@@ -11,7 +11,14 @@ from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
 
 from ..parts import parameters as p, policies
-from ..parts.common import add_exported_outputs, checkov_skip, imported, inline_function, private_bucket
+from ..parts.common import (
+    add_exported_outputs,
+    checkov_skip,
+    custom_resource_settings,
+    imported,
+    inline_function,
+    private_bucket,
+)
 
 FILE = "consolidated_billing_s3_glue_crawler_athena.yaml"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -445,6 +452,7 @@ def build() -> Template:
         CustomResource(
             "CrawlerInitializer",
             ServiceToken=GetAtt(initializer, "Arn"),
+            **custom_resource_settings(initializer),
             CrawlerName=Ref(crawler),
             Tables=[Ref(table) for table in tables],
             DataLocation=Sub("s3://${pBucketName}/"),
@@ -566,6 +574,7 @@ class CustomResource(AWSObject):
     resource_type = "Custom::CrawlerInitializer"
     props = {
         "ServiceToken": (object, True),
+        "ServiceTimeout": (int, False),
         "CrawlerName": (object, True),
         "Tables": (list, False),
         "DataLocation": (object, False),

@@ -20,7 +20,7 @@ from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, iam, logs
 
 from ..parts import policies
-from ..parts.common import checkov_skip, inline_function
+from ..parts.common import checkov_skip, custom_resource_settings, inline_function
 
 FILE = "default_host_management.yml"
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
@@ -37,7 +37,7 @@ class DefaultHostManagement(AWSObject):
     """The custom resource; RoleValue is the setting value: the role name with its path."""
 
     resource_type = "Custom::DefaultHostManagement"
-    props = {"ServiceToken": (object, True), "RoleValue": (object, True)}
+    props = {"ServiceToken": (object, True), "ServiceTimeout": (int, False), "RoleValue": (object, True)}
 
 
 def build() -> Template:
@@ -116,7 +116,7 @@ def build() -> Template:
         code=FUNCTION_CODE,
         role=function_role,
         log_group=log_group,
-        timeout=60,
+        timeout=120,
         calls="Systems Manager",
         description="Sets the Default Host Management Configuration role unless another role is set",
     )
@@ -124,6 +124,7 @@ def build() -> Template:
         DefaultHostManagement(
             "DefaultHostManagement",
             ServiceToken=GetAtt(function, "Arn"),
+            **custom_resource_settings(function),
             # The setting value is the role name with its path, without the leading slash.
             RoleValue=Sub("service-role/${DefaultHostManagementRole}"),
         )
