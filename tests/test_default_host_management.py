@@ -493,19 +493,43 @@ def test_the_checkov_reasons_say_how_cloudformation_invokes_it():
     assert "asynchronously" in reason and "synchronously by" not in reason and "retries none" in reason
 
 
+KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_log_group_is_encrypted_with_the_given_key_in_the_stacks_region(region):
+    group = resources({"pLogsKMSKeyArn": KEY}, region)["DefaultHostManagementLogGroup"]
+    assert group["Properties"]["KmsKeyId"] == KEY.replace("us-east-1", region)  # the multi-Region key's replica
+    assert "KmsKeyId" not in resources({}, region)["DefaultHostManagementLogGroup"]["Properties"]
+    reason = group["Metadata"]["checkov"]["skip"][0]
+    assert reason["id"] == "CKV_AWS_158" and "pLogsKMSKeyArn" in reason["comment"]
+
+
+def test_the_key_parameter_takes_none_or_a_key_arn_and_says_what_the_key_policy_needs():
+    definition = template_dict(NAME)["Parameters"]["pLogsKMSKeyArn"]
+    assert definition["Default"] == "none"
+    assert "logs.REGION.amazonaws.com" in definition["Description"]
+    assert "kms:EncryptionContext:aws:logs:arn" in definition["Description"]
+    good = ["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+    bad = ["", "None", "alias/logs", "arn:aws:kms:eu-west-1:111122223333:alias/logs", KEY + " "]
+    assert check_constraint(NAME, "pLogsKMSKeyArn", good, bad) == len(bad)
+
+
 # The StackSet member ------------------------------------------------------------------------
 
 
-def test_the_stackset_deploys_it_by_default_with_iam_capability():
+def test_the_stackset_deploys_it_by_default_with_iam_capability_and_passes_the_log_key():
     (member,) = [m for m in stackset.MEMBERS if m.file == NAME]
     assert member.deploy and member.key == "DefaultHostManagement"
     stack_set = template_dict(STACKSET)
     assert stack_set["Parameters"]["pDeployDefaultHostManagement"]["Default"] == "true"
+    assert stack_set["Parameters"]["pLogsKMSKeyArn"] == template_dict(NAME)["Parameters"]["pLogsKMSKeyArn"]
     on = render(STACKSET, REQUIRED)["Resources"]["DefaultHostManagementStackSet"]["Properties"]
     # Roles without RoleName: CAPABILITY_IAM suffices (CAPABILITY_NAMED_IAM only for custom names).
     assert on["Capabilities"] == ["CAPABILITY_IAM"]
     assert on["TemplateBody"] == (OUTPUT / NAME).read_text()
     assert on["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
+    assert on["Parameters"] == [{"ParameterKey": "pLogsKMSKeyArn", "ParameterValue": "none"}]
 
 
 def test_the_stackset_switch_refuses_bad_values():
