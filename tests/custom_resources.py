@@ -198,3 +198,10 @@ def overrun(function: ModuleType, work: str, monkeypatch, seconds=0.5) -> None:
     on_time = getattr(function, work)
     monkeypatch.setattr(function, work, lambda request: time.sleep(seconds) or on_time(request))
     monkeypatch.setattr(budget(function), "CALL_S", 0)
+
+
+def timer_after(function: ModuleType, seconds: float, monkeypatch) -> Context:
+    """A Lambda context of 5 s in which the function's timer fires `seconds` after the start (a
+    margin stretched to fit): the timer fires early, and a loaded test machine still has room."""
+    monkeypatch.setattr(budget(function), "MARGIN_S", 5 - seconds)
+    return Context(5000)
