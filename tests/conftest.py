@@ -1,26 +1,23 @@
 """Shared test helpers: the built templates as dicts (tests reach a template through its record),
 rendering with parameter values, the StackSet's members as one account-Region gets them, running
-good and bad values through a parameter's constraint, a local stand-in for CloudFormation's response
-URL with a Lambda context for the custom resource functions, and a moto server on 127.0.0.1 for the
-real AWS CLI."""
+good and bad values through a parameter's constraint, the local servers of the custom resource
+functions (custom_resources.py), and a moto server on 127.0.0.1 for the real AWS CLI."""
 
 import functools
 import hashlib
-import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from cfnlint.decode import decode_str
 from cloud_radar.cf.unit import Template as RadarTemplate
+from custom_resources import AwsApi, Receiver, serving
 
 from patch_templates.deploy import rules
 from patch_templates.deploy.preflight import violation
@@ -199,73 +196,42 @@ def rules_refusing(record: Record, params: dict, region: str = "us-east-1") -> l
     return sorted({failure.split(":")[0] for failure in rules.failures(template, values)})
 
 
-# -- custom resource functions: CloudFormation's pre-signed response URL on 127.0.0.1 -----------
-
-
-class Receiver(http.server.BaseHTTPRequestHandler):
-    """Records every PUT it gets, as CloudFormation's response URL would."""
-
-    received: list = []
-
-    def do_PUT(self):  # noqa: N802 - the http.server naming
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, json.loads(body)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
+# -- custom resource functions: CloudFormation's response URL and an AWS API on 127.0.0.1 -------
 
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
+    with serving(Receiver) as httpd:
+        yield httpd
 
 
 @pytest.fixture
 def answers(server):
-    Receiver.received = []
+    """The answers the response URL took; Receiver.script makes it fail, Receiver.tries has every try."""
+    Receiver.received, Receiver.tries, Receiver.script = [], [], []
     return Receiver.received
 
 
-class Context:
-    log_stream_name = "2025/06/30/[$LATEST]abc"
-
-    def __init__(self, remaining_ms=60000):
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self):
-        return self.remaining_ms
+@pytest.fixture(scope="module")
+def aws_server():
+    with serving(AwsApi) as httpd:
+        yield httpd
 
 
-def custom_resource_event(server, request_type: str, logical_id: str, properties: dict, **extra) -> dict:
-    """A CloudFormation custom resource request whose answer goes to the local server."""
-    request_id = str(uuid.uuid4())
-    return {
-        "RequestType": request_type,
-        "ResponseURL": f"http://127.0.0.1:{server.server_port}/response/{request_id}",
-        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/patching/abc",
-        "RequestId": request_id,
-        "LogicalResourceId": logical_id,
-        "ResourceType": "Custom::" + logical_id,
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:x", **properties},
-        **extra,
-    }
-
-
-def only_answer(answers, sent):
-    """The one answer for this request, after giving a late timer the chance to send another."""
-    time.sleep(0.05)
-    assert len(answers) == 1, answers
-    path, body = answers[0]
-    assert path.endswith(sent["RequestId"])
-    assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
-    assert body["LogicalResourceId"] == sent["LogicalResourceId"] and body["PhysicalResourceId"]
-    return body
+@pytest.fixture
+def aws_api(aws_server, monkeypatch):
+    """AwsApi answering every Systems Manager and Glue call of boto3 (AWS_ENDPOINT_URL_<SERVICE>)."""
+    endpoint = f"http://127.0.0.1:{aws_server.server_port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL_SSM": endpoint,
+        "AWS_ENDPOINT_URL_GLUE": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    AwsApi.operations, AwsApi.faults, AwsApi.calls = {}, {}, []
+    return AwsApi
 
 
 # -- the real AWS CLI against moto_server on 127.0.0.1 -------------------------------------------

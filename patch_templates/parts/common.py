@@ -7,6 +7,8 @@ import cfn_flip
 from cfn_flip import yaml_dumper
 from troposphere import Export, GetAtt, If, ImportValue, NoValue, Output, Ref, Sub, Template, awslambda, s3
 
+from ..lambdas.custom_resource import MAX_AGE_S
+from . import lambda_code
 from .parameters import has_value
 
 # cfn-flip folds long strings at a width read from the environment (CFN_MAX_COL_WIDTH); fix it
@@ -54,12 +56,17 @@ def sub(text: str, variables: dict) -> Sub:
 
 
 def inline_code(path: Path) -> str:
-    """Lambda source for inline ZipFile code; the build fails when it is over the limit."""
-    code = path.read_text()
+    """A function module of patch_templates/lambdas as inline ZipFile code, compacted together with the
+    modules it imports (lambda_code.embedded); the build fails when it is over the limit."""
+    try:
+        code = lambda_code.embedded(path)
+    except lambda_code.CodeError as error:
+        raise BuildError(str(error)) from error
     size = len(code.encode())
     if size > INLINE_CODE_LIMIT:
         raise BuildError(
-            f"{path.name} is {size} bytes; inline Lambda code (ZipFile) is limited to {INLINE_CODE_LIMIT} bytes"
+            f"{path.name} is {size} bytes as inline code; inline Lambda code (ZipFile) is limited to "
+            f"{INLINE_CODE_LIMIT} bytes"
         )
     return code
 
@@ -68,14 +75,18 @@ def inline_function(
     template: Template, title: str, *, description: str, code: Path, role, log_group, timeout: int, calls: str
 ) -> awslambda.Function:
     """A custom resource's Lambda function with inline code (`inline_code`) that logs to `log_group`
-    and calls only the `calls` API."""
-    return template.add_resource(
+    and calls only the `calls` API. Lambda retries none of its invocations and drops an event older
+    than MAX_AGE_S (its EventInvokeConfig, which the custom resource must depend on): a late copy
+    of a request CloudFormation has moved on from must not change anything."""
+    function = template.add_resource(
         awslambda.Function(
             title,
             Metadata=checkov_skip(
                 CKV_AWS_115="Runs once per stack operation; reserving concurrency fails in accounts whose "
                 "unreserved concurrency is at its minimum.",
-                CKV_AWS_116="Invoked synchronously by CloudFormation, which gets every error in the answer.",
+                CKV_AWS_116="CloudFormation invokes it asynchronously and fails the operation when no answer "
+                "comes within the custom resource's ServiceTimeout; a dead-letter queue would keep requests "
+                "that must never run late, so Lambda retries none and drops them after a minute.",
                 CKV_AWS_117=f"Calls only the {calls} API; a VPC would need NAT or endpoints for no benefit.",
             ),
             Description=description,
@@ -88,6 +99,28 @@ def inline_function(
             Code=awslambda.Code(ZipFile=inline_code(code)),
         )
     )
+    template.add_resource(
+        awslambda.EventInvokeConfig(
+            invoke_config(title),
+            FunctionName=Ref(function),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=0,
+            MaximumEventAgeInSeconds=MAX_AGE_S,
+        )
+    )
+    return function
+
+
+def custom_resource_settings(function: awslambda.Function) -> dict:
+    """DependsOn and ServiceTimeout of a custom resource served by an `inline_function`: it is invoked
+    only once Lambda's retry settings apply, and CloudFormation waits for its answer at most as long
+    as the event may wait (MAX_AGE_S), plus the function's time-out, plus a minute, not an hour."""
+    return dict(DependsOn=[invoke_config(function.title)], ServiceTimeout=MAX_AGE_S + function.Timeout + 60)
+
+
+def invoke_config(function_title: str) -> str:
+    """The logical id of an `inline_function`'s EventInvokeConfig."""
+    return function_title + "EventInvokeConfig"
 
 
 def render(template: Template) -> str:

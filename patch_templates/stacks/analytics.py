@@ -12,7 +12,13 @@ from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
 
 from ..parts import catalog, parameters as p, policies
-from ..parts.common import add_exported_outputs, checkov_skip, inline_function, private_bucket
+from ..parts.common import (
+    add_exported_outputs,
+    checkov_skip,
+    custom_resource_settings,
+    inline_function,
+    private_bucket,
+)
 from . import collector
 from .record import Record
 
@@ -317,6 +323,7 @@ def build(reports: Record) -> Template:
         CustomResource(
             "CrawlerInitializer",
             ServiceToken=GetAtt(initializer, "Arn"),
+            **custom_resource_settings(initializer),
             CrawlerName=Ref(crawler),
             Tables=[Ref(table) for table in tables],
             DataLocation=Sub(f"s3://${{{bucket_and_prefix.title}}}/"),
@@ -389,6 +396,7 @@ class CustomResource(AWSObject):
     resource_type = "Custom::CrawlerInitializer"
     props = {
         "ServiceToken": (object, True),
+        "ServiceTimeout": (int, False),
         "CrawlerName": (object, True),
         "Tables": (list, False),
         "DataLocation": (object, False),

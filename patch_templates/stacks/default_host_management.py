@@ -1,8 +1,8 @@
 """Source account, opt-in: Default Host Management Configuration (DHMC), so every EC2 instance of
 the account-Region with a recent SSM Agent and IMDSv2 is a managed node without an instance
-profile (Systems Manager user guide, "Default Host Management Configuration"). There is no
-parameter: the StackSet switch pDeployDefaultHostManagement (on by default) or deploying this
-file alone is the choice.
+profile (Systems Manager user guide, "Default Host Management Configuration"). The StackSet switch
+pDeployDefaultHostManagement (on by default) or deploying this file alone is the choice; the one
+parameter is the optional KMS key of the function's log group.
 
 The role: the user guide's DHMC role (trusted by ssm.amazonaws.com, managed policy
 AmazonSSMManagedEC2InstanceDefaultPolicy, under the service-role/ path whose setting value the
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from awacs import iam as iam_actions, logs as logs_actions, ssm as ssm_actions
 from awacs.aws import Allow, Condition, Statement, StringEquals
-from troposphere import AWSObject, GetAtt, Output, Ref, Sub, Template, iam, logs
+from troposphere import AWSObject, GetAtt, If, Join, NoValue, Output, Ref, Select, Split, Sub, Template, iam, logs
 
-from ..parts import policies
-from ..parts.common import checkov_skip, inline_function
+from ..parts import parameters as p, policies
+from ..parts.common import checkov_skip, custom_resource_settings, inline_function
 from .record import Member, Record
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
@@ -37,7 +37,7 @@ class DefaultHostManagement(AWSObject):
     """The custom resource; RoleValue is the setting value: the role name with its path."""
 
     resource_type = "Custom::DefaultHostManagement"
-    props = {"ServiceToken": (object, True), "RoleValue": (object, True)}
+    props = {"ServiceToken": (object, True), "ServiceTimeout": (int, False), "RoleValue": (object, True)}
 
 
 def build() -> Template:
@@ -50,6 +50,25 @@ def build() -> Template:
             "on delete."
         )
     )
+
+    kms_key = p.add(
+        t,
+        "pLogsKMSKeyArn",
+        "Default Host Management",
+        "Log group KMS key ARN (optional)",
+        Default=p.NONE,
+        Description="Customer managed KMS key of the custom resource function's log group; none for an AWS "
+        "owned key. The stack uses the key of this ARN in its own Region: through the StackSet, a "
+        "multi-Region key (mrk-) with a replica in every target Region. Its key policy must let "
+        "logs.REGION.amazonaws.com use it (kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, "
+        "kms:GenerateDataKey*, kms:Describe*) for the log groups of the member accounts "
+        "(kms:EncryptionContext:aws:logs:arn).",
+        **p.optional_none(p.KMS_KEY_ARN),
+    )
+    # The key's account and id, in this stack's Region. Padded with colons so that the branch of the
+    # Fn::If not taken also resolves when the value is none (Fn::Select fails outside the list).
+    arn = Split(":", Sub(f"${{{kms_key.title}}}:::::"))
+    regional_key = Join(":", ["arn", Ref("AWS::Partition"), "kms", Ref("AWS::Region"), Select(4, arn), Select(5, arn)])
 
     role = t.add_resource(
         iam.Role(
@@ -66,10 +85,11 @@ def build() -> Template:
             DeletionPolicy="Delete",  # answer lines of a helper, not report data
             UpdateReplacePolicy="Delete",
             Metadata=checkov_skip(
-                CKV_AWS_158="Holds only the answer lines of the custom resource; CloudWatch "
-                "Logs encrypts them with an AWS owned key."
+                CKV_AWS_158="Encrypted with pLogsKMSKeyArn when one is given, else with an AWS owned key; "
+                "checkov cannot evaluate the Fn::If that chooses."
             ),
             LogGroupName=Sub("/aws/lambda/${AWS::StackName}-default-host-management"),
+            KmsKeyId=If(p.has_value(t, kms_key), regional_key, NoValue),
             RetentionInDays=365,
         )
     )
@@ -116,7 +136,7 @@ def build() -> Template:
         code=FUNCTION_CODE,
         role=function_role,
         log_group=log_group,
-        timeout=60,
+        timeout=120,
         calls="Systems Manager",
         description="Sets the Default Host Management Configuration role unless another role is set",
     )
@@ -124,6 +144,7 @@ def build() -> Template:
         DefaultHostManagement(
             "DefaultHostManagement",
             ServiceToken=GetAtt(function, "Arn"),
+            **custom_resource_settings(function),
             # The setting value is the role name with its path, without the leading slash.
             RoleValue=Sub("service-role/${DefaultHostManagementRole}"),
         )

@@ -19,7 +19,7 @@ from conftest import OUTPUT, check_constraint, example, render, statements as de
 from sqlglot import exp
 
 from patch_templates import builder
-from patch_templates.parts import catalog
+from patch_templates.parts import catalog, common
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import ANALYTICS, analytics, collector
 
@@ -236,7 +236,7 @@ def test_the_crawler_role_may_add_and_update_partitions_of_every_table_it_crawls
 def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
     tpl = template_dict(NAME)
     function = tpl["Resources"]["CrawlerInitializerFunction"]["Properties"]
-    assert function["Code"]["ZipFile"] == analytics.INITIALIZER.read_text()
+    assert function["Code"]["ZipFile"] == common.inline_code(analytics.INITIALIZER)
     assert function["Handler"] == "index.handler"
     properties = tpl["Resources"]["CrawlerInitializer"]["Properties"]
     assert properties["ServiceToken"] == {"Fn::GetAtt": ["CrawlerInitializerFunction", "Arn"]}
@@ -255,9 +255,11 @@ def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
 
 def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monkeypatch):
     big = tmp_path / "big.py"
-    big.write_text("#" * (INLINE_CODE_LIMIT + 1))
+    big.write_text(f"X = '{'x' * (INLINE_CODE_LIMIT - 4)}'  # {'comments are left out' * 100}\n")
     monkeypatch.setattr(analytics, "INITIALIZER", big)
-    with pytest.raises(BuildError, match=r"big.py is 4097 bytes; inline Lambda code \(ZipFile\) is limited"):
+    with pytest.raises(
+        BuildError, match=r"big.py is 4097 bytes as inline code; inline Lambda code \(ZipFile\) is limited"
+    ):
         ANALYTICS.build()
 
 

@@ -1,232 +1,330 @@
-"""The Default Host Management stack and its custom resource. moto 5.2 has no service settings, so the
-Systems Manager client is botocore's Stubber: each test lists the calls the function must make,
-with their exact parameters, and an unexpected call fails the test. CloudFormation's pre-signed
-response URL is the local HTTP server of conftest (fixtures server, answers); every path answers
-once."""
+"""The Default Host Management stack (stacks/default_host_management.py) and its custom resource. The function runs twice over: as the
+package module and as the inline code of output/ (what is deployed). Systems Manager is the local
+AwsApi (moto has no service settings) holding the one setting, reached by botocore with the
+function's own retry and time-out settings; CloudFormation's response URL is the local Receiver.
+Each case asserts one answer, its status within the time Lambda gave, and the setting after it."""
 
+import ast
 import time
 from pathlib import Path
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.config import Config
 from cfnlint.decode import decode_str
-from conftest import (
+from conftest import check_constraint, render, statements as deployed_statements, template_dict
+from custom_resources import (
+    OUTPUT,
+    SMALL_BUDGET,
     Context,
-    check_constraint,
+    Receiver,
+    answered,
+    budget,
     custom_resource_event,
+    loaded,
     only_answer,
-    render,
-    statements as deployed_statements,
-    template_dict,
+    overrun,
+    timed,
+    timer_after,
 )
 from test_stackset import REQUIRED  # the StackSet's required values, kept in one place
 
-from patch_templates.lambdas import default_host_management as dhmc
-from patch_templates.parts import common
+from patch_templates.lambdas import custom_resource, default_host_management as source
+from patch_templates.parts import common, lambda_code
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import default_host_management as stack, stackset
 
 NAME = stack.RECORD
-OUTPUT = Path(__file__).resolve().parents[2] / "output"
 STACKSET = stackset.RECORD
 SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 OURS = "service-role/patching-dhmc-DefaultHostManagementRole-1A2B3C4D5E6F"
 OURS_NEXT = "service-role/patching-dhmc-DefaultHostManagementRole-9Z8Y7X6W5V4U"
 OTHER = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
-EARLIER = "service-role/AWS-QuickSetup-SSM-DefaultEC2MgmtRole-us-east-1"
-UNSET_ID = dhmc.PREFIX + "$None"
+UNSET = "$None"
+CREATED = "DefaultHostManagement:previous=$None"
+# The id CloudFormation makes up for a Delete after a Create it cancelled in flight
+# (cloudformation-coverage-roadmap issue 1814).
+MADE_UP = "patching-dhmc-DefaultHostManagement-1XJ2Y5QZ8K7W"
+
+
+@pytest.fixture(params=["source", "inline"])
+def dhmc(request, monkeypatch):
+    """The function as the package module and as output/'s inline code, on the small time budget."""
+    return loaded(request.param, source, NAME.file, "DefaultHostManagementFunction", monkeypatch)
+
+
+class Setting:
+    """The service setting as the local Systems Manager API holds it; `changes` lists every write."""
+
+    def __init__(self, api):
+        self.value, self.changes, self.written_at, self.write_s = UNSET, [], [], 0
+        api.operations.update(
+            GetServiceSetting=self.get, UpdateServiceSetting=self.update, ResetServiceSetting=self.reset
+        )
+
+    def get(self, params):
+        assert params == {"SettingId": SETTING}
+        return {"ServiceSetting": {"SettingId": SETTING, "SettingValue": self.value}}
+
+    def update(self, params):
+        assert params["SettingId"] == SETTING
+        time.sleep(self.write_s)
+        self.changes.append(params["SettingValue"])
+        self.value = params["SettingValue"]
+        self.written_at.append(time.monotonic())
+        return {}
+
+    def reset(self, params):
+        assert params == {"SettingId": SETTING}
+        self.changes.append(UNSET)
+        self.value = UNSET
+        return self.get(params)
 
 
 @pytest.fixture
-def ssm(monkeypatch):
-    """A stubbed Systems Manager client that the function gets from boto3.client."""
-    client = boto3.client("ssm", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-    stubber = Stubber(client)
-    stubber.activate()
-    monkeypatch.setattr(dhmc.boto3, "client", lambda service: client)
-    yield stubber
-    stubber.assert_no_pending_responses()  # every call the test expected was made
-
-
-def reads(stubber, value):
-    status = "Default" if value == "$None" else "Customized"
-    stubber.add_response(
-        "get_service_setting",
-        {
-            "ServiceSetting": {
-                "SettingId": SETTING,
-                "SettingValue": value,
-                "Status": status,
-                "ARN": "arn:aws:ssm:us-east-1:111122223333:servicesetting" + SETTING,
-            }
-        },
-        {"SettingId": SETTING},
-    )
-
-
-def writes(stubber, value):
-    stubber.add_response("update_service_setting", {}, {"SettingId": SETTING, "SettingValue": value})
-
-
-def resets(stubber):
-    stubber.add_response(
-        "reset_service_setting",
-        {"ServiceSetting": {"SettingId": SETTING, "SettingValue": "$None"}},
-        {"SettingId": SETTING},
-    )
+def setting(aws_api):
+    boto3.client("ssm")  # load the service model, which takes longer than the small budget's margins
+    return Setting(aws_api)
 
 
 def event(server, request_type="Create", role=OURS, **extra):
     return custom_resource_event(server, request_type, "DefaultHostManagement", {"RoleValue": role}, **extra)
 
 
+def operations(api) -> list[str]:
+    return [operation for operation, _ in api.calls]
+
+
 # Create -------------------------------------------------------------------------------------
 
 
-def test_create_when_unset_sets_our_role_and_remembers_unset(server, answers, ssm):
-    reads(ssm, "$None")
-    writes(ssm, OURS)
-    sent = event(server)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert body["Status"] == "SUCCESS", body
-    assert body["PhysicalResourceId"] == UNSET_ID
-    assert body["Data"] == {"SettingValue": OURS}
+def test_create_when_unset_sets_our_role(dhmc, server, answers, setting):
+    body = answered(dhmc, answers, event(server))
+    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", CREATED, {"SettingValue": OURS})
     assert body["Reason"].startswith(f"Set {OURS}, was $None")
+    assert setting.changes == [OURS]
 
 
-def test_create_when_already_our_role_changes_nothing(server, answers, ssm):
-    """For example Lambda's retry of a Create whose answer could not be sent."""
-    reads(ssm, OURS)  # and no update: the Stubber fails any call not listed
-    sent = event(server)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OURS})
+def test_create_when_already_our_role_writes_nothing(dhmc, server, answers, setting, aws_api):
+    setting.value = OURS
+    body = answered(dhmc, answers, event(server))
+    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OURS})
     assert body["Reason"].startswith(f"Already {OURS}")
+    assert setting.changes == [] and operations(aws_api) == ["GetServiceSetting"]
 
 
-def test_create_when_another_role_is_set_leaves_it_and_reports_it(server, answers, ssm, capsys):
-    reads(ssm, OTHER)
-    sent = event(server)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert body["Status"] == "SUCCESS"
-    assert body["Data"] == {"SettingValue": OTHER}  # the stack output shows whose role is in use
+def test_create_when_another_role_is_set_leaves_it_and_reports_it(dhmc, server, answers, setting, capsys):
+    setting.value = OTHER
+    body = answered(dhmc, answers, event(server))
+    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OTHER})  # the output says whose
     assert body["Reason"].startswith(f"Left {OTHER}, set by someone else; {OURS} not applied")
     assert f"SUCCESS Left {OTHER}, set by someone else" in capsys.readouterr().out  # the log says it too
+    assert setting.changes == []
 
 
 # Update -------------------------------------------------------------------------------------
 
 
-def test_update_moves_from_our_old_role_to_the_new_one_keeping_what_was_there_first(server, answers, ssm):
-    reads(ssm, OURS)
-    writes(ssm, OURS_NEXT)
-    first = dhmc.PREFIX + EARLIER
-    sent = event(server, "Update", role=OURS_NEXT, PhysicalResourceId=first, OldResourceProperties={"RoleValue": OURS})
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
+def update(server, role=OURS_NEXT, old=OURS, **extra):
+    return event(server, "Update", role, PhysicalResourceId=CREATED, OldResourceProperties={"RoleValue": old}, **extra)
+
+
+def test_update_with_a_new_role_moves_our_setting_to_it_and_keeps_the_physical_id(dhmc, server, answers, setting):
+    setting.value = OURS
+    body = answered(dhmc, answers, update(server))
     assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OURS_NEXT})
-    assert body["PhysicalResourceId"] == first  # unchanged: CloudFormation sends no clean-up Delete
+    assert body["PhysicalResourceId"] == CREATED  # unchanged: a new id would make CloudFormation delete the old
+    assert setting.changes == [OURS_NEXT]
 
 
-def test_update_leaves_a_role_someone_else_set_meanwhile(server, answers, ssm):
-    reads(ssm, OTHER)
-    sent = event(
-        server, "Update", role=OURS_NEXT, PhysicalResourceId=UNSET_ID, OldResourceProperties={"RoleValue": OURS}
-    )
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OTHER})
-    assert f"Left {OTHER}" in body["Reason"]
+def test_update_of_other_properties_only_writes_nothing(dhmc, server, answers, setting):
+    """For example the ServiceTimeout this change adds: the role is the same."""
+    setting.value = OURS
+    body = answered(dhmc, answers, update(server, role=OURS, old=OURS))
+    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OURS})
+    assert setting.changes == []
 
 
-def test_update_sets_our_role_once_the_other_role_is_gone(server, answers, ssm):
-    """Created while another role was set (left alone); that role was reset since."""
-    reads(ssm, "$None")
-    writes(ssm, OURS)
-    sent = event(server, "Update", PhysicalResourceId=UNSET_ID, OldResourceProperties={"RoleValue": OURS})
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OURS})
+def test_update_leaves_a_role_someone_else_set_meanwhile(dhmc, server, answers, setting):
+    setting.value = OTHER
+    body = answered(dhmc, answers, update(server))
+    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OTHER})
+    assert f"Left {OTHER}" in body["Reason"] and setting.changes == []
+
+
+def test_update_sets_our_role_once_the_other_role_is_gone(dhmc, server, answers, setting):
+    body = answered(dhmc, answers, update(server, role=OURS, old=OURS))
+    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": OURS})
+    assert setting.changes == [OURS]
 
 
 # Delete -------------------------------------------------------------------------------------
 
 
-def test_delete_resets_a_setting_that_was_unset(server, answers, ssm):
-    reads(ssm, OURS)
-    resets(ssm)
-    sent = event(server, "Delete", PhysicalResourceId=UNSET_ID)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"]) == ("SUCCESS", UNSET_ID)
-    assert body["Reason"].startswith("Put back $None")
+@pytest.mark.parametrize("physical_id", [CREATED, MADE_UP])
+def test_delete_resets_our_role(dhmc, server, answers, setting, physical_id):
+    """What was there before is always unset: Create and Update write only over unset or our role."""
+    setting.value = OURS
+    body = answered(dhmc, answers, event(server, "Delete", PhysicalResourceId=physical_id))
+    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == (
+        "SUCCESS",
+        physical_id,
+        {"SettingValue": UNSET},
+    )
+    assert setting.changes == [UNSET]
 
 
-def test_delete_puts_back_a_previous_role(server, answers, ssm):
-    reads(ssm, OURS)
-    writes(ssm, EARLIER)
-    sent = event(server, "Delete", PhysicalResourceId=dhmc.PREFIX + EARLIER)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": EARLIER})
-
-
-@pytest.mark.parametrize("current", [OTHER, "$None", OURS_NEXT])
-def test_delete_never_touches_a_setting_that_is_not_our_role(server, answers, ssm, current):
-    reads(ssm, current)  # no reset, no update
-    sent = event(server, "Delete", PhysicalResourceId=UNSET_ID)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
+@pytest.mark.parametrize("physical_id", [CREATED, MADE_UP, "DefaultHostManagement:previous=" + OTHER])
+@pytest.mark.parametrize("current", [OTHER, UNSET, OURS_NEXT])
+def test_delete_never_writes_a_setting_that_is_not_our_role_nor_the_physical_id(
+    dhmc, server, answers, setting, aws_api, current, physical_id
+):
+    """A Delete after a failed or cancelled Create (a made-up id) included: the id is never a value."""
+    setting.value = current
+    body = answered(dhmc, answers, event(server, "Delete", PhysicalResourceId=physical_id))
     assert (body["Status"], body["Data"]) == ("SUCCESS", {"SettingValue": current})
     assert body["Reason"].startswith(f"Left {current}: this stack did not set it")
+    assert setting.changes == [] and operations(aws_api) == ["GetServiceSetting"]
 
 
-def test_create_then_delete_round_trip_through_the_physical_id(server, answers, ssm):
-    """The physical id Create answers is what Delete gets: the setting ends as it began."""
-    reads(ssm, "$None")
-    writes(ssm, OURS)
+def test_create_then_delete_leave_the_setting_as_it_was(dhmc, server, answers, setting):
     created = event(server)
-    dhmc.handler(created, Context())
-    physical_id = only_answer(answers, created)["PhysicalResourceId"]
+    physical_id = answered(dhmc, answers, created)["PhysicalResourceId"]
     answers.clear()
-    reads(ssm, OURS)
-    resets(ssm)
-    deleted = event(server, "Delete", PhysicalResourceId=physical_id)
-    dhmc.handler(deleted, Context())
-    assert only_answer(answers, deleted)["Status"] == "SUCCESS"
+    assert answered(dhmc, answers, event(server, "Delete", PhysicalResourceId=physical_id))["Status"] == "SUCCESS"
+    assert setting.changes == [OURS, UNSET] and setting.value == UNSET
 
 
-# Failures -----------------------------------------------------------------------------------
+# Faults of Systems Manager -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("request_type,physical_id", [("Create", None), ("Update", dhmc.PREFIX + EARLIER)])
-def test_an_api_error_answers_failed_with_the_reason(server, answers, ssm, request_type, physical_id):
-    reads(ssm, "$None")
-    ssm.add_client_error(
-        "update_service_setting",
-        service_error_code="AccessDeniedException",
-        service_message="not authorized to perform iam:PassRole",
-    )
-    sent = event(server, request_type, **({"PhysicalResourceId": physical_id} if physical_id else {}))
-    dhmc.handler(sent, Context())
+@pytest.mark.parametrize("fault", ["ThrottlingException", 500, 503])
+def test_a_throttled_or_failing_call_is_retried_by_botocore(dhmc, server, answers, setting, aws_api, fault):
+    aws_api.faults = {"GetServiceSetting": [fault], "UpdateServiceSetting": [fault]}
+    body = answered(dhmc, answers, event(server))
+    assert body["Status"] == "SUCCESS" and setting.changes == [OURS]
+    assert operations(aws_api) == ["GetServiceSetting"] * 2 + ["UpdateServiceSetting"] * 2
+
+
+@pytest.mark.parametrize(
+    "fault, error",
+    [("ThrottlingException", "ThrottlingException"), (500, "InternalServerError"), ("hang", "ReadTimeoutError")],
+)
+def test_a_call_failing_every_attempt_answers_failed_and_changes_nothing(
+    dhmc, server, answers, setting, aws_api, fault, error
+):
+    aws_api.faults = {"GetServiceSetting": [fault] * 2}  # both attempts of the small budget
+    body = answered(dhmc, answers, event(server))
+    assert body["Status"] == "FAILED" and body["PhysicalResourceId"] == CREATED
+    assert body["Reason"].startswith(error + ": ")
+    assert setting.changes == [] and operations(aws_api) == ["GetServiceSetting"] * 2
+
+
+def test_access_denied_while_iam_propagates_is_tried_again_until_it_works(dhmc, server, answers, setting, aws_api):
+    aws_api.faults = {
+        "GetServiceSetting": ["AccessDeniedException"],
+        "UpdateServiceSetting": ["AccessDeniedException"] * 3,
+    }
+    body = answered(dhmc, answers, event(server))
+    assert body["Status"] == "SUCCESS" and setting.changes == [OURS]
+    assert operations(aws_api) == ["GetServiceSetting"] * 2 + ["UpdateServiceSetting"] * 4
+
+
+def test_access_denied_to_the_end_answers_it_in_time_and_changes_nothing(dhmc, server, answers, setting, aws_api):
+    aws_api.faults = {"UpdateServiceSetting": ["AccessDeniedException"] * 1000}
+    remaining_s = SMALL_BUDGET["MARGIN_S"] + SMALL_BUDGET["CALL_S"] + 0.5  # calls may start for 0.5 s
+    body = answered(dhmc, answers, event(server), int(remaining_s * 1000))
+    assert body["Status"] == "FAILED" and body["Reason"].startswith("AccessDeniedException: ")
+    assert setting.changes == []
+    tries = operations(aws_api).count("UpdateServiceSetting")
+    assert 1 < tries <= 0.5 / SMALL_BUDGET["RETRY_S"] + 1, tries  # one every 0.05 s
+
+
+def test_almost_no_time_left_answers_failed_at_once_without_any_call(dhmc, server, answers, setting, aws_api):
+    remaining_ms = int((SMALL_BUDGET["MARGIN_S"] + SMALL_BUDGET["CALL_S"] - 0.1) * 1000)
+    body = answered(dhmc, answers, event(server), remaining_ms)
+    assert body["Status"] == "FAILED" and body["Reason"].startswith("TimeoutError: Too little time left")
+    assert aws_api.calls == [] and setting.changes == []
+
+
+def test_after_the_timer_answered_failed_nothing_is_written(dhmc, server, answers, setting, aws_api, monkeypatch):
+    """Work that overran: the timer answers FAILED, and the write the work then tries is refused."""
+    overrun(dhmc, "apply", monkeypatch)
+    sent = event(server)
+    timed(dhmc.handler, sent, timer_after(dhmc, 0.1, monkeypatch))
     body = only_answer(answers, sent)
-    assert body["Status"] == "FAILED"
-    assert "AccessDeniedException" in body["Reason"] and "iam:PassRole" in body["Reason"]
-    # A failed Create leaves an id whose Delete resets only if our role got set; an Update keeps its id.
-    assert body["PhysicalResourceId"] == (physical_id or UNSET_ID)
+    assert (body["Status"], body["Reason"].split(" (")[0]) == ("FAILED", "Timed out")
+    assert setting.changes == [] and aws_api.calls == []
 
 
-def test_a_read_error_answers_failed_and_changes_nothing(server, answers, ssm):
-    ssm.add_client_error(
-        "get_service_setting", service_error_code="ThrottlingException", service_message="Rate exceeded"
-    )
-    sent = event(server, "Delete", PhysicalResourceId=UNSET_ID)
-    dhmc.handler(sent, Context())
+def test_the_timer_waits_for_a_write_in_flight_then_the_rollback_resets_it(dhmc, server, answers, setting, monkeypatch):
+    """A write that straddles the timer: the FAILED answer goes after the write has ended (never a
+    write after the answer), and the Delete that rolls the failed Create back resets the setting."""
+    setting.write_s = 0.8
+    monkeypatch.setattr(budget(dhmc), "CONFIG", Config(read_timeout=2, retries={"total_max_attempts": 1}))
+    monkeypatch.setattr(budget(dhmc), "CALL_S", 0)  # let the write start before the timer, however late
+    sent = event(server)
+    timed(dhmc.handler, sent, timer_after(dhmc, 0.3, monkeypatch))
     body = only_answer(answers, sent)
-    assert body["Status"] == "FAILED" and body["Reason"].startswith("ThrottlingException")
+    assert (body["Status"], body["Reason"].split(" (")[0], body["PhysicalResourceId"]) == (
+        "FAILED",
+        "Timed out",
+        CREATED,
+    )
+    assert setting.changes == [OURS] and Receiver.tries[0][0] > setting.written_at[0]
+    answers.clear()
+    assert answered(dhmc, answers, event(server, "Delete", PhysicalResourceId=CREATED))["Status"] == "SUCCESS"
+    assert setting.changes == [OURS, UNSET]
+
+
+# Faults of the response URL -----------------------------------------------------------------
+
+
+def test_a_response_url_failing_three_times_gets_the_fourth_answer(dhmc, server, answers, setting):
+    Receiver.script = [500, 503, 500]
+    body = answered(dhmc, answers, event(server))
+    assert body["Status"] == "SUCCESS" and setting.changes == [OURS]
+    assert [tried for _, _, tried in Receiver.tries] == [body] * 4  # the same answer each time
+    assert {content_type for _, content_type, _ in Receiver.tries} == {""}  # as the URL was signed for
+
+
+@pytest.mark.parametrize("failure", [500, "hang"])
+def test_a_response_url_that_never_takes_the_answer_ends_the_handler_in_time(dhmc, server, answers, setting, failure):
+    """The answer is lost after 4 bounded tries; CloudFormation fails the Create after ServiceTimeout
+    and sends a Delete with an id it makes up, which resets the setting: as it was."""
+    Receiver.script = [failure] * 4
+    took = timed(dhmc.handler, event(server), Context())
+    assert answers == [] and len(Receiver.tries) == 4
+    assert took < SMALL_BUDGET["MARGIN_S"] + 2  # 4 tries of at most 0.2 s (a hang lasts 1.5 s) and pauses
+    assert setting.changes == [OURS]
+    assert answered(dhmc, answers, event(server, "Delete", PhysicalResourceId=MADE_UP))["Status"] == "SUCCESS"
+    assert setting.changes == [OURS, UNSET]
+
+
+def test_the_handler_returns_only_after_the_timers_answer_is_delivered(dhmc, server, answers, setting, monkeypatch):
+    """Lambda freezes whatever runs after the handler returns: a timer's PUT in flight would be lost."""
+    monkeypatch.setattr(dhmc, "apply", lambda request: time.sleep(0.1))
+    Receiver.script = [0.15]  # the response URL takes 0.15 s (within the PUT time-out) for the timer's answer
+    sent = event(server)
+    timed(dhmc.handler, sent, timer_after(dhmc, 0.05, monkeypatch))
+    assert len(answers) == 1  # already there when the handler returned
+    assert only_answer(answers, sent)["Status"] == "FAILED" and setting.changes == []
+
+
+# Requests CloudFormation did not send as they are ---------------------------------------------
+
+
+def test_a_late_retry_of_an_update_after_its_rollback_changes_nothing_and_answers_nothing(
+    dhmc, server, answers, setting, aws_api
+):
+    """The Update timed out, CloudFormation rolled it back (our old role is set again), and a copy of
+    the Update arrives minutes later. Only its age tells it apart: the same request fresh would write."""
+    setting.value = OURS
+    late = update(server, age_s=custom_resource.MAX_AGE_S + 120)
+    timed(dhmc.handler, late, Context())
+    time.sleep(0.05)
+    assert answers == [] and aws_api.calls == [] and setting.value == OURS
+    assert answered(dhmc, answers, update(server))["Status"] == "SUCCESS" and setting.changes == [OURS_NEXT]
 
 
 @pytest.mark.parametrize(
@@ -238,86 +336,108 @@ def test_a_read_error_answers_failed_and_changes_nothing(server, answers, ssm):
         lambda e: e["ResourceProperties"].pop("RoleValue"),
     ],
 )
-def test_a_malformed_event_answers_failed_without_any_call(server, answers, ssm, spoil):
-    sent = event(server)
+@pytest.mark.parametrize("request_type", ["Create", "Delete"])
+def test_a_malformed_event_answers_failed_without_any_call(
+    dhmc, server, answers, setting, aws_api, spoil, request_type
+):
+    setting.value = OURS
+    sent = event(server, request_type, PhysicalResourceId=CREATED)
     spoil(sent)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
+    body = answered(dhmc, answers, sent)
     assert (body["Status"], body["Reason"].split(":")[0]) in {("FAILED", "KeyError"), ("FAILED", "ValueError")}
+    assert aws_api.calls == [] and setting.value == OURS
 
 
-def test_a_lost_answer_is_sent_by_lambdas_retry_which_finds_our_role(server, answers, ssm, monkeypatch):
-    """A failed PUT raises, so Lambda retries the event: the retry reads our role and answers once."""
-    send, lost = dhmc.urllib.request.urlopen, []
-
-    def urlopen(request, timeout):  # the first PUT is lost
-        if not lost:
-            lost.append(request.full_url)
-            raise OSError("connection reset")
-        return send(request, timeout=timeout)
-
-    monkeypatch.setattr(dhmc.urllib.request, "urlopen", urlopen)
-    reads(ssm, "$None")
-    writes(ssm, OURS)
-    sent = event(server)
-    with pytest.raises(OSError):
-        dhmc.handler(sent, Context())
-    assert answers == []
-    reads(ssm, OURS)
-    dhmc.handler(sent, Context())
-    body = only_answer(answers, sent)
-    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == ("SUCCESS", UNSET_ID, {"SettingValue": OURS})
-
-
-def test_an_event_without_a_response_url_is_ignored(server, answers, ssm):
+def test_an_event_without_a_response_url_is_ignored(dhmc, server, answers, aws_api):
     sent = event(server)
     del sent["ResponseURL"]
     assert dhmc.handler(sent, Context()) is None
     time.sleep(0.05)
-    assert answers == []
+    assert answers == [] and aws_api.calls == []
 
 
-@pytest.mark.parametrize("request_type,physical_id", [("Create", None), ("Delete", dhmc.PREFIX + EARLIER)])
-def test_it_answers_failed_before_its_own_timeout(server, answers, monkeypatch, request_type, physical_id):
-    """A Systems Manager call that hangs: the timer answers FAILED, and the late result is not sent."""
-
-    def slow_apply(*args):
-        time.sleep(0.4)
-        return "$None", OURS, "late"
-
-    monkeypatch.setattr(dhmc, "apply", slow_apply)
-    sent = event(server, request_type, **({"PhysicalResourceId": physical_id} if physical_id else {}))
-    started = time.monotonic()
-    dhmc.handler(sent, Context(remaining_ms=dhmc.MARGIN_MS + 100))
-    body = only_answer(answers, sent)
-    assert body["Status"] == "FAILED" and body["Reason"].startswith("Timed out")
-    assert body["PhysicalResourceId"] == (physical_id or UNSET_ID)
-    assert time.monotonic() - started < 1
+# The inline code ----------------------------------------------------------------------------
 
 
-def test_the_inline_source_fits_and_uses_only_stdlib_and_boto3(capsys):
-    source = stack.FUNCTION_CODE.read_text()
-    size = len(source.encode())
+def without_docstrings(source: str) -> list[str]:
+    """The module's statements, dumped, without docstrings and without the relative import."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and ast.get_docstring(node) is not None:
+            node.body = node.body[1:]
+    return [ast.dump(node) for node in tree.body if not (isinstance(node, ast.ImportFrom) and node.level)]
+
+
+def test_the_inline_code_is_the_tested_source_compacted_within_the_limit(capsys):
+    deployed, _ = decode_str((OUTPUT / NAME.file).read_text())
+    code = deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"]
+    assert code == common.inline_code(stack.FUNCTION_CODE)  # the YAML block reads back byte for byte
+    size = len(code.encode())
     assert size <= INLINE_CODE_LIMIT
-    imports = {line.split()[1].split(".")[0] for line in source.splitlines() if line.startswith(("import ", "from "))}
-    assert imports == {"json", "threading", "urllib", "boto3"}
+    # The statements of the two modules in order: what the tests above run as the package module.
+    modules = [Path(custom_resource.__file__).read_text(), stack.FUNCTION_CODE.read_text()]
+    assert [ast.dump(node) for node in ast.parse(code).body] == [s for m in modules for s in without_docstrings(m)]
+    imports = {line.split()[1].split(".")[0] for line in code.splitlines() if line.startswith(("import ", "from "))}
+    assert imports == {"json", "threading", "time", "urllib", "boto3", "botocore"}
     with capsys.disabled():
         print(f"\n{stack.FUNCTION_CODE.name}: {size:,} of {INLINE_CODE_LIMIT:,} bytes of inline code")
 
 
 def test_the_build_goes_through_the_inline_size_check(monkeypatch):
-    """common.inline_code, tested with the crawler initializer, guards this function's code too."""
-    size = len(stack.FUNCTION_CODE.read_bytes())
+    size = len(common.inline_code(stack.FUNCTION_CODE).encode())
     monkeypatch.setattr(common, "INLINE_CODE_LIMIT", size - 1)
-    with pytest.raises(BuildError, match=rf"default_host_management.py is {size} bytes; inline Lambda code"):
+    with pytest.raises(BuildError, match=rf"default_host_management.py is {size} bytes as inline code; inline"):
         stack.build()
+
+
+def test_the_build_refuses_inline_code_that_is_not_the_same_program(monkeypatch):
+    compact = lambda_code.compact
+    monkeypatch.setattr(
+        lambda_code, "compact", lambda text, name: compact(text, name).replace("MAX_AGE_S=60", "MAX_AGE_S=61")
+    )
+    with pytest.raises(BuildError, match="inline code of default_host_management.py is not the same program"):
+        stack.build()
+
+
+# The time budget ----------------------------------------------------------------------------
+
+
+def test_the_budget_arithmetic_of_the_comments_holds():
+    cr = custom_resource
+    pauses = sum(cr.PAUSE_S * 2**attempt for attempt in range(cr.PUT_ATTEMPTS - 1))
+    assert cr.PUT_ATTEMPTS * cr.PUT_TIMEOUT_S + pauses == 15.5 <= cr.MARGIN_S
+    attempts = cr.CONFIG.retries["total_max_attempts"]
+    backoffs = sum(min(2**attempt, 20) for attempt in range(attempts - 1))  # botocore's standard mode, throttled
+    assert attempts * (cr.CONFIG.connect_timeout + cr.CONFIG.read_timeout) + backoffs == 24 <= cr.CALL_S
+    assert cr.CONFIG.retries == {"mode": "standard", "total_max_attempts": 3}
+    small, config = SMALL_BUDGET, SMALL_BUDGET["CONFIG"]
+    assert 4 * small["PUT_TIMEOUT_S"] + 7 * small["PAUSE_S"] <= small["MARGIN_S"]
+    assert 2 * (config.connect_timeout + config.read_timeout) + 1 <= small["CALL_S"]
 
 
 # The template -------------------------------------------------------------------------------
 
 
-def resources() -> dict:
-    return render(NAME, {}, region="eu-west-1")["Resources"]
+def resources(params=None, region="eu-west-1") -> dict:
+    return render(NAME, params or {}, region=region)["Resources"]
+
+
+def test_lambda_retries_nothing_and_cloudformation_waits_minutes_not_an_hour():
+    found = template_dict(NAME)["Resources"]
+    function = found["DefaultHostManagementFunction"]["Properties"]
+    config = found["DefaultHostManagementFunctionEventInvokeConfig"]
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": "DefaultHostManagementFunction"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 0,
+        "MaximumEventAgeInSeconds": custom_resource.MAX_AGE_S,
+    }
+    resource = found["DefaultHostManagement"]
+    assert resource["DependsOn"] == ["DefaultHostManagementFunctionEventInvokeConfig"]  # invoked once it applies
+    timeout = resource["Properties"]["ServiceTimeout"]
+    assert timeout == custom_resource.MAX_AGE_S + function["Timeout"] + 60 == 240
+    # A read and a write, each of the longest, fit before the timer, the timer's answer before the end.
+    assert function["Timeout"] >= custom_resource.MARGIN_S + 2 * custom_resource.CALL_S + custom_resource.RETRY_S
 
 
 def test_the_dhmc_role_is_the_documented_one_under_the_service_role_path():
@@ -347,8 +467,8 @@ def test_the_function_may_change_only_the_one_setting_and_pass_only_the_dhmc_rol
         "Action": ["ssm:GetServiceSetting", "ssm:UpdateServiceSetting", "ssm:ResetServiceSetting"],
         "Resource": ["arn:aws:ssm:eu-west-1:555555555555:servicesetting" + SETTING],
     }
-    assert dhmc.SETTING == SETTING and stack.SETTING_ARN.endswith(dhmc.SETTING)  # code and policy agree
-    assert pass_role["Action"] == ["iam:PassRole"] and "Condition" in pass_role
+    assert source.SETTING == SETTING and stack.SETTING_ARN.endswith(source.SETTING)  # code and policy agree
+    assert pass_role["Action"] == ["iam:PassRole"]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}
     assert template_dict(NAME)["Resources"]["DefaultHostManagementFunctionRole"]["Properties"]["Policies"][0][
         "PolicyDocument"
@@ -360,42 +480,58 @@ def test_the_function_may_change_only_the_one_setting_and_pass_only_the_dhmc_rol
 def test_the_function_runs_the_inline_code_and_logs_with_retention():
     found = resources()
     function = found["DefaultHostManagementFunction"]["Properties"]
-    assert function["Code"]["ZipFile"] == stack.FUNCTION_CODE.read_text()
-    # and the YAML block in output/ reads back as the same text, byte for byte
-    deployed, _ = decode_str((OUTPUT / NAME.file).read_text())
-    assert (
-        deployed["Resources"]["DefaultHostManagementFunction"]["Properties"]["Code"]["ZipFile"]
-        == stack.FUNCTION_CODE.read_text()
-    )
+    assert function["Code"]["ZipFile"] == common.inline_code(stack.FUNCTION_CODE)
     assert (function["Handler"], function["Runtime"]) == ("index.handler", "python3.13")
-    # The timer answers MARGIN_MS before this time-out.
-    assert function["Timeout"] * 1000 > dhmc.MARGIN_MS
     assert function["LoggingConfig"] == {"LogGroup": "DefaultHostManagementLogGroup"}
     assert found["DefaultHostManagementLogGroup"]["Properties"]["RetentionInDays"] == 365
     outputs = template_dict(NAME)["Outputs"]
     assert outputs["DefaultHostManagementSetting"]["Value"] == {"Fn::GetAtt": ["DefaultHostManagement", "SettingValue"]}
 
 
-def test_no_parameters_deploying_it_is_the_choice():
-    assert template_dict(NAME).get("Parameters", {}) == {}
+def test_the_checkov_reasons_say_how_cloudformation_invokes_it():
+    skips = template_dict(NAME)["Resources"]["DefaultHostManagementFunction"]["Metadata"]["checkov"]["skip"]
+    reason = {skip["id"]: skip["comment"] for skip in skips}["CKV_AWS_116"]
+    assert "asynchronously" in reason and "synchronously by" not in reason and "retries none" in reason
+
+
+KEY = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_log_group_is_encrypted_with_the_given_key_in_the_stacks_region(region):
+    group = resources({"pLogsKMSKeyArn": KEY}, region)["DefaultHostManagementLogGroup"]
+    assert group["Properties"]["KmsKeyId"] == KEY.replace("us-east-1", region)  # the multi-Region key's replica
+    assert "KmsKeyId" not in resources({}, region)["DefaultHostManagementLogGroup"]["Properties"]
+    reason = group["Metadata"]["checkov"]["skip"][0]
+    assert reason["id"] == "CKV_AWS_158" and "pLogsKMSKeyArn" in reason["comment"]
+
+
+def test_the_key_parameter_takes_none_or_a_key_arn_and_says_what_the_key_policy_needs():
+    definition = template_dict(NAME)["Parameters"]["pLogsKMSKeyArn"]
+    assert definition["Default"] == "none"
+    assert "logs.REGION.amazonaws.com" in definition["Description"]
+    assert "kms:EncryptionContext:aws:logs:arn" in definition["Description"]
+    good = ["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+    bad = ["", "None", "alias/logs", "arn:aws:kms:eu-west-1:111122223333:alias/logs", KEY + " "]
+    assert check_constraint(NAME, "pLogsKMSKeyArn", good, bad) == len(bad)
 
 
 # The StackSet member ------------------------------------------------------------------------
 
 
-def test_the_stackset_deploys_it_by_default_with_iam_capability():
+def test_the_stackset_deploys_it_by_default_with_iam_capability_and_passes_the_log_key():
     member = NAME.member
     assert NAME in stackset.MEMBERS
     assert member.deploy and member.key == "DefaultHostManagement"
-    assert template_dict(STACKSET)["Parameters"]["pDeployDefaultHostManagement"]["Default"] == "true"
+    stack_set = template_dict(STACKSET)
+    assert stack_set["Parameters"]["pDeployDefaultHostManagement"]["Default"] == "true"
+    assert stack_set["Parameters"]["pLogsKMSKeyArn"] == template_dict(NAME)["Parameters"]["pLogsKMSKeyArn"]
     on = render(STACKSET, REQUIRED)["Resources"]["DefaultHostManagementStackSet"]["Properties"]
     # Roles without RoleName: CAPABILITY_IAM suffices (CAPABILITY_NAMED_IAM only for custom names).
     assert on["Capabilities"] == ["CAPABILITY_IAM"]
     assert on["TemplateBody"] == (OUTPUT / NAME.file).read_text()
     assert on["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
-    off = render(STACKSET, {**REQUIRED, "pDeployDefaultHostManagement": "false"})
-    assert "DefaultHostManagementStackSet" not in off["Resources"]
-    assert "DefaultHostManagementStackSetId" not in off["Outputs"]
+    assert on["Parameters"] == [{"ParameterKey": "pLogsKMSKeyArn", "ParameterValue": "none"}]
 
 
 def test_the_stackset_switch_refuses_bad_values():

@@ -379,14 +379,19 @@ def test_parameters_refuse_bad_values():
 def test_members_take_names_not_arns_of_one_account():
     """What the StackSet passes to every account names a role, function, state machine or bucket; the
     member builds ARNs in its own account and Region. The ARNs are the collector's: its KMS key and
-    its central alert bus, the same for every account."""
+    its central alert bus, the same for every account; and the key of the DHMC function's logs, whose
+    Region each stack replaces with its own (a multi-Region key)."""
     arns = {
         (record, name)
         for record in stackset.MEMBERS
         for name, definition in template_dict(record).get("Parameters", {}).items()
         if "arn" in definition.get("AllowedPattern", "").lower()
     }
-    assert arns == {(resource_data_sync.RECORD, "pKMSKeyArn"), (patch_operations.RECORD, "pCentralEventBusArn")}
+    assert arns == {
+        (resource_data_sync.RECORD, "pKMSKeyArn"),
+        (patch_operations.RECORD, "pCentralEventBusArn"),
+        (default_host_management.RECORD, "pLogsKMSKeyArn"),
+    }
 
 
 def test_no_member_parameter_rests_on_an_empty_value():
