@@ -1,0 +1,151 @@
+"""The compacted daily copies the reports read instead of the synced JSON, as compliance_reports.yaml
+declares them: what each Parquet table holds, the daily statements that fill them and their order,
+the episodes view over their history and the SLA parameters it takes.
+
+The raw JSON is read once a day, by the daily statements only; every report reads a copy (the
+newest day, or the history for the trend and time to patch). The per-node copy is the existing
+daily compliance snapshot (queries/compliance_snapshot.sql, table <prefix>_compliance_snapshot).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+QUERIES = Path(__file__).resolve().parent
+# Every daily table's partition key: the day the statement ran (UTC).
+PARTITION_KEY = ("snapshot_date", "date")
+
+
+@dataclass(frozen=True)
+class DailyTable:
+    """A Parquet table <prefix>_<name>, one partition per day, in the folder <name with dashes>/ of
+    the analytics stack's results bucket, filled by the INSERT INTO statement queries/daily/<name>.sql."""
+
+    name: str
+    description: str
+    columns: dict[str, str]  # column -> Hive type, in the order the statement writes them
+
+    @property
+    def folder(self) -> str:
+        return self.name.replace("_", "-") + "/"
+
+    @property
+    def statement(self) -> Path:
+        return QUERIES / "daily" / f"{self.name}.sql"
+
+
+STRING = "string"
+EXPOSURE_SNAPSHOT = DailyTable(
+    "exposure_snapshot",
+    "Daily missing and failed patches: one row per active node and patch, from the patch_exposure view",
+    {
+        **dict.fromkeys(
+            [
+                "account_id",
+                "region",
+                "node_id",
+                "computer_name",
+                "instance_status",
+                "patch_group",
+                "patch_id",
+                "title",
+                "classification",
+                "severity",
+                "patch_state",
+            ],
+            STRING,
+        ),
+        "cve_ids": "array<string>",
+        "scan_time": "timestamp",
+        # AWS:ComplianceItem has no release date (Systems Manager user guide, "Metadata collected by
+        # inventory"; nor has PatchComplianceData): null until the sync carries one.
+        "release_date": "date",
+    },
+)
+INVENTORY_SNAPSHOT = DailyTable(
+    "inventory_snapshot",
+    "Daily managed node inventory: every node the sync reported, Terminated ones too",
+    dict.fromkeys(
+        [
+            "account_id",
+            "region",
+            "node_id",
+            "computer_name",
+            "platform_type",
+            "platform_name",
+            "platform_version",
+            "agent_version",
+            "instance_status",
+            "resource_type",
+        ],
+        STRING,
+    ),
+)
+DAILY_TABLES = (EXPOSURE_SNAPSHOT, INVENTORY_SNAPSHOT)
+
+# The daily statements (queries/<path>.sql), in the order they must run, each one Athena query. The
+# episodes count a day only where the node is in that day's compliance snapshot, so the compliance
+# snapshot runs after the exposure snapshot of the same day has succeeded: a failed exposure
+# statement then leaves a day without snapshots, never a day on which every patch looks fixed.
+DAILY_STATEMENTS = ("daily/exposure_snapshot", "compliance_snapshot", "daily/inventory_snapshot")
+
+# Glue view <prefix>_patch_episodes (queries/views/patch_episodes.sql): its columns with their Athena
+# (Trino) types, exactly what its SQL returns.
+EPISODES_VIEW = {
+    **dict.fromkeys(
+        [
+            "account_id",
+            "region",
+            "node_id",
+            "computer_name",
+            "patch_id",
+            "title",
+            "classification",
+            "severity",
+            "patch_state",
+        ],
+        "varchar",
+    ),
+    "cve_ids": "array(varchar)",
+    "first_seen": "date",
+    "last_seen": "date",
+    "fixed_date": "date",
+    "status": "varchar",
+    "days_open": "bigint",
+    "sla_days": "integer",
+    "overdue": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Days a missing patch of a compliance severity may stay open: the template parameter that holds
+    them (${parameter} in the SQL) and its default, with where that default comes from."""
+
+    parameter: str
+    severity: str
+    default: int
+    source: str
+
+
+SLAS = (
+    Sla(
+        "pSlaCriticalDays",
+        "CRITICAL",
+        30,
+        "PCI DSS v4.0 requirement 6.3.3: critical security patches installed within one month of release",
+    ),
+    Sla("pSlaHighDays", "HIGH", 30, "FedRAMP Continuous Monitoring Strategy Guide: high risks within 30 days"),
+    Sla("pSlaMediumDays", "MEDIUM", 90, "FedRAMP Continuous Monitoring Strategy Guide: moderate risks within 90 days"),
+    Sla(
+        "pSlaLowDays",
+        "LOW",
+        180,
+        "FedRAMP Continuous Monitoring Strategy Guide: low risks within 180 days; also INFORMATIONAL and UNSPECIFIED",
+    ),
+)
+
+# The daily statements' workgroup cancels a statement that scans more than its limit. The exposure
+# statement reads the compliance items' JSON twice (its view joins the nodes view, which reads them
+# for the last install time), so the limit is 10 x 2 reads x the JSON bytes, about 500 bytes per
+# node-item (measured by benchmarks/compaction_cost.py): 10,000 bytes per node and compliance item.
+SCAN_LIMIT_BYTES_PER_NODE_ITEM = 10_000
