@@ -91,21 +91,7 @@ DAILY_STATEMENTS = ("daily/exposure_snapshot", "compliance_snapshot", "daily/inv
 # Glue view <prefix>_patch_episodes (queries/views/patch_episodes.sql): its columns with their Athena
 # (Trino) types, exactly what its SQL returns.
 EPISODES_VIEW = {
-    **dict.fromkeys(
-        [
-            "account_id",
-            "region",
-            "node_id",
-            "computer_name",
-            "patch_id",
-            "title",
-            "classification",
-            "severity",
-            "patch_state",
-        ],
-        "varchar",
-    ),
-    "cve_ids": "array(varchar)",
+    **dict.fromkeys(["account_id", "region", "node_id", "patch_id", "severity"], "varchar"),
     "first_seen": "date",
     "last_seen": "date",
     "fixed_date": "date",

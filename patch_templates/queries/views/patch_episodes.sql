@@ -9,13 +9,14 @@
 -- * status: fixed; open (missing on the newest snapshot); unreported (the node left the snapshots,
 --   terminated or no longer synced: not fixed).
 -- * days_open: from first_seen to fixed_date, to today when open, to last_seen when unreported.
--- * sla_days: the SLA of the compliance severity (LOW also for INFORMATIONAL and UNSPECIFIED);
---   overdue: open or fixed after more days than that.
-SELECT account_id, region, node_id, computer_name, patch_id, title, classification, severity, patch_state, cve_ids,
-       first_seen, last_seen, fixed_date, status, days_open, sla_days, days_open > sla_days AS overdue
+-- * severity: the compliance severity on last_seen; sla_days: its SLA (LOW's also for INFORMATIONAL
+--   and UNSPECIFIED); overdue: open or fixed after more days than that.
+-- It reads the keys and severity of the history only: the patch's other columns are in the exposure
+-- snapshot of last_seen.
+SELECT account_id, region, node_id, patch_id, severity, first_seen, last_seen, fixed_date, status, days_open,
+       sla_days, days_open > sla_days AS overdue
 FROM (
-    SELECT account_id, region, node_id, computer_name, patch_id, title, classification, severity, patch_state,
-           cve_ids, first_seen, last_seen, fixed_date, status,
+    SELECT account_id, region, node_id, patch_id, severity, first_seen, last_seen, fixed_date, status,
            date_diff('day', first_seen, CASE status WHEN 'fixed' THEN fixed_date
                                                     WHEN 'open' THEN current_date
                                                     ELSE last_seen END) AS days_open,
@@ -41,8 +42,7 @@ FROM (
                            OVER (PARTITION BY account_id, region, node_id, patch_id ORDER BY snapshot_date
                                  ROWS UNBOUNDED PRECEDING) AS episode
                 FROM (
-                    SELECT e.account_id, e.region, e.node_id, e.computer_name, e.patch_id, e.title,
-                           e.classification, e.severity, e.patch_state, e.cve_ids, e.snapshot_date,
+                    SELECT e.account_id, e.region, e.node_id, e.patch_id, e.severity, e.snapshot_date,
                            d.previous_day, d.next_day,
                            lag(e.snapshot_date) OVER (PARTITION BY e.account_id, e.region, e.node_id, e.patch_id
                                                       ORDER BY e.snapshot_date) AS previous_missing
