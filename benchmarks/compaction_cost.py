@@ -4,7 +4,7 @@ tables once a day; queries/compacted/ reads them), on DuckDB (not a test: it mea
 
 It writes a synthetic organization in the resource data sync's layout to a temporary folder
 (--accounts x --regions x --nodes nodes; per node one AWS:InstanceInformation, AWS:PatchSummary and
-AWS:ComplianceItem object, the last with --items compliance items of about 500 bytes, --missing of
+AWS:ComplianceItem object, the last with --items compliance items of about 630 bytes, --missing of
 them Missing and one Failed), runs today's snapshot statement and the daily statements on one day,
 writes the daily tables as Parquet (one folder per day, Snappy, as the Glue tables declare), derives
 --days - 1 earlier days from that day (a node-patch is missing on a day or not by a weekly hash, so
@@ -59,19 +59,18 @@ DUCKDB_TYPES = {
 }
 STATES = ["Installed"] * 12 + ["InstalledOther", "NotApplicable", "NotApplicable", "InstalledPendingReboot"]
 SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
-# The reports with a new version in queries/compacted/, and the new reports over the history.
+# The reports with a new version in queries/compacted/
 REWRITTEN = [name for name in reports.REPORTS if name != "compliance_trend"]
-SLA_REPORTS = ["time_to_patch", "sla_by_account", "overdue_patches"]
 ATHENA_DOLLARS_PER_BYTE = 5 / 1e12
 ATHENA_MINIMUM_BYTES = 10_000_000
 
 
-def on_duckdb(text: str, day: str = DAY) -> str:
-    """Athena SQL with its ${names} filled in, run on `day` at 06:00 UTC, in DuckDB's dialect (DuckDB's
+def on_duckdb(text: str) -> str:
+    """Athena SQL with its ${names} filled in, run on DAY at 06:00 UTC, in DuckDB's dialect (DuckDB's
     date_sub is Trino's date_diff: whole units elapsed)."""
     text = re.sub(r"\$\{(\w+)\}", lambda match: str(VALUES[match.group(1)]), text)
-    text = re.sub(r"\bcurrent_date\b", f"DATE '{day}'", text)
-    text = re.sub(r"\bcurrent_timestamp\b", f"TIMESTAMP WITH TIME ZONE '{day} 06:00:00+00'", text)
+    text = re.sub(r"\bcurrent_date\b", f"DATE '{DAY}'", text)
+    text = re.sub(r"\bcurrent_timestamp\b", f"TIMESTAMP WITH TIME ZONE '{DAY} 06:00:00+00'", text)
     return sqlglot.transpile(text, read="athena", write="duckdb")[0].replace("DATE_DIFF(", "DATE_SUB(")
 
 
@@ -341,7 +340,7 @@ def main() -> None:
         history = {
             "compliance_trend": query("compliance_trend"),
             "dashboard data set: compliance history": quicksight_dashboard.SNAPSHOT_SQL,
-            **{name: query(f"compacted/{name}") for name in SLA_REPORTS},
+            **{name: query(f"compacted/{name}") for name in compaction.SLA_REPORTS},
         }
         for name, text in history.items():
             sql = on_duckdb(text)

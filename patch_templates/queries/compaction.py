@@ -1,10 +1,12 @@
-"""The compacted daily copies the reports read instead of the synced JSON, as compliance_reports.yaml
-declares them: what each Parquet table holds, the daily statements that fill them and their order,
-the episodes view over their history and the SLA parameters it takes.
+"""The compacted daily copies the reports read instead of the synced JSON, for compliance_reports.yaml
+to declare: what each Parquet table holds, the daily statements that fill them and their order, the
+episodes view over their history and the SLA parameters it takes.
 
-The raw JSON is read once a day, by the daily statements only; every report reads a copy (the
-newest day, or the history for the trend and time to patch). The per-node copy is the existing
-daily compliance snapshot (queries/compliance_snapshot.sql, table <prefix>_compliance_snapshot).
+The synced JSON is read only by the daily statements (queries/daily/ and queries/compliance_snapshot.sql),
+once a day; every report reads a copy: the newest day, or the history for the trend and time to patch.
+The per-node copy is the existing daily compliance snapshot (table <prefix>_compliance_snapshot).
+queries/compacted/<name>.sql is the version of queries/<name>.sql that reads the copies, and the
+time-to-patch reports over the episodes view (queries/views/patch_episodes.sql).
 """
 
 from dataclasses import dataclass
@@ -82,10 +84,12 @@ INVENTORY_SNAPSHOT = DailyTable(
 )
 DAILY_TABLES = (EXPOSURE_SNAPSHOT, INVENTORY_SNAPSHOT)
 
-# The daily statements (queries/<path>.sql), in the order they must run, each one Athena query. The
-# episodes count a day only where the node is in that day's compliance snapshot, so the compliance
-# snapshot runs after the exposure snapshot of the same day has succeeded: a failed exposure
-# statement then leaves a day without snapshots, never a day on which every patch looks fixed.
+# The daily statements (queries/<path>.sql), in the order they must run, each one Athena query (one
+# statement per StartQueryExecution). The episodes count a day only where the node is in that day's
+# compliance snapshot, so the compliance snapshot runs only after the exposure snapshot of the same
+# day has succeeded: a failed exposure statement then leaves a day without snapshots, never a day on
+# which every patch looks fixed. A Step Functions task "athena:startQueryExecution.sync" waits for a
+# query to finish (Step Functions developer guide, "Run Athena queries with Step Functions").
 DAILY_STATEMENTS = ("daily/exposure_snapshot", "compliance_snapshot", "daily/inventory_snapshot")
 
 # Glue view <prefix>_patch_episodes (queries/views/patch_episodes.sql): its columns with their Athena
@@ -99,6 +103,14 @@ EPISODES_VIEW = {
     "days_open": "bigint",
     "sla_days": "integer",
     "overdue": "boolean",
+}
+
+# The time-to-patch reports (queries/compacted/<name>.sql, over the episodes view) -> description of
+# their named queries.
+SLA_REPORTS = {
+    "time_to_patch": "Median and 90th-percentile days to patch per month and severity, and % within the SLA",
+    "sla_by_account": "Missing patches open now per account and severity, and how many are over the SLA",
+    "overdue_patches": "Overdue now: missing or failed patches open longer than their severity's SLA",
 }
 
 
