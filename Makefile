@@ -1,6 +1,14 @@
 # Two commands set up everything on a fresh machine with only Python:
 #   make templates   build every template into output/
 #   make test        freshness check, security scan and the tests
+
+# A value given on the command line, or a deploy variable from the environment, is taken as the
+# text it is: make never expands it (STACK='$(shell ...)' stays those characters; a command-line
+# value would otherwise be expanded even when make hands it to a recipe's environment). Give values
+# as NAME=value: make expands NAME:=value itself, before it reads this file.
+DEPLOY_VARIABLES := STACK TEMPLATE PARAMS ARTIFACTS_BUCKET REGION PROFILE CAPABILITIES TIMEOUT AWS PYTHON
+$(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
+
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
@@ -10,7 +18,8 @@ CHECKOV_VERSION := 3.3.30
 STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: help templates test check lint scan style pytest clean package deploy describe
+.PHONY: help templates test check lint scan style pytest clean package deploy describe status wait retry drift \
+	patch-now
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,44 +78,115 @@ clean: ## remove the virtual environments and caches (output/ is committed and k
 	rm -rf $(VENV) $(CHECKOV_VENV) *.egg-info .pytest_cache .cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
-# Deploy one stack with the AWS CLI; make prints each command before it runs it. For example:
+
+# Deploy with python3 and the AWS CLI alone (no .venv, no build); make prints each command before it
+# runs it, and make -n prints them all without running one. For example:
 #   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml PARAMS=my-collector.json
 #   make deploy STACK=patch-stacksets TEMPLATE=output/patch_management_stackset.yml PARAMS=my-stacksets.json \
 #        ARTIFACTS_BUCKET=my-artifacts-bucket
 # PARAMS defaults to the template's example file in output/parameters/, which is refused until its
 # placeholders are replaced (copy it and edit the copy); PARAMS= (empty) deploys with the template's
-# defaults. ARTIFACTS_BUCKET packages first and lets deploy upload templates over 51,200 bytes (the
-# StackSet template) through that bucket. Deploying needs only python3 and the AWS CLI: no .venv.
+# defaults. ARTIFACTS_BUCKET packages first, uploads the member files the template lists, and lets
+# deploy send templates over 51,200 bytes through that bucket. A template that creates StackSets is
+# deployed with --disable-rollback (one failed StackSet leaves the others in place) and waited for
+# to the end, beyond the AWS CLI's 60 minutes (TIMEOUT=<minutes> caps the wait).
 STACK ?=
 TEMPLATE ?=
-PARAMS ?= $(if $(TEMPLATE),output/parameters/$(basename $(notdir $(TEMPLATE))).json)
 ARTIFACTS_BUCKET ?=
 REGION ?=
 PROFILE ?=
 CAPABILITIES ?= CAPABILITY_NAMED_IAM
+TIMEOUT ?=
 AWS ?= aws
-PACKAGED = build/$(basename $(notdir $(TEMPLATE))).packaged.yml
-AWS_OPTS = $(if $(REGION), --region $(REGION))$(if $(PROFILE), --profile $(PROFILE))
-require = $(foreach v,$(1),$(if $($(v)),,$(error $(v) is required, e.g. make $@ $(2))))
 
-# Before anything runs (also under make -n), with the standard library alone: TEMPLATE is a built
-# template, STACK a valid name, and PARAMS a list of ParameterKey/ParameterValue with known keys,
-# accepted values and no example placeholder left (patch_templates/deploy/preflight.py).
-ifneq ($(filter deploy package,$(MAKECMDGOALS)),)
-OVERRIDES := $(shell $(PYTHON) -m patch_templates.deploy.preflight $(if $(filter deploy,$(MAKECMDGOALS)),--stack '$(STACK)' '$(TEMPLATE)' $(if $(PARAMS),'$(PARAMS)'),'$(TEMPLATE)'))
+# 'text' for the shell, whatever the text holds.
+quote = '$(subst ','"'"',$(1))'
+define newline
+
+
+endef
+AWS_OPTS = $(if $(REGION), --region $(call quote,$(REGION)))$(if $(PROFILE), --profile $(call quote,$(PROFILE)))
+# Under make -n the StackSet tool still runs, with --dry-run: it prints the AWS CLI commands it runs.
+DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+# -S: no site-packages; the deploy tools need the standard library alone (and start faster).
+DEPLOY_PYTHON = $(PYTHON) -S
+STACKSET_TOOL = $(DEPLOY_PYTHON) -m patch_templates.deploy.stacksets --aws=$(call quote,$(AWS)) --stack=$(call quote,$(STACK))$(AWS_OPTS)$(if $(TIMEOUT), --timeout=$(TIMEOUT))
+STACKSETS = $(if $(DRY_RUN),+)$(STACKSET_TOOL)
+
+# Before anything runs (also under make -n), with the standard library alone: every deploy
+# variable holds what it may (no line break, no quote, no $, no ;), TEMPLATE is output/<a built
+# template>, and PARAMS a parameter file that CloudFormation and the template's Rules accept, with no
+# example placeholder left (patch_templates/deploy/preflight.py).
+DEPLOY_GOALS := $(filter deploy package describe status wait retry drift,$(MAKECMDGOALS))
+ifneq ($(DEPLOY_GOALS),)
+$(foreach v,$(DEPLOY_VARIABLES),$(if $(findstring $(newline),$(value $(v))),$(error $(v) holds a line break: make $(DEPLOY_GOALS) refused, nothing was run)))
+PREFLIGHT = $(DEPLOY_PYTHON) -m patch_templates.deploy.preflight
+OVERRIDES := $(shell $(PREFLIGHT) check $(DEPLOY_GOALS) $(foreach v,STACK TEMPLATE ARTIFACTS_BUCKET REGION PROFILE \
+	CAPABILITIES TIMEOUT,--$(v)=$(call quote,$($(v)))) $(if $(filter undefined,$(origin PARAMS)),,--PARAMS=$(call quote,$(PARAMS))))
 ifneq ($(.SHELLSTATUS),0)
-$(error make $(filter deploy package,$(MAKECMDGOALS)) refused, nothing was run (the reason is above))
+$(error make $(DEPLOY_GOALS) refused, nothing was run (the reason is above))
+endif
+ifneq ($(filter deploy package,$(DEPLOY_GOALS)),)
+# template:<name>, stacksets when it creates StackSets, upload:<file>:<S3 key> for each member file.
+PLAN := $(shell $(PREFLIGHT) plan --TEMPLATE=$(call quote,$(TEMPLATE)))
+ifneq ($(.SHELLSTATUS),0)
+$(error make $(DEPLOY_GOALS) refused, nothing was run (the reason is above))
 endif
 endif
+endif
+TEMPLATE_FILE = output/$(patsubst template:%,%,$(filter template:%,$(PLAN)))
+PACKAGED = build/$(basename $(notdir $(TEMPLATE_FILE))).packaged.yml
+# upload:<file>:<key> -> aws s3 cp output/<file> s3://<bucket>/<key>, one command each
+upload_part = $(word $(1),$(subst :, ,$(2)))
+UPLOADS = $(foreach u,$(filter upload:%,$(PLAN)),$(AWS) s3 cp$(AWS_OPTS) $(call quote,output/$(call upload_part,2,$(u))) $(call quote,s3://$(ARTIFACTS_BUCKET)/$(call upload_part,3,$(u)))$(newline))
+DEPLOYED = $(if $(ARTIFACTS_BUCKET),$(call quote,$(PACKAGED)) --s3-bucket $(call quote,$(ARTIFACTS_BUCKET)),$(call quote,$(TEMPLATE_FILE)))
+# A template that creates StackSets: no rollback of every StackSet when one fails, then the wait.
+AFTER_DEPLOY = $(if $(filter stacksets,$(PLAN)), --disable-rollback; $(STACKSET_TOOL) wait --after-deploy=$$?)
 
 package: ## upload TEMPLATE's local code to ARTIFACTS_BUCKET (aws cloudformation package)
-	$(call require,TEMPLATE ARTIFACTS_BUCKET,TEMPLATE=output/x.yml ARTIFACTS_BUCKET=my-bucket)
 	@mkdir -p build
-	$(AWS) cloudformation package$(AWS_OPTS) --template-file $(TEMPLATE) --s3-bucket $(ARTIFACTS_BUCKET) --output-template-file $(PACKAGED)
+	$(AWS) cloudformation package$(AWS_OPTS) --template-file $(call quote,$(TEMPLATE_FILE)) --s3-bucket $(call quote,$(ARTIFACTS_BUCKET)) --output-template-file $(call quote,$(PACKAGED))
 
 deploy: $(if $(ARTIFACTS_BUCKET),package) ## create or update STACK from TEMPLATE with PARAMS (aws cloudformation deploy)
-	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(STACK) --template-file $(if $(ARTIFACTS_BUCKET),$(PACKAGED) --s3-bucket $(ARTIFACTS_BUCKET),$(TEMPLATE)) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(OVERRIDES), --parameter-overrides $(OVERRIDES))
+	$(UPLOADS)
+	$(AWS) cloudformation deploy$(AWS_OPTS) --stack-name $(call quote,$(STACK)) --template-file $(DEPLOYED) --capabilities $(CAPABILITIES) --no-fail-on-empty-changeset$(if $(OVERRIDES), --parameter-overrides $(OVERRIDES))$(AFTER_DEPLOY)
 
 describe: ## status and outputs of STACK (aws cloudformation describe-stacks)
-	$(call require,STACK,STACK=my-stack)
-	$(AWS) cloudformation describe-stacks$(AWS_OPTS) --stack-name $(STACK) --query 'Stacks[0].[StackStatus,Outputs]' --output table
+	$(AWS) cloudformation describe-stacks$(AWS_OPTS) --stack-name $(call quote,$(STACK)) --query 'Stacks[0].[StackStatus,Outputs]' --output table
+
+status: ## per StackSet of STACK: last operation, instances by status, first failure reasons
+	$(STACKSETS) status $(DRY_RUN)
+
+wait: ## wait until STACK and its StackSet operations end (no cap but TIMEOUT=<minutes>)
+	$(STACKSETS) wait $(DRY_RUN)
+
+retry: ## retry the failed stack instances of every StackSet of STACK
+	$(STACKSETS) retry $(DRY_RUN)
+
+drift: ## start drift detection on every StackSet of STACK
+	$(STACKSETS) drift $(DRY_RUN)
+
+# Patch now (docs/patch-now.md): scan, or install, patches now in TARGETS (OUs or accounts) x REGIONS, as
+# ONE multi-account, multi-Region Automation run from the management account or delegated administrator
+# (patch_now_administration.yml deployed in every target Region; pEnablePatchNow on in the members).
+#   make patch-now TARGETS=ou-ab12-cd34ef56,111122223333 REGIONS=us-east-1,eu-west-1          # Scan
+#   make patch-now TARGETS=ou-ab12-cd34ef56 REGIONS=us-east-1 OPERATION=Install CONFIRM=yes
+# OPERATION Scan (default) or Install (asks, or CONFIRM=yes); REBOOT RebootIfNeeded (default) or NoReboot;
+# MAX_CONCURRENCY/MAX_ERRORS per account-Region's nodes and LOCATION_CONCURRENCY/LOCATION_ERRORS per
+# account-Region pairs (default 10%/5%); the root r-... only with ALL=yes; REGION= where the run starts.
+# Every value is checked before anything runs, also under make -n, with the standard library alone
+# (patch_templates/deploy/patch_now.py); each reaches the shell single-quoted.
+PATCH_NOW_VARIABLES := TARGETS REGIONS REGION PROFILE CONFIRM ALL OPERATION REBOOT MAX_CONCURRENCY MAX_ERRORS \
+	LOCATION_CONCURRENCY LOCATION_ERRORS
+# A variable's value as one single-quoted shell word, never expanded by make or the shell.
+shell-word = '$(subst ','\'',$(value $(1)))'
+ifneq ($(filter patch-now,$(MAKECMDGOALS)),)
+PATCH_NOW := $(shell $(PYTHON) -m patch_templates.deploy.patch_now check $(foreach v,$(PATCH_NOW_VARIABLES),--$(v)=$(call shell-word,$(v)))$(if $(findstring n,$(firstword -$(MAKEFLAGS))), --dry-run))
+ifneq ($(.SHELLSTATUS),0)
+$(error make patch-now refused, nothing was run (the reason is above))
+endif
+endif
+
+patch-now: ## scan (or install) patches now in TARGETS x REGIONS: one Automation run
+	$(PYTHON) -m patch_templates.deploy.patch_now share --aws=$(call shell-word,AWS) -- $(PATCH_NOW)
+	$(AWS) ssm start-automation-execution $(PATCH_NOW)

@@ -3,7 +3,9 @@ example parameter files (output/parameters/) and the generated docs (docs/).
 
 All or nothing: every file is generated in memory and the templates are linted in a staging
 directory; only when every template is clean and every doc was generated are the files written,
-so a failed build leaves both directories exactly as they were.
+as one set (transaction.py): a reader sees each file whole, old or new; a build that fails leaves
+both directories exactly as they were, and one that is killed leaves a journal from which the next
+build finishes or undoes the set before it writes anything.
 
 Fast when little changed: a template that cfn-lint found clean is remembered in the cache
 directory by its content, the cfn-lint version and the lint arguments, and not linted again.
@@ -18,11 +20,12 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from . import transaction
 from .parts.common import BuildError, render
 from .reference import docs
 from .stacks import TEMPLATES
@@ -36,6 +39,10 @@ GENERATED = {
     "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json"),
     "docs": ("parameters.md", "architecture.md", "templates/*.md", "dashboard/*.svg"),
 }
+# In the output directory, while a build runs: the templates being linted, and the journal of the
+# files being replaced; what a killed build left there is recovered and removed by the next one.
+STAGING = ".build-staging"
+JOURNAL = ".build-journal.json"
 
 
 def build_all() -> dict[str, tuple[str, dict]]:
@@ -136,14 +143,48 @@ def stale_files(files: dict[Path, str], roots: dict[str, Path]) -> list[str]:
     return diffs
 
 
+def holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text() == text
+    except (OSError, UnicodeDecodeError):  # missing, unreadable or not a file: to be written
+        return False
+
+
 def write(files: dict[Path, str], roots: dict[str, Path]) -> None:
-    """Write the files that changed and remove generated files no longer built."""
-    for old in owned(roots) - set(files):
-        old.unlink()
-    for path, text in files.items():
-        if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+    """Write the files that changed and remove generated files no longer built, all or nothing."""
+    changes: dict[Path, str | None] = dict.fromkeys(sorted(owned(roots) - set(files)))
+    changes.update({path: text for path, text in files.items() if not holds(path, text)})
+    try:
+        transaction.replace_files(changes, roots["output"] / JOURNAL)
+    except OSError as error:
+        unchanged = f"{roots['output']}/ and {roots['docs']}/ are as they were"
+        raise BuildError(f"cannot write {error.filename}: {error.strerror}; {unchanged}") from error
+
+
+def recover(output_dir: Path) -> None:
+    """Finish or undo the writing of a build that was killed, and remove its staging directory (and
+    the .output-staging-* ones that builders before the journal made beside the output directory)."""
+    try:
+        transaction.recover(output_dir / JOURNAL)
+    except (OSError, ValueError) as error:
+        raise BuildError(f"cannot recover the interrupted build from {output_dir / JOURNAL}: {error}") from error
+    for stale in [output_dir / STAGING, *output_dir.resolve().parent.glob(".output-staging-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged(output_dir: Path) -> Iterator[Path]:
+    """A new staging directory, with the output directory locked against another build and what a
+    killed build left recovered; removed at the end."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with transaction.locked(output_dir):
+        recover(output_dir)
+        staging = output_dir / STAGING
+        staging.mkdir()
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def parse_args(argv):
@@ -207,10 +248,7 @@ def build(args) -> int:
     files = all_files(built, roots)
     cache = LintCache(args.cache_dir)
     to_lint = [name for name, (text, _) in built.items() if not cache.clean(text)]
-    parent = args.output_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".output-staging-", dir=parent))
-    try:
+    with staged(args.output_dir) as staging:
         for name in to_lint:
             (staging / name).write_text(built[name][0])
         findings = lint_in_parallel([staging / name for name in to_lint], str(args.output_dir))
@@ -232,8 +270,6 @@ def build(args) -> int:
             )
             return 1
         write(files, roots)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     print(
         f"built {len(built)} templates into {args.output_dir}/ ({len(to_lint)} linted) and "
         f"{len(files) - len(built)} parameter files and docs in {time.monotonic() - started:.2f} s"
@@ -247,5 +283,5 @@ def main(argv=None) -> None:
         argv = argv[1:]
     try:
         sys.exit(run(parse_args(argv)))
-    except BuildError as error:
+    except (BuildError, OSError) as error:  # an OSError names its file, such as a read-only output directory
         sys.exit(f"build failed: {error}")

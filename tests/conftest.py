@@ -1,14 +1,21 @@
 """Shared test helpers: the built templates as dicts, rendering with parameter values, running
-good and bad values through a parameter's constraint, and a local stand-in for CloudFormation's
-response URL with a Lambda context for the custom resource functions."""
+good and bad values through a parameter's constraint, a local stand-in for CloudFormation's
+response URL with a Lambda context for the custom resource functions, and a moto server on
+127.0.0.1 for the real AWS CLI."""
 
 import functools
 import hashlib
 import http.server
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
@@ -46,6 +53,45 @@ def example_exports() -> dict:
             if output.get("Export", {}).get("Name") == {"Fn::Sub": "${AWS::StackName}-" + key}:
                 found[f"{stack}-{key}"] = f"{stack}-{key}".lower()
     return found
+
+
+# A value of one's own for each placeholder of the example files (docs.PLACEHOLDERS).
+OWN = {
+    "111122223333": "123456789012",
+    "444455556666": "210987654321",
+    "777788889999": "345678901234",
+    "example.com": "ops.corp.test",
+    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
+    "ou-ab12-": "ou-zz99-",
+    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
+}
+
+
+def own_values(name: str) -> list[dict]:
+    """The template's example parameter file with every placeholder replaced by a value of one's own."""
+    text = (Path(__file__).parent.parent / "output" / "parameters" / f"{docs.stem(name)}.json").read_text()
+    for placeholder, own in OWN.items():
+        text = text.replace(placeholder, own)
+    return json.loads(text)
+
+
+# The account id cloud-radar renders templates in.
+RADAR_ACCOUNT = "555555555555"
+
+
+def automations_of_this_account(sid: str) -> dict:
+    """A rendered trust statement: Systems Manager automations of the rendered account only may assume
+    the role (patch now's administration and execution roles)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "ssm.amazonaws.com"},
+        "Action": ["sts:AssumeRole"],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": RADAR_ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:ssm:*:{RADAR_ACCOUNT}:automation-execution/*"},
+        },
+    }
 
 
 def statements(document: dict) -> list[dict]:
@@ -152,3 +198,43 @@ def only_answer(answers, sent):
     assert body["RequestId"] == sent["RequestId"] and body["StackId"] == sent["StackId"]
     assert body["LogicalResourceId"] == sent["LogicalResourceId"] and body["PhysicalResourceId"]
     return body
+
+
+# -- the real AWS CLI against moto_server on 127.0.0.1 -------------------------------------------
+
+
+@dataclass(frozen=True)
+class MotoServer:
+    url: str
+    environment: dict  # for the aws CLI: test credentials, no configuration files, us-east-1
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """A moto server on a free port of 127.0.0.1, for the module's tests; nothing leaves the machine."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    environment = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    yield MotoServer(f"http://127.0.0.1:{port}", environment)
+    process.terminate()
+    process.wait(10)

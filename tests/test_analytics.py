@@ -4,13 +4,11 @@ them (the helpers test_compliance_reports.py runs the reports with); and
 `aws cloudformation package` against a moto S3 server."""
 
 import base64
+import fnmatch
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -197,6 +195,43 @@ def test_crawler_role_reads_only_the_sync_prefix_and_decrypts_only_with_a_key():
         "Action": ["kms:Decrypt"],
         "Resource": [key],
     }
+
+
+# What a crawler with catalog targets does in the Data Catalog: it reads its database and tables and
+# their partitions, adds partitions (one by one or in batches) and updates them (AddOrUpdateBehavior
+# InheritFromTable). Glue's "Crawler prerequisites" asks for the AWSGlueServiceRole policy "or a scoped
+# down version of this policy"; this is the scoped-down version. "Specifying AWS Glue resource ARNs":
+# an operation needs permission on the resource and all its ancestors ("to create a partitions for a
+# table requires permission on the table, database, and catalog").
+CRAWLER_CATALOG_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+    "glue:CreatePartition",
+    "glue:BatchCreatePartition",
+    "glue:UpdatePartition",
+    "glue:BatchUpdatePartition",
+]
+
+
+def test_the_crawler_role_may_add_and_update_partitions_of_every_table_it_crawls():
+    params = {"pBucketName": "sync-bucket/inventory", "pCFNDatabaseName": "fleet-db", "pCFNTablePrefixName": "fleet"}
+    stack = render(NAME, params)
+    resources = stack["Resources"]
+    (target,) = resources["Crawler"]["Properties"]["Targets"]["CatalogTargets"]
+    database = resources[target["DatabaseName"]]["Properties"]["DatabaseInput"]["Name"]
+    tables = [resources[table]["Properties"]["TableInput"]["Name"] for table in target["Tables"]]
+    assert database == "fleet-db" and len(tables) == len(analytics.INVENTORY_TYPES)
+    arn = "arn:aws:glue:us-east-1:555555555555:"  # cloud-radar's Region and account
+    needed = [arn + "catalog", arn + f"database/{database}", *(arn + f"table/{database}/{t}" for t in tables)]
+    granted = [s for s in role_statements(stack, "CrawlerRole").values() if s["Effect"] == "Allow"]
+    for action in CRAWLER_CATALOG_ACTIONS:
+        patterns = [r for s in granted if action in s["Action"] for r in s["Resource"]]
+        for resource in needed:
+            assert any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns), (action, resource)
 
 
 def test_the_initializer_is_the_module_inline_and_starts_only_this_crawler():
@@ -417,40 +452,10 @@ def test_the_example_bucket_is_the_collector_example():
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def s3_server():
-    """A moto server on 127.0.0.1 that the aws CLI uses for S3 (and nothing else)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    yield env
-    process.terminate()
-    process.wait(10)
+def s3_server(moto_server):
+    """The aws CLI's environment with a moto server on 127.0.0.1 for S3 (and nothing else)."""
+    return {**moto_server.environment, "AWS_ENDPOINT_URL_S3": moto_server.url}
 
 
 def aws(env, *args) -> str:

@@ -1,7 +1,13 @@
-"""The build: golden output, determinism, lint, all-or-nothing writes, bad options, freshness check."""
+"""The build: golden output, determinism, lint, all-or-nothing writes (also when killed), bad options,
+freshness check."""
 
+import gc
+import hashlib
+import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +17,7 @@ import pytest
 from conftest import snapshot
 from troposphere import Parameter, Template
 
-from patch_templates import builder
+from patch_templates import builder, transaction
 from patch_templates.parts.common import TEMPLATE_BODY_LIMIT
 from patch_templates.stacks import TEMPLATES
 
@@ -87,7 +93,7 @@ def test_a_lint_failure_leaves_output_exactly_as_it_was(tmp_path, monkeypatch, c
     monkeypatch.setattr(builder, "TEMPLATES", {name: broken})  # one template keeps the test quick
     assert builder.run(SimpleNamespace(check=False, output_dir=out, docs_dir=docs, cache_dir=None)) == 1
     assert snapshot(tmp_path) == before
-    assert not list(tmp_path.glob(".output-staging-*")), "staging directory left behind"
+    assert not (out / builder.STAGING).exists(), "staging directory left behind"
     err = capsys.readouterr().err
     assert f"{out}/resourcedatasync_s3bucket_bucketpolicy.yml:" in err and "W2001" in err
 
@@ -259,3 +265,192 @@ def test_make_scan_runs_once_per_content_of_output(tmp_path):
         )
         assert failed.returncode != 0 and "finding" in failed.stdout
     assert len(list((tmp_path / ".cache" / "checkov").iterdir())) == 3
+
+
+# -- all or nothing: a build killed at any point, a write that fails ---------------------------
+
+
+def old_checkout(root: Path) -> dict[str, Path]:
+    """output/ and docs/ under root as an older build left them: every generated file has a line
+    more than the build writes, one the build no longer makes is there and one it makes is missing;
+    beside them a hand-written page, and a staging directory that an earlier builder left."""
+    roots = {"output": root / "output", "docs": root / "docs"}
+    for key, directory in roots.items():
+        shutil.copytree(ROOT / key, directory)
+    for path in builder.owned(roots):
+        path.write_text(path.read_text() + "old\n")
+    (roots["output"] / "retired.yml").write_text("a template no longer built\n")
+    (roots["docs"] / "templates" / COLLECTOR.replace(".yml", ".md")).unlink()
+    (roots["docs"] / "notes.md").write_text("## hand-written\n")
+    (root / ".output-staging-x1y2").mkdir()
+    (root / ".output-staging-x1y2" / COLLECTOR).write_text("linted by an older builder\n")
+    return roots
+
+
+def hashes(directory: Path) -> dict[str, str]:
+    return {
+        str(f.relative_to(directory)): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(directory.rglob("*"))
+        if f.is_file()
+    }
+
+
+def kill_builds(work: str, runs: int, seed: int) -> None:
+    """Run by the test below in a Python process of its own. For each kill point it copies work/old
+    to work/tree and forks a build into it (builder.main) that is killed with SIGKILL at that point:
+    the Nth line the builder and transaction modules execute, one random line in each of `runs`
+    equal strata of the lines a first build (not killed) counted. After each kill it runs what the
+    next build runs first (builder.recover). Rendering is not what is killed: the builds write the
+    committed output/ and docs/ (a fresh build's text, test_output_matches_a_fresh_build_exactly),
+    which lint as clean (the lint cache knows them). Prints, as JSON, the files after the first
+    build and, per point, after the kill and after recovering."""
+    work = Path(work)
+    tree = work / "tree"
+    committed = builder.owned({"output": OUTPUT, "docs": ROOT / "docs"})
+    files = {tree / path.relative_to(ROOT): path.read_text() for path in committed}
+    built = {name: ((OUTPUT / name).read_text(), {}) for name in TEMPLATES}
+    builder.build_all = lambda: built
+    builder.all_files = lambda built, roots: files
+    cache = builder.LintCache(work / "cache")
+    for text, _ in built.values():
+        cache.remember(text)
+    options = [
+        "--output-dir",
+        str(tree / "output"),
+        "--docs-dir",
+        str(tree / "docs"),
+        "--cache-dir",
+        str(work / "cache"),
+    ]
+    traced = {builder.__file__, transaction.__file__}
+
+    def build_killed_at(point: int) -> dict:
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(work / "old", tree)
+        gc.freeze()  # a forked build then copies fewer of the pages it shares with this process
+        pid = os.fork()
+        if pid == 0:
+            lines = 0
+
+            def line(frame, event, arg):
+                nonlocal lines
+                if event == "line":
+                    lines += 1
+                    if lines == point:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                return line
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            sys.settrace(lambda frame, event, arg: line if frame.f_code.co_filename in traced else None)
+            try:
+                builder.main(options)
+            except SystemExit as done:
+                sys.settrace(None)
+                (work / "lines").write_text(str(lines))
+                os._exit(0 if done.code == 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        journal = tree / "output" / builder.JOURNAL
+        run = {
+            "point": point,
+            "killed": os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL,
+            "journal": json.loads(journal.read_text())["state"] if journal.exists() else None,
+            "after_kill": hashes(tree),
+        }
+        builder.recover(tree / "output")
+        return {**run, "recovered": hashes(tree)}
+
+    first = build_killed_at(0)
+    total = int((work / "lines").read_text())
+    width = total / runs
+    rng = random.Random(seed)
+    points = [1 + int(i * width) + rng.randrange(max(1, int(width))) for i in range(runs)]
+    print(json.dumps({"lines": total, "first": first, "runs": [build_killed_at(point) for point in points]}))
+
+
+KILLS = 48
+EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def test_a_build_killed_at_any_point_leaves_every_file_whole_and_the_set_old_or_new(tmp_path):
+    """Every generated file differs between the old checkout and the build, so each file on disk
+    is old, new or torn (any other content, an empty file included). The set is mixed when one
+    generated file is old and another new (a file that should be missing counts as its state).
+    After a kill, before anything else runs, no file is torn, hand-written files are untouched,
+    and a mix exists only while the journal says committed; after what the next build runs first,
+    the whole tree is exactly the old one or exactly the new one, nothing left beside it."""
+    old_checkout(tmp_path / "old")
+    old = {p: h for p, h in hashes(tmp_path / "old").items() if not p.startswith(".output-staging-")}
+    seed = random.randrange(2**32)
+    harness = f"import test_build; test_build.kill_builds({str(tmp_path)!r}, {KILLS}, {seed})"
+    done = subprocess.run(
+        [sys.executable, "-c", harness], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    new = report["first"]["after_kill"]
+    assert not report["first"]["killed"] and report["first"]["recovered"] == new
+    changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+    alike = old.keys() & new.keys() - changed
+    assert len(changed) > 100 and "docs/notes.md" in alike
+    assert "output/retired.yml" in old.keys() - new.keys() and len(new.keys() - old.keys()) == 1
+    journals = {}
+    for run in report["runs"]:
+        where = f"seed {seed}, line {run['point']} of {report['lines']}"
+        assert run["killed"], where
+        on_disk = run["after_kill"]
+        states = {
+            p: "old" if on_disk.get(p) == old.get(p) else "new" if on_disk.get(p) == new.get(p) else "torn"
+            for p in changed
+        }
+        assert "torn" not in states.values(), (where, [p for p, s in states.items() if s == "torn"])
+        assert EMPTY not in {on_disk.get(p) for p in changed | alike}, where
+        assert all(on_disk.get(p) == old[p] for p in alike), where
+        mixed = {"old", "new"} <= set(states.values())
+        assert not mixed or run["journal"] == transaction.COMMITTED, (where, run["journal"])
+        assert run["recovered"] in (old, new), where
+        journals.setdefault(run["journal"], []).append(mixed)
+    print(
+        f"\n{KILLS} kills over {report['lines']} lines (seed {seed}): "
+        + ", ".join(f"{len(m)} with journal {j} ({sum(m)} mixed until recovered)" for j, m in journals.items())
+    )
+    assert {None, transaction.PREPARED, transaction.COMMITTED} <= journals.keys()
+    assert any(journals[transaction.COMMITTED]), "no kill fell between two replacements"
+
+
+def read_only(*directories: Path) -> None:
+    for directory in directories:
+        directory.chmod(0o555)
+    probe = directories[0] / ".probe"
+    try:
+        probe.write_text("x")
+    except PermissionError:
+        return
+    probe.unlink()
+    for directory in directories:
+        directory.chmod(0o755)
+    pytest.skip("running as root: read-only permissions do not stop a write (the directory fault covers it)")
+
+
+@pytest.mark.parametrize("fault", ["read-only parameters and docs", "a directory where a page goes"])
+def test_a_write_that_fails_stops_with_one_line_naming_the_file_and_changes_nothing(tmp_path, monkeypatch, fault):
+    roots = old_checkout(tmp_path)
+    page = roots["docs"] / "parameters.md"  # written after every file of output/, so they are rolled back
+    if fault.startswith("read-only"):
+        read_only(roots["output"] / "parameters", roots["docs"])
+        refused = roots["output"] / "parameters"
+    else:
+        page.unlink()
+        (page / "notes.md").mkdir(parents=True)
+        refused = page
+    monkeypatch.setattr(builder, "TEMPLATES", {COLLECTOR: TEMPLATES[COLLECTOR]})  # the others' files go: more to undo
+    monkeypatch.setattr(builder, "lint_in_parallel", lambda paths, shown: [])
+    before = snapshot(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        builder.main(["--output-dir", str(roots["output"]), "--docs-dir", str(roots["docs"]), "--no-cache"])
+    message = str(stopped.value.code)
+    assert message.startswith(f"build failed: cannot write {refused}") and "\n" not in message, message
+    assert message.endswith(f"{roots['output']}/ and {roots['docs']}/ are as they were"), message
+    for directory in (roots["output"] / "parameters", roots["docs"]):
+        directory.chmod(0o755)
+    after = snapshot(tmp_path)
+    assert after == {p: v for p, v in before.items() if not p.startswith(".output-staging-")}

@@ -1,14 +1,17 @@
 """The deploy path: `make deploy` / `make package` check TEMPLATE, STACK and PARAMS with the standard
 library before anything runs (patch_templates/deploy/preflight.py), refuse mistakes with the file and the
-problem, and print the full command. AWS=echo stands in for the AWS CLI, so nothing reaches AWS."""
+problem, and print the full command. AWS=echo stands in for the AWS CLI, so nothing reaches AWS.
+tests/deploy/ holds the injection, file-robustness, StackSet and upload tests."""
 
 import json
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import OWN, own_values
 
 from patch_templates.deploy import preflight
 from patch_templates.reference import docs
@@ -16,33 +19,15 @@ from patch_templates.stacks import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR = "resourcedatasync_s3bucket_bucketpolicy.yml"
-# A value of one's own for each placeholder of the example files.
-OWN = {
-    "111122223333": "123456789012",
-    "444455556666": "210987654321",
-    "777788889999": "345678901234",
-    "example.com": "ops.corp.test",
-    "o-a1b2c3d4e5": "o-zz9y8x7w6v",
-    "ou-ab12-": "ou-zz99-",
-    "1234abcd-12ab-34cd-56ef-1234567890ab": "0fedcba9-8765-4321-0fed-cba987654321",
-}
 
 
 def example_text(name: str) -> str:
     return (ROOT / "output" / "parameters" / f"{docs.stem(name)}.json").read_text()
 
 
-def own_values(name: str) -> list[dict]:
-    """The template's example file with every placeholder replaced by a value of one's own."""
-    text = example_text(name)
-    for placeholder, own in OWN.items():
-        text = text.replace(placeholder, own)
-    return json.loads(text)
-
-
 def make(*args: str, cwd: Path = ROOT, dry_run: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", *args],
+        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", f"PYTHON={sys.executable}", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -69,31 +54,70 @@ def test_every_invented_example_value_holds_a_placeholder():
     assert set(constraints["templates"]) == set(TEMPLATES)
 
 
+STACKSETS = "patch_management_stackset.yml"
+
+
+def deploy_words(stdout: str) -> tuple[list[str], str]:
+    """The words of the printed aws cloudformation deploy command, and what follows it on its line."""
+    line = next(line for line in stdout.splitlines() if line.startswith("echo cloudformation deploy"))
+    command, _, after = line.partition("; ")
+    return shlex.split(command), after
+
+
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     values = own_values(name)
-    result = make(
-        "deploy", "STACK=my-stack", f"TEMPLATE=output/{name}", f"PARAMS={write(tmp_path, values)}", "REGION=eu-west-1"
-    )
+    args = [
+        "deploy",
+        "STACK=my-stack",
+        f"TEMPLATE=output/{name}",
+        f"PARAMS={write(tmp_path, values)}",
+        "REGION=eu-west-1",
+    ]
+    # A template over 51,200 bytes goes through a bucket; one that creates StackSets is waited for,
+    # which an echoing AWS CLI cannot answer: make -n shows its commands.
+    large = (ROOT / "output" / name).stat().st_size > preflight.INLINE_TEMPLATE_BYTES
+    result = make(*args, *(["ARTIFACTS_BUCKET=my-bucket"] if large else []), dry_run=name == STACKSETS)
     assert result.returncode == 0, result.stderr
-    printed, ran = result.stdout.strip().splitlines()[-2:]
-    assert printed.startswith("echo cloudformation deploy --region eu-west-1 --stack-name my-stack")
-    words = shlex.split(printed)
+    words, after = deploy_words(result.stdout)
+    template = (
+        ["build/patch_management_stackset.packaged.yml", "--s3-bucket", "my-bucket"] if large else [f"output/{name}"]
+    )
+    assert (
+        words[:9]
+        == [
+            "echo",
+            "cloudformation",
+            "deploy",
+            "--region",
+            "eu-west-1",
+            "--stack-name",
+            "my-stack",
+            "--template-file",
+            *template,
+        ][:9]
+    )
     # A template without parameters (default_host_management.yml) is deployed without overrides.
+    expected = [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
     overrides = words[words.index("--parameter-overrides") + 1 :] if values else []
-    assert "--parameter-overrides" in words or not values
-    assert overrides == [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
-    assert ran == " ".join(words[1:])  # what echo received: the same words
+    if name == STACKSETS:
+        assert overrides[-1] == "--disable-rollback" and after.startswith(
+            f"{sys.executable} -S -m patch_templates.deploy.stacksets"
+        )
+        assert after.endswith(" wait --after-deploy=$?")
+        overrides = overrides[:-1]
+    else:
+        assert "--disable-rollback" not in words and not after
+        assert result.stdout.strip().splitlines()[-1] == " ".join(words[1:])  # what echo received: the same words
+    assert overrides == expected
 
 
 def test_make_n_on_a_fresh_clone_shows_the_values_without_a_virtual_environment(tmp_path):
-    """Only the Makefile, the standard-library check and output/ are needed to deploy."""
+    """Only the Makefile, the standard-library deploy modules and output/ are needed to deploy."""
     clone = tmp_path / "clone"
-    (clone / "patch_templates").mkdir(parents=True)
+    shutil.copytree(ROOT / "patch_templates" / "deploy", clone / "patch_templates" / "deploy")
+    shutil.copy(ROOT / "patch_templates" / "__init__.py", clone / "patch_templates")
     shutil.copy(ROOT / "Makefile", clone)
-    for module in ("__init__.py", "deploy/__init__.py", "deploy/preflight.py"):
-        (clone / "patch_templates" / module).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "patch_templates" / module, clone / "patch_templates" / module)
     shutil.copytree(ROOT / "output", clone / "output")
     params = write(tmp_path, own_values(COLLECTOR))
     result = make(
@@ -102,6 +126,11 @@ def test_make_n_on_a_fresh_clone_shows_the_values_without_a_virtual_environment(
     assert result.returncode == 0, result.stderr
     assert "pResourceDataSyncBucketName=patch-inventory-123456789012" in result.stdout
     assert "pDataSourceAccountID=210987654321,345678901234" in result.stdout
+    status = make("status", "STACK=patch-collector", cwd=clone, dry_run=True)
+    assert (
+        status.returncode == 0
+        and "echo cloudformation list-stack-resources --stack-name patch-collector" in status.stdout
+    )
     assert not (clone / ".venv").exists()
 
 
@@ -110,23 +139,33 @@ def test_artifacts_bucket_packages_first_and_deploys_through_s3(tmp_path):
     result = make(
         "deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "ARTIFACTS_BUCKET=art", f"PARAMS={params}", dry_run=True
     )
-    lines = result.stdout.strip().splitlines()
+    lines = [shlex.split(line) for line in result.stdout.strip().splitlines()]
     packaged = f"build/{docs.stem(COLLECTOR)}.packaged.yml"
-    assert lines[-2] == (
-        f"echo cloudformation package --template-file output/{COLLECTOR} --s3-bucket art "
-        f"--output-template-file {packaged}"
-    )
-    assert lines[-1].startswith(
-        "echo cloudformation deploy --stack-name s --template-file "
-        + packaged
-        + " --s3-bucket art --capabilities CAPABILITY_NAMED_IAM"
-    )
+    assert lines[-2] == [
+        *"echo cloudformation package --template-file".split(),
+        f"output/{COLLECTOR}",
+        *"--s3-bucket art --output-template-file".split(),
+        packaged,
+    ]
+    assert lines[-1][:9] == [
+        *"echo cloudformation deploy --stack-name s --template-file".split(),
+        packaged,
+        "--s3-bucket",
+        "art",
+    ]
 
 
 def test_empty_params_deploys_with_the_template_defaults():
-    result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=", dry_run=True)
+    name = "windows_patch_baseline.yml"  # every parameter has a default
+    result = make("deploy", "STACK=s", f"TEMPLATE=output/{name}", "PARAMS=", dry_run=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("--no-fail-on-empty-changeset")
+
+
+def test_empty_params_is_refused_when_a_parameter_has_no_default():
+    result = make("deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=", dry_run=True)
+    assert result.returncode != 0 and result.stdout == ""
+    assert "PARAMS=: pResourceDataSyncBucketName has no default; give it a value (examples in " in result.stderr
 
 
 GOOD = own_values(COLLECTOR)
@@ -144,11 +183,17 @@ def entries(**changes) -> list[dict]:
     [
         (
             '[{"ParameterKey": "pSyncName", "ParameterValue": "x"',
-            "params.json: not valid JSON: Expecting ',' delimiter: line 1 column 53",
+            "params.json: not valid JSON (Expecting ',' delimiter, line 1 column 53); it should hold a JSON list",
         ),
-        ({"pSyncName": "x"}, "params.json: not a JSON list of parameters"),
-        ([{"ParameterKey": "pSyncName"}], 'params.json: entry 1 is {"ParameterKey": "pSyncName"}; each entry must be'),
-        ([{"ParameterKey": "pSyncName", "ParameterValue": 5}], "params.json: entry 1 is"),
+        ({"pSyncName": "x"}, "params.json: holds a JSON object; it should hold a JSON list"),
+        (
+            [{"ParameterKey": "pSyncName"}],
+            "params.json: entry 1 has 'ParameterKey'; each entry has exactly ParameterKey",
+        ),
+        (
+            [{"ParameterKey": "pSyncName", "ParameterValue": 5}],
+            'params.json: entry 1: ParameterValue is a JSON number; write it as a string, "ParameterValue": "5"',
+        ),
         (
             [{"ParameterKey": "pSyncNmae", "ParameterValue": "x"}],
             "params.json: pSyncNmae is not a parameter of resourcedatasync_s3bucket_bucketpolicy.yml; did you mean pSyncName?",
@@ -158,15 +203,15 @@ def entries(**changes) -> list[dict]:
                 {"ParameterKey": "pSyncName", "ParameterValue": "a"},
                 {"ParameterKey": "pSyncName", "ParameterValue": "b"},
             ],
-            "params.json: pSyncName is given twice",
+            "params.json: pSyncName is given 2 times; keep one",
         ),
         (
             entries(pResourceDataSyncBucketName="My_Bucket"),
-            "params.json: pResourceDataSyncBucketName='My_Bucket' is refused: 'My_Bucket' does not match",
+            "params.json: pResourceDataSyncBucketName is refused: 'My_Bucket' does not match",
         ),
         (
             entries(pDataSourceAccountID="210987654321,12345"),
-            "params.json: pDataSourceAccountID='210987654321,12345' is refused: '12345' does not match",
+            "params.json: pDataSourceAccountID is refused: '12345' does not match",
         ),
         (
             entries(pResourceDataSyncBucketName="patch-inventory-111122223333"),
@@ -192,7 +237,7 @@ def test_a_bad_parameter_file_is_refused_before_anything_runs(tmp_path, content,
 def test_an_unedited_example_file_is_refused(name):
     """Without PARAMS, the example file: refused when it holds a placeholder, else deployed as it is
     (a baseline member's example values are all usable defaults)."""
-    result = make("deploy", "STACK=s", f"TEMPLATE=output/{name}", dry_run=True)
+    result = make("deploy", "STACK=s", f"TEMPLATE=output/{name}", "ARTIFACTS_BUCKET=my-bucket", dry_run=True)
     holds = [p for p in docs.PLACEHOLDERS if p in example_text(name)]
     if not holds:
         assert result.returncode == 0 and "cloudformation deploy" in result.stdout, result.stderr
@@ -207,34 +252,67 @@ def test_an_unedited_example_file_is_refused(name):
     [
         (
             ["deploy", "STACK=s", "TEMPLATE=output/nope.yml", "PARAMS="],
-            "TEMPLATE=output/nope.yml: no such template; the templates are:\n  output/",
+            f"TEMPLATE=output/nope.yml: not a template built into output/; ls output/*.y*ml lists the {len(TEMPLATES)} templates",
         ),
-        (["deploy", "STACK=s", "PARAMS="], "TEMPLATE=: no such template"),
-        (["package", "TEMPLATE=output/nope.yml", "ARTIFACTS_BUCKET=b"], "TEMPLATE=output/nope.yml: no such template"),
-        (["deploy", "STACK=1st stack", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=1st stack: a stack name is"),
-        (["deploy", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK=: a stack name is"),
+        (
+            ["deploy", "STACK=s", "TEMPLATE=output/central_alert.yml", "PARAMS="],
+            "TEMPLATE=output/central_alert.yml: not a template built into output/; did you mean output/central_alerts.yml?",
+        ),
+        (["deploy", "STACK=s", "PARAMS="], "TEMPLATE is required, e.g. make deploy TEMPLATE=output/<template>"),
+        (["package", "TEMPLATE=output/nope.yml", "ARTIFACTS_BUCKET=b12"], "TEMPLATE=output/nope.yml: not a template"),
+        (
+            ["deploy", "STACK=1st stack", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="],
+            "STACK='1st stack': a stack name is 1-128 letters",
+        ),
+        (["deploy", f"TEMPLATE=output/{COLLECTOR}", "PARAMS="], "STACK is required, e.g. make deploy STACK=my-stack"),
         (
             ["deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=missing.json"],
             "PARAMS=missing.json: cannot read the parameter file (No such file or directory)",
         ),
-        (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required"),
-        (["describe"], "STACK is required"),
+        (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required, e.g. make package"),
+        (
+            ["deploy", "STACK=s", f"TEMPLATE=output/{STACKSETS}", "PARAMS="],
+            f"TEMPLATE=output/{STACKSETS}: it is {(ROOT / 'output' / STACKSETS).stat().st_size:,} bytes, over 51,200: "
+            "give ARTIFACTS_BUCKET=",
+        ),
+        (["describe"], "STACK is required, e.g. make describe STACK=my-stack"),
+        (["status", "STACK=s", "REGION=Europe"], "REGION='Europe': a Region code such as eu-west-1"),
+        (["wait", "STACK=s", "TIMEOUT=1.5"], "TIMEOUT='1.5': whole minutes to wait at most"),
+        (["retry", "STACK=s", "PROFILE=my profile"], "PROFILE='my profile': a profile of the AWS CLI's config"),
+        (["drift"], "STACK is required, e.g. make drift STACK=my-stack"),
+        (
+            ["deploy", "STACK=s", f"TEMPLATE=output/{COLLECTOR}", "PARAMS=", "CAPABILITIES=CAPABILITY_ALL"],
+            "CAPABILITIES='CAPABILITY_ALL': CAPABILITY_IAM, CAPABILITY_NAMED_IAM or CAPABILITY_AUTO_EXPAND",
+        ),
     ],
 )
 def test_make_targets_refuse_bad_variables(args, message):
-    result = make(*args)
-    assert result.returncode != 0 and message in result.stderr
-    assert "cloudformation" not in result.stdout
+    for dry_run in (False, True):
+        result = make(*args, dry_run=dry_run)
+        assert result.returncode != 0 and message in result.stderr, result.stderr
+        assert "nothing was run" in result.stderr and result.stdout == ""
 
 
-def test_every_template_is_listed_when_one_is_missing():
-    result = make("package", "TEMPLATE=output/nope.yml", "ARTIFACTS_BUCKET=b")
-    assert all(f"  output/{name}\n" in result.stderr for name in TEMPLATES)
+def test_a_foreign_file_with_a_built_name_is_refused(tmp_path):
+    """TEMPLATE must resolve to output/<name>: a file elsewhere with a built name would be deployed
+    while the built template's constraints are checked."""
+    name = "windows_patch_baseline.yml"  # deployable with PARAMS= (every parameter has a default)
+    shutil.copy(ROOT / "output" / name, tmp_path / name)
+    for template in (str(tmp_path / name), f"../{tmp_path.name}/{name}", f"output/../{name}"):
+        result = make("deploy", "STACK=s", f"TEMPLATE={template}", "PARAMS=", dry_run=True)
+        assert result.returncode != 0 and result.stdout == ""
+        assert f"TEMPLATE={template}: give output/{name}; make deploys only the files built into output/" in (
+            result.stderr
+        )
+    same = make("deploy", "STACK=s", f"TEMPLATE=./output/../output/{name}", "PARAMS=", dry_run=True)
+    assert same.returncode == 0 and f"--template-file output/{name} " in " ".join(deploy_words(same.stdout)[0]) + " "
 
 
 def test_missing_constraints_file_says_to_build(tmp_path):
     with pytest.raises(preflight.Refused, match=r"cannot read the parameter constraints .*run make templates"):
-        preflight.check(f"output/{COLLECTOR}", None, constraints=tmp_path / "constraints.json")
+        preflight.check(
+            ["deploy"], {"STACK": "s", "TEMPLATE": f"output/{COLLECTOR}"}, constraints=tmp_path / "constraints.json"
+        )
 
 
 def test_list_types_are_checked_item_by_item():

@@ -290,6 +290,7 @@ def full_registry() -> dict[str, dict]:
         "Resources": {"Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}},
     }
     templates["patch_management_stackset.yml"] = stackset_of(*members)
+    templates["patch_now_administration.yml"] = template_dict("patch_now_administration.yml")
     return templates
 
 

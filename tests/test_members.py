@@ -94,6 +94,12 @@ def test_task_arn_is_built_in_each_account_and_region(task_type, name, expected)
     assert task({"pTaskType": task_type, "pTaskName": name})["TaskArn"] == expected
 
 
+def test_the_task_takes_max_concurrency_and_max_errors_each_in_its_place():
+    """Their defaults are equal (1), so only different values show a swap."""
+    properties = task({"pMaxConcurrency": "25%", "pMaxErrors": "3"})
+    assert (properties["MaxConcurrency"], properties["MaxErrors"]) == ("25%", "3")
+
+
 def test_window_role_scopes_to_the_function_and_state_machine_of_this_account():
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:patch-hook"
     (invoke,) = granted({"pTaskType": "LAMBDA", "pTaskName": "patch-hook"}, "lambda:InvokeFunction")

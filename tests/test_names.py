@@ -40,6 +40,9 @@ REQUIRED = {
     "pDeployWave3": "true",
     "pWave3OrganizationalUnitIds": "ou-ab12-33333333",
     "pDeployAmazonLinux2023": "true",
+    # The patch-now administration role is created in the Region the test renders in.
+    "pOrganizationID": "o-a1b2c3d4e5",
+    "pAdministrationRoleRegion": "us-east-1",
 }
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).

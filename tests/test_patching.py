@@ -209,6 +209,12 @@ def test_window_and_target_take_the_design_parameters():
     assert (task["MaxConcurrency"], task["MaxErrors"], task["Priority"]) == ("1", "1", 0)
 
 
+def test_the_task_takes_max_concurrency_and_max_errors_each_in_its_place():
+    """Their defaults are equal (1), so only different values show a swap."""
+    task = render(WINDOWS, {**EMAIL, "pMaxConcurrency": "25%", "pMaxErrors": "3"})["Resources"]["MaintenanceWindowTask"]
+    assert (task["Properties"]["MaxConcurrency"], task["Properties"]["MaxErrors"]) == ("25%", "3")
+
+
 def invocation(params: dict) -> dict:
     task = render(WINDOWS, {**EMAIL, **params})["Resources"]["MaintenanceWindowTask"]["Properties"]
     assert task["TaskType"] == params.get("pTaskType", "RUN_COMMAND")

@@ -310,6 +310,51 @@ def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_dat
         assert must in titles
 
 
+# The aggregation each measure must have: (visual, column) -> function. Compliance % is an average
+# over nodes; a node counts once however many rows it has (the snapshot has one per node and day, the
+# exposure data set one per node, patch and CVE), and so does a node-patch pair with two CVEs.
+AGGREGATIONS = {
+    ("compliance", "compliance_percent"): "AVERAGE",
+    ("noncompliant", "node_id"): "DISTINCT_COUNT",
+    ("trend", "compliance_percent"): "AVERAGE",
+    ("by-account", "compliance_percent"): "AVERAGE",
+    ("by-severity", "node_patch"): "DISTINCT_COUNT",
+    ("top-cves", "node_id"): "DISTINCT_COUNT",
+}
+
+
+def measures(node, visual: str, found: dict) -> dict:
+    """(visual, column) -> aggregation of every measure field under node."""
+    if isinstance(node, dict):
+        for kind, field in node.items():
+            if kind in ("NumericalMeasureField", "CategoricalMeasureField"):
+                function = field["AggregationFunction"]
+                key = (visual, field["Column"]["ColumnName"])
+                found[key] = function["SimpleNumericalAggregation"] if kind.startswith("Numerical") else function
+            else:
+                measures(field, visual, found)
+    elif isinstance(node, list):
+        for item in node:
+            measures(item, visual, found)
+    return found
+
+
+def test_every_measure_has_its_intended_aggregation_and_the_top_cves_rank_by_theirs():
+    _, definition = rendered_definition()
+    visuals = {body["VisualId"]: body for s in definition["Sheets"] for v in s["Visuals"] for body in v.values()}
+    found = {}
+    for visual_id, body in visuals.items():
+        measures(body, visual_id, found)
+    assert found == AGGREGATIONS
+    top = visuals["top-cves"]
+    sort = top["ChartConfiguration"]["SortConfiguration"]
+    (value,) = top["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Values"]
+    assert sort["CategorySort"] == [
+        {"FieldSort": {"FieldId": value["CategoricalMeasureField"]["FieldId"], "Direction": "DESC"}}
+    ]
+    assert sort["CategoryItemsLimit"] == {"ItemsLimit": 10, "OtherCategories": "EXCLUDE"}
+
+
 def test_visuals_do_not_overlap():
     for sheet in dashboard_definition.SHEETS:
         cells = {}

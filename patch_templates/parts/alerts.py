@@ -18,6 +18,7 @@ from awacs import events as events_actions
 from awacs.aws import Allow, PolicyDocument, Statement
 from troposphere import GetAtt, Ref, Template, events, iam
 
+from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
 from .policies import POLICY_VERSION, service_assume_role
 
@@ -140,6 +141,28 @@ EVENT_KINDS = (
         + "--filters Key=State,Values=Missing,Failed"
         + "\nConsole: Systems Manager > Patch Manager > Compliance reporting",
         {"node": "$.detail.resource-id", "severity": "$.detail.severity", "baseline": "$.detail.patch-baseline-id"},
+    ),
+    # Patch now (make patch-now), one event per run of the runbook in each target account-Region ("EC2
+    # Automation Execution Status-change Notification"; fields ExecutionId, Definition, Status). Status values
+    # (API reference, AutomationExecution.AutomationExecutionStatus) include approvals and change calendars,
+    # so the failures are listed: Failed | TimedOut | Cancelled | CompletedWithFailure. A run in a member
+    # account uses the runbook shared by the administration account, which it may name by its document ARN
+    # (user guide, "Using shared SSM documents"), so both forms are matched. The nodes' own failures arrive
+    # as InstallRun alerts (the run sends AWS-RunPatchBaseline).
+    EventKind(
+        "PatchNowRun",
+        "EC2 Automation Execution Status-change Notification",
+        {
+            "Definition": [RUNBOOK_NAME, {"suffix": f":document/{RUNBOOK_NAME}"}],
+            "Status": ["Failed", "TimedOut", "Cancelled", "CompletedWithFailure"],
+        },
+        "PATCHING ALERT: patch-now run <status> (runbook <runbook>).\n"
+        + WHERE
+        + " Automation execution <execution>."
+        + LOOK
+        + "get-automation-execution --region <region> --automation-execution-id <execution>"
+        + "\nConsole: Systems Manager > Automation > <execution>",
+        {"status": "$.detail.Status", "runbook": "$.detail.Definition", "execution": "$.detail.ExecutionId"},
     ),
 )
 

@@ -11,6 +11,8 @@ applies to each item, as CloudFormation does.
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
+from ..deploy import identifiers
+
 # One reading of CloudFormation's constraint rules, shared with the standard-library deploy check.
 from ..deploy.preflight import violation  # noqa: F401
 
@@ -48,7 +50,7 @@ BUCKET_NAME = dict(
     ),
 )
 # An AWS Region code, and the ARN of a resource in one Region of one account.
-REGION_PATTERN = r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}"
+REGION_PATTERN = identifiers.REGION
 
 
 def arn_pattern(service: str, resource: str) -> str:
@@ -119,7 +121,7 @@ REGION_LIST = dict(
 # resource schema (DeploymentTargets.OrganizationalUnitIds).
 ORGANIZATIONAL_UNIT_ID_LIST = dict(
     Type="CommaDelimitedList",
-    AllowedPattern=r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$",
+    AllowedPattern=f"^({identifiers.ORGANIZATIONAL_UNIT_ID}|{identifiers.ROOT_ID})$",
     ConstraintDescription=(
         "must be organizational unit ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx) separated by commas"
     ),

@@ -61,6 +61,9 @@ DEPLOYMENT = {
     "patch_management_stackset.yml": Placement(
         3, "management", does="StackSets: the members into every account and Region of the OUs"
     ),
+    "patch_now_administration.yml": Placement(
+        3, "management", does="optional: patch-now runbook and administration role (make patch-now)"
+    ),
     **{name: Placement(3, "source", does="patch baseline of one OS (one StackSet per OS)") for name in BASELINES},
     OPERATIONS: Placement(
         3,

@@ -103,6 +103,8 @@ def deploy_command(name: str, template: dict, parameter_list: list[dict], throug
         words += ["--s3-bucket", ARTIFACTS_BUCKET]
     if capabilities(template):
         words += ["--capabilities", *capabilities(template)]
+    if any(r["Type"] == "AWS::CloudFormation::StackSet" for r in template.get("Resources", {}).values()):
+        words.append("--disable-rollback")  # one failed StackSet does not roll back the others (make deploy)
     values = overrides(parameter_list, template)
     if values:
         words += ["--parameter-overrides", *values]
