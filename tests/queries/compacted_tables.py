@@ -1,0 +1,58 @@
+"""DuckDB holding the analytics stack's tables over the sample sync data, the reports stack's views and
+compliance snapshot (test_compliance_reports.loaded), and the daily tables of queries/compaction.py;
+the daily statements run in their order on a given day, and the SQL of queries/ filled in as the
+templates fill it."""
+
+import re
+
+from test_analytics import DUCKDB_TYPES, on_duckdb
+from test_compliance_reports import STACKS, loaded
+
+from patch_templates.queries import compaction
+from patch_templates.stacks import compliance_reports as reports
+
+# Distinct SLA days per severity, none a default: a swapped severity changes an answer.
+SLA_DAYS = {"pSlaCriticalDays": 2, "pSlaHighDays": 4, "pSlaMediumDays": 3, "pSlaLowDays": 5}
+
+
+def names(stack: str) -> dict:
+    """Every ${name} the SQL of queries/ takes, as the stack of STACKS[stack] fills it."""
+    given = STACKS[stack]
+    return {
+        "pCFNDatabaseName": given.get("pCFNDatabaseName", "patching-database"),
+        "pCFNTablePrefixName": given.get("pCFNTablePrefixName", "patching"),
+        "pStaleScanDays": 7,
+        **SLA_DAYS,
+    }
+
+
+def sql(path: str, values: dict) -> str:
+    """queries/<path>.sql as a template holds it (reports.report_sql), its ${names} filled in."""
+    folder, _, name = path.rpartition("/")
+    text = reports.report_sql(name, compaction.QUERIES / folder)
+    return re.sub(r"\$\{(\w+)\}", lambda match: str(values[match.group(1)]), text)
+
+
+def table(values: dict, name: str) -> str:
+    return f'"{values["pCFNDatabaseName"]}"."{values["pCFNTablePrefixName"]}_{name}"'
+
+
+def compacted(stack: str):
+    """(values, db): the sample data and views loaded for STACKS[stack], and the empty daily tables."""
+    values = names(stack)
+    _, db = loaded(STACKS[stack])
+    types = {**DUCKDB_TYPES, "array<string>": "VARCHAR[]"}
+    for daily in compaction.DAILY_TABLES:
+        columns = {**daily.columns, compaction.PARTITION_KEY[0]: compaction.PARTITION_KEY[1]}
+        db.execute(
+            f"CREATE TABLE {table(values, daily.name)} ("
+            + ", ".join(f'"{column}" {types[kind]}' for column, kind in columns.items())
+            + ")"
+        )
+    return values, db
+
+
+def run_daily(db, values: dict, day: str) -> None:
+    """The daily statements in their order, as the schedule would run them on `day` (UTC)."""
+    for path in compaction.DAILY_STATEMENTS:
+        db.execute(on_duckdb(sql(path, values), now=f"{day} 04:00:00+00"))
