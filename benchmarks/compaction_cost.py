@@ -34,6 +34,7 @@ import duckdb
 import sqlglot
 from snapshot_speed import median_seconds
 
+from patch_templates.parts import catalog
 from patch_templates.queries import compaction
 from patch_templates.stacks import analytics, compliance_reports as reports, quicksight_dashboard
 
@@ -62,6 +63,8 @@ SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
 # The reports with a new version in queries/compacted/
 REWRITTEN = [name for name in reports.REPORTS if name != "compliance_trend"]
 ATHENA_DOLLARS_PER_BYTE = 5 / 1e12
+# A statement measured: bytes read, scans by what was read, seconds.
+Measured = tuple[int, dict[str, int], float]
 ATHENA_MINIMUM_BYTES = 10_000_000
 
 
@@ -164,7 +167,7 @@ def define_sync_tables(db, root: Path) -> None:
     keys) and the fleet views of the reports stack."""
     db.execute(f'CREATE SCHEMA "{DATABASE}"')
     for kind in ("InstanceInformation", "PatchSummary", "ComplianceItem"):
-        fields = {f.lower(): f for f in analytics.INVENTORY_TYPES[kind] + analytics.COMMON_FIELDS}
+        fields = {f.lower(): f for f in catalog.INVENTORY_TYPES[kind] + catalog.COMMON_FIELDS}
         fields |= analytics.RENAMED_FIELDS.get(kind, {})
         keys = {key.lower(): key for key in fields.values()}
         columns = "{" + ", ".join(f"'{key}': 'VARCHAR'" for key in keys.values()) + "}"
@@ -222,7 +225,7 @@ class Meter:
             kind: sum(f.stat().st_size for f in (root / f"AWS:{kind}").glob("*/*/*/*.json"))
             for kind in ("InstanceInformation", "PatchSummary", "ComplianceItem")
         }
-        self.chunks = {}  # Parquet file -> {column: compressed bytes of its chunks}
+        self.chunks: dict[str, dict[str, int]] = {}  # Parquet file -> {column: compressed bytes of its chunks}
 
     def read_parquet_metadata(self) -> None:
         for path in self.folder.rglob("*.parquet"):
@@ -240,7 +243,8 @@ class Meter:
         rows = self.db.execute(sql).fetchall()
         elapsed = time.perf_counter() - started
         self.db.execute("PRAGMA disable_profiling")
-        total, scans, nodes = 0, {}, json.loads(self.profile.read_text())["operator"]
+        scans: dict[str, int] = {}
+        total, nodes = 0, json.loads(self.profile.read_text())["operator"]
         while nodes:
             node = nodes.pop()
             nodes.extend(node.get("children", []))
@@ -312,14 +316,14 @@ def main() -> None:
             f"{item_bytes:.0f} bytes per compliance item; bytes below x {scale:g} = {args.scale_to} nodes"
         )
         # (what, before: (bytes, scans, seconds) or None, after: (bytes, scans, seconds) or None)
-        lines = []
+        lines: list[tuple[str, Measured | None, Measured | None]] = []
         bytes_, scans, _, wall = meter.run(on_duckdb(query("compliance_snapshot")))
         lines.append(("daily job: compliance_snapshot (today's only statement)", (bytes_, scans, wall), None))
         db.execute(f"DELETE FROM {table('compliance_snapshot')}")
         for path in compaction.DAILY_STATEMENTS:
             bytes_, scans, _, wall = meter.run(on_duckdb(query(path)))
             lines.append((f"daily job: {path}", None, (bytes_, scans, wall)))
-        daily_bytes = [line[2][0] for line in lines[1:]]
+        daily_bytes = [after[0] for _, _, after in lines[1:] if after]
         answers = {}
         for name in REWRITTEN:
             sql = on_duckdb(query(name))
@@ -360,8 +364,10 @@ def main() -> None:
             for measured in (before, after_):
                 if measured:
                     print(f"{'':4}scans: " + ", ".join(f"{count} x {what}" for what, count in measured[1].items()))
-        ratio, name = min((before[0] / after_[0], name) for name, before, after_ in lines if name in REWRITTEN)
-        print(f"\nrewritten reports read at least {ratio:.0f}x fewer bytes than today's ({name})")
+        least, name = min(
+            (before[0] / after_[0], name) for name, before, after_ in lines if name in REWRITTEN and before and after_
+        )
+        print(f"\nrewritten reports read at least {least:.0f}x fewer bytes than today's ({name})")
         largest = max(daily_bytes) * scale
         limit = compaction.SCAN_LIMIT_BYTES_PER_NODE_ITEM * args.scale_to * args.items
         print(

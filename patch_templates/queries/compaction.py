@@ -1,4 +1,4 @@
-"""The compacted daily copies the reports read instead of the synced JSON, for compliance_reports.yaml
+"""The compacted daily copies the reports read instead of the synced JSON, for the reports stack
 to declare: what each Parquet table holds, the daily statements that fill them and their order, the
 episodes view over their history and the SLA parameters it takes.
 

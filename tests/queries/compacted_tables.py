@@ -5,8 +5,7 @@ templates fill it."""
 
 import re
 
-from test_analytics import DUCKDB_TYPES, on_duckdb
-from test_compliance_reports import STACKS, loaded
+from sample_data import DUCKDB_TYPES, STACKS, loaded, on_duckdb
 
 from patch_templates.queries import compaction
 from patch_templates.stacks import compliance_reports as reports

@@ -1,5 +1,5 @@
 """queries/compacted/: each report rewritten to read the daily compacted tables returns what today's
-report (the named query of compliance_reports.yaml, over the fleet views on the synced JSON) returns
+report (the named query of the reports stack, over the fleet views on the synced JSON) returns
 on the sample data, reading the newest day only."""
 
 from datetime import datetime
@@ -8,9 +8,8 @@ from decimal import Decimal
 import pytest
 import sqlglot
 from compacted_tables import compacted, run_daily, sql, table
+from sample_data import STACKS, on_duckdb, render_reports
 from sqlglot import exp
-from test_analytics import on_duckdb
-from test_compliance_reports import STACKS, render_reports
 
 from patch_templates.queries import compaction
 from patch_templates.stacks import compliance_reports as reports

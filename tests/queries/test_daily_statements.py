@@ -7,8 +7,7 @@ from datetime import datetime
 import pytest
 import sqlglot
 from compacted_tables import compacted, run_daily, sql, table
-from test_analytics import DUCKDB_TYPES, A, B, on_duckdb
-from test_compliance_reports import STACKS
+from sample_data import DUCKDB_TYPES, STACKS, A, B, on_duckdb
 
 from patch_templates.queries import compaction
 

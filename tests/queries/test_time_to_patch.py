@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from compacted_tables import SLA_DAYS, compacted, run_daily, sql, table
-from test_analytics import A, B, on_duckdb
+from sample_data import A, B, on_duckdb
 
 from patch_templates.queries import compaction
 
@@ -179,7 +179,7 @@ def test_a_compliance_snapshot_without_the_days_exposure_snapshot_would_fake_fix
     six_days(db, values, skip_exposure_on=D3)
     view = episodes_view(db, values)
     assert db.execute(
-        f"SELECT first_seen, fixed_date, status FROM {view} WHERE node_id = '{A2}' AND patch_id = 'ALAS-2025-002'"
+        f"SELECT first_seen, fixed_date, status FROM {view} WHERE node_id = '{A2}' AND patch_id = 'ALAS-2025-002' ORDER BY first_seen"
     ).fetchall() == [(date(2025, 5, 29), date(2025, 5, 31), "fixed"), (date(2025, 6, 2), None, "open")]
     db.close()
     assert compaction.DAILY_STATEMENTS.index("daily/exposure_snapshot") < compaction.DAILY_STATEMENTS.index(

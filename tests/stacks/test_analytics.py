@@ -1,9 +1,8 @@
 """The analytics stack (stacks/analytics.py): parameters, Glue tables and crawler, the
 initializer, Athena; its tables loaded into DuckDB from the sample sync data the way Athena reads
-them (the helpers test_compliance_reports.py runs the reports with); and
+them (tests/sample_data.py); and
 `aws cloudformation package` against a moto S3 server."""
 
-import base64
 import fnmatch
 import json
 import shutil
@@ -13,10 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import sqlglot
 from cfnlint.decode import decode_str
 from conftest import OUTPUT, check_constraint, example, render, statements as deployed_statements, template_dict
-from sqlglot import exp
+from sample_data import DATA, STACKS, A, B, load_tables, resources
 
 from patch_templates import builder
 from patch_templates.parts import catalog, common
@@ -24,14 +22,6 @@ from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
 from patch_templates.stacks import ANALYTICS, analytics, collector
 
 NAME = ANALYTICS
-DATA = Path(__file__).parents[1] / "data" / "inventory"
-# The SQL's current_timestamp is frozen here so "older than N days" has one answer.
-NOW = "2025-06-30 00:00:00+00"
-A, B = "111111111111", "222222222222"
-
-
-def resources(tpl: dict, kind: str) -> dict:
-    return {name: r for name, r in tpl["Resources"].items() if r["Type"] == kind}
 
 
 # Parameters ---------------------------------------------------------------------------------
@@ -297,96 +287,6 @@ def test_results_and_snapshots_expire_each_after_their_own_days():
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
     workgroup = stack["Resources"]["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
     assert workgroup["ResultConfiguration"]["OutputLocation"].endswith("/results/")
-
-
-# The tables on DuckDB over the sample sync data -------------------------------------------------
-
-DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE"}
-
-
-def database_name(stack: dict, table: dict) -> str:
-    """The name of a rendered Glue table's database: the stack's own (cloud-radar renders its Ref as
-    the logical id), or the name imported from the analytics stack."""
-    name = table["Properties"]["DatabaseName"]
-    own = stack["Resources"].get(name)
-    return own["Properties"]["DatabaseInput"]["Name"] if own else name
-
-
-def load_tables(db, stack: dict) -> None:
-    """Create the stack's tables and views in DuckDB (and their database) and load the sample files
-    the way Athena reads them: JSON lines under the table location's partition folders, keys matched
-    ignoring case, SerDe key mappings applied, partition values taken from the folder names. A
-    view is created from the SQL Athena would read: the base64 JSON in its ViewOriginalText."""
-    found = resources(stack, "AWS::Glue::Table").values()
-    databases = {database_name(stack, table) for table in found}
-    assert len(databases) == 1, databases
-    (database,) = databases
-    db.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
-    tables = [t["Properties"]["TableInput"] for t in found]
-    for spec in tables:
-        if spec["TableType"] == "VIRTUAL_VIEW":
-            continue
-        storage = spec["StorageDescriptor"]
-        columns = [c["Name"] for c in storage["Columns"]]
-        keys = [k["Name"] for k in spec["PartitionKeys"]]
-        mapping = {
-            name.removeprefix("mapping."): key for name, key in storage["SerdeInfo"].get("Parameters", {}).items()
-        }
-        db.execute(
-            f'CREATE TABLE "{database}"."{spec["Name"]}" ('
-            + ", ".join(f'"{c["Name"]}" {DUCKDB_TYPES[c["Type"]]}' for c in storage["Columns"] + spec["PartitionKeys"])
-            + ")"
-        )
-        if not storage["Location"].startswith("s3://sync-bucket/inventory/"):
-            continue  # the snapshot table: written by its query
-        folder = DATA / storage["Location"].removeprefix("s3://sync-bucket/inventory/")
-        rows = []
-        for path in sorted(folder.glob("accountid=*/region=*/resourcetype=*/*.json")):
-            partition = dict(part.split("=", 1) for part in path.relative_to(folder).parts[:3])
-            for line in path.read_text().splitlines():
-                record = {key.lower(): value for key, value in json.loads(line).items()}
-                rows.append([record.get(mapping.get(c, c)) for c in columns] + [partition[k] for k in keys])
-        db.executemany(
-            f'INSERT INTO "{database}"."{spec["Name"]}" VALUES (' + ", ".join("?" * (len(columns) + len(keys))) + ")",
-            rows,
-        )
-    # views in dependency order: nodes before the exposure that reads it
-    for view in sorted(
-        (spec for spec in tables if spec["TableType"] == "VIRTUAL_VIEW"),
-        key=lambda spec: spec["Name"].endswith("patch_exposure"),
-    ):
-        presto = presto_view(view)
-        assert presto["schema"] == database and presto["catalog"] == "awsdatacatalog"
-        db.execute(f'CREATE VIEW "{database}"."{view["Name"]}" AS {on_duckdb(presto["originalSql"])}')
-
-
-def presto_view(spec: dict) -> dict:
-    text = spec["ViewOriginalText"]
-    assert text.startswith("/* Presto View: ") and text.endswith(" */")
-    return json.loads(base64.b64decode(text.removeprefix("/* Presto View: ").removesuffix(" */")))
-
-
-def on_duckdb(athena_sql: str, now: str = NOW) -> str:
-    """Athena (Trino) SQL in DuckDB's dialect, with current_timestamp and current_date frozen at
-    `now`. Trino's date_diff counts whole units elapsed, DuckDB's counts boundaries crossed:
-    DuckDB's date_sub is Trino's date_diff."""
-    tree = sqlglot.parse_one(athena_sql, read="athena").transform(
-        lambda node: (
-            exp.cast(exp.Literal.string(now), "TIMESTAMPTZ")
-            if isinstance(node, exp.CurrentTimestamp)
-            else exp.cast(exp.Literal.string(now[:10]), "DATE")
-            if isinstance(node, exp.CurrentDate)
-            else node
-        )
-    )
-    return tree.sql(dialect="duckdb").replace("DATE_DIFF(", "DATE_SUB(")
-
-
-# Defaults and non-default names: tables and SQL must follow the stack's parameters either way.
-STACKS = {
-    "defaults": {},
-    "renamed": {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"},
-}
 
 
 @pytest.fixture(scope="module", params=STACKS)

@@ -8,32 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import check_constraint, example, render, statements as deployed_statements, template_dict
-from test_analytics import A, B, load_tables, on_duckdb, presto_view, resources
+from conftest import check_constraint, example, statements as deployed_statements, template_dict
+from sample_data import RESULTS, STACKS, A, B, loaded, on_duckdb, presto_view, render_reports, resources
 
 from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard
 
 NAME = reports.RECORD
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-# cloud-radar substitutes a Number parameter's default as an int, which its Fn::Sub refuses: given as text
-BASE = {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7"}
-RESULTS = "analytics-athenaresultsbucket-1a2b3c"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def exports(database: str = "patching-database", stack: str = ANALYTICS.stack) -> dict:
-    """What the analytics stack named `stack` exports, its database named `database`."""
-    return {
-        f"{stack}-GlueDatabaseName": database,
-        f"{stack}-AthenaWorkGroupName": "patch-reports",
-        f"{stack}-AthenaResultsBucketName": RESULTS,
-    }
-
-
-def render_reports(params: dict, database: str = "patching-database", stack: str = ANALYTICS.stack) -> dict:
-    return render(NAME, {**BASE, "pAnalyticsStackName": stack, **params}, imports=exports(database, stack))
 
 
 # Parameters ---------------------------------------------------------------------------------
@@ -436,25 +419,6 @@ EXPECTED = {
         (A, "eu-west-1", "i-0a0000000000000a4", "app-02", "Active", "2025-06-25T10:05:00Z", 4),
     ],
 }
-
-# Defaults and non-default names: the SQL must follow the stack's parameters either way.
-STACKS = {
-    "defaults": {},
-    "renamed": {"pCFNDatabaseName": "ssm-inventory", "pCFNTablePrefixName": "org_patch"},
-}
-
-
-def loaded(names: dict) -> tuple[dict, duckdb.DuckDBPyConnection]:
-    """This stack rendered with the analytics stack's names, and DuckDB holding the analytics
-    stack's tables over the sample data with this stack's views and snapshot table."""
-    database = names.get("pCFNDatabaseName", "patching-database")
-    source = render(ANALYTICS, {"pBucketName": BASE["pBucketName"], **names})
-    stack = render_reports({k: v for k, v in names.items() if k != "pCFNDatabaseName"}, database=database)
-    db = duckdb.connect()
-    db.execute("SET TimeZone = 'UTC'")
-    load_tables(db, source)
-    load_tables(db, stack)
-    return stack, db
 
 
 @pytest.fixture(scope="module", params=STACKS)

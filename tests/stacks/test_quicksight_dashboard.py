@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import check_constraint, statements as deployed_statements, template_dict
-from test_analytics import on_duckdb
-from test_compliance_reports import EXPECTED, loaded
+from sample_data import loaded, on_duckdb
+from test_compliance_reports import EXPECTED
 
 from patch_templates.parts import dashboard_definition
 from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard as dashboard
