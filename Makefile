@@ -9,7 +9,8 @@
 DEPLOY_VARIABLES := STACK TEMPLATE PARAMS ARTIFACTS_BUCKET REGION PROFILE CAPABILITIES TIMEOUT AWS PYTHON
 PATCH_NOW_VARIABLES := TARGETS REGIONS CONFIRM ALL OPERATION REBOOT MAX_CONCURRENCY MAX_ERRORS LOCATION_CONCURRENCY \
 	LOCATION_ERRORS
-$(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES) $(PATCH_NOW_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
+TEARDOWN_VARIABLES := ACCOUNT DELETE_BUCKETS
+$(foreach v,$(.VARIABLES),$(if $(or $(filter command,$(firstword $(origin $(v)))),$(and $(filter environment,$(origin $(v))),$(filter $(DEPLOY_VARIABLES) $(PATCH_NOW_VARIABLES) $(TEARDOWN_VARIABLES),$(v)))),$(eval override $(v) := $$(value $(v)))))
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,7 @@ STAMP_DEV := $(VENV)/.installed-dev
 STAMP := $(VENV)/.installed
 
 .PHONY: help templates test check lint scan style typecheck pytest clean package deploy describe status wait retry \
-	drift patch-now
+	drift patch-now teardown
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -195,3 +196,23 @@ endif
 patch-now: ## scan (or install) patches now in TARGETS x REGIONS: one Automation run
 	$(DEPLOY_PYTHON) -m patch_templates.deploy.patch_now share --aws=$(call quote,$(AWS)) -- $(PATCH_NOW)
 	$(AWS) ssm start-automation-execution $(PATCH_NOW)
+
+# Teardown (README "Teardown"): the stacks of ACCOUNT (management, then collector), under the names the
+# deploy commands give them (output/teardown.json, from the records), last deployed first, each delete
+# waited for (TIMEOUT=<minutes> caps each wait). The retained buckets are kept and named;
+# DELETE_BUCKETS=<name>,... empties them (1,000 keys a request) and deletes them. It ends with what
+# only a person can do. Checked before anything runs, also under make -n (patch_templates/deploy/teardown.py).
+#   make teardown ACCOUNT=management PROFILE=management
+#   make teardown ACCOUNT=collector PROFILE=collector
+ACCOUNT ?=
+DELETE_BUCKETS ?=
+ifneq ($(filter teardown,$(MAKECMDGOALS)),)
+$(foreach v,$(DEPLOY_VARIABLES) $(TEARDOWN_VARIABLES),$(if $(findstring $(newline),$(value $(v))),$(error $(v) holds a line break: make teardown refused, nothing was run)))
+$(shell $(DEPLOY_PYTHON) -m patch_templates.deploy.teardown check $(foreach v,$(TEARDOWN_VARIABLES) REGION PROFILE TIMEOUT,--$(v)=$(call quote,$($(v)))) >&2)
+ifneq ($(.SHELLSTATUS),0)
+$(error make teardown refused, nothing was run (the reason is above))
+endif
+endif
+
+teardown: ## delete ACCOUNT's stacks in reverse order, each waited for; says what it keeps
+	$(if $(DRY_RUN),+)$(DEPLOY_PYTHON) -m patch_templates.deploy.teardown run --aws=$(call quote,$(AWS)) --account=$(call quote,$(ACCOUNT))$(AWS_OPTS)$(if $(TIMEOUT), --timeout=$(TIMEOUT))$(if $(DELETE_BUCKETS), --delete-buckets=$(call quote,$(DELETE_BUCKETS))) $(DRY_RUN)

@@ -36,7 +36,7 @@ LINT_WORKERS = 2
 # The files the build owns in each directory (relative globs); anything else there is left alone,
 # such as a hand-written page in docs/.
 GENERATED = {
-    "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json"),
+    "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json", "teardown.json"),
     "docs": ("parameters.md", "architecture.md", "templates/*.md", "dashboard/*.svg"),
 }
 # In the output directory, while a build runs: the templates being linted, and the journal of the

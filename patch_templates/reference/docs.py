@@ -2,13 +2,13 @@
 deployed, what it does and its example values come from its record (stacks/record.py), everything
 else from the templates: `examples` writes the example parameter files, `pages` the Markdown pages
 and deploy commands, `pictures` the Mermaid pictures, `dashboard_picture` the dashboard sheets,
-`preflight` the parameter constraints the deploy check reads.
+`preflight` the parameter constraints the deploy check reads, `teardown` the stacks make teardown deletes.
 """
 
 import json
 from collections.abc import Sequence
 
-from ..deploy import preflight
+from ..deploy import preflight, teardown
 from ..parts.common import TEMPLATE_BODY_LIMIT
 from ..stacks.record import Record
 from . import dashboard_picture, pages, pictures
@@ -32,6 +32,7 @@ def generate(
         for record in records
     }
     files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(templates, PLACEHOLDERS)
+    files[f"output/{teardown.PLAN.name}"] = teardown.plan_file(teardown_stacks(records, templates))
     files["docs/parameters.md"] = pages.parameters_markdown(records, templates, examples)
     files["docs/architecture.md"] = pages.architecture_markdown(records, templates, members)
     for record in records:
@@ -41,3 +42,39 @@ def generate(
         )
     files.update(dashboard_picture.files(templates))
     return files
+
+
+# CloudFormation's default when a key's template sets no PendingWindowInDays (AWS::KMS::Key, CloudFormation
+# User Guide).
+KMS_PENDING_DAYS = 30
+
+
+def teardown_stacks(records: Sequence[Record], templates: dict[str, dict]) -> list[dict]:
+    """What make teardown needs to know of each stack deployed by name (not by the StackSets), in
+    deployment order: its name, the buckets it retains, its KMS keys' pending-deletion days, whether
+    it holds QuickSight assets (whose subscription only a person ends)."""
+    stacks = []
+    for record in records:
+        if record.account == "source":
+            continue
+        resources = templates[record.file].get("Resources", {})
+        stacks.append(
+            {
+                "stack": record.stack,
+                "template": record.file,
+                "account": record.account,
+                "step": record.step,
+                "buckets": sorted(
+                    logical_id
+                    for logical_id, r in resources.items()
+                    if r["Type"] == "AWS::S3::Bucket" and r.get("DeletionPolicy") == "Retain"
+                ),
+                "keys": {
+                    logical_id: r.get("Properties", {}).get("PendingWindowInDays", KMS_PENDING_DAYS)
+                    for logical_id, r in resources.items()
+                    if r["Type"] == "AWS::KMS::Key"
+                },
+                "quicksight": any(r["Type"].startswith("AWS::QuickSight::") for r in resources.values()),
+            }
+        )
+    return stacks

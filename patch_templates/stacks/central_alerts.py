@@ -363,6 +363,7 @@ RECORD = Record(
     build,
     step=2,
     account="collector",
+    stack="patch-alerts",
     does="central event bus, encrypted topic, one e-mail subscription",
     feeds=(("operators (e-mail / Slack)", "one readable alert per failure"),),
     examples={"pDataSourceAccountID": collector.EXAMPLE_ACCOUNTS, "pNotificationEmailAddress": EXAMPLE_EMAIL},

@@ -174,6 +174,7 @@ RECORD = Record(
     build,
     step=1,
     account="collector",
+    stack="patch-collector",
     does="S3 bucket that receives every account's inventory and compliance",
     examples={"pResourceDataSyncBucketName": EXAMPLE_BUCKET, "pDataSourceAccountID": EXAMPLE_ACCOUNTS},
 )

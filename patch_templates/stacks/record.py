@@ -54,20 +54,20 @@ class Record:
     # example values for parameters without a usable default (over the default where one is given)
     examples: Mapping[str, str] = field(default_factory=dict)
     member: Member | None = None  # deployed by the StackSet
+    # The stack name: the one place it is spelled, for the deploy and teardown commands of the README,
+    # the generated pages, the Makefile's teardown and the stacks that import its exports.
+    stack: str = ""
 
     def __post_init__(self):
         if self.account not in ACCOUNTS:
             raise ValueError(f"{self.file}: account {self.account!r} is not one of {', '.join(ACCOUNTS)}")
+        if not self.stack:
+            object.__setattr__(self, "stack", stack_name(self.file))
         object.__setattr__(self, "examples", MappingProxyType(dict(self.examples)))
 
     @property
     def stem(self) -> str:
         return PurePosixPath(self.file).stem
-
-    @property
-    def stack(self) -> str:
-        """The stack name the generated deploy commands give it."""
-        return stack_name(self.file)
 
     @property
     def placement(self) -> tuple:

@@ -545,6 +545,7 @@ RECORD = Record(
     build,
     step=3,
     account="management",
+    stack="patch-stacksets",
     does="StackSets: the members into every account and Region of the OUs",
     # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs); the members' examples.
     examples={
