@@ -28,6 +28,8 @@ VARIABLES = {
     "AWS": ("echo", ["describe", "STACK=s"]),
     "PYTHON": (sys.executable, ["status", "STACK=s"]),
     "TARGETS": ("ou-ab12-cd34ef56", ["patch-now", "REGIONS=us-east-1"]),
+    "ACCOUNT": ("collector", ["teardown"]),
+    "DELETE_BUCKETS": ("my-bucket", ["teardown", "ACCOUNT=collector"]),
 }
 PAYLOADS = [
     "'; touch {canary}; echo '",  # out of single quotes, then ;
