@@ -88,8 +88,8 @@ clean: ## remove the virtual environments and caches (output/ is committed and k
 
 # Deploy with python3 and the AWS CLI alone (no .venv, no build); make prints each command before it
 # runs it, and make -n prints them all without running one. For example:
-#   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml PARAMS=my-collector.json
-#   make deploy STACK=patch-stacksets TEMPLATE=output/patch_management_stackset.yml PARAMS=my-stacksets.json \
+#   make deploy STACK=patch-collector TEMPLATE=output/resourcedatasync_s3bucket_bucketpolicy.yml PARAMS=params/collector.json
+#   make deploy STACK=patch-stacksets TEMPLATE=output/patch_management_stackset.yml PARAMS=params/stacksets.json \
 #        ARTIFACTS_BUCKET=my-artifacts-bucket
 # PARAMS defaults to the template's example file in output/parameters/, which is refused until its
 # placeholders are replaced (copy it and edit the copy); PARAMS= (empty) deploys with the template's

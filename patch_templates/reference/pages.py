@@ -166,14 +166,14 @@ def template_markdown(
     if outputs:
         lines += ["", "## Outputs", "", "| Output | Description |", "| --- | --- |"]
         lines += [f"| `{key}` | {_cell(o.get('Description', ''))} |" for key, o in outputs.items()]
-    make = f"make deploy STACK={where.stack} TEMPLATE=output/{name} PARAMS=my-{stem}.json" + (
+    make = f"make deploy STACK={where.stack} TEMPLATE=output/{name} PARAMS=params/{stem}.json" + (
         f" ARTIFACTS_BUCKET={ARTIFACTS_BUCKET}" if through_s3 else ""
     )
     lines += [
         "",
         "## Deploy",
         "",
-        f"Copy `output/parameters/{stem}.json`, put your values in the copy, and run",
+        f"Copy `output/parameters/{stem}.json` to `params/{stem}.json` (git-ignored), put your values in the copy, and run",
         "",
         "```sh",
         make,
