@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..deploy import preflight, teardown
 from ..parts.common import TEMPLATE_BODY_LIMIT
 from ..stacks.record import Record
-from . import dashboard_picture, pages, pictures
+from . import dashboard_picture, limits, pages, pictures
 from .examples import PLACEHOLDERS, example_parameters
 
 
@@ -35,6 +35,8 @@ def generate(
     files[f"output/{teardown.PLAN.name}"] = teardown.plan_file(teardown_stacks(records, templates))
     files["docs/parameters.md"] = pages.parameters_markdown(records, templates, examples)
     files["docs/architecture.md"] = pages.architecture_markdown(records, templates, members)
+    if texts:  # the sizes are those of the YAML written
+        files[limits.PAGE] = limits.limits_markdown(records, templates, texts)
     for record in records:
         through_s3 = len((texts or {}).get(record.file, "").encode()) > TEMPLATE_BODY_LIMIT
         files[f"docs/templates/{record.stem}.md"] = pages.template_markdown(

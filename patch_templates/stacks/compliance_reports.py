@@ -37,6 +37,7 @@ REPORTS = {
     "patches_by_cve": "Missing and failed patches by CVE: severity, nodes, accounts, days exposed",
     "nodes_by_days_since_install": "Instances by days since their last successful patch install",
     "compliance_trend": "Compliance % per day per account and for the organization",
+    "unscanned_untargeted_nodes": "Nodes never scanned, or in no patch group (no window installs on them)",
 }
 # queries/<name>.sql that the daily schedule runs (the schedule holds it, no named query)
 SNAPSHOT_REPORT = "compliance_snapshot"
