@@ -6,7 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from patch_templates.stacks import RECORDS
+from patch_templates.parts import baselines
+from patch_templates.stacks import RECORDS, compliance_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -101,3 +102,69 @@ def test_every_make_command_in_the_pages_names_a_target_and_variables_that_exist
                     assert word in targets, f"{page.relative_to(ROOT)}: make {word}"
                 checked += 1
     assert checked > 50
+
+
+WRITTEN = [
+    page
+    for page in PAGES
+    if page.parent.name != "templates" and page.name not in ("parameters.md", "architecture.md", "limits.md")
+]
+NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen".split()
+
+
+def test_counts_the_written_pages_give_are_the_code_s():
+    readme = (ROOT / "README.md").read_text()
+    reports = NUMBERS[len(compliance_reports.REPORTS)]
+    assert re.findall(r"(\w+) saved\s+Athena reports", readme) == [reports]
+    assert re.findall(r"check: (\w+) query ids", readme) == [reports]
+    systems = len(baselines.OPERATING_SYSTEMS)
+    assert re.findall(r"Covered: (\d+)\s+of", readme) == [str(systems)]
+    assert re.findall(r"The (\d+) operating systems", (ROOT / "docs" / "README.md").read_text()) == [str(systems)]
+
+
+def test_a_size_a_written_page_gives_for_a_built_template_is_its_size():
+    """Sizes belong to docs/limits.md (generated); one typed beside a template's name must be true."""
+    sizes = {path.name: path.stat().st_size for path in (ROOT / "output").glob("*.y*ml")}
+    for page in WRITTEN:
+        for line in page.read_text().splitlines():
+            named = [name for name in re.findall(r"([a-z0-9_]+\.ya?ml)", line) if name in sizes]
+            for figure in re.findall(r"(\d[\d,]{3,}) bytes", line):
+                if named and int(figure.replace(",", "")) not in (51_200, 46_080, 4_096):  # limits, not sizes
+                    assert int(figure.replace(",", "")) in [sizes[n] for n in named], (page.name, line)
+
+
+def test_every_constant_a_written_page_names_beside_a_module_is_defined_in_the_package():
+    """In a paragraph that names a Python file of this repository, a backticked UPPER_CASE name
+    (OPERATING_SYSTEMS, REPORTS, ...) is assigned in patch_templates/ or tests/, so a renamed one is
+    not left behind."""
+    sources = "\n".join(
+        path.read_text() for path in [*ROOT.glob("patch_templates/**/*.py"), *ROOT.glob("tests/**/*.py")]
+    )
+    checked = 0
+    for page in WRITTEN:
+        for paragraph in re.split(r"\n\s*\n", page.read_text()):
+            if not re.search(r"`[\w/]+\.py`", paragraph):
+                continue
+            for name in set(re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{4,})`", paragraph)):
+                if f'"{name}"' in sources:
+                    continue  # an AWS value the code passes (an operating system), not a constant
+                assert re.search(rf"^\s*{name}\b[^=\n]*=", sources, re.M), f"{page.relative_to(ROOT)}: {name}"
+                checked += 1
+    assert checked >= 5
+
+
+def test_pages_and_comments_cite_only_public_sources_and_this_repository():
+    """No issue number but a public repository's (owner/name or project-name issue N), no path out of
+    the repository, no document a reader does not have."""
+    private = re.compile(r"\.\./shared|AWS-FACTS|DESIGN\.md|the design's", re.I)
+    files = [*PAGES, *ROOT.glob("patch_templates/**/*.py"), *ROOT.glob("patch_templates/**/*.sql"), ROOT / "Makefile"]
+    found = []
+    for path in files:
+        text = path.read_text()
+        found += [f"{path.relative_to(ROOT)}: {match}" for match in private.findall(text)]
+        found += [
+            f"{path.relative_to(ROOT)}: {where} {issue}"
+            for where, issue in re.findall(r"(\S*)\s+(issues? #?\d+)", text, re.I)
+            if not re.search(r"[\w.]+[/-][\w.-]+", where)
+        ]
+    assert found == []

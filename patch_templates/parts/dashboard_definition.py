@@ -43,7 +43,15 @@ CONTROLS = {"account_id": "Account", "region": "Region", "patch_group": "Patch g
 
 # Fields computed by QuickSight: (data set, name) -> (expression, type). An exposure row is a node,
 # a patch and one of its CVEs, so a patch with two CVEs has two rows: count node-patch pairs.
-CALCULATED = {("exposure", "node_patch"): ("concat({node_id}, ' ', {patch_id})", "STRING")}
+CALCULATED = {
+    ("exposure", "node_patch"): ("concat({node_id}, ' ', {patch_id})", "STRING"),
+    # 1 for a node patching does not reach (queries/unscanned_untargeted_nodes.sql): never scanned, or
+    # in no patch group.
+    ("snapshot", "unreached"): (
+        "ifelse(isNull({last_scan_time}) OR isNull({patch_group}) OR {patch_group} = '', 1, 0)",
+        "INTEGER",
+    ),
+}
 
 NOW = ("latest_snapshot", 1)
 NONCOMPLIANT = ("compliance_percent", 0)
@@ -65,10 +73,18 @@ SHEETS = (
                 where=(NOW, NONCOMPLIANT),
             ),
             Visual(
+                "unreached",
+                "KPI",
+                "Nodes never scanned or in no patch group",
+                (16, 0, 8, 6),
+                values=(Field("node_id", "DISTINCT_COUNT"),),
+                where=(NOW, ("unreached", 1)),
+            ),
+            Visual(
                 "trend",
                 "LINE",
                 "Compliance % per day",
-                (16, 0, 20, 6),
+                (24, 0, 12, 6),
                 category=(Field("snapshot_date"),),
                 values=(COMPLIANCE,),
             ),

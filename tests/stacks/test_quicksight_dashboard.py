@@ -314,6 +314,7 @@ def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_dat
 AGGREGATIONS = {
     ("compliance", "compliance_percent"): "AVERAGE",
     ("noncompliant", "node_id"): "DISTINCT_COUNT",
+    ("unreached", "node_id"): "DISTINCT_COUNT",
     ("trend", "compliance_percent"): "AVERAGE",
     ("by-account", "compliance_percent"): "AVERAGE",
     ("by-severity", "node_patch"): "DISTINCT_COUNT",
@@ -442,8 +443,9 @@ def test_the_now_visuals_read_the_newest_snapshot_and_the_node_list_only_non_com
             (scope,) = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
             scoped[(spec["Column"]["ColumnName"], spec["Value"])] = set(scope["VisualIds"])
     assert scoped == {
-        ("latest_snapshot", 1): {"compliance", "noncompliant", "by-account", "nodes"},
+        ("latest_snapshot", 1): {"compliance", "noncompliant", "unreached", "by-account", "nodes"},
         ("compliance_percent", 0): {"noncompliant", "nodes"},
+        ("unreached", 1): {"unreached"},
     }
 
 
@@ -531,7 +533,7 @@ def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
     """An exposure row is a node, a patch and one CVE: the chart counts distinct node-patch pairs."""
     _, stack, db = database
     definition = stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"]
-    (field,) = definition["CalculatedFields"]
+    (field,) = [f for f in definition["CalculatedFields"] if f["DataSetIdentifier"] == "exposure"]
     expression = re.sub(r"\{(\w+)\}", r'"\1"', field["Expression"])  # QuickSight's {column} in SQL
     sql = on_duckdb(custom_sql(stack, "QuickSightExposureDataSet")["SqlQuery"])
     counted = db.execute(
@@ -539,6 +541,25 @@ def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
     ).fetchall()
     # from EXPECTED["patch_exposure"]: ALAS-2025-001 on a2 and KB5000001 on b1 have two CVEs each
     assert counted == [("CRITICAL", 3, 5), ("HIGH", 2, 2), ("MEDIUM", 2, 2)]
+
+
+def test_the_unreached_count_is_the_unscanned_untargeted_nodes_report_of_the_newest_day(database):
+    """The KPI counts the newest snapshot's nodes whose calculated field is 1: the nodes the report
+    unscanned_untargeted_nodes lists (mi-..b3 never scanned, i-..b1 in no patch group)."""
+    source, stack, db = database
+    definition = stack["Resources"]["QuickSightAnalysis"]["Properties"]["Definition"]
+    (field,) = [f for f in definition["CalculatedFields"] if f["Name"] == "unreached"]
+    # QuickSight's ifelse(c, 1, 0), isNull(x) and {column} in SQL
+    condition = re.fullmatch(r"ifelse\((.+), 1, 0\)", field["Expression"]).group(1)
+    condition = re.sub(r"isNull\(\{(\w+)\}\)", r'"\1" IS NULL', condition)
+    condition = re.sub(r"\{(\w+)\}", r'"\1"', condition)
+    sql = on_duckdb(custom_sql(stack, "QuickSightComplianceDataSet")["SqlQuery"])
+    counted = db.execute(
+        f"SELECT list(DISTINCT node_id ORDER BY node_id) FROM ({sql}) WHERE latest_snapshot = 1 AND ({condition})"
+    ).fetchone()[0]
+    report = source["Resources"]["QueryUnscannedUntargetedNodes"]["Properties"]["QueryString"]
+    assert counted == sorted(row[2] for row in db.execute(on_duckdb(report)).fetchall())
+    assert counted == ["i-0b0000000000000b1", "mi-0b0000000000000b3"]
 
 
 def test_the_snapshot_data_set_columns_are_the_snapshot_table_columns(database):
