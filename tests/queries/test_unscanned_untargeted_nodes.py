@@ -2,7 +2,7 @@
 data (DuckDB); its compacted twin is held to the same answer by test_compacted_reports.py."""
 
 import pytest
-from sample_data import A, B, STACKS, loaded, on_duckdb
+from sample_data import STACKS, A, B, loaded, on_duckdb
 
 from patch_templates.stacks import compliance_reports as reports
 
