@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ..deploy import preflight, teardown
 from ..parts.common import TEMPLATE_BODY_LIMIT
-from ..stacks.record import Record
+from ..stacks.record import BY_NAME, Record
 from . import dashboard_picture, limits, pages, pictures
 from .examples import PLACEHOLDERS, example_parameters
 
@@ -57,7 +57,7 @@ def teardown_stacks(records: Sequence[Record], templates: dict[str, dict]) -> li
     it holds QuickSight assets (whose subscription only a person ends)."""
     stacks = []
     for record in records:
-        if record.account == "source":
+        if record.account not in BY_NAME:
             continue
         resources = templates[record.file].get("Resources", {})
         stacks.append(

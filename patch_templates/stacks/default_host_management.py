@@ -1,5 +1,5 @@
-"""Source account, opt-in: Default Host Management Configuration (DHMC), so every EC2 instance of
-the account-Region with a recent SSM Agent and IMDSv2 is a managed node without an instance
+"""Source account, on by default in the StackSet: Default Host Management Configuration (DHMC), so
+every EC2 instance of the account-Region with a recent SSM Agent and IMDSv2 is a managed node without an instance
 profile (Systems Manager user guide, "Default Host Management Configuration"). The StackSet switch
 pDeployDefaultHostManagement (on by default) or deploying this file alone is the choice; the one
 parameter is the optional KMS key of the function's log group.
@@ -43,7 +43,7 @@ class DefaultHostManagement(AWSObject):
 def build() -> Template:
     t = Template(
         Description=(
-            "Source account, opt-in: Default Host Management Configuration, so that every EC2 instance of "
+            "Source account, on by default in the StackSet: Default Host Management Configuration, so that every EC2 instance of "
             "this account and Region with SSM Agent 3.2.582.0 or later and IMDSv2 becomes a managed node "
             "without an instance profile. Creates the DHMC role and sets the Systems Manager service setting "
             "through a custom resource that leaves a role someone else set, and puts back what was there "

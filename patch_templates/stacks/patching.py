@@ -51,7 +51,7 @@ RECORDS = {
         f"{os_key}_patch_baseline_maintenance_window.yml",
         partial(build, os_key),
         step=3,
-        account="source",
+        account="single",
         does="standalone: baseline, window, task, scan, inventory, e-mail (one account)",
         feeds=(("operators (e-mail)", "failed patch runs: SNS e-mail"),),
         examples={"pNotificationEmailAddress": central_alerts.EXAMPLE_EMAIL},

@@ -220,11 +220,13 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     inside = {kind: body for kind, _, body in blocks}
     assert stackset.RECORD.file in inside["management"]
     node = {record: "n_" + re.sub(r"\W", "_", record.file) for record in RECORDS}
-    assert all(node[r] in inside["source"] for r in [PATCHING[0], BASELINES[0], OPERATIONS, SYNC, DHMC])
+    assert all(node[r] in inside["source"] for r in [BASELINES[0], OPERATIONS, SYNC, DHMC])
+    # the standalone files, never deployed beside the members, in a box of their own
+    assert node[PATCHING[0]] in inside["single"] and node[PATCHING[0]] not in inside["source"]
     assert f"&lt;os&gt;{BASELINE_SUFFIX} ({len(BASELINES)} files)" in inside["source"]
     assert COLLECTOR.file in inside["collector"] and ANALYTICS.file in inside["collector"]
     # Alike templates share one node (the standalone patching ones, the baseline members).
-    assert inside["source"].count("\n") == 4
+    assert inside["source"].count("\n") == 3 and inside["single"].count("\n") == 0
     for member in (BASELINES[0], OPERATIONS, SYNC, DHMC):
         assert picture.count(f"{node[stackset.RECORD]} ==>|deploys| {node[member]}") == 1
     assert f"==>|deploys| {node[PATCHING[0]]}" not in picture  # standalone: deployed alone
