@@ -169,6 +169,6 @@ RECORD = Record(
     build,
     step=3,
     account="source",
-    does="Default Host Management: every EC2 instance a managed node",
+    does="Default Host Management (on by default): every EC2 instance a managed node",
     member=Member("DefaultHostManagement", "Default Host Management Configuration", "default-host-management"),
 )

@@ -20,8 +20,9 @@ from ..parts.common import stack_name
 ACCOUNTS = {
     "management": "Management account (or StackSets delegated administrator)",
     "source": "Every member account × Region (deployed by the StackSets)",
-    "single": "One account and Region alone, without the StackSets (never beside their members)",
     "collector": "Collector account",
+    # never deployed beside the StackSet members (a second window, scan and inventory on the nodes)
+    "single": "One account, without StackSets",
 }
 # The accounts whose stacks the README deploys by name (make deploy STACK=...) and make teardown deletes.
 BY_NAME = ("management", "collector")

@@ -58,7 +58,7 @@ def test_each_record_builds_the_template_of_its_file():
 
 
 def test_an_unknown_account_is_refused_with_the_file_named():
-    with pytest.raises(ValueError, match="x.yml: account 'cloud' is not one of management, source, single, collector"):
+    with pytest.raises(ValueError, match="x.yml: account 'cloud' is not one of management, source, collector, single"):
         Record("x.yml", Template, step=1, account="cloud", does="x")
 
 
