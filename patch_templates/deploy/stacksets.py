@@ -81,22 +81,25 @@ class Failed(Exception):
 
 
 class Aws:
-    """The AWS CLI (the Makefile's AWS) with the Region and profile options, answering JSON."""
+    """The AWS CLI (the Makefile's AWS) for one service, with the Region and profile options, answering JSON."""
 
-    def __init__(self, command: str, options: list[str], dry_run: bool = False):
+    def __init__(self, command: str, options: list[str], dry_run: bool = False, service: str = "cloudformation"):
         self.command = shlex.split(command)
         self.options = options
         self.dry_run = dry_run
+        self.service = service
 
     def argv(self, operation: str, *args: str) -> list[str]:
-        return [*self.command, "cloudformation", operation, *args, *self.options, "--output", "json"]
+        return [*self.command, self.service, operation, *args, *self.options, "--output", "json"]
 
-    def __call__(self, operation: str, *args: str, echo: bool = False) -> dict:
+    def __call__(self, operation: str, *args: str, echo: bool = False, dry_run_answer: dict | None = None) -> dict:
+        """The JSON the command prints; under dry run it prints the command and gives `dry_run_answer`
+        (by default what DRY_RUN_ANSWERS holds for the operation)."""
         argv = self.argv(operation, *args)
         if echo or self.dry_run:
             print(shlex.join(argv), flush=True)
         if self.dry_run:
-            return json.loads(json.dumps(DRY_RUN_ANSWERS.get(operation, {})))
+            return json.loads(json.dumps(dry_run_answer or DRY_RUN_ANSWERS.get(operation, {})))
         result = subprocess.run(argv, capture_output=True, text=True)
         if result.returncode:
             raise Failed(f"{shlex.join(argv)} failed: {result.stderr.strip() or result.stdout.strip()}")

@@ -22,17 +22,16 @@ standard library cannot read CloudFormation YAML: {"stacks": [{"stack": name, "t
 
 import json
 import re
-import shlex
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from .preflight import BUCKET, OUTPUT, PATTERN_FLAGS, VARIABLES, Refused, shown, tool_parser
+from .stacksets import Aws, Failed
 
 PLAN = OUTPUT / "teardown.json"
-# DeleteObjects: "you can delete up to 1,000 objects" per request (Amazon S3 API Reference, DeleteObjects).
+# DeleteObjects takes at most 1,000 keys a request (Amazon S3 API Reference, DeleteObjects).
 BATCH = 1000
 # How often a delete that the AWS CLI's waiter gave up on (after 60 minutes) is looked at again.
 POLL_SECONDS = 30
@@ -84,38 +83,10 @@ def check(variables: dict[str, str | None], plan: Path = PLAN) -> None:
         raise Refused("\n".join(found))
 
 
-class Failed(Exception):
-    """An AWS CLI command failed; the message holds the command and what it said."""
-
-
-class Aws:
-    """The AWS CLI (the Makefile's AWS) with the Region and profile options."""
-
-    def __init__(self, command: str, options: list[str], dry_run: bool = False):
-        self.command = shlex.split(command)
-        self.options = options
-        self.dry_run = dry_run
-
-    def __call__(self, *args: str, answer: dict | None = None, echo: bool = True) -> dict:
-        """The JSON the command prints; under dry run it prints the command and gives `answer`."""
-        argv = [*self.command, *args, *self.options, "--output", "json"]
-        if echo or self.dry_run:
-            print(shlex.join(argv), flush=True)
-        if self.dry_run:
-            return answer or {}
-        result = subprocess.run(argv, capture_output=True, text=True)
-        if result.returncode:
-            raise Failed(f"{shlex.join(argv)} failed: {result.stderr.strip() or result.stdout.strip()}")
-        try:
-            return json.loads(result.stdout or "{}")
-        except ValueError:
-            raise Failed(f"{shlex.join(argv)} printed what is not JSON: {result.stdout[:200]!r}") from None
-
-
-def described(aws: Aws, stack: str) -> dict | None:
+def described(cloudformation: Aws, stack: str) -> dict | None:
     """The stack as describe-stacks shows it, or None when there is no such stack."""
     try:
-        answer = aws("cloudformation", "describe-stacks", "--stack-name", stack, echo=False, answer={"Stacks": [{}]})
+        answer = cloudformation("describe-stacks", "--stack-name", stack, dry_run_answer={"Stacks": [{}]})
     except Failed as error:
         if GONE in str(error):
             return None
@@ -123,31 +94,29 @@ def described(aws: Aws, stack: str) -> dict | None:
     return answer["Stacks"][0]
 
 
-def bucket_names(aws: Aws, entry: dict) -> list[str]:
+def bucket_names(cloudformation: Aws, entry: dict) -> list[str]:
     """The physical names of the buckets the stack retains."""
     return [
-        aws(
-            "cloudformation",
+        cloudformation(
             "describe-stack-resource",
             *("--stack-name", entry["stack"], "--logical-resource-id", logical_id),
-            echo=False,
-            answer={"StackResourceDetail": {"PhysicalResourceId": f"<{logical_id}>"}},
+            dry_run_answer={"StackResourceDetail": {"PhysicalResourceId": f"<{logical_id}>"}},
         )["StackResourceDetail"]["PhysicalResourceId"]
         for logical_id in entry["buckets"]
     ]
 
 
-def delete_stack(aws: Aws, stack: str, timeout: int | None) -> None:
+def delete_stack(cloudformation: Aws, stack: str, timeout: int | None) -> None:
     """Delete the stack and wait until it is gone; Failed when the delete fails or the wait runs out."""
-    aws("cloudformation", "delete-stack", "--stack-name", stack)
+    cloudformation("delete-stack", "--stack-name", stack, echo=True)
     deadline = None if timeout is None else time.monotonic() + timeout * 60
     while True:
         try:
-            aws("cloudformation", "wait", "stack-delete-complete", "--stack-name", stack)
+            cloudformation("wait", "stack-delete-complete", "--stack-name", stack, echo=True)
             return
         except Failed:
             pass  # the waiter also gives up after 60 minutes on a delete still in progress
-        status = described(aws, stack)
+        status = described(cloudformation, stack)
         if status is None or status.get("StackStatus") == "DELETE_COMPLETE":
             return
         if status.get("StackStatus") != "DELETE_IN_PROGRESS":
@@ -161,7 +130,7 @@ def delete_stack(aws: Aws, stack: str, timeout: int | None) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def empty_and_delete(aws: Aws, bucket: str) -> int:
+def empty_and_delete(s3: Aws, bucket: str) -> int:
     """Delete every version and delete marker of the bucket, at most 1,000 keys a request, then the
     bucket; the number of versions and markers deleted."""
     deleted = 0
@@ -169,12 +138,10 @@ def empty_and_delete(aws: Aws, bucket: str) -> int:
         batch = Path(folder) / "delete.json"
         while True:
             # The first page each time: what was listed is deleted before the next listing.
-            page = aws(
-                "s3api",
+            page = s3(
                 "list-object-versions",
                 *("--bucket", bucket, "--max-keys", str(BATCH), "--no-paginate"),
-                echo=False,
-                answer={"Versions": [{"Key": "<key>", "VersionId": "<version>"}]},
+                dry_run_answer={"Versions": [{"Key": "<key>", "VersionId": "<version>"}]},
             )
             objects = [
                 {"Key": item["Key"], "VersionId": item["VersionId"]}
@@ -184,12 +151,12 @@ def empty_and_delete(aws: Aws, bucket: str) -> int:
                 break
             for start in range(0, len(objects), BATCH):
                 batch.write_text(json.dumps({"Objects": objects[start : start + BATCH], "Quiet": True}))
-                aws("s3api", "delete-objects", "--bucket", bucket, "--delete", f"file://{batch}", echo=aws.dry_run)
+                s3("delete-objects", "--bucket", bucket, "--delete", f"file://{batch}")
                 deleted += len(objects[start : start + BATCH])
-            if aws.dry_run:
+            if s3.dry_run:
                 print(f"# ... again until list-object-versions --bucket {bucket} lists nothing; then:")
                 break
-    aws("s3api", "delete-bucket", "--bucket", bucket)
+    s3("delete-bucket", "--bucket", bucket, echo=True)
     return deleted
 
 
@@ -212,31 +179,31 @@ def person_only(entries: list[dict]) -> list[str]:
     return notes
 
 
-def run(aws: Aws, account: str, timeout: int | None, delete_buckets: list[str], plan: Path = PLAN) -> int:
+def run(cloudformation: Aws, s3: Aws, account: str, timeout: int | None, buckets: list[str], plan: Path = PLAN) -> int:
     stacks = load_plan(plan)
     kinds = accounts(stacks)
     entries = [s for s in reversed(stacks) if s["account"] == account]
     kept: list[tuple[str, str]] = []
     deleted: list[dict] = []
     for entry in entries:
-        if described(aws, entry["stack"]) is None:
+        if described(cloudformation, entry["stack"]) is None:
             print(f"# {entry['stack']} (step {entry['step']}): no such stack in this account and Region, skipped")
             continue
-        kept += [(bucket, entry["stack"]) for bucket in bucket_names(aws, entry)]
-        delete_stack(aws, entry["stack"], timeout)
+        kept += [(bucket, entry["stack"]) for bucket in bucket_names(cloudformation, entry)]
+        delete_stack(cloudformation, entry["stack"], timeout)
         deleted.append(entry)
-        done = "would be deleted" if aws.dry_run else "deleted"
+        done = "would be deleted" if cloudformation.dry_run else "deleted"
         print(f"# {entry['stack']} (step {entry['step']}, output/{entry['template']}): {done}", flush=True)
-    for bucket in delete_buckets:
-        count = empty_and_delete(aws, bucket)
+    for bucket in buckets:
+        count = empty_and_delete(s3, bucket)
         print(f"# bucket {bucket}: {count} object versions and delete markers deleted, then the bucket")
-    kept = [(bucket, stack) for bucket, stack in kept if bucket not in delete_buckets]
+    kept = [(bucket, stack) for bucket, stack in kept if bucket not in buckets]
     for bucket, stack in kept:
         print(f"# kept: bucket {bucket} (retained by {stack}, with every version of what it holds)")
     if kept:
         names = ",".join(bucket for bucket, _ in kept)
         print(f"# to delete the data too: make teardown ACCOUNT={account} DELETE_BUCKETS={names}")
-    for note in person_only(deleted if not aws.dry_run else entries):
+    for note in person_only(entries if cloudformation.dry_run else deleted):
         print(f"# only a person can: {note}")
     later = kinds[kinds.index(account) + 1 :]
     if later:
@@ -266,7 +233,8 @@ def main(argv=None) -> int:
             *(["--profile", args.profile] if args.profile else []),
         ]
         buckets = [b for b in args.delete_buckets.split(",") if b]
-        return run(Aws(args.aws, options, args.dry_run), args.account, args.timeout, buckets)
+        cloudformation, s3 = (Aws(args.aws, options, args.dry_run, service) for service in ("cloudformation", "s3api"))
+        return run(cloudformation, s3, args.account, args.timeout, buckets)
     except Refused as error:
         print(f"refused, nothing was run:\n{error}", file=sys.stderr)
         return 1

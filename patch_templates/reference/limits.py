@@ -23,8 +23,7 @@ def limits_markdown(records: Sequence[Record], templates: dict[str, dict], texts
         for r in records
         if any(x["Type"] == "AWS::CloudFormation::StackSet" for x in templates[r.file].get("Resources", {}).values())
     ]
-    members = [r.file for r in records if r.member]
-    largest = max(members, key=size.__getitem__)
+    members = sorted((r.file for r in records if r.member), key=size.__getitem__, reverse=True)
     lines = [
         "# Limits, measured",
         "",
@@ -40,7 +39,8 @@ def limits_markdown(records: Sequence[Record], templates: dict[str, dict], texts
     for name in stacksets:
         lines.append(_row(f"Parameters of `{name}`", len(templates[name].get("Parameters", {})), "", PARAMETER_LIMIT))
         lines.append(_row(f"`{name}`, read from S3", size[name], " bytes", TEMPLATE_URL_LIMIT))
-    lines.append(_row(f"The largest StackSet member body, `{largest}`", size[largest], " bytes", TEMPLATE_BODY_LIMIT))
+    for name in members[:1]:
+        lines.append(_row(f"The largest StackSet member body, `{name}`", size[name], " bytes", TEMPLATE_BODY_LIMIT))
     lines += [
         "",
         f"Every template, largest first (over {TEMPLATE_BODY_LIMIT:,} bytes, `aws cloudformation deploy` "

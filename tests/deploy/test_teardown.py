@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from patch_templates.deploy import teardown
+from patch_templates.deploy import stacksets, teardown
 from patch_templates.stacks import ANALYTICS, RECORDS
 from patch_templates.stacks.record import BY_NAME
 
@@ -193,26 +193,25 @@ def test_teardown_against_moto_keeps_then_empties_a_bucket_of_1001_versions(clon
     assert BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
-def test_a_failed_delete_stops_with_its_reason(tmp_path, capsys):
+def test_a_failed_delete_stops_with_its_reason(tmp_path):
     """A stack left in DELETE_FAILED: the run stops there, names the status and reason and what to run."""
     answers = {
         "delete-stack": {},
         "describe-stacks": {"Stacks": [{"StackStatus": "DELETE_FAILED", "StackStatusReason": "Export in use"}]},
     }
+    calls = []
 
-    class Canned(teardown.Aws):
-        calls: list[list[str]] = []
-
-        def __call__(self, *args, answer=None, echo=True):
-            self.calls.append(list(args))
-            if args[:2] == ("cloudformation", "wait"):
-                raise teardown.Failed("Waiter StackDeleteComplete failed")
-            return answers[args[1]]
+    class Canned(stacksets.Aws):
+        def __call__(self, operation, *args, echo=False, dry_run_answer=None):
+            calls.append(operation)
+            if operation == "wait":
+                raise stacksets.Failed("Waiter StackDeleteComplete failed")
+            return answers[operation]
 
     plan = tmp_path / "teardown.json"
     plan.write_text(teardown.plan_file(PLAN))
     with pytest.raises(
-        teardown.Failed, match=r"t-reader: DELETE_FAILED \(Export in use\); aws cloudformation describe"
+        stacksets.Failed, match=r"t-reader: DELETE_FAILED \(Export in use\); aws cloudformation describe"
     ):
-        teardown.run(Canned("aws", []), "collector", None, [], plan)
-    assert [c[1] for c in Canned.calls].count("delete-stack") == 1  # t-base never touched
+        teardown.run(Canned("aws", []), Canned("aws", [], service="s3api"), "collector", None, [], plan)
+    assert calls.count("delete-stack") == 1  # t-base never touched
