@@ -196,7 +196,8 @@ def run(cloudformation: Aws, s3: Aws, account: str, timeout: int | None, buckets
         print(f"# {entry['stack']} (step {entry['step']}, output/{entry['template']}): {done}", flush=True)
     for bucket in buckets:
         count = empty_and_delete(s3, bucket)
-        print(f"# bucket {bucket}: {count} object versions and delete markers deleted, then the bucket")
+        done = "would be emptied and deleted" if s3.dry_run else f"{count} versions and delete markers deleted, then it"
+        print(f"# bucket {bucket}: {done}")
     kept = [(bucket, stack) for bucket, stack in kept if bucket not in buckets]
     for bucket, stack in kept:
         print(f"# kept: bucket {bucket} (retained by {stack}, with every version of what it holds)")

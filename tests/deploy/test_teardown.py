@@ -104,6 +104,8 @@ def test_make_n_deletes_in_reverse_order_and_waits_for_each(clone):
     assert deletes == ["t-reader", "t-reader", "t-base", "t-base"]  # delete, wait; t-other is another account's
     assert all(c[c.index("--region") + 1] == "eu-west-1" for c in commands)
     assert "make teardown ACCOUNT=collector DELETE_BUCKETS=<Data>" in result.stdout
+    emptied = make(clone, "teardown", "ACCOUNT=collector", "DELETE_BUCKETS=old-data", dry_run=True).stdout
+    assert "aws s3api delete-objects --bucket old-data" in emptied and "# bucket old-data: would be emptied" in emptied
     assert "the KMS key K of t-reader is pending deletion for 9 days" in result.stdout
 
 
@@ -187,7 +189,7 @@ def test_teardown_against_moto_keeps_then_empties_a_bucket_of_1001_versions(clon
     emptied = make(clone, f"AWS={cli}", "teardown", "ACCOUNT=collector", f"DELETE_BUCKETS={BUCKET}", env=env)
     assert emptied.returncode == 0, emptied.stdout + emptied.stderr
     assert "# t-base (step 1): no such stack in this account and Region, skipped" in emptied.stdout
-    assert f"# bucket {BUCKET}: {VERSIONS + MARKERS} object versions and delete markers deleted" in emptied.stdout
+    assert f"# bucket {BUCKET}: {VERSIONS + MARKERS} versions and delete markers deleted, then it" in emptied.stdout
     batches = [int(n) for n in log.read_text().split()]
     assert sum(batches) == VERSIONS + MARKERS and max(batches) == 1000 and len(batches) == 2
     assert BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
