@@ -5,7 +5,9 @@ the collector bucket's per-account folders, and one spelling of "no key"."""
 import copy
 import fnmatch
 import json
+from pathlib import Path
 
+import cfnlint
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import check_constraint, example, example_exports, render, statements, template_dict
@@ -310,3 +312,35 @@ def test_members_refuse_an_empty_key_and_standalone_templates_still_take_it_as_n
     bucket = render_as(collector.RECORD, {"pKMSKeyArn": KEY}, ACCOUNTS[0], "eu-west-1")
     rule = bucket["ResourceDataSyncBucket"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule[0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY}
+
+
+# -- "*" only where an action takes no resource ------------------------------------------------------
+
+
+def identity_statements():
+    for record in RECORDS:
+        for name, resource in template_dict(record)["Resources"].items():
+            if resource["Type"] == "AWS::IAM::Role":
+                documents = [policy["PolicyDocument"] for policy in resource["Properties"].get("Policies", [])]
+            elif resource["Type"] in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+                documents = [resource["Properties"]["PolicyDocument"]]
+            else:
+                continue
+            for statement in all_statements(documents):
+                yield record, name, statement
+
+
+def test_identity_policies_use_a_wildcard_resource_only_for_actions_that_take_no_resource():
+    """The Service Authorization Reference as cfn-lint ships it: an action listed with resource types can
+    be scoped, so "*" is refused for it."""
+    reference = json.loads((Path(cfnlint.__file__).parent / "data/AdditionalSpecs/Policies.json").read_text())
+    wildcards = 0
+    for record, name, statement in identity_statements():
+        if statement["Effect"] != "Allow" or "*" not in statement["Resource"]:
+            continue
+        for action in statement["Action"]:
+            service, operation = action.split(":")
+            actions = {key.lower(): value for key, value in reference[service]["Actions"].items()}
+            assert not actions[operation.lower()].get("Resources"), (record.file, name, action)
+            wildcards += 1
+    assert wildcards >= 7
