@@ -10,7 +10,15 @@ from pathlib import Path
 import cfnlint
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
-from conftest import check_constraint, example, example_exports, render, statements, template_dict
+from conftest import (
+    check_constraint,
+    every_statement,
+    example,
+    example_exports,
+    render,
+    statements,
+    template_dict,
+)
 
 from patch_templates.parts import catalog, parameters as p
 from patch_templates.stacks import (
@@ -37,21 +45,6 @@ def render_as(record, params: dict, account: str, region: str) -> dict:
 
 def resources(record, kind: str) -> dict:
     return {key: r for key, r in template_dict(record)["Resources"].items() if r["Type"] == kind}
-
-
-def all_statements(node):
-    """Every statement of a policy document, in both branches of any Fn::If."""
-    if isinstance(node, list):
-        for item in node:
-            yield from all_statements(item)
-    elif isinstance(node, dict):
-        if "Effect" in node:
-            yield node
-        elif "Fn::If" in node:
-            yield from all_statements(node["Fn::If"][1:])
-        else:
-            for value in node.values():
-                yield from all_statements(value)
 
 
 # -- KMS key policies ------------------------------------------------------------------------------
@@ -82,7 +75,7 @@ def test_alert_key_grants_only_for_aws_resources():
 @pytest.mark.parametrize("record", RECORDS)
 def test_every_key_policy_limits_grants_and_conditions_every_service(record):
     for key in resources(record, "AWS::KMS::Key").values():
-        found = list(all_statements(key["Properties"]["KeyPolicy"]))
+        found = list(every_statement(key["Properties"]["KeyPolicy"]))
         assert any(s["Effect"] == "Deny" and "kms:GrantIsForAWSResource" in json.dumps(s) for s in found)
         for statement in found:
             if "Service" in statement["Principal"]:
@@ -113,7 +106,7 @@ UNCONDITIONED = {
 def service_trusts():
     for record in RECORDS:
         for name, role in resources(record, "AWS::IAM::Role").items():
-            for statement in all_statements(role["Properties"]["AssumeRolePolicyDocument"]):
+            for statement in every_statement(role["Properties"]["AssumeRolePolicyDocument"]):
                 if "Service" in statement["Principal"]:
                     yield record, name, statement
 
@@ -326,7 +319,7 @@ def identity_statements():
                 documents = [resource["Properties"]["PolicyDocument"]]
             else:
                 continue
-            for statement in all_statements(documents):
+            for statement in every_statement(documents):
                 yield record, name, statement
 
 
