@@ -194,8 +194,7 @@ def build(reports: Record) -> Template:
     crawler_role = t.add_resource(
         iam.Role(
             "CrawlerRole",
-            # Glue documents no aws:SourceAccount for a crawler's role ("Crawler prerequisites"; see
-            # service_assume_role).
+            # Glue is not documented to send aws:SourceAccount for a crawler's role (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("glue.amazonaws.com"),
             ManagedPolicyArns=[Ref(read_sync_data)],
             Policies=[
@@ -284,7 +283,7 @@ def build(reports: Record) -> Template:
     initializer_role = t.add_resource(
         iam.Role(
             "CrawlerInitializerRole",
-            # A Lambda execution role: Lambda documents no aws:SourceAccount for it (see service_assume_role).
+            # A Lambda execution role: Lambda is not documented to send aws:SourceAccount (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
             Policies=[
                 iam.Policy(

@@ -97,7 +97,7 @@ def build() -> Template:
     function_role = t.add_resource(
         iam.Role(
             "DefaultHostManagementFunctionRole",
-            # A Lambda execution role: Lambda documents no aws:SourceAccount for it (see service_assume_role).
+            # A Lambda execution role: Lambda is not documented to send aws:SourceAccount (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
             Policies=[
                 iam.Policy(
