@@ -159,6 +159,21 @@ def statements(document: dict) -> list[dict]:
     return [statement for statement in document["Statement"] if statement != ""]
 
 
+def every_statement(node):
+    """Every statement of a policy document (or of anything holding documents), in both branches of any Fn::If."""
+    if isinstance(node, list):
+        for item in node:
+            yield from every_statement(item)
+    elif isinstance(node, dict):
+        if "Effect" in node:
+            yield node
+        elif "Fn::If" in node:
+            yield from every_statement(node["Fn::If"][1:])
+        else:
+            for value in node.values():
+                yield from every_statement(value)
+
+
 def targets(rule: dict) -> list[dict]:
     """A rendered rule's targets as deployed: cloud-radar leaves an Fn::If that chose
     AWS::NoValue in a list as ""; CloudFormation drops it."""

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from awacs import events as events_actions
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import GetAtt, Ref, Template, events, iam
+from troposphere import GetAtt, Ref, Sub, Template, events, iam
 
 from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
-from .policies import POLICY_VERSION, service_assume_role
+from .policies import POLICY_VERSION, service_role_trust
 
 SOURCE = "aws.ssm"
 # The documents whose runs are patching: AWS-RunPatchBaseline installs (window task) and scans
@@ -217,11 +217,14 @@ def add_forwarding(t: Template, central_file: str) -> None:
         iam.Role(
             "AlertForwardingRole",
             Description="Lets EventBridge put this account's patching alerts on the central alert bus, and nothing else.",
-            # Trusts events.amazonaws.com as the EventBridge user guide's cross-account target role does
-            # ("Sending events to an AWS service in another account"); the guide documents no
-            # aws:SourceArn/SourceAccount condition for this trust, so none is added. The role can do
-            # one thing only: PutEvents on the one central bus.
-            AssumeRolePolicyDocument=service_assume_role("events.amazonaws.com"),
+            # Only EventBridge rules of this account-Region may assume it: EventBridge gives the rule as
+            # aws:SourceArn and its account as aws:SourceAccount (EventBridge user guide, "Using IAM policy
+            # conditions in Amazon EventBridge"; the same trust in CrowdStrike/terraform-aws-cloud-registration#64).
+            # The rules name the role, so the trust names no rule. The role can do one thing only: PutEvents
+            # on the one central bus.
+            AssumeRolePolicyDocument=service_role_trust(
+                "events.amazonaws.com", Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*")
+            ),
             Policies=[
                 iam.Policy(
                     PolicyName="PutEventsOnCentralBus",

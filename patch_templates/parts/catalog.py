@@ -182,5 +182,5 @@ def add_source(t: Template, group: str, analytics_file: str, kms_use: str) -> So
             group,
             "The analytics stack's pBucketName: the resource data sync bucket and prefix, as <bucketname>/<foldername>.",
         ),
-        kms_key=p.add_kms_key(t, group, "The analytics stack's pKMSKeyArn: " + kms_use),
+        kms_key=p.add_kms_key(t, group, "The analytics stack's pKMSKeyArn, or {no_key}: " + kms_use),
     )

@@ -627,6 +627,8 @@ def window_role_policy(params: OperationsParameters, arns: TaskArns, notificatio
             Resource=[arn("states", "execution:*:*")],
         ),
     ]
+    # No ssm:GetParameters (in the user guide's base policy for a window service role): it resolves
+    # {{ssm:...}} values in task parameters, and the tasks here pass none (task_invocation).
     statements = [
         # Resolving targets and following or cancelling commands: these actions have no resource-level
         # permissions. ssm:CancelCommand is in the user guide's base policy for a window service role.
@@ -638,19 +640,19 @@ def window_role_policy(params: OperationsParameters, arns: TaskArns, notificatio
                 ec2.DescribeInstanceStatus,
                 tag.GetResources,
                 resource_groups.ListGroups,
-                resource_groups.ListGroupResources,
                 ssm_actions.ListCommands,
                 ssm_actions.ListCommandInvocations,
                 ssm_actions.GetCommandInvocation,
                 ssm_actions.CancelCommand,
             ],
         ),
-        # Documents resolve {{ssm:...}} parameters (the base policy's ssm:GetParameters), in this account.
+        # ListGroupResources takes a group (Service Authorization Reference, AWS Resource Groups): the
+        # groups of this account and Region.
         Statement(
-            Sid="ReadDocumentParameters",
+            Sid="ListResourceGroupMembers",
             Effect=Allow,
-            Action=[ssm_actions.GetParameters],
-            Resource=[arn("ssm", "parameter/*")],
+            Action=[resource_groups.ListGroupResources],
+            Resource=[arn("resource-groups", "group/*")],
         ),
     ]
     for kind, group in [
@@ -811,6 +813,9 @@ def add_operations(
         iam.Role(
             "MaintenanceWindowRole",
             Description="Service role of the maintenance window task: runs the chosen task type on the targets.",
+            # No aws:SourceAccount/SourceArn: the user guide's trust for this role has none ("Control access to
+            # maintenance windows using the AWS CLI"), and its "Cross-service confused deputy prevention" gives
+            # them for hybrid activations and Automation only (see service_assume_role).
             AssumeRolePolicyDocument=service_assume_role("ssm.amazonaws.com"),
             Policies=[
                 iam.Policy(

@@ -9,9 +9,10 @@ re.match, used by cloud-radar, only anchors the start. For a CommaDelimitedList 
 applies to each item, as CloudFormation does.
 """
 
+import re
 from dataclasses import dataclass
 
-from troposphere import Equals, Not, Parameter, Ref, Template
+from troposphere import Equals, Not, Or, Parameter, Ref, Template
 
 from ..deploy import identifiers
 
@@ -224,18 +225,29 @@ def add(template: Template, name: str, group: str, label: str, **properties) -> 
     return parameter
 
 
-def add_kms_key(template: Template, group: str, description: str, no_key: str = "") -> Parameter:
-    """The optional customer managed KMS key of the sync bucket (pKMSKeyArn), the same in every
-    template but for its description. `no_key` is the value for no key: '' or, in a StackSet member
-    (which may not take ''), the sentinel none; the description says it where it has {no_key}."""
+def add_kms_key(
+    template: Template,
+    group: str,
+    description: str,
+    name: str = "pKMSKeyArn",
+    label: str = "KMS key ARN (optional)",
+    member: bool = False,
+) -> Parameter:
+    """An optional customer managed KMS key (pKMSKeyArn and its like): the same in every template but for
+    its description, with one spelling for no key, none (its default; the description says it where it has
+    {no_key}). A StackSet member takes none only. A standalone template also takes '', its spelling before
+    none, so that a stack deployed with '' still updates with its previous value (has_value reads both)."""
+    if "{no_key}" not in description:
+        raise ValueError(f"the description of {name} must say how to give no key ({{no_key}})")
+    constraint = optional_none(KMS_KEY_ARN)
     return add(
         template,
-        "pKMSKeyArn",
+        name,
         group,
-        "KMS key ARN (optional)",
-        Default=no_key,
-        Description=description.format(no_key=no_key or "empty"),
-        **(optional_none if no_key == NONE else optional)(KMS_KEY_ARN),
+        label,
+        Default=NONE,
+        Description=description.format(no_key=NONE),
+        **(constraint if member else dict(constraint, AllowedPattern=optional(constraint)["AllowedPattern"])),
     )
 
 
@@ -270,11 +282,16 @@ def add_senders(template: Template, organization: Parameter, accounts: Parameter
 
 def has_value(template: Template, parameter: Parameter) -> str:
     """The name of a condition true when an optional parameter is given: not empty, or not `none`
-    when that is its default (added once)."""
+    when that is its default, nor '' when it also takes '' (a standalone KMS key); added once."""
     name = "Has" + parameter.title[1:]
     if name not in template.conditions:
-        empty = NONE if parameter.properties.get("Default") == NONE else ""
-        template.add_condition(name, Not(Equals(Ref(parameter), empty)))
+        if parameter.properties.get("Default") != NONE:
+            given = Not(Equals(Ref(parameter), ""))
+        elif re.fullmatch(parameter.properties.get("AllowedPattern", "none"), ""):
+            given = Not(Or(Equals(Ref(parameter), NONE), Equals(Ref(parameter), "")))
+        else:
+            given = Not(Equals(Ref(parameter), NONE))
+        template.add_condition(name, given)
     return name
 
 

@@ -51,9 +51,15 @@ SSM = Principal("Service", "ssm.amazonaws.com")
 SYNC_SOURCE_ARN = ArnLike({"aws:SourceArn": Sub("arn:${AWS::Partition}:ssm:*:*:resource-data-sync/*")})
 
 
-def data_sync_objects(bucket_arn, prefix) -> Sub:
-    """Where resource data sync writes: PREFIX/<type>/accountid=<id>/region=.../<file>."""
-    return Sub("${Bucket}/${Prefix}/*/accountid=*/*", Bucket=bucket_arn, Prefix=prefix)
+def data_sync_objects(bucket_arn, prefix, account: str = "*") -> Sub:
+    """Where resource data sync writes: PREFIX/<type>/accountid=<id>/region=.../<file>, for `account`."""
+    return Sub(f"${{Bucket}}/${{Prefix}}/*/accountid={account}/*", Bucket=bucket_arn, Prefix=prefix)
+
+
+# Each account's syncs write only under its own accountid= folder: the policy variable
+# ${aws:SourceAccount} in the Resource (IAM user guide, "IAM policy elements: Variables and tags": global
+# condition keys, single-valued, can be variables), written ${!...} so that Fn::Sub leaves it to IAM.
+OWN_FOLDER = "${!aws:SourceAccount}"
 
 
 def data_sync_acl_check(bucket_arn) -> Statement:
@@ -77,7 +83,7 @@ def data_sync_delivery(bucket_arn, prefix, source: dict, sid: str) -> Statement:
         Effect=Allow,
         Principal=SSM,
         Action=[s3.PutObject],
-        Resource=[data_sync_objects(bucket_arn, prefix)],
+        Resource=[data_sync_objects(bucket_arn, prefix, OWN_FOLDER)],
         Condition=Condition([StringEquals({"s3:x-amz-acl": "bucket-owner-full-control", **source}), SYNC_SOURCE_ARN]),
     )
 
@@ -92,7 +98,7 @@ def data_sync_tagging(bucket_arn, prefix, source: dict, sid: str) -> Statement:
         Effect=Allow,
         Principal=SSM,
         Action=[s3.PutObjectTagging],
-        Resource=[data_sync_objects(bucket_arn, prefix)],
+        Resource=[data_sync_objects(bucket_arn, prefix, OWN_FOLDER)],
         Condition=Condition([StringEquals(source), SYNC_SOURCE_ARN]),
     )
 
@@ -144,8 +150,30 @@ def document(*statements) -> dict:
 
 
 def service_assume_role(*services: str) -> PolicyDocument:
-    """Trust policy for roles assumed by AWS services, e.g. 'ssm.amazonaws.com'."""
+    """Trust policy for roles assumed by AWS services, e.g. 'ssm.amazonaws.com', where the service is not
+    documented to send aws:SourceAccount/aws:SourceArn (each caller says why); else use service_role_trust.
+    What bounds the risk: a service uses a role only where someone passed it (iam:PassRole), and IAM refuses
+    to pass a role to another account's resource (prowler-cloud/prowler#2810)."""
     return PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[Statement(Effect=Allow, Principal=Principal("Service", list(services)), Action=[AssumeRole])],
+    )
+
+
+def service_role_trust(service: str, source_arn: Sub) -> PolicyDocument:
+    """Trust policy for a role that `service` may assume only for this account (aws:SourceAccount) and
+    only for its resources matching `source_arn` (aws:SourceArn), against the confused deputy (IAM user
+    guide, "The confused deputy problem")."""
+    return PolicyDocument(
+        Version=POLICY_VERSION,
+        Statement=[
+            Statement(
+                Effect=Allow,
+                Principal=Principal("Service", service),
+                Action=[AssumeRole],
+                Condition=Condition(
+                    [StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}), ArnLike({"aws:SourceArn": source_arn})]
+                ),
+            )
+        ],
     )

@@ -115,7 +115,7 @@ def build(reports: Record) -> Template:
         t,
         NAMES_GROUP,
         "The KMS key of the sync bucket, if any: the crawler and QuickSight may "
-        "decrypt with it, and Athena encrypts its results with it.",
+        "decrypt with it, and Athena encrypts its results with it; {no_key} for no key.",
     )
     workgroup_name = p.add(
         t,
@@ -194,6 +194,7 @@ def build(reports: Record) -> Template:
     crawler_role = t.add_resource(
         iam.Role(
             "CrawlerRole",
+            # Glue is not documented to send aws:SourceAccount for a crawler's role (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("glue.amazonaws.com"),
             ManagedPolicyArns=[Ref(read_sync_data)],
             Policies=[
@@ -282,6 +283,7 @@ def build(reports: Record) -> Template:
     initializer_role = t.add_resource(
         iam.Role(
             "CrawlerInitializerRole",
+            # A Lambda execution role: Lambda is not documented to send aws:SourceAccount (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
             Policies=[
                 iam.Policy(

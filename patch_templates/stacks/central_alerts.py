@@ -6,7 +6,7 @@ channel through AWS Chatbot. One person confirms one subscription for the whole 
 from dataclasses import dataclass
 
 from awacs import kms as kms_actions, sns as sns_actions
-from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement
+from awacs.aws import Allow, ArnEquals, BoolIfExists, Condition, Deny, PolicyDocument, Principal, Statement, StringLike
 from troposphere import (
     And,
     Equals,
@@ -59,6 +59,7 @@ SLACK_CHANNEL_ID = dict(
     ConstraintDescription="must be empty or a Slack channel id: letters and digits",
 )
 EVENTS = Principal("Service", "events.amazonaws.com")
+TOPICS_HERE = Sub("arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*")
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,19 @@ def key_policy() -> PolicyDocument:
     use it to publish to the encrypted topic (SNS developer guide, "Enable compatibility between
     event sources from AWS services and encrypted topics": a customer managed key whose policy
     gives the service kms:GenerateDataKey* and kms:Decrypt; the AWS managed alias/aws/sns key
-    cannot be changed to allow it)."""
+    cannot be changed to allow it).
+
+    EventBridge's use is limited to topics of this account and Region by the encryption context SNS
+    gives KMS, kms:EncryptionContext:aws:sns:topicArn (the key policy of the GameLift FlexMatch guide,
+    "Set up an SNS topic with server-side encryption"); the topics themselves cannot be named, as they
+    name this key. aws:SourceAccount and aws:SourceArn are left out: AWS documents them as not
+    supported in a key policy for EventBridge's delivery to an encrypted topic, where they would drop
+    every alert (as aws/modern-data-architecture-accelerator notes in grantCloudWatchAlarmsTopicAccess);
+    the topic policy holds the rules to aws:SourceArn instead (add_publish_policy).
+
+    Grants go only to AWS services that use the key for a resource (kms:GrantIsForAWSResource), as AWS
+    Control Tower's control CT.KMS.PV.1 ("Require an AWS KMS key policy to have a statement that limits
+    creation of AWS KMS grants to AWS services") requires."""
     return PolicyDocument(
         Version=POLICY_VERSION,
         Statement=[
@@ -209,6 +222,16 @@ def key_policy() -> PolicyDocument:
                 Principal=EVENTS,
                 Action=[kms_actions.Action("GenerateDataKey*"), kms_actions.Decrypt],
                 Resource=["*"],
+                Condition=Condition(StringLike({"kms:EncryptionContext:aws:sns:topicArn": TOPICS_HERE})),
+            ),
+            # IfExists: a request without the key is refused too.
+            Statement(
+                Sid="GrantsOnlyForAWSResources",
+                Effect=Deny,
+                Principal=Principal("AWS", "*"),
+                Action=[kms_actions.CreateGrant],
+                Resource=["*"],
+                Condition=Condition(BoolIfExists({"kms:GrantIsForAWSResource": "false"})),
             ),
         ],
     )
@@ -313,6 +336,7 @@ def build() -> Template:
             "SlackChannelRole",
             Condition=params.has_slack_channel,
             Description="Role of the AWS Chatbot Slack channel: it only relays the chat alert topic, so it has no permissions.",
+            # No aws:SourceAccount: the role grants nothing a confused deputy could use (see service_assume_role).
             AssumeRolePolicyDocument=service_assume_role("chatbot.amazonaws.com"),
         )
     )

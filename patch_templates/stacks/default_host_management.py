@@ -51,19 +51,18 @@ def build() -> Template:
         )
     )
 
-    kms_key = p.add(
+    kms_key = p.add_kms_key(
         t,
-        "pLogsKMSKeyArn",
         "Default Host Management",
-        "Log group KMS key ARN (optional)",
-        Default=p.NONE,
-        Description="Customer managed KMS key of the custom resource function's log group; none for an AWS "
+        "Customer managed KMS key of the custom resource function's log group; {no_key} for an AWS "
         "owned key. The stack uses the key of this ARN in its own Region: through the StackSet, a "
         "multi-Region key (mrk-) with a replica in every target Region. Its key policy must let "
         "logs.REGION.amazonaws.com use it (kms:Encrypt*, kms:Decrypt*, kms:ReEncrypt*, "
         "kms:GenerateDataKey*, kms:Describe*) for the log groups of the member accounts "
         "(kms:EncryptionContext:aws:logs:arn).",
-        **p.optional_none(p.KMS_KEY_ARN),
+        name="pLogsKMSKeyArn",
+        label="Log group KMS key ARN (optional)",
+        member=True,
     )
     # The key's account and id, in this stack's Region. Padded with colons so that the branch of the
     # Fn::If not taken also resolves when the value is none (Fn::Select fails outside the list).
@@ -75,6 +74,8 @@ def build() -> Template:
             "DefaultHostManagementRole",
             Description="Default Host Management Configuration: the role SSM Agent uses on EC2 instances",
             Path="/service-role/",
+            # Without aws:SourceAccount, as the user guide's DHMC role ("Managing EC2 instances automatically
+            # with Default Host Management Configuration"): SSM assumes it for the instances' agents.
             AssumeRolePolicyDocument=policies.service_assume_role("ssm.amazonaws.com"),
             ManagedPolicyArns=[Sub(MANAGED_POLICY)],
         )
@@ -96,6 +97,7 @@ def build() -> Template:
     function_role = t.add_resource(
         iam.Role(
             "DefaultHostManagementFunctionRole",
+            # A Lambda execution role: Lambda is not documented to send aws:SourceAccount (see service_assume_role).
             AssumeRolePolicyDocument=policies.service_assume_role("lambda.amazonaws.com"),
             Policies=[
                 iam.Policy(

@@ -266,16 +266,23 @@ def build() -> Template:
             Roles=[Ref(quicksight_role)],
             PolicyDocument=policies.document(
                 *policies.sync_read_statements(source.bucket_and_prefix),
+                # Reads the results bucket (Athena's results and the daily snapshot); writes only where the
+                # workgroup puts query results, which it enforces.
                 Statement(
                     Sid="AthenaResults",
                     Effect=Allow,
+                    Action=[s3_actions.GetObject],
+                    Resource=[policies.s3_arn(results_bucket, "/*")],
+                ),
+                Statement(
+                    Sid="WriteAthenaResults",
+                    Effect=Allow,
                     Action=[
-                        s3_actions.GetObject,
                         s3_actions.PutObject,
                         s3_actions.AbortMultipartUpload,
                         s3_actions.ListMultipartUploadParts,
                     ],
-                    Resource=[policies.s3_arn(results_bucket, "/*")],
+                    Resource=[policies.s3_arn(results_bucket, "/" + catalog.RESULTS_FOLDER + "*")],
                 ),
                 Statement(
                     Sid="AthenaResultsBucket",

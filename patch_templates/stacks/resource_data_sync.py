@@ -49,7 +49,7 @@ def build() -> Template:
         sync.GROUP,
         "The collector bucket's customer managed KMS key (the collector's "
         "pKMSKeyArn); {no_key} when the bucket uses S3-managed encryption.",
-        no_key=p.NONE,  # StackSets may refuse ''
+        member=True,
     )
 
     collector_sync_region = t.add_condition(

@@ -169,7 +169,6 @@ READ_ONLY = {
     "ec2:DescribeInstanceStatus",
     "tag:GetResources",
     "resource-groups:ListGroups",
-    "resource-groups:ListGroupResources",
     "ssm:ListCommands",
     "ssm:ListCommandInvocations",
     "ssm:GetCommandInvocation",
@@ -194,10 +193,10 @@ def test_window_role_gets_only_what_its_task_type_needs(params, actions):
     granted = window_statements(params)
     wildcard = [s for s in granted if "*" in s["Resource"]]
     assert len(wildcard) == 1 and set(wildcard[0]["Action"]) == READ_ONLY  # only reads without resource scope
-    # ssm:GetParameters (the user guide's base policy) for every task type, on this account's parameters.
-    assert {a for s in granted for a in s["Action"]} - READ_ONLY == actions | {"ssm:GetParameters"}
-    (parameters,) = [s["Resource"] for s in granted if "ssm:GetParameters" in s["Action"]]
-    assert parameters == ["arn:aws:ssm:us-east-1:555555555555:parameter/*"]
+    # For every task type: the members of this account's resource groups (no ssm:GetParameters).
+    assert {a for s in granted for a in s["Action"]} - READ_ONLY == actions | {"resource-groups:ListGroupResources"}
+    (groups,) = [s["Resource"] for s in granted if "resource-groups:ListGroupResources" in s["Action"]]
+    assert groups == ["arn:aws:resource-groups:us-east-1:555555555555:group/*"]
 
 
 def test_window_role_scopes_each_task_to_its_resource():

@@ -3,7 +3,7 @@
 then the policy cannot drift from the bucket it protects."""
 
 import pytest
-from conftest import template_dict
+from conftest import every_statement, template_dict
 
 from patch_templates.stacks import ANALYTICS, RECORDS, collector
 
@@ -15,18 +15,6 @@ def policies() -> list[tuple]:
         for logical_id, resource in template_dict(record)["Resources"].items()
         if resource["Type"] == "AWS::S3::BucketPolicy"
     ]
-
-
-def statements(node):
-    """Statements in a policy document, inside any Fn::If."""
-    if isinstance(node, list):
-        for item in node:
-            yield from statements(item)
-    elif isinstance(node, dict):
-        if "Effect" in node:
-            yield node
-        elif "Fn::If" in node:
-            yield from statements(node["Fn::If"][1:])
 
 
 def test_the_templates_have_bucket_policies():
@@ -41,7 +29,7 @@ def test_each_policy_names_its_bucket_through_the_bucket_resource(record, logica
     bucket = policy["Bucket"]["Ref"]
     assert template_dict(record)["Resources"][bucket]["Type"] == "AWS::S3::Bucket"
     arn = {"Fn::GetAtt": [bucket, "Arn"]}
-    found = list(statements(policy["PolicyDocument"]["Statement"]))
+    found = list(every_statement(policy["PolicyDocument"]["Statement"]))
     assert found
     for statement in found:
         for resource in statement["Resource"]:

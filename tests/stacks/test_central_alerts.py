@@ -72,7 +72,7 @@ def test_topic_is_encrypted_with_a_rotating_key_that_eventbridge_may_use():
     assert statements["EventBridgePublishesToEncryptedTopic"]["Principal"] == {"Service": "events.amazonaws.com"}
     assert statements["EventBridgePublishesToEncryptedTopic"]["Action"] == ["kms:GenerateDataKey*", "kms:Decrypt"]
     assert statements["AccountAdministersKey"]["Principal"] == {"AWS": "arn:aws:iam::555555555555:root"}
-    assert len(statements) == 2
+    assert len(statements) == 3  # and GrantsOnlyForAWSResources (tests/stacks/test_privileges.py)
 
 
 def test_one_email_subscription_for_the_organization():

@@ -34,7 +34,7 @@ def test_account_mode_allows_each_listed_account_and_the_collector():
     delivery = sids["SSMBucketDeliveryAccounts"]
     assert delivery["Principal"] == {"Service": "ssm.amazonaws.com"}
     assert delivery["Action"] == ["s3:PutObject"]
-    assert delivery["Resource"] == [f"{BUCKET_ARN}/inv/sync/*/accountid=*/*"]
+    assert delivery["Resource"] == [f"{BUCKET_ARN}/inv/sync/*/accountid=${{aws:SourceAccount}}/*"]
     condition = delivery["Condition"]
     assert condition["StringEquals"]["aws:SourceAccount"] == [COLLECTOR, *listed]
     assert condition["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
@@ -52,7 +52,7 @@ def test_organization_mode_uses_source_org_id_instead_of_accounts():
         "aws:SourceOrgID": "o-a1b2c3d4e5",
         "s3:x-amz-acl": "bucket-owner-full-control",
     }
-    assert "aws:SourceAccount" not in json.dumps(delivery)
+    assert "aws:SourceAccount" not in json.dumps(delivery["Condition"])
     # A tagging request never carries s3:x-amz-acl: the tagging statement must not require it.
     tagging = sids["SSMBucketTaggingOrganization"]
     assert tagging["Action"] == ["s3:PutObjectTagging"] and tagging["Resource"] == delivery["Resource"]

@@ -168,12 +168,7 @@ def test_service_role_reads_the_sync_prefix_and_the_imported_results_bucket():
     results = EXPORTS["AthenaResultsBucketName"]
     assert found["AthenaResultsBucket"]["Resource"] == [f"arn:aws:s3:::{results}"]
     assert found["AthenaResults"]["Resource"] == [f"arn:aws:s3:::{results}/*"]
-    assert found["AthenaResults"]["Action"] == [
-        "s3:GetObject",
-        "s3:PutObject",
-        "s3:AbortMultipartUpload",
-        "s3:ListMultipartUploadParts",
-    ]
+    assert found["AthenaResults"]["Action"] == ["s3:GetObject"]
     assert found["DecryptWithSyncKey"] == {
         "Sid": "DecryptWithSyncKey",
         "Effect": "Allow",
