@@ -483,7 +483,12 @@ def check(goals: list[str], variables: dict[str, str | None], constraints: Path 
         )
     if upload:
         parameter = upload["parameter"]
-        other = [value for key, value in pairs if key == parameter and value != bucket]
+        # The example file's placeholder bucket is the one the deploy sets: only another real bucket is refused.
+        other = [
+            value
+            for key, value in pairs
+            if key == parameter and value != bucket and not any(p in value for p in data["placeholders"])
+        ]
         if other:
             raise Refused(
                 f"{given or 'PARAMS'}: {parameter}={shown(other[0])}, but the members are uploaded to "

@@ -270,10 +270,11 @@ def add_senders(template: Template, organization: Parameter, accounts: Parameter
 
 def has_value(template: Template, parameter: Parameter) -> str:
     """The name of a condition true when an optional parameter is given: not empty, or not `none`
-    when that is its default (added once)."""
+    when that is its default or one of its allowed values (added once)."""
     name = "Has" + parameter.title[1:]
     if name not in template.conditions:
-        empty = NONE if parameter.properties.get("Default") == NONE else ""
+        properties = parameter.properties
+        empty = NONE if NONE in (properties.get("Default"), *properties.get("AllowedValues", ())) else ""
         template.add_condition(name, Not(Equals(Ref(parameter), empty)))
     return name
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from ..deploy import preflight
 from ..parts.common import TEMPLATE_BODY_LIMIT
+from ..stacks import stackset
 from ..stacks.record import Record
 from . import dashboard_picture, pages, pictures
 from .examples import PLACEHOLDERS, example_parameters
@@ -31,7 +32,8 @@ def generate(
         f"output/parameters/{record.stem}.json": json.dumps(examples[record.file], indent=2) + "\n"
         for record in records
     }
-    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(templates, PLACEHOLDERS)
+    uploads = stackset.uploads(texts) if texts and stackset.RECORD.file in texts else {}
+    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(templates, PLACEHOLDERS, uploads)
     files["docs/parameters.md"] = pages.parameters_markdown(records, templates, examples)
     files["docs/architecture.md"] = pages.architecture_markdown(records, templates, members)
     for record in records:

@@ -1,29 +1,35 @@
 """Source account: the resource data sync that ships this account's inventory into the collector
-bucket (step 3). Deployed into every account and Region by the StackSet.
+bucket (step 3).
 
 No clash with the collector's own sync: in the collector account (pCollectorAccountId), in the
 bucket's Region, the collector stack already has a sync of the same name, so this stack creates
 none there and keeps a placeholder instead (a stack must have a resource). Elsewhere, including the
 collector account's other Regions, it creates the sync. The StackSet can therefore target an OU
-that contains the collector account without an exclusion list.
+that contains the collector account without an exclusion list. The StackSet deploys it as part of
+its shared member (stacks/shared_member.py); this file is the same sync for one account alone.
 """
 
 from troposphere import And, Condition, Equals, Not, Output, Ref, Template, cloudformation
 
 from ..parts import parameters as p, sync
 from . import collector
-from .record import Member, Record
+from .record import Record
+
+DESCRIPTION = (
+    "Source account: Systems Manager resource data sync of this account and Region into the "
+    "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
+    "(SyncFromSource); none in the collector account's bucket Region, which has its own."
+)
 
 
 def build() -> Template:
-    t = Template(
-        Description=(
-            "Source account: Systems Manager resource data sync of this account and Region into the "
-            "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
-            "(SyncFromSource); none in the collector account's bucket Region, which has its own."
-        )
-    )
+    t = Template(Description=DESCRIPTION)
+    add(t)
+    return t
 
+
+def add(t: Template) -> None:
+    """The sync's parameters, conditions, resources and output (also part of stacks/shared_member.py)."""
     bucket_name = p.add(
         t,
         "pResourceDataSyncBucketName",
@@ -69,7 +75,6 @@ def build() -> Template:
             Value=Ref(data_sync),
         )
     )
-    return t
 
 
 RECORD = Record(
@@ -80,5 +85,4 @@ RECORD = Record(
     does="resource data sync: copies inventory and compliance to the bucket",
     feeds=((collector.RECORD, "inventory and compliance JSON"),),
     examples={"pResourceDataSyncBucketName": collector.EXAMPLE_BUCKET},
-    member=Member("ResourceDataSync", "Resource data sync", "resource-data-sync"),
 )
