@@ -33,7 +33,10 @@ def generate(
         for record in records
     }
     uploads = stackset.uploads(texts) if texts and stackset.RECORD.file in texts else {}
-    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(templates, PLACEHOLDERS, uploads)
+    calendar_waves = {stackset.RECORD.file: stackset.calendar_waves()} if stackset.RECORD.file in templates else {}
+    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(
+        templates, PLACEHOLDERS, uploads, calendar_waves
+    )
     files["docs/parameters.md"] = pages.parameters_markdown(records, templates, examples)
     files["docs/architecture.md"] = pages.architecture_markdown(records, templates, members)
     for record in records:

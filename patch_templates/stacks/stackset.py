@@ -48,6 +48,7 @@ from troposphere import (
     encode_to_dict,
 )
 
+from ..deploy import preflight
 from ..deploy.calendar import ROLLOUT_DEFAULTS
 from ..parts import parameters as p
 from ..parts.common import TEMPLATE_BODY_LIMIT, BuildError, render
@@ -242,6 +243,7 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
         )
     add_member_parameters(t, members_built, names)
     add_member_rules(t, members_built, names)
+    check_calendar(t)
 
     for record, member_, template in members_built:
         for wave in waves if member_.waves else (None,):
@@ -373,6 +375,39 @@ def add_waves(t: Template, built, first_wave_ous: Parameter) -> list[Wave]:
             },
         )
     return waves
+
+
+def calendar_waves() -> list[dict]:
+    """constraints.json's "calendar" entry of the template (deploy/preflight.py): for each wave, the
+    parameter that switches it and those of its schedule, time zone, offset and approval delays."""
+    delays = [name for name in WAVE_PARAMETERS if "ApproveAfterDays" in name]
+    first = {"wave": "wave 1", "switch": None, "schedule": "pSchedule", "offset": "pScheduleOffset", "delays": delays}
+    return [
+        dict(wave, timezone="pScheduleTimezone")
+        for wave in [first]
+        + [
+            {
+                "wave": f"wave {number}",
+                "switch": f"pDeployWave{number}",
+                "schedule": f"pWave{number}Schedule",
+                "offset": f"pWave{number}ScheduleOffset",
+                "delays": [f"pWave{number}{WAVE_PARAMETERS[name]}" for name in delays],
+            }
+            for number in WAVES
+        ]
+    ]
+
+
+def check_calendar(t: Template) -> None:
+    """Refuse defaults under which a wave would skip a month's update or install out of order (every
+    wave switched on), over the 24 Patch Tuesdays from today; members without a window have none."""
+    if "pSchedule" not in t.parameters:
+        return
+    parameters = {name: parameter.to_dict() for name, parameter in t.parameters.items()}
+    constraints = {"templates": {"defaults": parameters}, "calendar": {"defaults": calendar_waves()}}
+    switched_on = {f"pDeployWave{number}": "true" for number in WAVES}
+    if found := preflight.calendar_problems("the StackSet's defaults", "defaults", switched_on, constraints):
+        raise BuildError("\n".join(found))
 
 
 def targets(regions: Parameter, waves: list[Wave], wave: Wave | None) -> list:

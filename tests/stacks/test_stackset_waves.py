@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import check_constraint, render, rules_refusing, template_dict
 
+from patch_templates.builder import BuildError
 from patch_templates.deploy.calendar import ROLLOUT_DEFAULTS
 from patch_templates.parts import baselines
 from patch_templates.stacks import patching, patching_member, stackset
@@ -294,3 +295,17 @@ def test_parameter_budget_with_every_os_and_wave():
     size = len((OUTPUT / STACKSET.file).read_bytes())
     print(f"StackSet template: {size:,} bytes of 1,048,576")
     assert size <= 1_048_576 * 0.9
+
+
+def test_the_build_refuses_defaults_that_skip_a_month(monkeypatch):
+    """Today's earlier defaults (waves 2 and 3 approving after their window) fail the build, naming
+    the wave, the month and a fix."""
+    monkeypatch.setattr(
+        stackset, "WAVES", {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
+    )
+    with pytest.raises(BuildError) as refused:
+        stackset.build()
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 48  # 24 months in each of waves 2 and 3
+    assert all(line.startswith("the StackSet's defaults: patch calendar: wave ") for line in lines)
+    assert "wave 2 never installs the update of" in lines[0] and "approve after at most 9 days" in lines[0]
