@@ -340,3 +340,22 @@ def test_list_types_are_checked_item_by_item():
         == "'c' is not one of ['a', 'b']"
     )
     assert preflight.violation({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abcd") == "'abcd' is longer than 3"
+
+
+def test_make_n_deploy_of_the_stackset_step_uploads_deploys_without_rollback_and_waits(tmp_path):
+    """The StackSet step: the patching member copied to its content-hashed key first, then the deploy
+    with --disable-rollback (a failed StackSet leaves the others in place), then the wait without the
+    AWS CLI's 60 minutes; the bucket goes to pTemplateBucketName."""
+    values = [p for p in own_values(STACKSETS) if p["ParameterKey"] != stackset.BUCKET]
+    args = ["deploy", "STACK=org", f"TEMPLATE=output/{STACKSETS}", f"PARAMS={write(tmp_path, values)}"]
+    result = make(*args, "ARTIFACTS_BUCKET=my-bucket", dry_run=True)
+    assert result.returncode == 0, result.stderr
+    print("\n" + result.stdout)
+    lines = result.stdout.splitlines()
+    key = stackset.member_key(patching_member.RECORD, (ROOT / "output" / MEMBER).read_text())
+    upload = lines.index(f"echo s3 cp 'output/{MEMBER}' 's3://my-bucket/{key}'")
+    (deploy,) = (i for i, line in enumerate(lines) if line.startswith("echo cloudformation deploy"))
+    assert upload < deploy
+    assert f"{stackset.BUCKET}=my-bucket" in shlex.split(lines[deploy].partition(";")[0])
+    assert lines[deploy].endswith(" --disable-rollback; " + lines[deploy].partition("; ")[2])
+    assert " wait --after-deploy=$?" in lines[deploy]
