@@ -12,7 +12,7 @@ from ..deploy import preflight
 from ..parts.common import TEMPLATE_BODY_LIMIT
 from ..stacks import stackset
 from ..stacks.record import Record
-from . import dashboard_picture, pages, pictures
+from . import dashboard_picture, pages, pictures, rollout
 from .examples import PLACEHOLDERS, example_parameters
 
 
@@ -45,4 +45,7 @@ def generate(
             record, templates[record.file], members, examples[record.file], through_s3
         )
     files.update(dashboard_picture.files(templates))
+    if texts and stackset.RECORD.file in texts:
+        values = {p["ParameterKey"]: p["ParameterValue"] for p in examples[stackset.RECORD.file]}
+        files["docs/rollout.md"] = rollout.markdown(templates, texts, values)
     return files
