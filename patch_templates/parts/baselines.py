@@ -326,7 +326,7 @@ class BaselineParameters:
 
 
 def add_parameters(
-    t: Template, os: OperatingSystem, prefix: str = "", defaults: Mapping[str, str] | None = None
+    t: Template, os: OperatingSystem, prefix: str = "", defaults: Mapping[str, object] | None = None
 ) -> BaselineParameters:
     """The baseline's parameters (after pOrganization), in their console groups. A new parameter
     defined alike for every OS is asked once by the StackSet; one that names the OS is asked per OS
