@@ -86,15 +86,12 @@ def test_the_constraints_file_carries_the_uploads_contract(clone):
     assert data["uploads"] == {TINY: {"parameter": "pArtifactsBucket", "files": MEMBERS}}
     assert data["stacksets"] == [TINY]
     # The build lists the StackSet template's members that go by TemplateURL (tests/stacks/test_stackset.py).
+    member = patching_member.RECORD
     built = json.loads((ROOT / "output" / "constraints.json").read_text())
     assert built["uploads"] == {
         stackset.RECORD.file: {
             "parameter": stackset.BUCKET,
-            "files": {
-                stackset.member_key(
-                    patching_member.RECORD, (ROOT / "output" / "patching_member.yml").read_text()
-                ): "patching_member.yml"
-            },
+            "files": {stackset.member_key(member, (ROOT / "output" / member.file).read_text()): member.file},
         }
     }
 
