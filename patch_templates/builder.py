@@ -37,7 +37,7 @@ LINT_WORKERS = 2
 # such as a hand-written page in docs/.
 GENERATED = {
     "output": ("*.yml", "*.yaml", "parameters/*.json", "constraints.json", "teardown.json"),
-    "docs": ("parameters.md", "architecture.md", "limits.md", "templates/*.md", "dashboard/*.svg"),
+    "docs": ("parameters.md", "architecture.md", "limits.md", "rollout.md", "templates/*.md", "dashboard/*.svg"),
 }
 # In the output directory, while a build runs: the templates being linted, and the journal of the
 # files being replaced; what a killed build left there is recovered and removed by the next one.

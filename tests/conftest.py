@@ -79,6 +79,16 @@ WAVE_OUS = {
 }
 
 
+def member_text(root: Path, properties: dict) -> str:
+    """A StackSet's member template: its TemplateBody, or the file in output/ that `make deploy`
+    uploads under the key its TemplateURL names (constraints.json's uploads)."""
+    if "TemplateBody" in properties:
+        return properties["TemplateBody"]
+    uploads = json.loads((root / "output" / "constraints.json").read_text())["uploads"][stackset.RECORD.file]
+    (file,) = (file for key, file in uploads["files"].items() if properties["TemplateURL"].endswith("/" + key))
+    return (root / "output" / file).read_text()
+
+
 def member_stacks(
     root: Path = ROOT,
     ou: str = WAVE_OUS["pOrganizationalUnitIds"],
@@ -107,7 +117,7 @@ def member_stacks(
         }
         if ou not in targets:
             continue
-        body, _ = decode_str(resource["Properties"]["TemplateBody"])
+        body, _ = decode_str(member_text(root, resource["Properties"]))
         # cloud-radar drops a value that renders empty ("" is its AWS::NoValue).
         passed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in resource["Properties"].get("Parameters", [])}
         stacks[logical_id] = rendered(body, passed, region)

@@ -41,9 +41,14 @@ def test_output_matches_a_fresh_build_exactly():
         assert on_disk[name] == text, f"output/{name} is stale: run make templates"
 
 
-# Only the StackSet template goes through S3 (`make deploy` uploads it); every other template is
-# sent inline, at most 51,200 bytes (common.TEMPLATE_BODY_LIMIT), and keeps 5 % of that spare.
-THROUGH_S3 = {stackset.RECORD.file}
+# The StackSet template and its patching member go through S3 (`make deploy` uploads them); every
+# other template is sent inline, at most 51,200 bytes (common.TEMPLATE_BODY_LIMIT), and keeps 5 % spare.
+THROUGH_S3 = {
+    stackset.RECORD.file,
+    *stackset.uploads({r.file: (OUTPUT / r.file).read_text() for r in stackset.MEMBERS})[stackset.RECORD.file][
+        "files"
+    ].values(),
+}
 
 
 def test_every_template_but_the_stackset_keeps_5_percent_of_the_inline_template_limit():
@@ -385,7 +390,7 @@ def test_a_build_killed_at_any_point_leaves_every_file_whole_and_the_set_old_or_
     assert not report["first"]["killed"] and report["first"]["recovered"] == new
     changed = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
     alike = old.keys() & new.keys() - changed
-    assert len(changed) > 100 and "docs/notes.md" in alike
+    assert len(changed) > 70 and "docs/notes.md" in alike
     assert "output/retired.yml" in old.keys() - new.keys() and len(new.keys() - old.keys()) == 1
     journals = {}
     for run in report["runs"]:

@@ -15,7 +15,9 @@ that name the variable or file, the key and the fix, with exit status 1:
   ParameterKey/ParameterValue strings (an empty file, YAML, Key=Value lines and file:// are named);
 - a key the template does not have, a key given twice, a parameter without a default left out;
 - a value CloudFormation would refuse (its constraint, read as CloudFormation reads it), an example
-  placeholder left in, or values that break the template's Rules.
+  placeholder left in, or values that break the template's Rules;
+- rollout waves whose windows and approval delays would skip a month's Windows update or install
+  out of order over the next 24 Patch Tuesdays (the patch calendar, deploy/calendar.py).
 Otherwise `check` prints, for deploy, the parameter file as shell-quoted Key=Value words for
 `aws cloudformation deploy --parameter-overrides`. `plan` prints what the Makefile needs to know of
 a checked template: template:<name>, stacksets when it creates StackSets, and upload:<file>:<key>
@@ -23,7 +25,10 @@ for each file the deploy uploads first.
 
 The build writes output/constraints.json (the standard library cannot read CloudFormation YAML):
 {"placeholders": [...], "templates": {template: {parameter: constraint}}, "rules": {template: Rules},
- "stacksets": [template, ...], "uploads": {template: {"parameter": name, "files": {S3 key: file}}}}.
+ "stacksets": [template, ...], "uploads": {template: {"parameter": name, "files": {S3 key: file}}},
+ "calendar": {template: [{"wave", "switch", "schedule", "timezone", "offset", "delays"}, ...]}}: for each
+ rollout wave its name, the parameter that switches it (null: always on) and the parameters of its
+ schedule, time zone, offset and approval delays.
 """
 
 import argparse
@@ -37,11 +42,13 @@ import stat
 import sys
 import unicodedata
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
-from . import identifiers, rules
+from . import calendar, identifiers, rules
 
 OUTPUT = Path("output")
+NONE = "none"  # a StackSet member's value for none (parts/parameters.py)
 CONSTRAINTS = OUTPUT / "constraints.json"
 # The parameter properties that decide whether CloudFormation accepts a value or needs one.
 CONSTRAINT_KEYS = (
@@ -173,7 +180,9 @@ def violation(definition: dict, value: str) -> str | None:
     return None
 
 
-def constraints_file(templates: dict[str, dict], placeholders, uploads: dict | None = None) -> str:
+def constraints_file(
+    templates: dict[str, dict], placeholders, uploads: dict | None = None, calendar_waves: dict | None = None
+) -> str:
     """The text of output/constraints.json for these templates (written by the build)."""
     data = {
         "placeholders": sorted(placeholders),
@@ -193,6 +202,8 @@ def constraints_file(templates: dict[str, dict], placeholders, uploads: dict | N
     }
     if uploads:
         data["uploads"] = uploads
+    if calendar_waves:
+        data["calendar"] = calendar_waves
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
@@ -251,8 +262,15 @@ def load_constraints(path: Path = CONSTRAINTS) -> dict:
         "rules": data.get("rules", {}),
         "stacksets": data.get("stacksets", []),
         "uploads": data.get("uploads", {}),
+        "calendar": data.get("calendar", {}),
     }
-    for field, shape in (("placeholders", list), ("rules", dict), ("stacksets", list), ("uploads", dict)):
+    for field, shape in (
+        ("placeholders", list),
+        ("rules", dict),
+        ("stacksets", list),
+        ("uploads", dict),
+        ("calendar", dict),
+    ):
         if not isinstance(found[field], shape):
             raise malformed(f"{field} is a JSON {_kind(found[field])}")
     if not all(isinstance(p, str) and p for p in found["placeholders"] + found["stacksets"]):
@@ -439,7 +457,31 @@ def problems(given: str, name: str, pairs: list[tuple[str, str]], constraints: d
             f"{given}: {', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no default; "
             f"give {'it a value' if len(missing) == 1 else 'each a value'} (examples in {example_file(name)})"
         )
-    return found or rule_problems(given, name, dict(pairs), constraints)
+    return (
+        found
+        or rule_problems(given, name, dict(pairs), constraints)
+        or calendar_problems(given, name, dict(pairs), constraints)
+    )
+
+
+def calendar_problems(
+    given: str, name: str, values: dict[str, str], constraints: dict, since: date | None = None
+) -> list[str]:
+    """The rollout waves switched on, checked by the patch calendar over the 24 Patch Tuesdays from
+    `since` (today): each problem names the wave, the month and a fix."""
+    definitions = constraints["templates"][name]
+    every = {key: json_text(d["Default"]) for key, d in definitions.items() if "Default" in d} | values
+    waves = []
+    for wave in constraints["calendar"].get(name, []):
+        if wave["switch"] and every.get(wave["switch"]) != "true":
+            continue
+        delays = tuple(int(every[key]) for key in wave["delays"] if every.get(key, NONE) != NONE)
+        try:
+            schedule = calendar.Schedule(every[wave["schedule"]], every[wave["timezone"]], int(every[wave["offset"]]))
+            waves.append(calendar.Wave(wave["wave"], schedule, delays))
+        except (ValueError, KeyError) as error:
+            return [f"{given}: {wave['wave']}: {error}"]
+    return [f"{given}: patch calendar: {problem}" for problem in calendar.check_waves(waves, since or date.today())]
 
 
 def rule_problems(given: str, name: str, values: dict[str, str], constraints: dict) -> list[str]:
@@ -483,7 +525,12 @@ def check(goals: list[str], variables: dict[str, str | None], constraints: Path 
         )
     if upload:
         parameter = upload["parameter"]
-        other = [value for key, value in pairs if key == parameter and value != bucket]
+        # The example file's placeholder bucket is the one the deploy sets: only another real bucket is refused.
+        other = [
+            value
+            for key, value in pairs
+            if key == parameter and value != bucket and not any(p in value for p in data["placeholders"])
+        ]
         if other:
             raise Refused(
                 f"{given or 'PARAMS'}: {parameter}={shown(other[0])}, but the members are uploaded to "

@@ -20,6 +20,7 @@ Where the values come from (AWS documentation):
 - the other baseline properties and their limits: the AWS::SSM::PatchBaseline resource schema.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from troposphere import Equals, If, NoValue, Parameter, Ref, Split, Sub, Tags, Template, ssm
@@ -324,12 +325,26 @@ class BaselineParameters:
     rejected_patches_action: Parameter
 
 
-def add_parameters(t: Template, os: OperatingSystem) -> BaselineParameters:
+def add_parameters(
+    t: Template, os: OperatingSystem, prefix: str = "", defaults: Mapping[str, object] | None = None
+) -> BaselineParameters:
     """The baseline's parameters (after pOrganization), in their console groups. A new parameter
     defined alike for every OS is asked once by the StackSet; one that names the OS is asked per OS
-    (stackset.py), so keep OS names out of shared descriptions."""
+    (stackset.py), so keep OS names out of shared descriptions.
+
+    prefix: several operating systems in one template (stacks/patching_member.py): the parameters of
+    PER_OS_PARAMETERS are named p<prefix><Name>, the others are asked once and shared. defaults:
+    parameter (unprefixed) -> a Default other than the OS's own."""
 
     def param(name, group, label, **properties):
+        if defaults and name in defaults:
+            properties["Default"] = defaults[name]
+        if prefix and name in PER_OS_PARAMETERS:
+            name = f"p{prefix}{name[1:]}"
+        elif prefix and name in t.parameters:
+            if t.parameters[name].to_dict() != Parameter(name, **properties).to_dict():
+                raise ValueError(f"{os.title}: parameter {name} is defined unlike another OS's, so it cannot be shared")
+            return t.parameters[name]
         return p.add(t, name, group, label, **properties)
 
     name = param(
@@ -493,8 +508,16 @@ def tags(os: OperatingSystem, organization: Parameter) -> Tags:
     return Tags(Organization=Ref(organization), OperatingSystem=os.operating_system)
 
 
-def add_baseline(t: Template, os_key: str, params: BaselineParameters, organization: Parameter) -> ssm.PatchBaseline:
-    """The OS's patch baseline, registered for the patch groups, with the conditions it needs."""
+def add_baseline(
+    t: Template,
+    os_key: str,
+    params: BaselineParameters,
+    organization: Parameter,
+    logical_id: str = "PatchBaseline",
+    condition: str | None = None,
+) -> ssm.PatchBaseline:
+    """The OS's patch baseline, registered for the patch groups, with the conditions it needs (each
+    added once, so several baselines share them); `condition` switches the baseline."""
     os = OPERATING_SYSTEMS[os_key]
 
     def given(parameter: Parameter, value) -> If:
@@ -521,7 +544,8 @@ def add_baseline(t: Template, os_key: str, params: BaselineParameters, organizat
 
     non_security = {}
     if params.enable_non_security:
-        enabled = t.add_condition("EnableNonSecurity", Equals(Ref(params.enable_non_security), "true"))
+        enabled = "EnableNonSecurity"
+        t.conditions.setdefault(enabled, Equals(Ref(params.enable_non_security), "true"))
         non_security = {"EnableNonSecurity": If(enabled, True, False)}
     elif os.non_security == ALWAYS:
         non_security = {"EnableNonSecurity": True}
@@ -531,10 +555,12 @@ def add_baseline(t: Template, os_key: str, params: BaselineParameters, organizat
         sooner = params.security_approve_after_days
         rules.append(given(sooner, rule(Ref(sooner), [os.security])))
     org = f"${{{organization.title}}}"
-    is_default = t.add_condition("IsDefaultBaseline", Equals(Ref(params.default_baseline), "true"))
+    is_default = "IsDefaultBaseline"
+    t.conditions.setdefault(is_default, Equals(Ref(params.default_baseline), "true"))
     return t.add_resource(
         ssm.PatchBaseline(
-            "PatchBaseline",
+            logical_id,
+            **({"Condition": condition} if condition else {}),
             Name=Sub(f"{org}-${{{params.name.title}}}-{suffix(os_key)}"),
             Description=Sub(f"{org} {os.title} patch baseline"),
             OperatingSystem=os.operating_system,

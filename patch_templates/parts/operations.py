@@ -11,8 +11,8 @@ role, and the scan and inventory associations, built by one code in two forms (a
 """
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from awacs import (
     awslambda,
@@ -46,6 +46,7 @@ from troposphere import (
     ssm,
 )
 
+from ..deploy.calendar import ROLLOUT_DEFAULTS
 from . import parameters as p
 from .policies import POLICY_VERSION, document, service_assume_role
 
@@ -58,6 +59,11 @@ TASK_TYPES = ["RUN_COMMAND", "AUTOMATION", "LAMBDA", "STEP_FUNCTIONS"]
 # Command documents that take Operation and RebootOption, the parameters the install task passes.
 PATCH_DOCUMENTS = ["AWS-RunPatchBaseline", "AWS-RunPatchBaselineWithHooks"]
 NOTIFICATION_EVENTS = ["Success", "Failed", "TimedOut", "Cancelled"]
+# A window target of every EC2 instance of the account-Region, whatever its tags: a resource-type
+# query ("RegisterTargetWithMaintenanceWindow", API Reference: Key=resource-groups:ResourceTypeFilters,
+# Values=AWS::EC2::Instance with ResourceType RESOURCE_GROUP). Associations take no resource-type
+# query; they reach every managed node with InstanceIds * ("CreateAssociation" Targets, API Reference).
+EVERY_INSTANCE = "resource-groups:ResourceTypeFilters"
 # A document, runbook, Lambda function or state machine name in this account and Region.
 TASK_NAME = dict(
     Type="String",
@@ -123,6 +129,8 @@ class Variant:
     role: dict  # the parameter naming the role an AUTOMATION runbook runs as
     role_arn: Callable[[Parameter], object]
     email: bool  # an SNS topic with an e-mail subscription hears of every install run
+    every_instance: bool = False  # pTargetsKey may be resource-groups:ResourceTypeFilters (no tag needed)
+    defaults: Mapping[str, object] = field(default_factory=dict)  # parameter -> Default other than the original
 
     def optional(self, constraint: dict) -> dict:
         return (p.optional_none if self.empty == p.NONE else p.optional)(constraint)
@@ -149,6 +157,19 @@ MEMBER = Variant(
     ),
     role_arn=role_arn_from_name,
     email=False,
+    every_instance=True,
+    # Safe at 1,000 accounts: monthly on the Friday after Patch Tuesday (wave 1 of the patch calendar,
+    # deploy/calendar.py ROLLOUT_DEFAULTS), a tenth of the nodes at a time and a stop after a twentieth
+    # fail, and every EC2 instance of the account-Region without a tag.
+    defaults={
+        "pSchedule": ROLLOUT_DEFAULTS[0].schedule.expression,
+        "pScheduleTimezone": ROLLOUT_DEFAULTS[0].schedule.timezone,
+        "pScheduleOffset": str(ROLLOUT_DEFAULTS[0].schedule.offset),
+        "pMaxConcurrency": "10%",
+        "pMaxErrors": "5%",
+        "pTargetsKey": EVERY_INSTANCE,
+        "pTargetsValue": "AWS::EC2::Instance",
+    },
 )
 STANDALONE = Variant(
     window_name=" and operating system are",
@@ -217,6 +238,7 @@ class OperationsParameters:
     inventory: str
     apply_offset: str
     targets_resource_group: str
+    targets_every_instance: str | None  # MEMBER: pTargetsKey is EVERY_INSTANCE
     pass_automation_role: str
 
 
@@ -225,6 +247,8 @@ def add_parameters(t: Template, variant: Variant) -> OperationsParameters:
     and the Rules that refuse a bad combination."""
 
     def param(name, group, label, **properties):
+        if name in variant.defaults:
+            properties["Default"] = variant.defaults[name]
         return p.add(t, name, group, label, **properties)
 
     window_name = param(
@@ -313,17 +337,24 @@ def add_parameters(t: Template, variant: Variant) -> OperationsParameters:
         **p.SSM_NAME,
     )
     # Key pattern of the MaintenanceWindowTarget/Task target schema (no '+').
+    every = f"|{EVERY_INSTANCE}" if variant.every_instance else ""
     targets_key = param(
         "pTargetsKey",
         TARGETS_GROUP,
         "Targets key",
         Default="tag:Patch Group",
         Description="How nodes are chosen: tag:<tag key>, tag-key, InstanceIds or resource-groups:Name (a "
-        "resource group: the target's ResourceType becomes RESOURCE_GROUP).",
+        "resource group: the target's ResourceType becomes RESOURCE_GROUP)"
+        + (
+            f"; {EVERY_INSTANCE} with the value AWS::EC2::Instance: every EC2 instance of the account-Region, "
+            "without a tag (the scan and inventory then take every managed node: InstanceIds *)."
+            if every
+            else "."
+        ),
         Type="String",
-        AllowedPattern=r"^(tag:[\w .:/=@-]{1,128}|tag-key|InstanceIds|resource-groups:Name)$",
-        ConstraintDescription="must be tag:<tag key> (letters, digits, spaces and _.:/=@-), tag-key, InstanceIds "
-        "or resource-groups:Name",
+        AllowedPattern=rf"^(tag:[\w .:/=@-]{{1,128}}|tag-key|InstanceIds|resource-groups:Name{every})$",
+        ConstraintDescription="must be tag:<tag key> (letters, digits, spaces and _.:/=@-), tag-key, InstanceIds"
+        + (f", resource-groups:Name or {EVERY_INSTANCE}" if every else " or resource-groups:Name"),
     )
     targets_value = param(
         "pTargetsValue",
@@ -453,6 +484,22 @@ def add_parameters(t: Template, variant: Variant) -> OperationsParameters:
 
     is_task_type = {kind: t.add_condition(condition_name(kind), Equals(Ref(task_type), kind)) for kind in TASK_TYPES}
     add_rules(t, duration, cutoff, task_type, task, role)
+    every_instance = None
+    if variant.every_instance:
+        every_instance = t.add_condition("TargetsEveryInstance", Equals(Ref(targets_key), EVERY_INSTANCE))
+        t.add_rule(
+            "EveryInstanceIsEc2",
+            {
+                "RuleCondition": Equals(Ref(targets_key), EVERY_INSTANCE),
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::EachMemberIn": [Ref(targets_value), ["AWS::EC2::Instance"]]},
+                        "AssertDescription": f"{targets_key.title} {EVERY_INSTANCE} takes the one value "
+                        f"AWS::EC2::Instance in {targets_value.title}.",
+                    }
+                ],
+            },
+        )
     return OperationsParameters(
         variant,
         window_name,
@@ -492,8 +539,12 @@ def add_parameters(t: Template, variant: Variant) -> OperationsParameters:
             And(Not(Equals(Ref(offset), "0")), Equals(Select(0, Split("(", Ref(schedule))), "cron")),
         ),
         targets_resource_group=t.add_condition(
-            "TargetsResourceGroup", Equals(Ref(targets_key), "resource-groups:Name")
+            "TargetsResourceGroup",
+            Or(Equals(Ref(targets_key), "resource-groups:Name"), ConditionRef(every_instance))
+            if every_instance
+            else Equals(Ref(targets_key), "resource-groups:Name"),
         ),
+        targets_every_instance=every_instance,
         pass_automation_role=t.add_condition(
             "PassAutomationRole",
             And(ConditionRef(is_task_type["AUTOMATION"]), ConditionRef(p.has_value(t, role))),
@@ -870,6 +921,12 @@ def add_operations(
         )
     )
 
+    # Associations reach every managed node where the window targets every EC2 instance.
+    association_targets = (
+        If(params.targets_every_instance, [ssm.Targets(Key="InstanceIds", Values=["*"])], targets)
+        if params.targets_every_instance
+        else targets
+    )
     output_location = If(
         params.has_output_bucket,
         ssm.InstanceAssociationOutputLocation(
@@ -890,7 +947,7 @@ def add_operations(
             Parameters={"Operation": ["Scan"]},
             # A scan changes nothing on the node, so it runs on all targets at once (no rate control).
             ScheduleExpression=Ref(params.scan_schedule),
-            Targets=targets,
+            Targets=association_targets,
             OutputLocation=output_location,
         )
     )
@@ -901,7 +958,7 @@ def add_operations(
             AssociationName=Sub(f"{org}-inventory{name_suffix}"),
             Name="AWS-GatherSoftwareInventory",
             ScheduleExpression=Ref(params.inventory_schedule),
-            Targets=targets,
+            Targets=association_targets,
             OutputLocation=output_location,
         )
     )

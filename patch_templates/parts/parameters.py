@@ -282,12 +282,14 @@ def add_senders(template: Template, organization: Parameter, accounts: Parameter
 
 def has_value(template: Template, parameter: Parameter) -> str:
     """The name of a condition true when an optional parameter is given: not empty, or not `none`
-    when that is its default, nor '' when it also takes '' (a standalone KMS key); added once."""
+    when that is its default or one of its allowed values, nor '' when it also takes '' (a standalone KMS
+    key); added once."""
     name = "Has" + parameter.title[1:]
     if name not in template.conditions:
-        if parameter.properties.get("Default") != NONE:
+        properties = parameter.properties
+        if NONE not in (properties.get("Default"), *properties.get("AllowedValues", ())):
             given = Not(Equals(Ref(parameter), ""))
-        elif re.fullmatch(parameter.properties.get("AllowedPattern", "none"), ""):
+        elif re.fullmatch(properties.get("AllowedPattern", NONE), ""):
             given = Not(Or(Equals(Ref(parameter), NONE), Equals(Ref(parameter), "")))
         else:
             given = Not(Equals(Ref(parameter), NONE))

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 
 from ..deploy import preflight, teardown
 from ..parts.common import TEMPLATE_BODY_LIMIT
+from ..stacks import stackset
 from ..stacks.record import BY_NAME, Record
-from . import dashboard_picture, limits, pages, pictures
+from . import dashboard_picture, limits, pages, pictures, rollout
 from .examples import PLACEHOLDERS, example_parameters
 
 
@@ -31,7 +32,11 @@ def generate(
         f"output/parameters/{record.stem}.json": json.dumps(examples[record.file], indent=2) + "\n"
         for record in records
     }
-    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(templates, PLACEHOLDERS)
+    uploads = stackset.uploads(texts) if texts and stackset.RECORD.file in texts else {}
+    calendar_waves = {stackset.RECORD.file: stackset.calendar_waves()} if stackset.RECORD.file in templates else {}
+    files[f"output/{preflight.CONSTRAINTS.name}"] = preflight.constraints_file(
+        templates, PLACEHOLDERS, uploads, calendar_waves
+    )
     files[f"output/{teardown.PLAN.name}"] = teardown.plan_file(teardown_stacks(records, templates))
     files["docs/parameters.md"] = pages.parameters_markdown(records, templates, examples)
     files["docs/architecture.md"] = pages.architecture_markdown(records, templates, members)
@@ -43,6 +48,9 @@ def generate(
             record, templates[record.file], members, examples[record.file], through_s3
         )
     files.update(dashboard_picture.files(templates))
+    if texts and stackset.RECORD.file in texts:
+        values = {p["ParameterKey"]: p["ParameterValue"] for p in examples[stackset.RECORD.file]}
+        files["docs/rollout.md"] = rollout.markdown(templates, texts, values)
     return files
 
 

@@ -74,12 +74,20 @@ def stackset_members(
     template: dict, templates: dict[str, dict], texts: dict[str, str] | None = None
 ) -> list[tuple[str, str]]:
     """(StackSet logical id, member file name) for each StackSet whose TemplateBody is a built
-    template: its text as written to output/ (`texts`), else the same data or Description."""
+    template: its text as written to output/ (`texts`), else the same data or Description; or whose
+    TemplateURL names a built template's file."""
     texts = texts or {}
     found = []
     for logical_id, resource in template.get("Resources", {}).items():
+        if resource["Type"] != "AWS::CloudFormation::StackSet":
+            continue
         body = resource.get("Properties", {}).get("TemplateBody")
-        if resource["Type"] != "AWS::CloudFormation::StackSet" or not isinstance(body, str):
+        url = resource.get("Properties", {}).get("TemplateURL", {}).get("Fn::Sub", "")
+        # By TemplateURL: the key ends in <member stem>-<16 hex digits>.yml (stacks/stackset.py member_key).
+        if by_url := re.search(r"/([\w-]+)-[0-9a-f]{16}\.yml$", url):
+            found += [(logical_id, name) for name in templates if name == f"{by_url[1]}.yml"]
+            continue
+        if not isinstance(body, str):
             continue
         same_text = [name for name, text in texts.items() if text == body]
         if same_text:
@@ -190,7 +198,8 @@ def template_mermaid(template: dict, members: Sequence[tuple[str, Record]] = ())
         if target not in drawn:
             drawn.add(target)
             lines.append(f"  {target}{label(_files(files), 'member template')}:::member")
-        lines.append(f"  {node_of[first]} -->|TemplateBody| {target}")
+        sent = "TemplateURL" if "TemplateURL" in template["Resources"][first]["Properties"] else "TemplateBody"
+        lines.append(f"  {node_of[first]} -->|{sent}| {target}")
     return "\n".join(lines)
 
 

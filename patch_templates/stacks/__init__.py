@@ -10,12 +10,12 @@ from . import (
     collector,
     compliance_reports,
     default_host_management,
-    patch_baseline,
     patch_now_administration,
-    patch_operations,
     patching,
+    patching_member,
     quicksight_dashboard,
     resource_data_sync,
+    shared_member,
     stackset,
 )
 from .record import Record
@@ -28,9 +28,9 @@ RECORDS: tuple[Record, ...] = (
     central_alerts.RECORD,
     # One standalone patching template per operating system (baselines.OPERATING_SYSTEMS).
     *patching.RECORDS.values(),
-    # StackSet members: one baseline per operating system, one set of operations, the sync, DHMC.
-    *patch_baseline.RECORDS.values(),
-    patch_operations.RECORD,
+    # The StackSet's two members (one patching stack per wave, one shared), and the sync and DHMC alone.
+    patching_member.RECORD,
+    shared_member.RECORD,
     resource_data_sync.RECORD,
     default_host_management.RECORD,
     stackset.RECORD,

@@ -1,8 +1,8 @@
 """Source account, on by default in the StackSet: Default Host Management Configuration (DHMC), so
 every EC2 instance of the account-Region with a recent SSM Agent and IMDSv2 is a managed node without an instance
-profile (Systems Manager user guide, "Default Host Management Configuration"). The StackSet switch
-pDeployDefaultHostManagement (on by default) or deploying this file alone is the choice; the one
-parameter is the optional KMS key of the function's log group.
+profile (Systems Manager user guide, "Default Host Management Configuration"). The StackSet's shared member
+(stacks/shared_member.py, switch pEnableDefaultHostManagement, on by default) or deploying this file
+alone is the choice; the one parameter is the optional KMS key of the function's log group.
 
 The role: the user guide's DHMC role (trusted by ssm.amazonaws.com, managed policy
 AmazonSSMManagedEC2InstanceDefaultPolicy, under the service-role/ path whose setting value the
@@ -21,7 +21,7 @@ from troposphere import AWSObject, GetAtt, If, Join, NoValue, Output, Ref, Selec
 
 from ..parts import parameters as p, policies
 from ..parts.common import checkov_skip, custom_resource_settings, inline_function
-from .record import Member, Record
+from .record import Record
 
 FUNCTION_CODE = Path(__file__).resolve().parent.parent / "lambdas" / "default_host_management.py"
 # The setting's ARN, the resource of GetServiceSetting, UpdateServiceSetting and ResetServiceSetting
@@ -50,7 +50,13 @@ def build() -> Template:
             "on delete."
         )
     )
+    add(t)
+    return t
 
+
+def add(t: Template, member: bool = False) -> None:
+    """DHMC's parameter, resources and outputs (also part of stacks/shared_member.py); a member's KMS key
+    parameter takes none only, as StackSet members do (parameters.add_kms_key)."""
     kms_key = p.add_kms_key(
         t,
         "Default Host Management",
@@ -62,7 +68,7 @@ def build() -> Template:
         "(kms:EncryptionContext:aws:logs:arn).",
         name="pLogsKMSKeyArn",
         label="Log group KMS key ARN (optional)",
-        member=True,
+        member=member,
     )
     # The key's account and id, in this stack's Region. Padded with colons so that the branch of the
     # Fn::If not taken also resolves when the value is none (Fn::Select fails outside the list).
@@ -163,14 +169,12 @@ def build() -> Template:
             Value=GetAtt(setting, "SettingValue"),
         )
     )
-    return t
 
 
 RECORD = Record(
     "default_host_management.yml",
     build,
     step=3,
-    account="source",
-    does="Default Host Management (on by default): every EC2 instance a managed node",
-    member=Member("DefaultHostManagement", "Default Host Management Configuration", "default-host-management"),
+    account="single",
+    does="Default Host Management (on by default in the StackSet): every EC2 instance a managed node",
 )

@@ -114,10 +114,12 @@ def build() -> Template:
 
 
 def window_target_parameters(t: Template) -> tuple:
-    """pTargetsKey and pTargetsValue exactly as the maintenance window target defines them (their
-    defaults, constraints and labels), so the runbook's defaults are the nodes the windows patch."""
+    """pTargetsKey and pTargetsValue as a standalone window target defines them (their defaults,
+    constraints and labels): tags, instance ids or a resource group. Not the StackSet's default, every
+    EC2 instance by resource type: Run Command takes resource-groups:ResourceTypeFilters for maintenance
+    window targets only ("Target", Systems Manager API Reference)."""
     window = Template()
-    parameters = operations.add_parameters(window, operations.MEMBER)
+    parameters = operations.add_parameters(window, operations.STANDALONE)
     labels = window.metadata["AWS::CloudFormation::Interface"]["ParameterLabels"]
     return tuple(
         p.add(t, parameter.title, operations.TARGETS_GROUP, labels[parameter.title]["default"], **parameter.to_dict())

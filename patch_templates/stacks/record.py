@@ -35,7 +35,6 @@ class Member:
     key: str  # CamelCase: <key>StackSet, pDeploy<key>, p<key><Name> for parameters of its own
     title: str  # for people: console groups and labels
     name: str  # StackSet name suffix
-    deploy: bool = True  # default of its pDeploy switch
     waves: bool = False  # one StackSet per rollout wave (its OUs and wave parameters), else one for all waves
 
 

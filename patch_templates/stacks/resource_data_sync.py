@@ -1,29 +1,36 @@
 """Source account: the resource data sync that ships this account's inventory into the collector
-bucket (step 3). Deployed into every account and Region by the StackSet.
+bucket (step 3).
 
 No clash with the collector's own sync: in the collector account (pCollectorAccountId), in the
 bucket's Region, the collector stack already has a sync of the same name, so this stack creates
 none there and keeps a placeholder instead (a stack must have a resource). Elsewhere, including the
 collector account's other Regions, it creates the sync. The StackSet can therefore target an OU
-that contains the collector account without an exclusion list.
+that contains the collector account without an exclusion list. The StackSet deploys it as part of
+its shared member (stacks/shared_member.py); this file is the same sync for one account alone.
 """
 
 from troposphere import And, Condition, Equals, Not, Output, Ref, Template, cloudformation
 
 from ..parts import parameters as p, sync
 from . import collector
-from .record import Member, Record
+from .record import Record
+
+DESCRIPTION = (
+    "Source account: Systems Manager resource data sync of this account and Region into the "
+    "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
+    "(SyncFromSource); none in the collector account's bucket Region, which has its own."
+)
 
 
 def build() -> Template:
-    t = Template(
-        Description=(
-            "Source account: Systems Manager resource data sync of this account and Region into the "
-            "collector's S3 bucket (SyncToDestination), or the Systems Manager Explorer variant "
-            "(SyncFromSource); none in the collector account's bucket Region, which has its own."
-        )
-    )
+    t = Template(Description=DESCRIPTION)
+    add(t)
+    return t
 
+
+def add(t: Template, member: bool = False) -> None:
+    """The sync's parameters, conditions, resources and output (also part of stacks/shared_member.py); a member's KMS key
+    parameter takes none only, as StackSet members do (parameters.add_kms_key)."""
     bucket_name = p.add(
         t,
         "pResourceDataSyncBucketName",
@@ -49,7 +56,7 @@ def build() -> Template:
         sync.GROUP,
         "The collector bucket's customer managed KMS key (the collector's "
         "pKMSKeyArn); {no_key} when the bucket uses S3-managed encryption.",
-        member=True,
+        member=member,
     )
 
     collector_sync_region = t.add_condition(
@@ -69,16 +76,14 @@ def build() -> Template:
             Value=Ref(data_sync),
         )
     )
-    return t
 
 
 RECORD = Record(
     "resource_data_sync.yml",
     build,
     step=3,
-    account="source",
+    account="single",
     does="resource data sync: copies inventory and compliance to the bucket",
     feeds=((collector.RECORD, "inventory and compliance JSON"),),
     examples={"pResourceDataSyncBucketName": collector.EXAMPLE_BUCKET},
-    member=Member("ResourceDataSync", "Resource data sync", "resource-data-sync"),
 )

@@ -1,37 +1,39 @@
-"""Management account (or a delegated administrator): one service-managed StackSet per member
-template, each switched on by a parameter, deploying to every account of the target OUs in the
-target Regions and to accounts that join those OUs later:
+"""Management account (or a delegated administrator): service-managed StackSets deploying TWO
+member stacks into every account-Region of the target OUs and Regions, and of accounts that join
+those OUs later:
 
-- one patch baseline per operating system (stacks/patch_baseline.py, pDeploy<Os>; Windows on by
-  default): the baselines differ per OS, and an account runs any mix of them;
-- one set of operations (stacks/patch_operations.py): the window, install task, scan and inventory
-  association exist once per account-Region and patch every OS (AWS-RunPatchBaseline applies each
-  node's own baseline);
-- the resource data sync (stacks/resource_data_sync.py), which skips itself in the collector
-  account's bucket Region, and Default Host Management (stacks/default_host_management.py).
+- the patching member (stacks/patching_member.py): every OS's baseline switched on, one window,
+  install task, scan and inventory association, the alert forwarding rules; one StackSet per wave;
+- the shared member (stacks/shared_member.py): the resource data sync, Default Host Management and
+  patch now's execution role; one StackSet to the union of the waves' OUs.
+
+So 2 StackSets without waves, waves + 1 with them, and 2 stacks per account-Region.
 
 Rollout waves (up to 3): wave 1 is pOrganizationalUnitIds with the members' own parameters; a wave
-switched on gets its own StackSet of every member with `waves=True` (operations and baselines), with
-its OUs and its WAVE_PARAMETERS values (schedule, offset, approval delays), all at the StackSet level:
-accounts that join an OU later get StackSet-level values, never ParameterOverrides
-(cloudformation-coverage-roadmap#1291). The other members go to the union of the waves' OUs.
+switched on gets its own StackSet of every member with `waves=True`, with its OUs and its
+WAVE_PARAMETERS values (schedule, offset, approval delays), all at the StackSet level: accounts that
+join an OU later get StackSet-level values, never ParameterOverrides
+(cloudformation-coverage-roadmap#1291). Each wave's patching member registers its baselines for the
+patch group <pStackSetNamePrefix>-wave<N> (WAVE_VALUES): specific to the deployment and the wave, so
+an account moving between waves, or an account with its own patch groups, has no clash.
 
-Member templates are embedded (TemplateBody) exactly as rendered into output/, so the linted file
-is the deployed one. Their parameters are copied from the member's own definitions: a parameter
-that every member defines identically is asked once under its own name; one that members define
-differently (an OS's product list) is asked per member as p<Member><Name>. So an operating system
-costs its pDeploy switch, its filter parameters and its patch lists (at most 6), and everything else is
-shared. Their Rules are copied too, so a bad combination is refused once here instead of in every
-stack instance.
+A member is sent exactly as rendered into output/, so the linted file is the deployed one: inline
+(TemplateBody) up to 51,200 bytes, else by TemplateURL from the bucket pTemplateBucketName, under a
+key that changes with the member's text (member_key): CloudFormation compares properties, so an
+unchanged URL would hide a changed template, and `aws cloudformation package` does not rewrite a
+StackSet's TemplateURL (aws/aws-cli#5590); `make deploy` uploads the files `uploads()` lists. Member
+parameters are copied from the member's own definitions: one that every member defines identically
+is asked once under its own name, one that members define differently as p<Member><Name>. Their
+Rules are copied too, so a bad combination is refused once here instead of in every stack instance.
 """
 
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
 
 from troposphere import (
     And,
-    Condition as ConditionRef,
     Equals,
     If,
     Join,
@@ -46,25 +48,36 @@ from troposphere import (
     encode_to_dict,
 )
 
+from ..deploy import preflight
+from ..deploy.calendar import ROLLOUT_DEFAULTS
 from ..parts import parameters as p
 from ..parts.common import TEMPLATE_BODY_LIMIT, BuildError, render
-from . import default_host_management, patch_baseline, patch_operations, resource_data_sync
+from . import patching_member, shared_member
 from .record import Member, Record
 
 # AWS CloudFormation quotas ("Understand CloudFormation quotas", CloudFormation user guide):
-# a template holds at most 200 parameters (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
+# a template holds at most 200 parameters (and 500 resources, which troposphere enforces), and one in
+# S3 at most 1 MB (TemplateBody size: common.TEMPLATE_BODY_LIMIT).
 PARAMETER_LIMIT = 200
+TEMPLATE_URL_LIMIT = 1_000_000
 # Resource names that make IAM resources "named", which needs CAPABILITY_NAMED_IAM.
 IAM_NAME_PROPERTIES = {"RoleName", "ManagedPolicyName", "GroupName", "UserName", "InstanceProfileName"}
 
 TARGETS = "StackSet Targets"
 WAVES_GROUP = "Rollout Waves"
 # Waves after the first (pOrganizationalUnitIds, pSchedule, pScheduleOffset, pApproveAfterDays):
-# wave -> default schedule, offset and approval delay. The schedules patch 10 and 17 days after Patch
-# Tuesday (TUE#3 is always 7 days after TUE#2, the offset adds 3 days: the Friday); each wave waits
-# 7 days longer than the one before, so it only approves what the wave before has had
-# (docs/operating-systems.md, "Waves and approval delays").
-WAVES = {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
+# wave -> default schedule, offset and approval delay, those of the patch calendar
+# (deploy/calendar.py ROLLOUT_DEFAULTS): every wave installs every month's update, in order.
+WAVES = {
+    number: (wave.schedule.expression, str(wave.schedule.offset), wave.approve_after_days[0])
+    for number, wave in enumerate(ROLLOUT_DEFAULTS[1:], start=2)
+}
+# Member parameters whose value the StackSet sets per wave: member parameter -> value (a Sub text).
+WAVE_VALUES = {"pPatchGroups": "${pStackSetNamePrefix}-wave{number}"}
+# The bucket that holds the members sent by TemplateURL (make deploy passes ARTIFACTS_BUCKET).
+BUCKET = "pTemplateBucketName"
+# Where in the bucket: <folder>/<member stem>-<16 hex digits of the text's SHA-256>.yml
+UPLOAD_FOLDER = "patch-templates"
 # Member parameters a wave gives its own value: member parameter -> StackSet parameter suffix.
 WAVE_PARAMETERS = {
     "pSchedule": "Schedule",
@@ -73,16 +86,10 @@ WAVE_PARAMETERS = {
     "pSecurityApproveAfterDays": "SecurityApproveAfterDays",
 }
 PREFERENCES = "Operation Preferences"
-SWITCHES = "Templates to Deploy"
+MEMBER_TEMPLATES = "Member Templates"
 
-
-# The members, each deployed by a StackSet of its own.
-MEMBERS = (
-    *patch_baseline.RECORDS.values(),
-    patch_operations.RECORD,
-    resource_data_sync.RECORD,
-    default_host_management.RECORD,
-)
+# The members, each deployed by a StackSet of its own (one per wave when its Member says waves).
+MEMBERS = (patching_member.RECORD, shared_member.RECORD)
 
 
 def built(members: tuple[Record, ...]) -> list[tuple[Record, Member, Template]]:
@@ -216,19 +223,17 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
 
     members_built = built(members)
     waves = add_waves(t, members_built, first_wave_ous)
-
-    deploy = {}
-    for record, member_, _ in members_built:
-        switch = p.add(
+    if any(len(render(template).encode()) > TEMPLATE_BODY_LIMIT for _, _, template in members_built):
+        p.add(
             t,
-            f"pDeploy{member_.key}",
-            SWITCHES,
-            member_.title,
-            Default=str(member_.deploy).lower(),
-            Description=f"Deploy {record.file} by its own StackSet.",
-            **p.BOOLEAN,
+            BUCKET,
+            MEMBER_TEMPLATES,
+            "Bucket of the member templates",
+            Description=f"S3 bucket in this Region holding the member templates over {TEMPLATE_BODY_LIMIT:,} "
+            "bytes (make deploy uploads them there: ARTIFACTS_BUCKET; from the console, copy them as "
+            "docs/organization.md shows).",
+            **p.BUCKET_NAME,
         )
-        deploy[member_.key] = t.add_condition(f"Deploy{member_.key}", Equals(Ref(switch), "true"))
     names = pass_through_names(members_built)
     needed = len(t.parameters) + len(set(names.values()))
     if needed > PARAMETER_LIMIT:
@@ -238,10 +243,11 @@ def build(members: tuple[Record, ...] = MEMBERS) -> Template:
         )
     add_member_parameters(t, members_built, names)
     add_member_rules(t, members_built, names)
+    check_calendar(t)
 
     for record, member_, template in members_built:
         for wave in waves if member_.waves else (None,):
-            add_stack_set(t, record, template, names, settings, deploy[member_.key], waves, wave)
+            add_stack_set(t, record, template, names, settings, waves, wave)
     return t
 
 
@@ -371,6 +377,39 @@ def add_waves(t: Template, built, first_wave_ous: Parameter) -> list[Wave]:
     return waves
 
 
+def calendar_waves() -> list[dict]:
+    """constraints.json's "calendar" entry of the template (deploy/preflight.py): for each wave, the
+    parameter that switches it and those of its schedule, time zone, offset and approval delays."""
+    delays = [name for name in WAVE_PARAMETERS if "ApproveAfterDays" in name]
+    first = {"wave": "wave 1", "switch": None, "schedule": "pSchedule", "offset": "pScheduleOffset", "delays": delays}
+    return [
+        dict(wave, timezone="pScheduleTimezone")
+        for wave in [first]
+        + [
+            {
+                "wave": f"wave {number}",
+                "switch": f"pDeployWave{number}",
+                "schedule": f"pWave{number}Schedule",
+                "offset": f"pWave{number}ScheduleOffset",
+                "delays": [f"pWave{number}{WAVE_PARAMETERS[name]}" for name in delays],
+            }
+            for number in WAVES
+        ]
+    ]
+
+
+def check_calendar(t: Template) -> None:
+    """Refuse defaults under which a wave would skip a month's update or install out of order (every
+    wave switched on), over the 24 Patch Tuesdays from today; members without a window have none."""
+    if "pSchedule" not in t.parameters:
+        return
+    parameters = {name: parameter.to_dict() for name, parameter in t.parameters.items()}
+    constraints = {"templates": {"defaults": parameters}, "calendar": {"defaults": calendar_waves()}}
+    switched_on = {f"pDeployWave{number}": "true" for number in WAVES}
+    if found := preflight.calendar_problems("the StackSet's defaults", "defaults", switched_on, constraints):
+        raise BuildError("\n".join(found))
+
+
 def targets(regions: Parameter, waves: list[Wave], wave: Wave | None) -> list:
     """StackInstancesGroup: a wave's OUs, or (wave None) the OUs of every wave switched on."""
 
@@ -390,23 +429,27 @@ def add_stack_set(
     template: Template,
     names: dict,
     settings: Settings,
-    deploy: str,
     waves: list[Wave],
     wave: Wave | None,
 ) -> None:
-    """The member's StackSet (switched on by the condition `deploy`): for a wave after the first, its
-    own logical id, name, switch, OUs and wave parameters; the first wave keeps the member's logical
-    id and name; wave None: one StackSet for the OUs of every wave."""
+    """The member's StackSet: for a wave after the first, its own logical id, name, condition, OUs and
+    wave parameters; the first wave keeps the member's logical id and name; wave None: one StackSet
+    for the OUs of every wave."""
     member_ = member(record)
-    key, condition, name, overrides = member_.key, deploy, member_.name, {}
+    key, condition, name, overrides = member_.key, None, member_.name, {}
     if wave and wave.on:
         key, name = f"{member_.key}Wave{wave.number}", f"{member_.name}-wave{wave.number}"
-        condition = t.add_condition(f"Deploy{key}", And(ConditionRef(deploy), ConditionRef(wave.on)))
-        overrides = wave.overrides
+        condition, overrides = wave.on, wave.overrides
+    values = {
+        parameter: Sub(value.replace("{number}", str(wave.number)))
+        for parameter, value in WAVE_VALUES.items()
+        if wave and parameter in template.parameters
+    }
+    switched = {"Condition": condition} if condition else {}
     stack_set = t.add_resource(
         cloudformation.StackSet(
             f"{key}StackSet",
-            Condition=condition,
+            **switched,
             StackSetName=Sub(f"${{{settings.name_prefix.title}}}-{name}"),
             Description=template.description,
             PermissionModel="SERVICE_MANAGED",
@@ -420,15 +463,15 @@ def add_stack_set(
             **capabilities(record, template),
             # Every value at the StackSet level, none as ParameterOverrides: accounts that join an OU later
             # get the StackSet's values, not the overrides (cloudformation-coverage-roadmap#1291).
-            Parameters=pass_through(record, template, names, overrides),
+            Parameters=pass_through(record, template, names, overrides, values),
             StackInstancesGroup=targets(settings.regions, waves, wave),
-            TemplateBody=body(record, template),
+            **template_property(record, template),
         )
     )
     t.add_output(
         Output(
             f"{key}StackSetId",
-            Condition=condition,
+            **switched,
             Description=f"Id of the StackSet that deploys {record.file}"
             + (f" to wave {wave.number}" if wave and wave.on else ""),
             Value=Ref(stack_set),
@@ -436,16 +479,37 @@ def add_stack_set(
     )
 
 
-def body(record: Record, template: Template) -> str:
-    """The member template exactly as the build writes it to output/, within the inline size limit."""
+def template_property(record: Record, template: Template) -> dict:
+    """TemplateBody: the member exactly as the build writes it to output/, when within the inline
+    limit; else TemplateURL: that file in the bucket BUCKET under member_key."""
     text = render(template)
     size = len(text.encode())
-    if size > TEMPLATE_BODY_LIMIT:
+    if size <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": text}
+    if size > TEMPLATE_URL_LIMIT:
         raise BuildError(
-            f"{record.file} is {size:,} bytes, over the {TEMPLATE_BODY_LIMIT:,}-byte limit of a "
-            f"StackSet TemplateBody: make the member template smaller"
+            f"{record.file} is {size:,} bytes, over the {TEMPLATE_URL_LIMIT:,}-byte limit of a template in "
+            "S3: make the member template smaller"
         )
-    return text
+    return {
+        "TemplateURL": Sub(f"https://${{{BUCKET}}}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}/{member_key(record, text)}")
+    }
+
+
+def member_key(record: Record, text: str) -> str:
+    """The member's S3 key: it changes whenever its text does, so the StackSet sees every change."""
+    return f"{UPLOAD_FOLDER}/{record.stem}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.yml"
+
+
+def uploads(texts: dict[str, str]) -> dict:
+    """constraints.json's "uploads" (deploy/preflight.py): the StackSet template's members sent by
+    TemplateURL, each S3 key with its file in output/; texts: file name -> text as written there."""
+    files = {
+        member_key(record, texts[record.file]): record.file
+        for record in MEMBERS
+        if len(texts[record.file].encode()) > TEMPLATE_BODY_LIMIT
+    }
+    return {RECORD.file: {"parameter": BUCKET, "files": files}} if files else {}
 
 
 def capabilities(record: Record, template: Template) -> dict:
@@ -459,19 +523,24 @@ def capabilities(record: Record, template: Template) -> dict:
     return {"Capabilities": ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]}
 
 
+def asked(member_: Member, template: Template) -> list[str]:
+    """The member's parameters the StackSet template asks for: all but those a wave sets (WAVE_VALUES)."""
+    return [name for name in template.parameters if not (member_.waves and name in WAVE_VALUES)]
+
+
 def pass_through_names(built) -> dict[tuple[str, str], str]:
     """(member key, parameter) -> name in the StackSet template: the member's own name when every
     member that has the parameter defines it the same, else p<Member><Name>."""
     definitions: dict[str, list] = {}
-    for _, _, template in built:
-        for name, parameter in template.parameters.items():
-            definitions.setdefault(name, []).append(parameter.to_dict())
+    for _, member_, template in built:
+        for name in asked(member_, template):
+            definitions.setdefault(name, []).append(template.parameters[name].to_dict())
     return {
         (member_.key, name): name
         if all(d == definitions[name][0] for d in definitions[name])
         else f"p{member_.key}{name[1:]}"
         for _, member_, template in built
-        for name in template.parameters
+        for name in asked(member_, template)
     }
 
 
@@ -485,8 +554,8 @@ def add_member_parameters(t: Template, built, names: dict) -> None:
                 name: g["Label"]["default"] for g in interface.get("ParameterGroups", []) for name in g["Parameters"]
             }
             labels = {name: label["default"] for name, label in interface.get("ParameterLabels", {}).items()}
-            for name, parameter in template.parameters.items():
-                own, definition = names[(member_.key, name)], parameter.to_dict()
+            for name in asked(member_, template):
+                own, definition = names[(member_.key, name)], template.parameters[name].to_dict()
                 if (own == name) != shared:
                     continue
                 if own in t.parameters:
@@ -507,7 +576,7 @@ def add_member_rules(t: Template, built, names: dict) -> None:
     every stack instance; rules alike are added once, a different one of the same name per member."""
     for _, member_, template in built:
         renamed = {
-            name: names[(member_.key, name)] for name in template.parameters if names[(member_.key, name)] != name
+            name: names[(member_.key, name)] for name in asked(member_, template) if names[(member_.key, name)] != name
         }
         for rule_name, rule in template.rules.items():
             rule = rename(encode_to_dict(rule), renamed)
@@ -529,11 +598,17 @@ def rename(value, renamed: dict):
     return value
 
 
-def pass_through(record: Record, template: Template, names: dict, overrides: dict | None = None) -> list:
+def pass_through(
+    record: Record, template: Template, names: dict, overrides: dict | None = None, values: dict | None = None
+) -> list:
     """The member's parameters as StackSet Parameters, each the value of its StackSet template parameter
-    (overrides: member parameter -> another StackSet parameter, a wave's own)."""
+    (overrides: member parameter -> another StackSet parameter, a wave's own; values: member parameter
+    -> the value itself, WAVE_VALUES)."""
     result = []
     for name, parameter in template.parameters.items():
+        if values and name in values:
+            result.append(cloudformation.Parameter(ParameterKey=name, ParameterValue=values[name]))
+            continue
         own = Ref((overrides or {}).get(name) or names[(member(record).key, name)])
         is_list = parameter.Type == "CommaDelimitedList" or parameter.Type.startswith("List<")
         result.append(cloudformation.Parameter(ParameterKey=name, ParameterValue=Join(",", own) if is_list else own))
@@ -549,6 +624,7 @@ RECORD = Record(
     does="StackSets: the members into every account and Region of the OUs",
     # Rollout waves 2 and 3 are off in the example (the sentinel none: no OUs); the members' examples.
     examples={
+        BUCKET: "patch-templates-111122223333",
         "pWave2OrganizationalUnitIds": p.NONE,
         "pWave3OrganizationalUnitIds": p.NONE,
         **{name: value for record in MEMBERS for name, value in record.examples.items()},

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from patch_templates.stacks import patch_baseline
+from patch_templates.stacks import default_host_management
 
 ROOT = Path(__file__).resolve().parents[2]
-WINDOWS = patch_baseline.RECORDS["windows"].file  # deployable with PARAMS= (every parameter has a default)
+WINDOWS = default_host_management.RECORD.file  # deployable with PARAMS= (every parameter has a default)
 # A plausible value of each variable, and a goal that uses it; the payload follows the value.
 VARIABLES = {
     "STACK": ("my-stack", ["status", "STACK=my-stack"]),

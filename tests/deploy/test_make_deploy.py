@@ -15,12 +15,20 @@ from conftest import OWN, own_values
 
 from patch_templates.deploy import preflight
 from patch_templates.reference import examples
-from patch_templates.stacks import RECORDS, central_alerts, collector, patch_baseline, stackset
+from patch_templates.stacks import (
+    RECORDS,
+    central_alerts,
+    collector,
+    default_host_management,
+    patching_member,
+    stackset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [record.file for record in RECORDS]
 COLLECTOR = collector.RECORD.file
 CENTRAL = central_alerts.RECORD.file
+MEMBER = patching_member.RECORD.file  # over 51,200 bytes, no uploads of its own
 
 
 def example_text(name: str) -> str:
@@ -68,7 +76,9 @@ def deploy_words(stdout: str) -> tuple[list[str], str]:
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
-    values = own_values(name)
+    # A template whose members go to S3 takes their bucket from ARTIFACTS_BUCKET (the file leaves it out).
+    upload = json.loads((ROOT / "output" / "constraints.json").read_text()).get("uploads", {}).get(name)
+    values = [p for p in own_values(name) if not upload or p["ParameterKey"] != upload["parameter"]]
     args = [
         "deploy",
         "STACK=my-stack",
@@ -82,9 +92,7 @@ def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     result = make(*args, *(["ARTIFACTS_BUCKET=my-bucket"] if large else []), dry_run=name == STACKSETS)
     assert result.returncode == 0, result.stderr
     words, after = deploy_words(result.stdout)
-    template = (
-        [f"build/{stackset.RECORD.stem}.packaged.yml", "--s3-bucket", "my-bucket"] if large else [f"output/{name}"]
-    )
+    template = [f"build/{Path(name).stem}.packaged.yml", "--s3-bucket", "my-bucket"] if large else [f"output/{name}"]
     assert (
         words[:9]
         == [
@@ -101,6 +109,7 @@ def test_a_good_file_prints_and_runs_the_full_command(tmp_path, name):
     )
     # A template without parameters (Default Host Management) is deployed without overrides.
     expected = [f"{p['ParameterKey']}={p['ParameterValue']}" for p in values]
+    expected += [f"{upload['parameter']}=my-bucket"] if upload else []
     overrides = words[words.index("--parameter-overrides") + 1 :] if values else []
     if name == STACKSETS:
         assert overrides[-1] == "--disable-rollback" and after.startswith(
@@ -158,7 +167,7 @@ def test_artifacts_bucket_packages_first_and_deploys_through_s3(tmp_path):
 
 
 def test_empty_params_deploys_with_the_template_defaults():
-    name = patch_baseline.RECORDS["windows"].file  # every parameter has a default
+    name = default_host_management.RECORD.file  # every parameter has a default
     result = make("deploy", "STACK=s", f"TEMPLATE=output/{name}", "PARAMS=", dry_run=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("--no-fail-on-empty-changeset")
@@ -275,7 +284,11 @@ def test_an_unedited_example_file_is_refused(name):
         (["package", f"TEMPLATE=output/{COLLECTOR}"], "ARTIFACTS_BUCKET is required, e.g. make package"),
         (
             ["deploy", "STACK=s", f"TEMPLATE=output/{STACKSETS}", "PARAMS="],
-            f"TEMPLATE=output/{STACKSETS}: it is {(ROOT / 'output' / STACKSETS).stat().st_size:,} bytes, over 51,200: "
+            f"TEMPLATE=output/{STACKSETS}: its member templates go to S3 first: give ARTIFACTS_BUCKET=",
+        ),
+        (
+            ["deploy", "STACK=s", f"TEMPLATE=output/{MEMBER}", "PARAMS="],
+            f"TEMPLATE=output/{MEMBER}: it is {(ROOT / 'output' / MEMBER).stat().st_size:,} bytes, over 51,200: "
             "give ARTIFACTS_BUCKET=",
         ),
         (["describe"], "STACK is required, e.g. make describe STACK=my-stack"),
@@ -299,7 +312,7 @@ def test_make_targets_refuse_bad_variables(args, message):
 def test_a_foreign_file_with_a_built_name_is_refused(tmp_path):
     """TEMPLATE must resolve to output/<name>: a file elsewhere with a built name would be deployed
     while the built template's constraints are checked."""
-    name = patch_baseline.RECORDS["windows"].file  # deployable with PARAMS= (every parameter has a default)
+    name = default_host_management.RECORD.file  # deployable with PARAMS= (every parameter has a default)
     shutil.copy(ROOT / "output" / name, tmp_path / name)
     for template in (str(tmp_path / name), f"../{tmp_path.name}/{name}", f"output/../{name}"):
         result = make("deploy", "STACK=s", f"TEMPLATE={template}", "PARAMS=", dry_run=True)
@@ -327,3 +340,22 @@ def test_list_types_are_checked_item_by_item():
         == "'c' is not one of ['a', 'b']"
     )
     assert preflight.violation({"Type": "String", "MinLength": 2, "MaxLength": 3}, "abcd") == "'abcd' is longer than 3"
+
+
+def test_make_n_deploy_of_the_stackset_step_uploads_deploys_without_rollback_and_waits(tmp_path):
+    """The StackSet step: the patching member copied to its content-hashed key first, then the deploy
+    with --disable-rollback (a failed StackSet leaves the others in place), then the wait without the
+    AWS CLI's 60 minutes; the bucket goes to pTemplateBucketName."""
+    values = [p for p in own_values(STACKSETS) if p["ParameterKey"] != stackset.BUCKET]
+    args = ["deploy", "STACK=org", f"TEMPLATE=output/{STACKSETS}", f"PARAMS={write(tmp_path, values)}"]
+    result = make(*args, "ARTIFACTS_BUCKET=my-bucket", dry_run=True)
+    assert result.returncode == 0, result.stderr
+    print("\n" + result.stdout)
+    lines = result.stdout.splitlines()
+    key = stackset.member_key(patching_member.RECORD, (ROOT / "output" / MEMBER).read_text())
+    upload = lines.index(f"echo s3 cp 'output/{MEMBER}' 's3://my-bucket/{key}'")
+    (deploy,) = (i for i, line in enumerate(lines) if line.startswith("echo cloudformation deploy"))
+    assert upload < deploy
+    assert f"{stackset.BUCKET}=my-bucket" in shlex.split(lines[deploy].partition(";")[0])
+    assert lines[deploy].endswith(" --disable-rollback; " + lines[deploy].partition("; ")[2])
+    assert " wait --after-deploy=$?" in lines[deploy]

@@ -18,7 +18,7 @@ from conftest import own_values
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from patch_templates.deploy import preflight
-from patch_templates.stacks import RECORDS, central_alerts, collector, patch_baseline, stackset
+from patch_templates.stacks import RECORDS, central_alerts, collector, default_host_management, stackset
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [record.file for record in RECORDS]
@@ -29,6 +29,10 @@ MAX_LINES = 1 + preflight.SHOWN_PROBLEMS + 1  # "refused, nothing was run:", the
 def own(name: str) -> dict[str, str]:
     """The template's example values, each placeholder replaced by a value of one's own."""
     return {p["ParameterKey"]: p["ParameterValue"] for p in own_values(name)}
+
+
+# The bucket the StackSet template's own values name for its members (the same as ARTIFACTS_BUCKET).
+BUCKET = f"--ARTIFACTS_BUCKET={own(STACKSETS)['pTemplateBucketName']}"
 
 
 def entries(values: dict[str, str]) -> list[dict]:
@@ -215,7 +219,7 @@ def test_the_templates_rules_are_evaluated(tmp_path):
     path = tmp_path / "params.json"
     path.write_bytes(as_json(dict(own(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds="none")))
     assert_refused(
-        preflight_run(str(path), STACKSETS, "--ARTIFACTS_BUCKET=my-bucket"),
+        preflight_run(str(path), STACKSETS, BUCKET),
         str(path),
         "refused by the template's Rules: Wave2HasOrganizationalUnits: pDeployWave2 is true: give "
         "pWave2OrganizationalUnitIds organizational unit ids, not none.",
@@ -223,7 +227,7 @@ def test_the_templates_rules_are_evaluated(tmp_path):
     wave2 = "ou-zz99-wave2wave2"
     good = dict(own(STACKSETS), pDeployWave2="true", pWave2OrganizationalUnitIds=wave2)
     path.write_bytes(as_json(good))
-    assert preflight_run(str(path), STACKSETS, "--ARTIFACTS_BUCKET=my-bucket").returncode == 0
+    assert preflight_run(str(path), STACKSETS, BUCKET).returncode == 0
     central = own(CENTRAL)
     path.write_bytes(as_json(dict(central, pDataSourceAccountID="", pOrganizationID="")))
     assert_refused(
@@ -358,7 +362,7 @@ def test_fuzz_no_traceback_and_every_refusal_names_the_file(tmp_path, monkeypatc
     path = tmp_path / "params.json"
 
     @settings(max_examples=300, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-    @given(content=files, name=st.sampled_from([COLLECTOR, CENTRAL, patch_baseline.RECORDS["windows"].file]))
+    @given(content=files, name=st.sampled_from([COLLECTOR, CENTRAL, default_host_management.RECORD.file]))
     def one_file(content, name):
         path.write_bytes(content)
         out, err = (io.TextIOWrapper(io.BytesIO(), encoding="ascii") for _ in range(2))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from patch_templates.deploy import preflight
+from patch_templates.stacks import patching_member, stackset
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS = str(Path(sys.executable).with_name("aws"))
@@ -84,8 +85,15 @@ def test_the_constraints_file_carries_the_uploads_contract(clone):
     data = preflight.load_constraints(clone / "output" / "constraints.json")
     assert data["uploads"] == {TINY: {"parameter": "pArtifactsBucket", "files": MEMBERS}}
     assert data["stacksets"] == [TINY]
+    # The build lists the StackSet template's members that go by TemplateURL (tests/stacks/test_stackset.py).
+    member = patching_member.RECORD
     built = json.loads((ROOT / "output" / "constraints.json").read_text())
-    assert "uploads" not in built  # the build side comes with the StackSet's members by TemplateURL
+    assert built["uploads"] == {
+        stackset.RECORD.file: {
+            "parameter": stackset.BUCKET,
+            "files": {stackset.member_key(member, (ROOT / "output" / member.file).read_text()): member.file},
+        }
+    }
 
 
 def test_make_n_uploads_each_member_then_deploys_with_the_bucket_and_waits(clone, tmp_path):

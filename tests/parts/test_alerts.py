@@ -358,7 +358,7 @@ def test_each_sample_reaches_exactly_the_kinds_it_must(aws):
 def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
     """The operations member as one account-Region gets it: the StackSet rendered with its example
     values and this bus, then the member body rendered with the values the StackSet passes."""
-    return member_stacks(overrides={"pCentralEventBusArn": bus_arn}, region=region)["PatchOperationsStackSet"]
+    return member_stacks(overrides={"pCentralEventBusArn": bus_arn}, region=region)["PatchingStackSet"]
 
 
 def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:

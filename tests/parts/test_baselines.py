@@ -7,13 +7,16 @@ from conftest import check_constraint, render, template_dict
 
 from patch_templates.deploy.preflight import violation
 from patch_templates.parts import baselines
-from patch_templates.stacks import patch_baseline, patching
+from patch_templates.stacks import patching
 
-MEMBER = {key: patch_baseline.RECORDS[key] for key in baselines.OPERATING_SYSTEMS}
+# The standalone templates: the StackSet's patching member has the same baseline of every OS under
+# its own switch (tests/stacks/test_patching_member.py).
+MEMBER = patching.RECORDS
+EMAIL = {"pNotificationEmailAddress": "ops@example.com"}
 
 
 def baseline(os_key: str, params: dict | None = None) -> dict:
-    return render(MEMBER[os_key], params or {})["Resources"]["PatchBaseline"]["Properties"]
+    return render(MEMBER[os_key], {**EMAIL, **(params or {})})["Resources"]["PatchBaseline"]["Properties"]
 
 
 def rules(properties: dict) -> list[dict]:

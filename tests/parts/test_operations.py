@@ -1,5 +1,5 @@
 """The patch operations (parts/operations.py), through the standalone template of Windows (STANDALONE
-variant; tests/stacks/test_patch_operations.py has the MEMBER one): window and target, the task of
+variant; tests/stacks/test_patching_member.py has the MEMBER one): window and target, the task of
 each type, the e-mail topic, the least privilege of the window role, the scan and inventory
 associations and the Rules."""
 

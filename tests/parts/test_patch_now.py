@@ -15,7 +15,7 @@ from patch_templates.deploy import patch_now as command, rules
 from patch_templates.deploy.preflight import violation
 from patch_templates.parts import alerts, patch_now
 from patch_templates.parts.common import render as render_yaml
-from patch_templates.stacks import patch_now_administration, patch_operations, stackset
+from patch_templates.stacks import patch_now_administration, patching_member, stackset
 from patch_templates.stacks.record import Member, Record
 
 ON = {"pEnablePatchNow": "true", "pPatchNowAdministrationAccountId": "444455556666", "pPatchNowRoleRegion": "eu-west-1"}
@@ -183,6 +183,6 @@ def test_a_failed_patch_now_run_alerts_with_where_to_look(monkeypatch):
 
 
 def test_every_member_forwards_patch_now_failures():
-    rules_ = template_dict(patch_operations.RECORD)["Resources"]
+    rules_ = template_dict(patching_member.RECORD)["Resources"]
     kind = next(kind for kind in alerts.EVENT_KINDS if kind.title == "PatchNowRun")
     assert rules_["ForwardPatchNowRunRule"]["Properties"]["EventPattern"] == kind.pattern

@@ -12,7 +12,7 @@ from test_pictures import full_registry
 
 from patch_templates import builder
 from patch_templates.reference import docs
-from patch_templates.stacks import ANALYTICS, RECORDS, collector, resource_data_sync, stackset
+from patch_templates.stacks import ANALYTICS, RECORDS, collector, shared_member, stackset
 
 
 def test_generate_covers_every_template():
@@ -20,7 +20,7 @@ def test_generate_covers_every_template():
     assert {f"docs/templates/{record.stem}.md" for record in RECORDS} <= set(files)
     assert {f"output/parameters/{record.stem}.json" for record in RECORDS} <= set(files)
     assert f"docs/templates/{ANALYTICS.file.removesuffix('.yaml')}.md" in files  # the stem of a .yaml file
-    page = files[f"docs/templates/{resource_data_sync.RECORD.stem}.md"]
+    page = files[f"docs/templates/{shared_member.RECORD.stem}.md"]
     assert f"- **Step:** 3, deployed by `{stackset.RECORD.file}` or alone in one account" in page
     assert "deployed by" not in files[f"docs/templates/{collector.RECORD.stem}.md"]
 

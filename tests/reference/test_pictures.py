@@ -16,25 +16,26 @@ from patch_templates.stacks import (
     collector,
     compliance_reports,
     default_host_management,
-    patch_baseline,
     patch_now_administration,
-    patch_operations,
     patching,
+    patching_member,
     quicksight_dashboard,
     resource_data_sync,
+    shared_member,
     stackset,
 )
 from patch_templates.stacks.record import ACCOUNTS, Record
 
-COLLECTOR, OPERATIONS, SYNC, DHMC = (
+COLLECTOR, MEMBER, SHARED, SYNC, DHMC = (
     collector.RECORD,
-    patch_operations.RECORD,
+    patching_member.RECORD,
+    shared_member.RECORD,
     resource_data_sync.RECORD,
     default_host_management.RECORD,
 )
-PATCHING, BASELINES = list(patching.RECORDS.values()), list(patch_baseline.RECORDS.values())
-# What the baseline members' file names share after the operating system.
-BASELINE_SUFFIX = patch_baseline.RECORDS["windows"].file.removeprefix("windows")
+PATCHING = list(patching.RECORDS.values())
+# What the standalone files' names share after the operating system.
+PATCHING_SUFFIX = patching.RECORDS["windows"].file.removeprefix("windows")
 STRING = dict(Type="String", AllowedPattern=r"^[a-z]{3}$", ConstraintDescription="three letters")
 
 
@@ -171,19 +172,30 @@ def test_stackset_members_found_from_json_or_yaml_body():
     assert "n_Set1 -->|TemplateBody| n_file_c_yml" in picture
 
 
+def test_stackset_members_found_from_their_template_url():
+    url = "https://${pTemplateBucketName}.s3.${AWS::Region}.${AWS::URLSuffix}/patch-templates/a-0123456789abcdef.yml"
+    templates = {"a.yml": SAMPLE, "set.yml": stackset_of(json.dumps(SAMPLE))}
+    templates["set.yml"]["Resources"]["Set0"]["Properties"] = {"TemplateURL": {"Fn::Sub": url}}
+    assert pictures.stackset_members(templates["set.yml"], templates) == [("Set0", "a.yml")]
+    member = Record("a.yml", Template, step=3, account="source", does="member")
+    assert "n_Set0 -->|TemplateURL| n_file_a_yml" in pictures.template_mermaid(templates["set.yml"], [("Set0", member)])
+    # A key without the 16 hex digits names no member.
+    templates["set.yml"]["Resources"]["Set0"]["Properties"] = {"TemplateURL": {"Fn::Sub": url.replace("-0123", "-x")}}
+    assert pictures.stackset_members(templates["set.yml"], templates) == []
+
+
 def full_registry() -> dict[str, dict]:
     """The real collector and central alerts templates, stand-ins for every other registered one."""
     templates = {record.file: template_dict(record) for record in (COLLECTOR, central_alerts.RECORD)}
     for record in PATCHING:  # alike: same account, step and resource types
         templates[record.file] = dict(SAMPLE, Description=f"patching {record.file}")
-    for record in BASELINES:  # alike StackSet members
-        templates[record.file] = {
-            "Description": f"baseline {record.file}",
-            "Resources": {"PatchBaseline": {"Type": "AWS::SSM::PatchBaseline", "Properties": {}}},
-        }
-    templates[OPERATIONS.file] = {
-        "Description": "operations",
+    templates[MEMBER.file] = {
+        "Description": "patching member",
         "Resources": {"MaintenanceWindow": {"Type": "AWS::SSM::MaintenanceWindow", "Properties": {}}},
+    }
+    templates[SHARED.file] = {
+        "Description": "shared member",
+        "Resources": {"ResourceDataSync": {"Type": "AWS::SSM::ResourceDataSync", "Properties": {}}},
     }
     templates[SYNC.file] = {
         "Description": "sync",
@@ -201,7 +213,7 @@ def full_registry() -> dict[str, dict]:
         "Description": "dhmc",
         "Resources": {"DefaultHostManagementFunction": {"Type": "AWS::Lambda::Function", "Properties": {}}},
     }
-    members = [json.dumps(templates[r.file]) for r in [*BASELINES, OPERATIONS, SYNC, DHMC]]
+    members = [json.dumps(templates[r.file]) for r in [MEMBER, SHARED]]
     templates[quicksight_dashboard.RECORD.file] = {
         "Description": "dashboard",
         "Resources": {"Dashboard": {"Type": "AWS::QuickSight::Dashboard", "Properties": {}}},
@@ -220,22 +232,24 @@ def test_architecture_places_templates_by_account_and_draws_stacksets_and_flows(
     inside = {kind: body for kind, _, body in blocks}
     assert stackset.RECORD.file in inside["management"]
     node = {record: "n_" + re.sub(r"\W", "_", record.file) for record in RECORDS}
-    assert all(node[r] in inside["source"] for r in [BASELINES[0], OPERATIONS, SYNC, DHMC])
+    assert all(node[r] in inside["source"] for r in [MEMBER, SHARED])
     # the standalone files, never deployed beside the members, in a box of their own
-    assert node[PATCHING[0]] in inside["single"] and node[PATCHING[0]] not in inside["source"]
-    assert f"&lt;os&gt;{BASELINE_SUFFIX} ({len(BASELINES)} files)" in inside["source"]
+    assert all(node[r] in inside["single"] and node[r] not in inside["source"] for r in [PATCHING[0], SYNC, DHMC])
+    assert f"&lt;os&gt;{PATCHING_SUFFIX} ({len(PATCHING)} files)" in inside["single"]
     assert COLLECTOR.file in inside["collector"] and ANALYTICS.file in inside["collector"]
-    # Alike templates share one node (the standalone patching ones, the baseline members).
-    assert inside["source"].count("\n") == 3 and inside["single"].count("\n") == 0
-    for member in (BASELINES[0], OPERATIONS, SYNC, DHMC):
+    # Alike templates share one node (the standalone patching ones).
+    assert inside["source"].count("\n") == 1 and inside["single"].count("\n") == 2
+    for member in (MEMBER, SHARED):
         assert picture.count(f"{node[stackset.RECORD]} ==>|deploys| {node[member]}") == 1
-    assert f"==>|deploys| {node[PATCHING[0]]}" not in picture  # standalone: deployed alone
+    for alone in (PATCHING[0], SYNC, DHMC):  # standalone: deployed alone
+        assert f"==>|deploys| {node[alone]}" not in picture
     # Flows, whichever end declares them: the sync feeds the collector, the analytics stack takes from it.
-    assert f"{node[SYNC]} -->|inventory and compliance JSON| {node[COLLECTOR]}" in picture
+    for sync in (SHARED, SYNC):
+        assert f"{node[sync]} -->|inventory and compliance JSON| {node[COLLECTOR]}" in picture
     assert f"{node[COLLECTOR]} -->|Glue crawler reads the JSON| {node[ANALYTICS]}" in picture
-    assert f"{node[OPERATIONS]} -->|scan and install on schedule: node compliance| {node[SYNC]}" in picture
+    assert f"{node[MEMBER]} -->|scan and install on schedule: node compliance| {node[SHARED]}" in picture
     central = node[central_alerts.RECORD]
-    assert f"{node[OPERATIONS]} -->|failed runs, non-compliant nodes: events| {central}" in picture
+    assert f"{node[MEMBER]} -->|failed runs, non-compliant nodes: events| {central}" in picture
     # Alerts leave the accounts for people: round nodes outside every account box.
     assert f"{central} -->|one readable alert per failure| n_to_operators__e_mail___Slack_" in picture
     assert f"{node[PATCHING[0]]} -->|failed patch runs: SNS e-mail| n_to_operators__e_mail_" in picture
@@ -287,24 +301,22 @@ def test_pictures_of_a_full_registry_are_well_formed():
         check_mermaid('flowchart TB\n  n_a["a"]\n  n_a -->|Ref| n_b')  # an edge to no node
 
 
-def test_stackset_picture_draws_one_node_per_wave_of_alike_members():
-    """41 StackSets would be 41 rows: the baseline StackSets of one wave share a node, and so do
-    their member files; the operations StackSet of each wave keeps its own."""
-    members = [
-        (f"{record.member.key}{wave}StackSet", record)
-        for wave in ("", "Wave2")
-        for record in stackset.MEMBERS
-        if record in [*BASELINES, OPERATIONS]
+def test_stackset_picture_draws_each_wave_and_how_its_member_is_sent():
+    """The patching member of each wave goes by TemplateURL, the shared one by TemplateBody; the
+    waves' StackSets share the one member file."""
+    templates = {record.file: template_dict(record) for record in (stackset.RECORD, MEMBER, SHARED)}
+    found = pictures.stackset_members(templates[stackset.RECORD.file], templates)
+    by_file = {record.file: record for record in RECORDS}
+    picture = pictures.template_mermaid(
+        templates[stackset.RECORD.file], [(logical_id, by_file[file]) for logical_id, file in found]
+    )
+    assert sorted(found) == [
+        ("PatchingStackSet", MEMBER.file),
+        ("PatchingWave2StackSet", MEMBER.file),
+        ("PatchingWave3StackSet", MEMBER.file),
+        ("SharedStackSet", SHARED.file),
     ]
-    template = {
-        "Resources": {
-            logical_id: {"Type": "AWS::CloudFormation::StackSet", "Condition": f"Deploy{logical_id}", "Properties": {}}
-            for logical_id, _ in members
-        }
-    }
-    picture = pictures.template_mermaid(template, members)
-    first, last = members[0][0], members[len(BASELINES) - 1][0]
-    assert f'n_{first}["{first}<br/>…<br/>{last}<br/>{len(BASELINES)} × AWS::CloudFormation::StackSet' in picture
-    assert picture.count("-->|TemplateBody|") == 4  # baselines and operations, in each of two waves
-    assert picture.count(f"&lt;os&gt;{BASELINE_SUFFIX} ({len(BASELINES)} files)") == 1
-    assert f"n_PatchOperationsWave2StackSet -->|TemplateBody| n_file_{OPERATIONS.file.replace('.', '_')}" in picture
+    member_node = f"n_file_{MEMBER.file.replace('.', '_')}"
+    assert picture.count(f"-->|TemplateURL| {member_node}") == 3
+    assert picture.count("-->|TemplateBody|") == 1
+    check_mermaid(picture)

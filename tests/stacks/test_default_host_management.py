@@ -27,7 +27,6 @@ from custom_resources import (
     timed,
     timer_after,
 )
-from test_stackset import REQUIRED  # the StackSet's required values, kept in one place
 
 from patch_templates.lambdas import custom_resource, default_host_management as source
 from patch_templates.parts import common, lambda_code
@@ -511,29 +510,7 @@ def test_the_key_parameter_takes_none_or_a_key_arn_and_says_what_the_key_policy_
     assert definition["Default"] == "none"
     assert "logs.REGION.amazonaws.com" in definition["Description"]
     assert "kms:EncryptionContext:aws:logs:arn" in definition["Description"]
-    good = ["none", KEY, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
-    bad = ["", "None", "alias/logs", "arn:aws:kms:eu-west-1:111122223333:alias/logs", KEY + " "]
+    # '' too, standalone (its spelling of no key before none); the shared member's copy takes none only.
+    good = ["none", "", KEY, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]
+    bad = ["None", "alias/logs", "arn:aws:kms:eu-west-1:111122223333:alias/logs", KEY + " "]
     assert check_constraint(NAME, "pLogsKMSKeyArn", good, bad) == len(bad)
-
-
-# The StackSet member ------------------------------------------------------------------------
-
-
-def test_the_stackset_deploys_it_by_default_with_iam_capability_and_passes_the_log_key():
-    member = NAME.member
-    assert NAME in stackset.MEMBERS
-    assert member.deploy and member.key == "DefaultHostManagement"
-    stack_set = template_dict(STACKSET)
-    assert stack_set["Parameters"]["pDeployDefaultHostManagement"]["Default"] == "true"
-    assert stack_set["Parameters"]["pLogsKMSKeyArn"] == template_dict(NAME)["Parameters"]["pLogsKMSKeyArn"]
-    on = render(STACKSET, REQUIRED)["Resources"]["DefaultHostManagementStackSet"]["Properties"]
-    # Roles without RoleName: CAPABILITY_IAM suffices (CAPABILITY_NAMED_IAM only for custom names).
-    assert on["Capabilities"] == ["CAPABILITY_IAM"]
-    assert on["TemplateBody"] == (OUTPUT / NAME.file).read_text()
-    assert on["StackInstancesGroup"][0]["Regions"] == ["us-east-1", "eu-west-1"]
-    assert on["Parameters"] == [{"ParameterKey": "pLogsKMSKeyArn", "ParameterValue": "none"}]
-
-
-def test_the_stackset_switch_refuses_bad_values():
-    bad = ["", "True", "yes", "1", "on"]
-    assert check_constraint(STACKSET, "pDeployDefaultHostManagement", ["true", "false"], bad) == len(bad)

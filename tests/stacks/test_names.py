@@ -43,6 +43,11 @@ REQUIRED = {
     # The patch-now administration role is created in the Region the test renders in.
     "pOrganizationID": "o-a1b2c3d4e5",
     "pAdministrationRoleRegion": "us-east-1",
+    # So is the shared member's patch-now execution role.
+    "pEnablePatchNow": "true",
+    "pPatchNowAdministrationAccountId": "444455556666",
+    "pPatchNowRoleRegion": "us-east-1",
+    "pTemplateBucketName": "org-templates-bucket",
 }
 # Limits the resource schemas do not carry: an SNS topic's DisplayName holds at most 100 characters
 # (SNS API Reference, CreateTopic attributes).

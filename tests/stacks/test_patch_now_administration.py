@@ -12,7 +12,7 @@ from conftest import RADAR_ACCOUNT, automations_of_this_account, check_constrain
 from patch_templates.builder import lint
 from patch_templates.deploy import patch_now as command
 from patch_templates.parts.common import render as render_yaml
-from patch_templates.stacks import patch_now_administration, patch_operations
+from patch_templates.stacks import patch_now_administration, patching
 
 ADMIN = patch_now_administration.RECORD
 ADMIN_VALUES = {"pOrganizationID": "o-a1b2c3d4e5", "pAdministrationRoleRegion": "eu-west-1"}
@@ -61,9 +61,10 @@ def test_runbook_runs_patch_baseline_with_each_nodes_own_baseline_on_the_window_
 
 
 def test_runbook_defaults_are_the_window_targets_definitions():
-    """The runbook's targets are the maintenance window's: the same parameter definitions, defaults
-    included, as the operations member that the StackSet deploys."""
-    admin, window = template_dict(ADMIN)["Parameters"], template_dict(patch_operations.RECORD)["Parameters"]
+    """The runbook's targets are a maintenance window's by tag, instance ids or resource group: the same
+    parameter definitions, defaults included, as a standalone window's. Not the StackSet's default (every
+    EC2 instance by resource type), which Run Command cannot take."""
+    admin, window = template_dict(ADMIN)["Parameters"], template_dict(patching.RECORDS["windows"])["Parameters"]
     for name in ("pTargetsKey", "pTargetsValue"):
         assert admin[name] == window[name]
     assert runbook()["Properties"]["Content"]["parameters"]["TargetValues"]["default"] == ["Production"]

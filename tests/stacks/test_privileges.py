@@ -27,7 +27,7 @@ from patch_templates.stacks import (
     central_alerts,
     collector,
     default_host_management,
-    patch_operations,
+    patching_member,
     quicksight_dashboard as quicksight,
     stackset,
 )
@@ -125,7 +125,7 @@ def test_the_unconditioned_trusts_are_exactly_the_cited_ones():
 
 @pytest.mark.parametrize("account, region", [(ACCOUNTS[0], "eu-west-1"), (ACCOUNTS[1], "ap-south-1")])
 def test_alert_forwarding_role_trusts_only_rules_of_its_account_and_region(account, region):
-    role = render_as(patch_operations.RECORD, {}, account, region)["AlertForwardingRole"]["Properties"]
+    role = render_as(patching_member.RECORD, {}, account, region)["AlertForwardingRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "events.amazonaws.com"}
     assert trust["Condition"] == {
@@ -155,7 +155,7 @@ def test_window_role_reads_no_parameters():
 
 @pytest.mark.parametrize("account, region", [(ACCOUNTS[0], "eu-west-1"), (ACCOUNTS[2], "us-west-2")])
 def test_window_role_lists_members_of_resource_groups_of_its_account_and_region_only(account, region):
-    role = render_as(patch_operations.RECORD, {}, account, region)["MaintenanceWindowRole"]["Properties"]
+    role = render_as(patching_member.RECORD, {}, account, region)["MaintenanceWindowRole"]["Properties"]
     found = statements(role["Policies"][0]["PolicyDocument"])
     (listing,) = [s for s in found if "resource-groups:ListGroupResources" in s["Action"]]
     assert listing["Action"] == ["resource-groups:ListGroupResources"]

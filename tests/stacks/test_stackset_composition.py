@@ -12,8 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, WAVE_OUS, example, member_stacks
+from conftest import ROOT, WAVE_OUS, example, member_stacks, template_dict
 
+from patch_templates.parts.baselines import OPERATING_SYSTEMS
 from patch_templates.stacks import stackset
 
 
@@ -64,35 +65,48 @@ def composition(stacks: dict[str, dict]) -> dict[str, int]:
     }
 
 
-@pytest.mark.parametrize("ou", WAVE_OUS.values())
-def test_one_account_region_gets_one_system_with_every_baseline(ou):
-    """In every wave: every OS's baseline, and the one window, install task, scan and inventory
-    association of that wave only, on the wave's own schedule."""
+@pytest.mark.parametrize("wave,ou", list(enumerate(WAVE_OUS.values(), start=1)))
+def test_one_account_region_gets_two_stacks_and_one_system_with_every_baseline(wave, ou):
+    """In every wave: two member stacks (its wave's patching member and the shared one), every OS's
+    baseline, and the one window, install task, scan and inventory association of that wave only."""
     stacks = member_stacks(ou=ou)
     counts = composition(stacks)
     print(f"\ncomposition of one account-Region in {ou}: " + json.dumps(counts))
-    from patch_templates.parts.baselines import OPERATING_SYSTEMS
-
+    assert set(stacks) == {"SharedStackSet", "PatchingStackSet" if wave == 1 else f"PatchingWave{wave}StackSet"}
+    assert counts["member stacks"] == 2
     assert counts["patch baselines"] == len(OPERATING_SYSTEMS) > 1
     assert counts["maintenance windows"] == 1
     assert counts["install tasks"] == counts["most install tasks in one slot"] == 1
     assert counts["scan associations"] == counts["most scans on one target"] == 1
     assert counts["inventory associations"] == 1
     assert counts["e-mail subscriptions"] == 0
-    # Every baseline registers the patch groups the one install task targets.
-    (operations,) = (stack["Resources"] for sid, stack in stacks.items() if sid.startswith("PatchOperations"))
-    (target,) = (
-        r["Properties"]["Targets"] for r in operations.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget"
-    )
-    assert target[0]["Key"] == "tag:Patch Group"
-    for stack in stacks.values():
-        for r in stack["Resources"].values():
-            if r["Type"] == "AWS::SSM::PatchBaseline":
-                assert set(target[0]["Values"]) <= set(r["Properties"]["PatchGroups"])
+    (patching,) = (stack["Resources"] for sid, stack in stacks.items() if sid.startswith("Patching"))
+    # Without a tag: the window targets every EC2 instance, the scan and inventory every managed node.
+    (target,) = (r["Properties"] for r in patching.values() if r["Type"] == "AWS::SSM::MaintenanceWindowTarget")
+    assert target["ResourceType"] == "RESOURCE_GROUP"
+    assert target["Targets"] == [{"Key": "resource-groups:ResourceTypeFilters", "Values": ["AWS::EC2::Instance"]}]
+    associations = [r["Properties"] for r in patching.values() if r["Type"] == "AWS::SSM::Association"]
+    assert [a["Targets"] for a in associations] == [[{"Key": "InstanceIds", "Values": ["*"]}]] * 2
+    # So every baseline is its OS's default (untagged nodes are in no patch group), registered for
+    # the deployment's and wave's own patch group.
+    for r in patching.values():
+        if r["Type"] == "AWS::SSM::PatchBaseline":
+            assert r["Properties"]["DefaultBaseline"] is True
+            assert r["Properties"]["PatchGroups"] == [f"patch-management-wave{wave}"]
     # Alerts leave through EventBridge to the collector's bus that the example file names, not by e-mail.
     bus = example(stackset.RECORD)["pCentralEventBusArn"]
-    forwarded = [r["Properties"]["Targets"][0]["Arn"] for r in operations.values() if r["Type"] == "AWS::Events::Rule"]
+    forwarded = [r["Properties"]["Targets"][0]["Arn"] for r in patching.values() if r["Type"] == "AWS::Events::Rule"]
     assert forwarded and set(forwarded) == {bus}
+
+
+def test_stack_sets_and_stack_instances_at_1000_accounts_in_4_regions():
+    """With every wave on: waves + 1 StackSets, 2 stack instances per account-Region."""
+    stack_sets = [r for r in template_dict(stackset.RECORD)["Resources"].values() if r["Type"].endswith("StackSet")]
+    per_account_region = {len(member_stacks(ou=ou)) for ou in WAVE_OUS.values()}
+    instances = 1000 * 4 * max(per_account_region)
+    print(f"\nStackSets: {len(stack_sets)}; stack instances at 1,000 accounts x 4 Regions: {instances:,}")
+    assert len(stack_sets) == len(stackset.WAVES) + 2 == 4
+    assert per_account_region == {2} and instances == 8000
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """Schedules and rollout waves: the maintenance window's ScheduleOffset, and waves of OUs that each
-get their own StackSet of the operations member with their own schedule and offset."""
+get their own StackSet of the patching member with their own schedule, offset, approval delays and
+patch group."""
 
 from pathlib import Path
 
 import pytest
 from conftest import check_constraint, render, rules_refusing, template_dict
 
+from patch_templates.builder import BuildError
+from patch_templates.deploy.calendar import ROLLOUT_DEFAULTS
 from patch_templates.parts import baselines
-from patch_templates.stacks import patch_operations, patching, stackset
+from patch_templates.stacks import patching, patching_member, stackset
 
 STACKSET = stackset.RECORD
 OUTPUT = Path(__file__).resolve().parents[2] / "output"
@@ -20,6 +23,7 @@ REQUIRED = {
     "pCentralEventBusArn": "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts",
     "pWave2OrganizationalUnitIds": "none",
     "pWave3OrganizationalUnitIds": "none",
+    "pTemplateBucketName": "org-templates-bucket",
 }
 WAVES_ON = {
     "pDeployWave2": "true",
@@ -41,13 +45,13 @@ def window(name, params: dict) -> dict:
 # --- ScheduleOffset ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [patch_operations.RECORD, STANDALONE])
+@pytest.mark.parametrize("name", [patching_member.RECORD, STANDALONE])
 def test_offset_moves_a_cron_window_after_patch_tuesday(name):
     properties = window(name, {"pSchedule": "cron(0 4 ? * TUE#2 *)", "pScheduleOffset": "3"})
     assert properties["Schedule"] == "cron(0 4 ? * TUE#2 *)" and str(properties["ScheduleOffset"]) == "3"
 
 
-@pytest.mark.parametrize("name", [patch_operations.RECORD, STANDALONE])
+@pytest.mark.parametrize("name", [patching_member.RECORD, STANDALONE])
 @pytest.mark.parametrize(
     "params",
     [
@@ -66,7 +70,7 @@ OFFSET = (["0", "1", "6"], ["7", "-1", "2.5", "", "none", "one"])
 @pytest.mark.parametrize(
     "name,parameter",
     [
-        (patch_operations.RECORD, "pScheduleOffset"),
+        (patching_member.RECORD, "pScheduleOffset"),
         (STANDALONE, "pScheduleOffset"),
         (STACKSET, "pScheduleOffset"),
         (STACKSET, "pWave2ScheduleOffset"),
@@ -107,18 +111,33 @@ def test_each_wave_gets_its_own_operations_with_its_own_schedule_and_ous():
         }
     )
     expected = {
-        "PatchOperationsStackSet": (["ou-ab12-11111111"], "cron(0 4 ? * TUE#2 *)", "3"),
-        "PatchOperationsWave2StackSet": (["ou-ab12-22222222"], "cron(0 4 ? * TUE#3 *)", "3"),
-        "PatchOperationsWave3StackSet": (["ou-ab12-33333333", "ou-ab12-44444444"], "cron(30 2 ? * TUE#4 *)", "6"),
+        "PatchingStackSet": (["ou-ab12-11111111"], "cron(0 4 ? * TUE#2 *)", "3"),
+        "PatchingWave2StackSet": (["ou-ab12-22222222"], "cron(0 4 ? * TUE#3 *)", "3"),
+        "PatchingWave3StackSet": (["ou-ab12-33333333", "ou-ab12-44444444"], "cron(30 2 ? * TUE#4 *)", "6"),
     }
     for logical_id, (wave_ous, schedule, offset) in expected.items():
         values = passed(sets[logical_id])
         assert ous(sets[logical_id]) == [wave_ous], logical_id
         assert (values["pSchedule"], values["pScheduleOffset"]) == (schedule, offset), logical_id
         # Everything else is the same in every wave.
-        assert values["pDuration"] == passed(sets["PatchOperationsStackSet"])["pDuration"]
-    assert sets["PatchOperationsWave2StackSet"]["StackSetName"] == "patch-management-patch-operations-wave2"
-    assert sets["PatchOperationsWave2StackSet"]["TemplateBody"] == sets["PatchOperationsStackSet"]["TemplateBody"]
+        assert values["pDuration"] == passed(sets["PatchingStackSet"])["pDuration"]
+    assert sets["PatchingWave2StackSet"]["StackSetName"] == "patch-management-patching-wave2"
+    assert sets["PatchingWave2StackSet"]["TemplateURL"] == sets["PatchingStackSet"]["TemplateURL"]
+
+
+def test_each_wave_registers_a_patch_group_of_its_own_deployment_and_wave():
+    """So an account moving between waves, a second deployment (another pStackSetNamePrefix) or an
+    account's own patch group such as Production never meet an AlreadyExistsException
+    (tests/stacks/test_patch_group_moves.py)."""
+    for prefix in ("patch-management", "org-b"):
+        sets = stack_sets({**WAVES_ON, "pStackSetNamePrefix": prefix})
+        groups = {name: passed(sets[name])["pPatchGroups"] for name in sets if name.startswith("Patching")}
+        assert groups == {
+            "PatchingStackSet": f"{prefix}-wave1",
+            "PatchingWave2StackSet": f"{prefix}-wave2",
+            "PatchingWave3StackSet": f"{prefix}-wave3",
+        }
+    assert "pPatchGroups" not in template_dict(STACKSET)["Parameters"]
 
 
 def test_each_wave_gets_its_own_baselines_with_its_own_approval_delays():
@@ -133,28 +152,38 @@ def test_each_wave_gets_its_own_baselines_with_its_own_approval_delays():
         }
     )
     expected = {
-        "WindowsStackSet": (["ou-ab12-11111111"], "3", "none"),
-        "WindowsWave2StackSet": (["ou-ab12-22222222"], "10", "none"),
-        "WindowsWave3StackSet": (["ou-ab12-33333333", "ou-ab12-44444444"], "17", "12"),
+        "PatchingStackSet": (["ou-ab12-11111111"], "3", "none"),
+        "PatchingWave2StackSet": (["ou-ab12-22222222"], "10", "none"),
+        "PatchingWave3StackSet": (["ou-ab12-33333333", "ou-ab12-44444444"], "17", "12"),
     }
     for logical_id, (wave_ous, days, security_days) in expected.items():
         values = passed(sets[logical_id])
         assert ous(sets[logical_id]) == [wave_ous], logical_id
         assert (values["pApproveAfterDays"], values["pSecurityApproveAfterDays"]) == (days, security_days)
-        assert values["pProduct"] == passed(sets["WindowsStackSet"])["pProduct"]  # the rest alike
-    # Ubuntu takes no approval delay: its wave StackSets differ only in their OUs.
-    assert "pApproveAfterDays" not in passed(sets["UbuntuWave2StackSet"])
-    assert ous(sets["UbuntuWave3StackSet"]) == [["ou-ab12-33333333", "ou-ab12-44444444"]]
-    # Default delays: 7 days more per wave, like the default schedules' 7 days between waves.
+        assert values["pWindowsProduct"] == passed(sets["PatchingStackSet"])["pWindowsProduct"]  # the rest alike
+        assert values["pDeployUbuntu"] == "true"
+
+
+def test_wave_defaults_are_the_patch_calendars():
+    """Schedules, offsets and approval delays of every wave: deploy/calendar.py ROLLOUT_DEFAULTS, which
+    tests/deploy/test_calendar.py proves install every month's update in every wave, in order."""
     defaults = template_dict(STACKSET)["Parameters"]
-    assert [
-        defaults[p]["Default"] for p in ("pApproveAfterDays", "pWave2ApproveAfterDays", "pWave3ApproveAfterDays")
-    ] == [7, 14, 21]
+    names = [("pSchedule", "pScheduleTimezone", "pScheduleOffset", "pApproveAfterDays")] + [
+        (f"pWave{n}Schedule", "pScheduleTimezone", f"pWave{n}ScheduleOffset", f"pWave{n}ApproveAfterDays")
+        for n in stackset.WAVES
+    ]
+    found = [tuple(str(defaults[name]["Default"]) for name in wave) for wave in names]
+    assert found == [
+        (w.schedule.expression, w.schedule.timezone, str(w.schedule.offset), str(w.approve_after_days[0]))
+        for w in ROLLOUT_DEFAULTS
+    ]
+    assert [wave[0] for wave in found] == ["cron(0 4 ? * TUE#2 *)", "cron(0 4 ? * TUE#3 *)", "cron(0 4 ? * TUE#4 *)"]
+    assert {defaults[f"pWave{n}SecurityApproveAfterDays"]["Default"] for n in stackset.WAVES} == {"none"}
 
 
 def test_members_without_waves_go_to_every_wave():
     sets = stack_sets(WAVES_ON)
-    assert ous(sets["ResourceDataSyncStackSet"]) == [
+    assert ous(sets["SharedStackSet"]) == [
         ["ou-ab12-11111111"],
         ["ou-ab12-22222222"],
         ["ou-ab12-33333333", "ou-ab12-44444444"],
@@ -170,13 +199,8 @@ def test_a_wave_switched_off_deploys_nothing():
         }
     )  # wave 2 off, OUs given
     assert not {name for name in sets if "Wave2" in name}
-    assert {name for name in sets if "Wave3" in name} == {"PatchOperationsWave3StackSet", "WindowsWave3StackSet"}
-    assert ous(sets["ResourceDataSyncStackSet"]) == [["ou-ab12-11111111"], ["ou-ab12-33333333"]]
-    assert not {
-        name
-        for name in stack_sets({**WAVES_ON, "pDeployPatchOperations": "false"})
-        if name.startswith("PatchOperations")
-    }
+    assert {name for name in sets if "Wave3" in name} == {"PatchingWave3StackSet"}
+    assert ous(sets["SharedStackSet"]) == [["ou-ab12-11111111"], ["ou-ab12-33333333"]]
 
 
 def test_no_parameter_overrides_anywhere():
@@ -271,3 +295,17 @@ def test_parameter_budget_with_every_os_and_wave():
     size = len((OUTPUT / STACKSET.file).read_bytes())
     print(f"StackSet template: {size:,} bytes of 1,048,576")
     assert size <= 1_048_576 * 0.9
+
+
+def test_the_build_refuses_defaults_that_skip_a_month(monkeypatch):
+    """Today's earlier defaults (waves 2 and 3 approving after their window) fail the build, naming
+    the wave, the month and a fix."""
+    monkeypatch.setattr(
+        stackset, "WAVES", {2: ("cron(0 4 ? * TUE#3 *)", "3", 14), 3: ("cron(0 4 ? * TUE#4 *)", "3", 21)}
+    )
+    with pytest.raises(BuildError) as refused:
+        stackset.build()
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 48  # 24 months in each of waves 2 and 3
+    assert all(line.startswith("the StackSet's defaults: patch calendar: wave ") for line in lines)
+    assert "wave 2 never installs the update of" in lines[0] and "approve after at most 9 days" in lines[0]

@@ -1,16 +1,26 @@
-"""The StackSet members: the patch baseline of each OS (stacks/patch_baseline.py) and the operations (stacks/patch_operations.py)
-(one set of operations per account-Region), built from the same pieces as the standalone files."""
+"""The StackSet's patching member (stacks/patching_member.py): every OS's baseline and one set of
+operations per account-Region, built from the same pieces as the standalone files; and the standalone
+files' interface, unchanged."""
 
 import copy
+import hashlib
+import json
+import re
+from pathlib import Path
 
 import pytest
+from cfnlint.decode import decode_str
 from cloud_radar.cf.unit import Template as RadarTemplate
-from conftest import check_constraint, rules_refusing, statements, template_dict
+from conftest import OUTPUT, check_constraint, rules_refusing, statements, template_dict
 
 from patch_templates.parts import alerts, baselines
-from patch_templates.stacks import patch_baseline, patch_operations, patching
+from patch_templates.stacks import default_host_management, patching, patching_member, resource_data_sync
 
-OPERATIONS = patch_operations.RECORD
+OPERATIONS = patching_member.RECORD
+# The standalone files' parameters on main before the two members (the sync and DHMC after "no key"
+# became none, which they still take with their old spelling ''): their defaults, and a hash of
+# every definition (constraints, descriptions, labels' parameters).
+BEFORE = json.loads((Path(__file__).resolve().parents[1] / "data" / "standalone_parameters.json").read_text())
 BUS = "arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts"
 ACCOUNT, REGION = "444455556666", "eu-west-1"  # a member account, not cloud-radar's default
 
@@ -35,13 +45,66 @@ def granted(params: dict, action: str) -> list:
 
 
 @pytest.mark.parametrize("os_key", baselines.OPERATING_SYSTEMS)
-def test_baseline_member_is_the_standalone_baseline_only(os_key):
-    member, standalone = template_dict(patch_baseline.RECORDS[os_key]), template_dict(patching.RECORDS[os_key])
-    assert list(member["Resources"]) == ["PatchBaseline"]
-    assert member["Resources"]["PatchBaseline"] == standalone["Resources"]["PatchBaseline"]
-    # Its parameters are the standalone's baseline parameters, defined the same.
-    assert member["Parameters"] == {name: standalone["Parameters"][name] for name in member["Parameters"]}
-    assert {"pPatchGroups", "pProduct", "pComplianceLevel"} <= set(member["Parameters"])
+def test_each_baseline_is_the_standalone_baseline_behind_its_switch(os_key):
+    """The same resource, with the OS's own parameters named p<Os><Name>, switched by pDeploy<Os>."""
+    member, standalone = template_dict(OPERATIONS), template_dict(patching.RECORDS[os_key])
+    key = patching_member.key(os_key)
+    baseline = dict(member["Resources"][f"{key}PatchBaseline"])
+    assert baseline.pop("Condition") == f"Deploy{key}"
+    assert member["Conditions"][f"Deploy{key}"] == {"Fn::Equals": [{"Ref": f"pDeploy{key}"}, "true"]}
+    unnamed = json.loads(re.sub(rf'"(p|Has){key}', r'"\1', json.dumps(baseline)))
+    assert unnamed == standalone["Resources"]["PatchBaseline"]
+    for name in baselines.PER_OS_PARAMETERS:
+        own = member["Parameters"].get(f"p{key}{name[1:]}")
+        assert own is None or dict(own, Default=None) == dict(standalone["Parameters"][name], Default=None)
+
+
+def test_baseline_defaults_every_os_default_and_windows_as_the_predefined_baseline():
+    """The StackSet's defaults; the standalone files keep the original design's (test below)."""
+    member, standalone = (
+        template_dict(OPERATIONS)["Parameters"],
+        template_dict(patching.RECORDS["windows"])["Parameters"],
+    )
+    mine = {name: member[name]["Default"] for name in ("pWindowsProduct", "pWindowsClassification", "pWindowsSeverity")}
+    assert mine == {
+        "pWindowsProduct": "*",
+        "pWindowsClassification": "CriticalUpdates,SecurityUpdates",
+        "pWindowsSeverity": "Critical,Important",
+    }
+    assert [standalone[n]["Default"] for n in ("pProduct", "pClassification", "pSeverity")] == [
+        "WindowsServer2019",
+        "CriticalUpdates",
+        "Critical",
+    ]
+    assert member["pAvailableSecurityUpdatesComplianceStatus"]["Default"] == "NON_COMPLIANT"
+    assert member["pDefaultBaseline"]["Default"] == "true" and standalone["pDefaultBaseline"]["Default"] == "false"
+    resources = operations({"pDeployUbuntu": "true"})
+    windows, ubuntu = resources["WindowsPatchBaseline"]["Properties"], resources["UbuntuPatchBaseline"]["Properties"]
+    assert windows["DefaultBaseline"] is True and ubuntu["DefaultBaseline"] is True
+    assert windows["AvailableSecurityUpdatesComplianceStatus"] == "NON_COMPLIANT"
+    # cloud-radar leaves "" for the security rule left out (pSecurityApproveAfterDays none).
+    (rule,) = (rule for rule in windows["ApprovalRules"]["PatchRules"] if rule)
+    assert {f["Key"]: f["Values"] for f in rule["PatchFilterGroup"]["PatchFilters"]} == {
+        "PRODUCT": ["*"],
+        "CLASSIFICATION": ["CriticalUpdates", "SecurityUpdates"],
+        "MSRC_SEVERITY": ["Critical", "Important"],
+    }
+    # none leaves the AWS default (the property is left out), COMPLIANT is passed as given.
+    for value, expected in (("none", None), ("COMPLIANT", "COMPLIANT")):
+        baseline = operations({"pAvailableSecurityUpdatesComplianceStatus": value})["WindowsPatchBaseline"]
+        assert baseline["Properties"].get("AvailableSecurityUpdatesComplianceStatus") == expected
+    assert "WindowsPatchBaseline" not in operations({"pDeployWindows": "false"})
+
+
+@pytest.mark.parametrize(
+    "record", [*patching.RECORDS.values(), resource_data_sync.RECORD, default_host_management.RECORD]
+)
+def test_standalone_files_keep_their_parameters_and_defaults(record):
+    """Unchanged by the StackSet's new members and defaults: compared with main's output before them."""
+    parameters = decode_str((OUTPUT / record.file).read_text())[0].get("Parameters", {})
+    assert {name: p.get("Default") for name, p in parameters.items()} == BEFORE[record.file]["defaults"]
+    assert hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest() == BEFORE[record.file]["sha256"]
+    assert len(BEFORE) == len(patching.RECORDS) + 2
 
 
 # --- operations: one set, no e-mail -----------------------------------------------------------------------
@@ -58,6 +121,7 @@ def test_operations_member_has_one_window_task_scan_inventory_and_no_email():
         "AWS::SSM::MaintenanceWindow",
         "AWS::SSM::MaintenanceWindowTarget",
         "AWS::SSM::MaintenanceWindowTask",
+        "AWS::SSM::PatchBaseline",  # Windows only, by default
     ]
     assert not [r for r in resources.values() if r["Type"].startswith("AWS::SNS::")]
     command = task()["TaskInvocationParameters"]["MaintenanceWindowRunCommandParameters"]
@@ -95,9 +159,20 @@ def test_task_arn_is_built_in_each_account_and_region(task_type, name, expected)
 
 
 def test_the_task_takes_max_concurrency_and_max_errors_each_in_its_place():
-    """Their defaults are equal (1), so only different values show a swap."""
+    """Percentages by default, and different ones, so a swap shows; other values too."""
+    properties = task()
+    assert (properties["MaxConcurrency"], properties["MaxErrors"]) == ("10%", "5%")
     properties = task({"pMaxConcurrency": "25%", "pMaxErrors": "3"})
     assert (properties["MaxConcurrency"], properties["MaxErrors"]) == ("25%", "3")
+
+
+def test_by_default_the_window_runs_monthly_after_patch_tuesday():
+    window = operations()["MaintenanceWindow"]["Properties"]
+    assert (window["Schedule"], window["ScheduleTimezone"], window["ScheduleOffset"]) == (
+        "cron(0 4 ? * TUE#2 *)",
+        "US/Eastern",
+        "3",
+    )
 
 
 def test_window_role_scopes_to_the_function_and_state_machine_of_this_account():
@@ -150,6 +225,9 @@ def test_optional_values_are_none_not_empty():
         ({"pAutomationAssumeRoleName": "patch-runbook"}, ["AutomationRoleOnlyForAutomation"]),
         ({"pAutomationAssumeRoleName": "none"}, []),
         ({"pDuration": "3", "pCutoff": "3"}, ["CutoffBeforeEnd"]),
+        ({"pTargetsValue": "AWS::EC2::VPC"}, ["EveryInstanceIsEc2"]),
+        ({"pTargetsValue": "AWS::EC2::Instance,AWS::EC2::VPC"}, ["EveryInstanceIsEc2"]),
+        ({"pTargetsKey": "tag:Patch Group", "pTargetsValue": "AWS::EC2::VPC"}, []),
     ],
 )
 def test_operations_rules(params, failed):
@@ -157,11 +235,28 @@ def test_operations_rules(params, failed):
 
 
 @pytest.mark.parametrize(
-    "key, resource_type", [("resource-groups:Name", "RESOURCE_GROUP"), ("tag:PatchGroup", "INSTANCE")]
+    "key, values, resource_type, associations",
+    [
+        ("resource-groups:ResourceTypeFilters", "AWS::EC2::Instance", "RESOURCE_GROUP", ("InstanceIds", ["*"])),
+        ("resource-groups:Name", "patch-fleet", "RESOURCE_GROUP", ("resource-groups:Name", ["patch-fleet"])),
+        ("tag:Patch Group", "fleet-a,fleet-b", "INSTANCE", ("tag:Patch Group", ["fleet-a", "fleet-b"])),
+    ],
 )
-def test_resource_group_targets(key, resource_type):
-    target = operations({"pTargetsKey": key})["MaintenanceWindowTarget"]["Properties"]
-    assert target["ResourceType"] == resource_type and target["Targets"][0]["Key"] == key
+def test_targets_every_ec2_instance_by_default_or_a_resource_group_or_a_tag(key, values, resource_type, associations):
+    """By default (first case) every EC2 instance of the account-Region without a tag: the window by a
+    resource-type query ("Maintenance window targets only", Target, API Reference), the scan and
+    inventory by InstanceIds * ("State Manager association targets only": every managed node)."""
+    resources = operations({"pTargetsKey": key, "pTargetsValue": values})
+    target = resources["MaintenanceWindowTarget"]["Properties"]
+    assert target["ResourceType"] == resource_type
+    assert target["Targets"] == [{"Key": key, "Values": values.split(",")}]
+    for name in ("PatchScanAssociation", "InventoryAssociation"):
+        assert resources[name]["Properties"]["Targets"] == [{"Key": associations[0], "Values": associations[1]}]
+    defaults = template_dict(OPERATIONS)["Parameters"]
+    assert (defaults["pTargetsKey"]["Default"], defaults["pTargetsValue"]["Default"]) == (
+        "resource-groups:ResourceTypeFilters",
+        "AWS::EC2::Instance",
+    )
 
 
 # --- bad values of the new member parameters --------------------------------------------------------------
@@ -185,6 +280,14 @@ NEW_PARAMETERS = {
         ["", "arn:aws:iam::111122223333:role/patch", "role/patch", "r" * 65, "has space", "x;y", "role/patch-runbook"],
     ),
     "pOutputS3BucketName": (["none", "patch-logs"], ["", "NONE", "Patch_Logs", "a", "patch..logs", "none "]),
+    "pTargetsKey": (
+        ["resource-groups:ResourceTypeFilters", "resource-groups:Name", "tag:Patch Group", "InstanceIds"],
+        ["", "resource-groups:ResourceTypeFilter", "resource-groups:*", "ResourceTypeFilters", "tag:"],
+    ),
+    "pDeployMacos": (["true", "false"], ["", "True", "1"]),
+    "pDefaultBaseline": (["true", "false"], ["", "yes"]),
+    "pWindowsClassification": (["CriticalUpdates,SecurityUpdates", "*"], ["", "Security", "CriticalUpdates,"]),
+    "pAvailableSecurityUpdatesComplianceStatus": (["NON_COMPLIANT", "none"], ["", "non_compliant", "NONE"]),
 }
 
 
@@ -200,7 +303,26 @@ def test_operations_parameters_shared_with_the_standalone_are_defined_the_same()
         template_dict(patching.RECORDS["windows"])["Parameters"],
     )
     differ = {name for name in set(member) & set(standalone) if member[name] != standalone[name]}
-    assert differ == {"pMaintenanceWindowName", "pTaskType", "pOutputS3BucketName"}  # descriptions, sentinel
+    defaults = {name for name in differ if dict(member[name], Default=0) == dict(standalone[name], Default=0)}
+    # Safe organization defaults (test_stackset_waves.py, test_patching_member.py).
+    assert defaults == {
+        "pSchedule",
+        "pScheduleOffset",
+        "pMaxConcurrency",
+        "pMaxErrors",
+        "pTargetsValue",
+        "pApproveAfterDays",
+        "pDefaultBaseline",
+        "pAvailableSecurityUpdatesComplianceStatus",
+    }
+    # Descriptions, the sentinel, and the key that reaches every EC2 instance.
+    assert differ - defaults == {"pMaintenanceWindowName", "pTaskType", "pOutputS3BucketName", "pTargetsKey"}
     assert member["pTaskType"]["AllowedValues"] == standalone["pTaskType"]["AllowedValues"]
-    assert set(member) - set(standalone) == {"pTaskName", "pAutomationAssumeRoleName", "pCentralEventBusArn"}
+    per_os = {f"p{patching_member.key(os)}" for os in baselines.OPERATING_SYSTEMS}
+    assert {name for name in set(member) - set(standalone) if not name.startswith(("pDeploy", *per_os))} == {
+        "pTaskName",
+        "pAutomationAssumeRoleName",
+        "pCentralEventBusArn",
+        "pEnableNonSecurity",  # Linux only, not in the Windows standalone
+    }
     assert set(standalone) - set(member) >= {"pTaskArn", "pAutomationAssumeRoleArn", "pNotificationEmailAddress"}
