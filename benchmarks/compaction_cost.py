@@ -183,7 +183,10 @@ def define_sync_tables(db, root: Path) -> None:
 
 def daily_tables() -> dict[str, dict[str, str]]:
     """Every daily table -> its Hive columns, the partition key last."""
-    found = {"compliance_snapshot": reports.SNAPSHOT_COLUMNS, **{t.name: t.columns for t in compaction.DAILY_TABLES}}
+    found = {
+        "compliance_snapshot": compaction.COMPLIANCE_SNAPSHOT.columns,
+        **{t.name: t.columns for t in compaction.DAILY_TABLES},
+    }
     return {
         name: {**columns, compaction.PARTITION_KEY[0]: compaction.PARTITION_KEY[1]} for name, columns in found.items()
     }

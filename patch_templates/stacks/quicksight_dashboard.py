@@ -20,6 +20,7 @@ from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_
 
 from ..parts import catalog, dashboard_definition, parameters as p, policies
 from ..parts.common import imported, sub
+from ..queries import compaction
 from . import analytics, compliance_reports as reports
 from .record import Record
 
@@ -35,7 +36,7 @@ QUICKSIGHT_TYPES = {
     "date": "DATETIME",
 }
 # The daily snapshot table of the reports stack: its Glue columns, then its partition key.
-SNAPSHOT_COLUMNS = {**reports.SNAPSHOT_COLUMNS, "snapshot_date": "date"}
+SNAPSHOT_COLUMNS = {**compaction.COMPLIANCE_SNAPSHOT.columns, "snapshot_date": "date"}
 # Added by the data set's SQL: a node's compliance as 0 or 100, so that the AVERAGE of any group of
 # nodes is its compliance %, and 1 on the rows of the newest snapshot (the "now" visuals).
 DERIVED_COLUMNS = {"compliance_percent": "INTEGER", "latest_snapshot": "INTEGER"}
@@ -46,7 +47,8 @@ SNAPSHOT_SQL = (
     + ", CASE WHEN snapshot_date = max(snapshot_date) OVER () THEN 1 ELSE 0 END AS latest_snapshot"
     + ' FROM "${pCFNDatabaseName}"."${ComplianceSnapshotTable}"'
 )
-# queries/patch_exposure.sql: one row per active node and missing or failed patch.
+# queries/compacted/patch_exposure.sql: one row per active node and missing or failed patch, from the
+# newest day of the exposure snapshot.
 EXPOSURE_REPORT = "patch_exposure"
 EXPOSURE_COLUMNS = [
     "account_id",
@@ -84,7 +86,7 @@ DATA_SETS = {
         "QuickSightExposureDataSet",
         "QuickSightExposureRefreshSchedule",
         "Patch exposure",
-        reports.report_sql(EXPOSURE_REPORT),
+        reports.report_sql(EXPOSURE_REPORT, reports.REPORT_FOLDER),
         dict.fromkeys(EXPOSURE_COLUMNS, "STRING"),
     ),
 }

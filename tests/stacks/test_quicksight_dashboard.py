@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from cloud_radar.cf.unit import Template as RadarTemplate
 from conftest import check_constraint, statements as deployed_statements, template_dict
-from sample_data import loaded, on_duckdb
+from sample_data import loaded, on_duckdb, run_daily_job
 from test_compliance_reports import EXPECTED
 
 from patch_templates.parts import dashboard_definition
@@ -482,14 +482,13 @@ SNAPSHOT_DAYS = ["2025-06-29", "2025-06-30"]
 )
 def database(request):
     """DuckDB with the analytics stack's tables and the reports stack's views over the sample data,
-    and two days of snapshots written by the reports stack's schedule's own query; the dashboard
+    and two days of snapshots written by the reports stack's daily job; the dashboard
     stack rendered to match, with the snapshot table name the reports stack exports."""
     names = {"pCFNDatabaseName": "patching-database", "pCFNTablePrefixName": "patching", **request.param}
     source, db = loaded(request.param)
-    query = json.loads(source["Resources"]["ComplianceSnapshotSchedule"]["Properties"]["Target"]["Input"])
     for day in SNAPSHOT_DAYS:
-        db.execute(on_duckdb(query["QueryString"], now=f"{day} 05:00:00+00"))
-    table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]
+        run_daily_job(source, db, day)
+    table = source["Outputs"]["ComplianceSnapshotTableName"]["Value"]
     stack = render(
         {**WITH_OWNER, "pCFNTablePrefixName": names["pCFNTablePrefixName"]},
         exports={**EXPORTS, "GlueDatabaseName": names["pCFNDatabaseName"]},
@@ -542,8 +541,8 @@ def test_patches_by_severity_count_node_patch_pairs_not_cve_rows(database):
 
 
 def test_the_snapshot_data_set_columns_are_the_snapshot_table_columns(database):
-    source, stack, _ = database
-    table = source["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
+    _, stack, _ = database
+    table = template_dict(ANALYTICS)["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
     glue_columns = {
         c["Name"]: dashboard.QUICKSIGHT_TYPES[c["Type"]]
         for c in table["StorageDescriptor"]["Columns"] + table["PartitionKeys"]
