@@ -42,7 +42,7 @@ from troposphere import (
     stepfunctions,
 )
 
-from ..parts import catalog, parameters as p, policies
+from ..parts import alerts, catalog, parameters as p, policies
 from ..parts.common import add_exported_outputs, checkov_skip, sub
 from ..queries import compaction
 from . import analytics
@@ -67,8 +67,6 @@ REPORTS = {
     "compliance_trend": "Compliance % per day per account and for the organization",
     **compaction.SLA_REPORTS,
 }
-# The name of the state machine ends so: the central alerts stack matches its failed runs on it.
-DAILY_JOB_SUFFIX = "-daily-compaction"
 # The fleet and its exposure, each defined once as a Glue view (queries/views/<name>.sql) that
 # every report reads: view -> its columns with their Athena (Trino) types, which must be exactly
 # what the SQL returns or Athena calls the view stale.
@@ -381,7 +379,8 @@ def build() -> Template:
                 CKV_AWS_285="Step Functions keeps each run's history (every state's input, output and "
                 "error) for 90 days; execution logs would repeat it in CloudWatch Logs.",
             ),
-            StateMachineName=Sub("${AWS::StackName}" + DAILY_JOB_SUFFIX),
+            # the central alerts stack matches its failed runs on the name's end
+            StateMachineName=Sub("${AWS::StackName}" + alerts.DAILY_JOB_SUFFIX),
             StateMachineType="STANDARD",
             RoleArn=GetAtt(compaction_role, "Arn"),
             DefinitionString=sub(json.dumps(daily_job(), separators=(",", ":")), imports_),

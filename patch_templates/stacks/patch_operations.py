@@ -28,7 +28,7 @@ def build() -> Template:
     organization = baselines.add_organization(t, operations.WINDOW_GROUP)
     parameters = operations.add_parameters(t, operations.MEMBER)
     patching = operations.add_operations(t, parameters, organization, Tags(Organization=Ref(organization)))
-    alerts.add_forwarding(t, central_alerts.RECORD.file)
+    alerts.add_forwarding(t, central_alerts.RECORD.file, window=patching.window)
     add_exported_outputs(t, patching.outputs())
     return t
 

@@ -25,6 +25,7 @@ from sample_data import (
     run_daily_job,
 )
 
+from patch_templates.parts import alerts
 from patch_templates.queries import compaction
 from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard
 
@@ -609,7 +610,7 @@ def test_the_schedule_starts_the_daily_job_which_runs_each_statement_after_the_o
     assert [Path(path).name for path in compaction.DAILY_STATEMENTS] == [t.removeprefix("org_patch_") for t in tables]
     machine = stack["Resources"]["DailyCompactionStateMachine"]["Properties"]
     assert machine["RoleArn"] == "DailyCompactionRole.Arn"
-    assert machine["StateMachineName"].endswith(reports.DAILY_JOB_SUFFIX)
+    assert machine["StateMachineName"].endswith(alerts.DAILY_JOB_SUFFIX)
     scheduler_role = role_statements(stack, "SnapshotSchedulerRole")
     assert scheduler_role == {
         "StartDailyCompaction": {
