@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from awacs import events as events_actions
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import GetAtt, Ref, Template, events, iam
+from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, events, iam
 
 from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
@@ -275,6 +275,21 @@ DATA_PATH_KINDS = (
         source="aws.cloudwatch",
     ),
 )
+
+
+def add_alarm(t: Template, title: str, name: str, description, **metric) -> cloudwatch.Alarm:
+    """An alarm the central alerts stack mails when it turns to ALARM (its Alarm kind matches the name
+    <ALARM_PREFIX><stack name>-<name>), with its description and the reason CloudWatch gives: it needs
+    no action, topic or key of its own. Missing data does not breach unless `metric` says so."""
+    return t.add_resource(
+        cloudwatch.Alarm(
+            title,
+            AlarmName=Sub(ALARM_PREFIX + "${AWS::StackName}-" + name),
+            AlarmDescription=description,
+            **{"TreatMissingData": "notBreaching", **metric},
+        )
+    )
+
 
 FORWARD_GROUP = "Central alerts"
 CENTRAL_BUS_ARN = dict(

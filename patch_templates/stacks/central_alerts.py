@@ -24,7 +24,6 @@ from troposphere import (
     Sub,
     Template,
     chatbot,
-    cloudwatch,
     events,
     iam,
     kms,
@@ -494,27 +493,25 @@ def add_node_event_count(t: Template) -> logs.LogGroup:
                 QueryString=query,
             )
         )
-    t.add_resource(
-        cloudwatch.Alarm(
-            "NodeEventStormAlarm",
-            AlarmName=Sub(alerts.ALARM_PREFIX + "${AWS::StackName}-node-failures"),
-            AlarmDescription=Sub(
-                "Failed patch runs and non-compliant nodes across the organization (their events are counted, "
-                "not mailed). Worst accounts and the node list: CloudWatch > Logs Insights > Queries > "
-                "patching/${AWS::StackName}/worst-accounts and /nodes (log group "
-                + NODE_EVENTS_LOG_GROUP
-                + "), or the reports' noncompliant_instances named query.",
-            ),
-            Namespace=METRIC_NAMESPACE,
-            MetricName="NodeEvents",
-            Statistic="Sum",
-            Period=STORM_PERIOD_SECONDS,
-            EvaluationPeriods=STORM_PERIODS,
-            DatapointsToAlarm=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-        )
+    alerts.add_alarm(
+        t,
+        "NodeEventStormAlarm",
+        "node-failures",
+        Sub(
+            "Failed patch runs and non-compliant nodes across the organization (their events are counted, "
+            "not mailed). Worst accounts and the node list: CloudWatch > Logs Insights > Queries > "
+            "patching/${AWS::StackName}/worst-accounts and /nodes (log group "
+            + NODE_EVENTS_LOG_GROUP
+            + "), or the reports' noncompliant_instances named query.",
+        ),
+        Namespace=METRIC_NAMESPACE,
+        MetricName="NodeEvents",
+        Statistic="Sum",
+        Period=STORM_PERIOD_SECONDS,
+        EvaluationPeriods=STORM_PERIODS,
+        DatapointsToAlarm=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
     return group
 

@@ -35,6 +35,7 @@ from troposphere import (
     Sub,
     Template,
     athena,
+    cloudwatch,
     glue,
     iam,
     scheduler,
@@ -388,7 +389,7 @@ def build() -> Template:
     )
     # EventBridge Scheduler retries only its own call (StartExecution); when that still fails, the
     # event goes to this queue (EventBridge Scheduler user guide, "Configuring a schedule's dead-letter
-    # queue"), which the central alerts stack's alarm rule reports.
+    # queue"), and its alarm reaches the central alerts topic.
     dead_letters = t.add_resource(
         sqs.Queue(
             "DailyCompactionDeadLetterQueue",
@@ -397,6 +398,25 @@ def build() -> Template:
             SqsManagedSseEnabled=True,
             MessageRetentionPeriod=14 * 24 * 3600,
         )
+    )
+    alerts.add_alarm(
+        t,
+        "DailyCompactionDeadLetterAlarm",
+        "daily-compaction-not-started",
+        Sub(
+            "EventBridge Scheduler could not start the daily compaction (state machine ${Job}): today's reports "
+            "and trend will miss a day. The failed start is in SQS queue ${Queue}; run the state machine by hand.",
+            Job=Ref(job),
+            Queue=GetAtt(dead_letters, "QueueName"),
+        ),
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(dead_letters, "QueueName"))],
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
     scheduler_role = t.add_resource(
         iam.Role(

@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
-from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
+from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, cloudwatch, encode_to_dict, iam, quicksight
 
-from ..parts import catalog, dashboard_definition, parameters as p, policies
+from ..parts import alerts, catalog, dashboard_definition, parameters as p, policies
 from ..parts.common import imported, sub
 from ..queries import compaction
 from . import analytics, compliance_reports as reports
@@ -325,6 +325,26 @@ def build() -> Template:
                 PhysicalTableMap={key: quicksight.PhysicalTable(CustomSql=table)},
                 Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
             )
+        )
+        # QuickSight sends no event for a failed refresh; it counts failed ingestions per data set in
+        # CloudWatch (QuickSight user guide, "Monitoring data in Amazon QuickSight using CloudWatch":
+        # IngestionErrorCount, dimension DatasetId).
+        alerts.add_alarm(
+            t,
+            f"{spec.logical_id}IngestionAlarm",
+            f"{key}-refresh-failed",
+            Sub(
+                f"The SPICE refresh of the data set {spec.name} (${{AWS::StackName}}-{key}) failed: the dashboard "
+                "shows older data. QuickSight > Datasets > the data set > Refresh > History gives the error.",
+            ),
+            Namespace="AWS/QuickSight",
+            MetricName="IngestionErrorCount",
+            Dimensions=[cloudwatch.MetricDimension(Name="DatasetId", Value=Sub("${AWS::StackName}-" + key))],
+            Statistic="Sum",
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
         )
         t.add_resource(
             quicksight.RefreshSchedule(

@@ -20,7 +20,8 @@ from collections import Counter
 
 import boto3
 import pytest
-from conftest import render
+import sample_data
+from conftest import example, render
 from moto import mock_aws
 from test_alerts import (
     INVOCATION,
@@ -36,9 +37,12 @@ from test_alerts import (
 )
 
 from patch_templates.parts import alerts
-from patch_templates.stacks import central_alerts
+from patch_templates.stacks import RECORDS, central_alerts, quicksight_dashboard
 
 REGION = "us-east-1"
+QUICKSIGHT = quicksight_dashboard.RECORD
+# Numbers the SQL takes through Fn::Sub as text: cloud-radar substitutes only strings.
+BASE_NUMBERS = {"compliance_reports.yaml": sample_data.BASE}
 PARAMS = dict(WITH_SLACK, pCFNCrawlerName="patching-crawler", pAthenaDailyWorkGroupName="patching-daily")
 
 CRAWLER_FAILED = {  # DOC "Crawler Failed"
@@ -260,3 +264,38 @@ def test_the_storm_alarm_counts_the_log_group_and_its_queries_read_it():
     for kind in alerts.EVENT_KINDS:
         assert (f"Count{kind.title}Rule" in stack) == kind.per_node == (f"Alert{kind.title}Rule" not in stack)
     assert {kind.title for kind in alerts.EVENT_KINDS if kind.per_node} == {"InstallRun", "PatchCompliance"}
+
+
+def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(central):
+    """The compaction's failed starts, the SPICE refreshes and the storm: each alarm, rendered with its
+    template's example values, turns to ALARM once and is mailed with its description."""
+    events, sqs, _, queue, _, _ = central
+    found = {}
+    for record in RECORDS:
+        rendered = render(record, {**example(record), **BASE_NUMBERS.get(record.file, {})})
+        for title, resource in rendered["Resources"].items():
+            if resource["Type"] == "AWS::CloudWatch::Alarm":
+                found[title] = resource["Properties"]
+    assert set(found) == {
+        "NodeEventStormAlarm",
+        "DailyCompactionDeadLetterAlarm",
+        "QuickSightComplianceDataSetIngestionAlarm",
+        "QuickSightExposureDataSetIngestionAlarm",
+    }
+    assert found["DailyCompactionDeadLetterAlarm"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": "DailyCompactionDeadLetterQueue.QueueName"}  # cloud-radar's GetAtt
+    ]
+    dashboard = render(QUICKSIGHT, example(QUICKSIGHT))["Resources"]
+    for key in ("Compliance", "Exposure"):  # the DataSetId of each data set
+        (dimension,) = found[f"QuickSight{key}DataSetIngestionAlarm"]["Dimensions"]
+        assert dimension == {
+            "Name": "DatasetId",
+            "Value": dashboard[f"QuickSight{key}DataSet"]["Properties"]["DataSetId"],
+        }
+    for alarm in found.values():
+        assert alarm["AlarmName"].startswith(alerts.ALARM_PREFIX) and "AlarmActions" not in alarm
+        put(events, alarm_changed(alarm["AlarmName"], alarm["AlarmDescription"], "ALARM", "Threshold Crossed"))
+        (text,) = texts_arriving(sqs, queue)
+        assert text == f"PATCHING ALERT: {alarm['AlarmName']}.\nAccount 123456789012, Region us-east-1.\n" + (
+            f"{alarm['AlarmDescription']}\nThreshold Crossed"
+        )
