@@ -345,6 +345,7 @@ def build() -> Template:
             EvaluationPeriods=1,
             Threshold=1,
             ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Condition=has_quicksight,
         )
         t.add_resource(
             quicksight.RefreshSchedule(

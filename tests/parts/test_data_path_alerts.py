@@ -37,12 +37,12 @@ from test_alerts import (
 )
 
 from patch_templates.parts import alerts
-from patch_templates.stacks import RECORDS, central_alerts, quicksight_dashboard
+from patch_templates.stacks import RECORDS, central_alerts, compliance_reports, quicksight_dashboard
 
 REGION = "us-east-1"
 QUICKSIGHT = quicksight_dashboard.RECORD
 # Numbers the SQL takes through Fn::Sub as text: cloud-radar substitutes only strings.
-BASE_NUMBERS = {"compliance_reports.yaml": sample_data.BASE}
+BASE_NUMBERS = {compliance_reports.RECORD.file: sample_data.BASE}
 PARAMS = dict(WITH_SLACK, pCFNCrawlerName="patching-crawler", pAthenaDailyWorkGroupName="patching-daily")
 
 CRAWLER_FAILED = {  # DOC "Crawler Failed"

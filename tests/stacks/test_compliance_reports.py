@@ -143,6 +143,7 @@ def test_the_analytics_stack_holds_the_data_and_this_stack_what_reads_and_writes
         "AWS::Scheduler::Schedule",
         "AWS::StepFunctions::StateMachine",
         "AWS::SQS::Queue",
+        "AWS::CloudWatch::Alarm",
     }
     assert all(
         r["Properties"]["TableInput"]["TableType"] == "VIRTUAL_VIEW"

@@ -197,7 +197,9 @@ OWNER_ACTIONS = {
 
 def test_with_a_principal_it_owns_the_data_source_data_sets_analysis_and_dashboard():
     stack = render({**WITH_OWNER, "pCFNTablePrefixName": "org_patch"})["Resources"]
-    assert set(stack) == QUICKSIGHT_RESOURCES | {"QuickSightDataAccessPolicy"}
+    assert set(stack) == QUICKSIGHT_RESOURCES | {"QuickSightDataAccessPolicy"} | {
+        f"{spec.logical_id}IngestionAlarm" for spec in dashboard.DATA_SETS.values()
+    }
     for name, actions in OWNER_ACTIONS.items():
         (permission,) = stack[name]["Properties"]["Permissions"]
         assert permission == {"Principal": QUICKSIGHT_USER, "Actions": actions}, name
