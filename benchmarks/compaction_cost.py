@@ -177,18 +177,15 @@ def define_sync_tables(db, root: Path) -> None:
             f"FROM read_json('{root}/AWS:{kind}/*/*/*/*.json', columns={columns}, format='newline_delimited', "
             "hive_partitioning=true, hive_types_autocast=false)"
         )
-    for view in reports.VIEWS:
+    for view in [view for view in reports.VIEWS if view != "patch_episodes"]:  # episodes: after the daily tables
         db.execute(f'CREATE VIEW "{DATABASE}"."{PREFIX}_{view}" AS {on_duckdb(query("views/" + view))}')
 
 
 def daily_tables() -> dict[str, dict[str, str]]:
     """Every daily table -> its Hive columns, the partition key last."""
-    found = {
-        "compliance_snapshot": compaction.COMPLIANCE_SNAPSHOT.columns,
-        **{t.name: t.columns for t in compaction.DAILY_TABLES},
-    }
     return {
-        name: {**columns, compaction.PARTITION_KEY[0]: compaction.PARTITION_KEY[1]} for name, columns in found.items()
+        t.name: {**t.columns, compaction.PARTITION_KEY[0]: compaction.PARTITION_KEY[1]}
+        for t in compaction.COMPACTED_TABLES
     }
 
 
