@@ -515,9 +515,10 @@ def test_every_alert_says_account_region_what_failed_and_where_to_look(monkeypat
     # docs/alerts.md shows the operator what arrives, word for word, with the documentation's
     # example source account in place of moto's.
     page = open("docs/alerts.md").read()
-    for title in ("PatchCompliance", "InstallRun"):
-        text = texts[title].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
-        assert email_body(text) in page, title
+    mailed = texts["WindowExecution"].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
+    assert email_body(mailed) in page
+    logged = texts["InstallRun"].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
+    assert "```text\n" + logged + "\n```" in page
 
 
 def test_operator_test_alert_command_delivers_a_test_alert(aws):
