@@ -68,9 +68,9 @@ REPORTS = {
     "compliance_trend": "Compliance % per day per account and for the organization",
     **compaction.SLA_REPORTS,
 }
-# The fleet and its exposure, each defined once as a Glue view (queries/views/<name>.sql) that
-# every report reads: view -> its columns with their Athena (Trino) types, which must be exactly
-# what the SQL returns or Athena calls the view stale.
+# The fleet and its exposure, each defined once as a Glue view (queries/views/<name>.sql) that the
+# daily compaction reads, and time to patch over the compacted history: view -> its columns with
+# their Athena (Trino) types, which must be exactly what the SQL returns or Athena calls the view stale.
 VIEWS = {
     "nodes": {
         **dict.fromkeys(
