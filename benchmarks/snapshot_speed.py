@@ -168,7 +168,7 @@ def main() -> None:
             for name, kind in compaction.COMPLIANCE_SNAPSHOT.columns.items()
         )
         db.execute(f'CREATE TABLE "{DATABASE}"."{PREFIX}_compliance_snapshot" ({columns}, snapshot_date DATE)')
-        db.execute(sql(reports.report_sql(reports.SNAPSHOT_REPORT)))
+        db.execute(sql(reports.report_sql(compaction.COMPLIANCE_SNAPSHOT.name)))
         parquet = Path(tmp) / "compliance-snapshot"
         db.execute(
             f'COPY "{DATABASE}"."{PREFIX}_compliance_snapshot" TO \'{parquet}\' '
