@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from patch_templates.parts import catalog
+from patch_templates.queries import compaction
 from patch_templates.stacks import compliance_reports as reports
 
 DATABASE, PREFIX = "patching-database", "patching"
@@ -164,10 +165,10 @@ def main() -> None:
         # the snapshot: the stack's statement into a table of the Glue table's columns, written as Parquet
         columns = ", ".join(
             f"{name} {reports.HIVE_TYPES.get(kind, kind).replace('string', 'VARCHAR')}"
-            for name, kind in reports.SNAPSHOT_COLUMNS.items()
+            for name, kind in compaction.COMPLIANCE_SNAPSHOT.columns.items()
         )
         db.execute(f'CREATE TABLE "{DATABASE}"."{PREFIX}_compliance_snapshot" ({columns}, snapshot_date DATE)')
-        db.execute(sql(reports.report_sql(reports.SNAPSHOT_REPORT)))
+        db.execute(sql(reports.report_sql(compaction.COMPLIANCE_SNAPSHOT.name)))
         parquet = Path(tmp) / "compliance-snapshot"
         db.execute(
             f'COPY "{DATABASE}"."{PREFIX}_compliance_snapshot" TO \'{parquet}\' '

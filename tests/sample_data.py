@@ -12,6 +12,7 @@ import sqlglot
 from conftest import render
 from sqlglot import exp
 
+from patch_templates.queries import compaction
 from patch_templates.stacks import ANALYTICS, compliance_reports
 
 DATA = Path(__file__).parent / "data" / "inventory"
@@ -19,7 +20,12 @@ DATA = Path(__file__).parent / "data" / "inventory"
 NOW = "2025-06-30 00:00:00+00"
 A, B = "111111111111", "222222222222"
 # cloud-radar substitutes a Number parameter's default as an int, which its Fn::Sub refuses: given as text
-BASE = {"pBucketName": "sync-bucket/inventory", "pStaleScanDays": "7"}
+# Numbers the SQL takes through Fn::Sub as text: cloud-radar substitutes only strings.
+BASE = {
+    "pBucketName": "sync-bucket/inventory",
+    "pStaleScanDays": "7",
+    **{sla.parameter: str(sla.default) for sla in compaction.SLAS},
+}
 RESULTS = "analytics-athenaresultsbucket-1a2b3c"
 # Defaults and non-default names: tables and SQL must follow the stacks' parameters either way.
 STACKS = {
@@ -32,7 +38,15 @@ def resources(tpl: dict, kind: str) -> dict:
     return {name: r for name, r in tpl["Resources"].items() if r["Type"] == kind}
 
 
-DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE"}
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "array<string>": "VARCHAR[]",
+}
 
 
 def database_name(stack: dict, table: dict) -> str:
@@ -69,7 +83,7 @@ def load_tables(db, stack: dict) -> None:
             + ")"
         )
         if not storage["Location"].startswith("s3://sync-bucket/inventory/"):
-            continue  # the snapshot table: written by its query
+            continue  # a compacted table: written by the daily statements
         folder = DATA / storage["Location"].removeprefix("s3://sync-bucket/inventory/")
         rows = []
         for path in sorted(folder.glob("accountid=*/region=*/resourcetype=*/*.json")):
@@ -118,6 +132,7 @@ def exports(database: str = "patching-database", stack: str = ANALYTICS.stack) -
     return {
         f"{stack}-GlueDatabaseName": database,
         f"{stack}-AthenaWorkGroupName": "patch-reports",
+        f"{stack}-AthenaDailyWorkGroupName": "patch-daily",
         f"{stack}-AthenaResultsBucketName": RESULTS,
     }
 
@@ -139,3 +154,20 @@ def loaded(names: dict) -> tuple[dict, duckdb.DuckDBPyConnection]:
     load_tables(db, source)
     load_tables(db, stack)
     return stack, db
+
+
+def daily_job(stack: dict) -> list[dict]:
+    """The state machine's Athena requests, in the order it runs them."""
+    definition = json.loads(stack["Resources"]["DailyCompactionStateMachine"]["Properties"]["DefinitionString"])
+    states, name, found = definition["States"], definition["StartAt"], []
+    while name:
+        state = states[name]
+        assert state["Resource"] == "arn:aws:states:::athena:startQueryExecution.sync", name
+        found.append(state["Parameters"])
+        name = state.get("Next")
+    return found
+
+
+def run_daily_job(stack: dict, db, day: str) -> None:
+    for request in daily_job(stack):
+        db.execute(on_duckdb(request["QueryString"], now=f"{day} 04:00:00+00"))

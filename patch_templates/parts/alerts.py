@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from awacs import events as events_actions
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import GetAtt, Ref, Sub, Template, events, iam
+from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, events, iam
 
 from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
@@ -24,8 +24,10 @@ from .policies import POLICY_VERSION, service_role_trust
 
 SOURCE = "aws.ssm"
 # The documents whose runs are patching: AWS-RunPatchBaseline installs (window task) and scans
-# (association); AWS-GatherSoftwareInventory is the inventory association.
+# (association), AWS-RunPatchBaselineWithHooks installs with hooks (the other task document the window
+# allows); AWS-GatherSoftwareInventory is the inventory association.
 PATCH_DOCUMENT = "AWS-RunPatchBaseline"
+PATCH_DOCUMENTS = [PATCH_DOCUMENT, "AWS-RunPatchBaselineWithHooks"]
 INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
 
 
@@ -40,10 +42,22 @@ class EventKind:
     text: str
     paths: dict = field(default_factory=dict)
     source: str = SOURCE
+    # One event per node: in a storm thousands arrive within minutes, so the central bus counts them
+    # (stacks/central_alerts.py: a log group, a metric filter and one alarm per storm), never mails them.
+    per_node: bool = False
+    # The detail field that names the maintenance window: a member forwards only its own window's events.
+    window_field: str = ""
 
     @property
     def pattern(self) -> dict:
         return {"source": [self.source], "detail-type": [self.detail_type], "detail": self.detail}
+
+    def member_pattern(self, window) -> dict:
+        """The pattern a member forwards: for a window-level kind, only the member's own `window`
+        (Ref of AWS::SSM::MaintenanceWindow is its id, the event's window-id)."""
+        if not self.window_field:
+            return self.pattern
+        return {**self.pattern, "detail": {**self.detail, self.window_field: [Ref(window)]}}
 
     def input_transformer(self, chat: bool = False) -> events.InputTransformer:
         """For e-mail, text: each line one quoted string, as EventBridge sends a string template to
@@ -68,6 +82,15 @@ class EventKind:
             InputPathsMap={"account": "$.account", "region": "$.region", **self.paths}, InputTemplate=template
         )
 
+    def log_transformer(self) -> events.InputTransformer:
+        """For the central log group of per-node events: one JSON object a node event, its fields named
+        for Logs Insights (account, region, kind, node, status...) and its readable text."""
+        fields = {"account": "<account>", "region": "<region>", **{name: f"<{name}>" for name in self.paths}}
+        return events.InputTransformer(
+            InputPathsMap={"account": "$.account", "region": "$.region", **self.paths},
+            InputTemplate=json.dumps({"source": self.source, "kind": self.title, **fields, "text": self.text}),
+        )
+
 
 WHERE = "Account <account>, Region <region>."
 LOOK = "\nWhere to look, in that account: aws ssm "
@@ -83,16 +106,22 @@ EVENT_KINDS = (
         "InstallRun",
         "EC2 Command Invocation Status-change Notification",
         {
-            "document-name": [PATCH_DOCUMENT],
+            "document-name": PATCH_DOCUMENTS,
             "status": [{"anything-but": ["Pending", "InProgress", "Delayed", "Success", "Cancelling"]}],
         },
-        "PATCHING ALERT: AWS-RunPatchBaseline <status> on node <node>.\n"
+        "PATCHING ALERT: <document> <status> on node <node>.\n"
         + WHERE
         + " Command <command>."
         + LOOK
         + "get-command-invocation --region <region> --command-id <command> --instance-id <node>"
         + "\nConsole: Systems Manager > Run Command > Command history > <command>",
-        {"status": "$.detail.status", "node": "$.detail.instance-id", "command": "$.detail.command-id"},
+        {
+            "status": "$.detail.status",
+            "node": "$.detail.instance-id",
+            "command": "$.detail.command-id",
+            "document": "$.detail.document-name",
+        },
+        per_node=True,
     ),
     # Maintenance windows, one event per window run ("Maintenance Window Execution State-change
     # Notification"; fields window-id, window-execution-id, status). Status values (API reference,
@@ -109,6 +138,7 @@ EVENT_KINDS = (
         + "describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>"
         + "\nConsole: Systems Manager > Maintenance Windows > <window> > History",
         {"status": "$.detail.status", "window": "$.detail.window-id", "execution": "$.detail.window-execution-id"},
+        window_field="window-id",
     ),
     # State Manager, one event when an association's overall status changes ("EC2 State Manager
     # Association State Change"; fields association-id, document-name, status). Status values (API
@@ -117,7 +147,7 @@ EVENT_KINDS = (
     EventKind(
         "Association",
         "EC2 State Manager Association State Change",
-        {"document-name": [PATCH_DOCUMENT, INVENTORY_DOCUMENT], "status": ["Failed"]},
+        {"document-name": [*PATCH_DOCUMENTS, INVENTORY_DOCUMENT], "status": ["Failed"]},
         "PATCHING ALERT: association <association> (<document>) <status>.\n"
         + WHERE
         + LOOK
@@ -141,6 +171,7 @@ EVENT_KINDS = (
         + "--filters Key=State,Values=Missing,Failed"
         + "\nConsole: Systems Manager > Patch Manager > Compliance reporting",
         {"node": "$.detail.resource-id", "severity": "$.detail.severity", "baseline": "$.detail.patch-baseline-id"},
+        per_node=True,
     ),
     # Patch now (make patch-now), one event per run of the runbook in each target account-Region ("EC2
     # Automation Execution Status-change Notification"; fields ExecutionId, Definition, Status). Status values
@@ -178,6 +209,88 @@ TEST_ALERT = EventKind(
     source="patch-templates.test",
 )
 
+# The data path in the collector account: its failures go straight to the central topic (rules on the
+# collector's default bus, stacks/central_alerts.py), matched on the names the analytics stack's
+# parameters give (the central alerts stack takes the same parameters with the same defaults).
+CRAWLER_NAME = "pCFNCrawlerName"
+DAILY_WORKGROUP_NAME = "pAthenaDailyWorkGroupName"
+# The daily compaction's state machine is named <reports stack>-daily-compaction.
+DAILY_JOB_SUFFIX = "-daily-compaction"
+# Every alarm of these templates is named so; its ALARM state is mailed with its reason and description.
+ALARM_PREFIX = "patching-alert-"
+DATA_WHERE = "\nAccount <account>, Region <region>."
+DATA_PATH_KINDS = (
+    # Glue, "Glue Crawler State Change" (EventBridge user guide, AWS Glue events: "Crawler Failed",
+    # fields crawlerName, state, errorMessage, cloudWatchLogLink).
+    EventKind(
+        "CrawlerRun",
+        "Glue Crawler State Change",
+        {"crawlerName": [Ref(CRAWLER_NAME)], "state": ["Failed"]},
+        "PATCHING DATA PATH ALERT: Glue crawler <crawler> failed: <error>."
+        + DATA_WHERE
+        + " New accounts and Regions get no partitions until it runs again."
+        + "\nWhere to look: the crawler's log, <log>",
+        {"crawler": "$.detail.crawlerName", "error": "$.detail.errorMessage", "log": "$.detail.cloudWatchLogLink"},
+        source="aws.glue",
+    ),
+    # Athena, "Athena Query State Change" (Athena user guide, "Monitor Athena query events with
+    # EventBridge": fields currentState, queryExecutionId, workgroupName; states QUEUED | RUNNING |
+    # SUCCEEDED | FAILED | CANCELLED). Only the daily workgroup: its statements are the compaction's.
+    EventKind(
+        "DailyQuery",
+        "Athena Query State Change",
+        {"workgroupName": [Ref(DAILY_WORKGROUP_NAME)], "currentState": ["FAILED", "CANCELLED"]},
+        "PATCHING DATA PATH ALERT: a daily compaction query <state> in Athena workgroup <workgroup>."
+        + DATA_WHERE
+        + " A CANCELLED statement may have scanned more than the workgroup's limit (pDailyBytesScannedCutoff)."
+        + "\nWhere to look: aws athena get-query-execution --region <region> --query-execution-id <query>",
+        {"state": "$.detail.currentState", "workgroup": "$.detail.workgroupName", "query": "$.detail.queryExecutionId"},
+        source="aws.athena",
+    ),
+    # Step Functions, "Step Functions Execution Status Change" (Step Functions developer guide, "Automating
+    # Step Functions event delivery with EventBridge": fields executionArn, stateMachineArn, status).
+    EventKind(
+        "DailyCompaction",
+        "Step Functions Execution Status Change",
+        {"stateMachineArn": [{"suffix": DAILY_JOB_SUFFIX}], "status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+        "PATCHING DATA PATH ALERT: the daily compaction run <status>: today's reports and trend are missing a day."
+        + DATA_WHERE
+        + "\nWhere to look: aws stepfunctions describe-execution --region <region> --execution-arn <execution>",
+        {"status": "$.detail.status", "execution": "$.detail.executionArn"},
+        source="aws.states",
+    ),
+    # CloudWatch, "CloudWatch Alarm State Change" (CloudWatch user guide, "Alarm events and EventBridge":
+    # fields alarmName, state.value, state.reason, configuration.description). An alarm changes state once
+    # per episode, so each alarm mails once, however many data points crossed its threshold.
+    EventKind(
+        "Alarm",
+        "CloudWatch Alarm State Change",
+        {"alarmName": [{"prefix": ALARM_PREFIX}], "state": {"value": ["ALARM"]}},
+        "PATCHING ALERT: <alarm>." + DATA_WHERE + "\n<description>\n<reason>",
+        {
+            "alarm": "$.detail.alarmName",
+            "description": "$.detail.configuration.description",
+            "reason": "$.detail.state.reason",
+        },
+        source="aws.cloudwatch",
+    ),
+)
+
+
+def add_alarm(t: Template, title: str, name: str, description, **metric) -> cloudwatch.Alarm:
+    """An alarm the central alerts stack mails when it turns to ALARM (its Alarm kind matches the name
+    <ALARM_PREFIX><stack name>-<name>), with its description and the reason CloudWatch gives: it needs
+    no action, topic or key of its own. Missing data does not breach unless `metric` says so."""
+    return t.add_resource(
+        cloudwatch.Alarm(
+            title,
+            AlarmName=Sub(ALARM_PREFIX + "${AWS::StackName}-" + name),
+            AlarmDescription=description,
+            **{"TreatMissingData": "notBreaching", **metric},
+        )
+    )
+
+
 FORWARD_GROUP = "Central alerts"
 CENTRAL_BUS_ARN = dict(
     Type="String",
@@ -190,9 +303,9 @@ CENTRAL_BUS_ARN = dict(
 )
 
 
-def add_forwarding(t: Template, central_file: str) -> None:
+def add_forwarding(t: Template, central_file: str, *, window) -> None:
     """Forward this account-Region's patching alerts (EVENT_KINDS) from its default event bus to the
-    collector's central bus.
+    collector's central bus; of the maintenance windows, only this member's own `window`.
 
     pCentralEventBusArn is required, with no default: the collector's stack (step 2) creates the bus
     before the StackSet (step 3), its ARN is the same for every account, and a member that silently
@@ -241,7 +354,7 @@ def add_forwarding(t: Template, central_file: str) -> None:
             events.Rule(
                 f"Forward{kind.title}Rule",
                 Description=f"Forwards patching alerts ({kind.detail_type}) to the central alert bus.",
-                EventPattern=kind.pattern,
+                EventPattern=kind.member_pattern(window),
                 State="ENABLED",
                 Targets=[events.Target(Id="CentralEventBus", Arn=Ref(bus_arn), RoleArn=GetAtt(role, "Arn"))],
             )

@@ -46,9 +46,9 @@ CONTROLS = {"account_id": "Account", "region": "Region", "patch_group": "Patch g
 CALCULATED = {
     ("exposure", "node_patch"): ("concat({node_id}, ' ', {patch_id})", "STRING"),
     # 1 for a node patching does not reach (queries/unscanned_untargeted_nodes.sql): never scanned, or
-    # in no patch group.
+    # not an EC2 instance (a hybrid node, mi-), which the default window target does not install on.
     ("snapshot", "unreached"): (
-        "ifelse(isNull({last_scan_time}) OR isNull({patch_group}) OR {patch_group} = '', 1, 0)",
+        "ifelse(isNull({last_scan_time}) OR left({node_id}, 2) <> 'i-', 1, 0)",
         "INTEGER",
     ),
 }
@@ -75,7 +75,7 @@ SHEETS = (
             Visual(
                 "unreached",
                 "KPI",
-                "Nodes never scanned or in no patch group",
+                "Nodes never scanned or not EC2 (no window)",
                 (16, 0, 8, 6),
                 values=(Field("node_id", "DISTINCT_COUNT"),),
                 where=(NOW, ("unreached", 1)),

@@ -27,6 +27,11 @@ class DailyTable:
     columns: dict[str, str]  # column -> Hive type, in the order the statement writes them
 
     @property
+    def title(self) -> str:
+        """CamelCase, part of logical IDs: Table<title>, Expire<title>."""
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+    @property
     def folder(self) -> str:
         return self.name.replace("_", "-") + "/"
 
@@ -83,6 +88,42 @@ INVENTORY_SNAPSHOT = DailyTable(
     ),
 )
 DAILY_TABLES = (EXPOSURE_SNAPSHOT, INVENTORY_SNAPSHOT)
+# The per-node copy, filled by queries/compliance_snapshot.sql (its folder is catalog.SNAPSHOT_FOLDER).
+COMPLIANCE_SNAPSHOT = DailyTable(
+    "compliance_snapshot",
+    "Daily per-node patch compliance: one row per active node, from the nodes view",
+    {
+        **dict.fromkeys(
+            [
+                "account_id",
+                "region",
+                "node_id",
+                "computer_name",
+                "platform_name",
+                "platform_type",
+                "instance_status",
+                "patch_group",
+                "baseline_id",
+            ],
+            "string",
+        ),
+        "compliant": "boolean",
+        **dict.fromkeys(
+            [
+                "missing_count",
+                "failed_count",
+                "installed_pending_reboot_count",
+                "critical_noncompliant_count",
+                "security_noncompliant_count",
+            ],
+            "int",
+        ),
+        "last_scan_time": "timestamp",
+        "last_install_time": "timestamp",
+    },
+)
+# Every compacted table, as the analytics stack declares them.
+COMPACTED_TABLES = (COMPLIANCE_SNAPSHOT, *DAILY_TABLES)
 
 # The daily statements (queries/<path>.sql), in the order they must run, each one Athena query (one
 # statement per StartQueryExecution). The episodes count a day only where the node is in that day's

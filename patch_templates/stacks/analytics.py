@@ -19,6 +19,7 @@ from ..parts.common import (
     inline_function,
     private_bucket,
 )
+from ..queries import compaction
 from . import collector
 from .record import Record
 
@@ -33,8 +34,12 @@ EXAMPLE_BUCKET_AND_PREFIX = f"{collector.EXAMPLE_BUCKET}/inventory"
 # The SerDe maps it to a column of another name instead.
 RENAMED_FIELDS = {"InstanceInformation": {"instanceresourcetype": "resourcetype"}}
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+PARQUET = "org.apache.hadoop.hive.ql.io.parquet."
 
 NAMES_GROUP = "Glue database, tables and crawler"
+# The compacted history is the only record of past compliance: time to patch needs months of it.
+SNAPSHOT_RETENTION_FLOOR_DAYS = 90
+NONCURRENT_VERSION_DAYS = 30
 ATHENA_GROUP = "Athena"
 
 
@@ -139,6 +144,30 @@ def build(reports: Record) -> Template:
         Description="Athena cancels a query of this workgroup that scans more bytes than this.",
         ConstraintDescription="must be a whole number of bytes from 10000000 (10 MB) to 1099511627776 (1 TiB)",
     )
+    daily_workgroup_name = p.add(
+        t,
+        "pAthenaDailyWorkGroupName",
+        ATHENA_GROUP,
+        "Daily compaction workgroup name",
+        Default="patching-daily",
+        Description="Name of the Athena workgroup of the daily compaction, the only queries that read the synced JSON.",
+        **p.ATHENA_WORKGROUP_NAME,
+    )
+    # The rule of thumb of queries/compaction.py: SCAN_LIMIT_BYTES_PER_NODE_ITEM per node and compliance item.
+    rule = compaction.SCAN_LIMIT_BYTES_PER_NODE_ITEM
+    daily_cutoff = p.add(
+        t,
+        "pDailyBytesScannedCutoff",
+        ATHENA_GROUP,
+        "Bytes scanned limit of a daily statement",
+        Default=rule * 20_000 * 200,
+        Type="Number",
+        MinValue=10000000,
+        MaxValue=1099511627776,
+        Description=f"Athena cancels a daily compaction statement that scans more. Rule of thumb: {rule:,} bytes "
+        "per node and compliance item (the default: 20,000 nodes with 200 items each).",
+        ConstraintDescription="must be a whole number of bytes from 10000000 (10 MB) to 1099511627776 (1 TiB)",
+    )
     results_days = p.add(
         t,
         "pAthenaResultsExpirationDays",
@@ -163,8 +192,9 @@ def build(reports: Record) -> Template:
         ATHENA_GROUP,
         "Days to keep compliance snapshots",
         Default=730,
-        Description=f"Days after which a daily compliance snapshot (written by {reports.file}) is deleted.",
-        **p.days(),
+        Description=f"Days after which a day of the compacted daily tables (written by {reports.file}) is "
+        "deleted; at least 90, the history that time to patch and the trend read.",
+        **p.days(SNAPSHOT_RETENTION_FLOOR_DAYS),
     )
     has_kms_key = p.has_value(t, kms_key)
 
@@ -343,8 +373,13 @@ def build(reports: Record) -> Template:
         [
             expiry_rule("ExpireQueryResults", catalog.RESULTS_FOLDER, Ref(results_days)),
             expiry_rule("ExpireComplianceSnapshots", catalog.SNAPSHOT_FOLDER, Ref(retention_days)),
+            *(
+                expiry_rule(f"Expire{daily.title}", daily.folder, Ref(retention_days))
+                for daily in compaction.DAILY_TABLES
+            ),
         ],
-        noncurrent_days=1,
+        # an overwritten or deleted day of the daily tables can be restored for this long
+        noncurrent_days=NONCURRENT_VERSION_DAYS,
         abort_upload_days=1,
     )
     t.add_resource(
@@ -354,37 +389,72 @@ def build(reports: Record) -> Template:
             PolicyDocument=policies.document(policies.deny_insecure_transport(GetAtt(results_bucket, "Arn"))),
         )
     )
-    workgroup = t.add_resource(
-        athena.WorkGroup(
-            "AthenaWorkGroup",
-            Name=Ref(workgroup_name),
-            Description="Patch compliance reports",
-            State="ENABLED",
-            RecursiveDeleteOption=True,
-            WorkGroupConfiguration=athena.WorkGroupConfiguration(
-                EnforceWorkGroupConfiguration=True,
-                PublishCloudWatchMetricsEnabled=True,
-                BytesScannedCutoffPerQuery=Ref(cutoff),
-                ResultConfiguration=athena.ResultConfiguration(
-                    OutputLocation=Sub("s3://${AthenaResultsBucket}/" + catalog.RESULTS_FOLDER),
-                    EncryptionConfiguration=athena.EncryptionConfiguration(
-                        EncryptionOption=If(has_kms_key, "SSE_KMS", "SSE_S3"),
-                        KmsKey=If(has_kms_key, Ref(kms_key), NoValue),
+
+    def workgroup(title: str, name, description: str, cutoff_bytes) -> athena.WorkGroup:
+        return t.add_resource(
+            athena.WorkGroup(
+                title,
+                Name=Ref(name),
+                Description=description,
+                State="ENABLED",
+                RecursiveDeleteOption=True,
+                WorkGroupConfiguration=athena.WorkGroupConfiguration(
+                    EnforceWorkGroupConfiguration=True,
+                    PublishCloudWatchMetricsEnabled=True,
+                    BytesScannedCutoffPerQuery=Ref(cutoff_bytes),
+                    ResultConfiguration=athena.ResultConfiguration(
+                        OutputLocation=Sub("s3://${AthenaResultsBucket}/" + catalog.RESULTS_FOLDER),
+                        EncryptionConfiguration=athena.EncryptionConfiguration(
+                            EncryptionOption=If(has_kms_key, "SSE_KMS", "SSE_S3"),
+                            KmsKey=If(has_kms_key, Ref(kms_key), NoValue),
+                        ),
                     ),
                 ),
-            ),
+            )
         )
+
+    reports_workgroup = workgroup("AthenaWorkGroup", workgroup_name, "Patch compliance reports", cutoff)
+    daily_workgroup = workgroup(
+        "AthenaDailyWorkGroup", daily_workgroup_name, "Daily compaction of the synced JSON", daily_cutoff
     )
+    for daily in compaction.COMPACTED_TABLES:
+        compacted_table(t, database, daily)
     add_exported_outputs(
         t,
         [
             ("GlueDatabaseName", "Glue database of the inventory tables", Ref(database)),
             ("CrawlerName", "Glue crawler that adds partitions", Ref(crawler)),
-            ("AthenaWorkGroupName", "Athena workgroup of the reports", Ref(workgroup)),
+            ("AthenaWorkGroupName", "Athena workgroup of the reports", Ref(reports_workgroup)),
+            ("AthenaDailyWorkGroupName", "Athena workgroup of the daily compaction", Ref(daily_workgroup)),
             ("AthenaResultsBucketName", "Bucket of the Athena query results", Ref(results_bucket)),
         ],
     )
     return t
+
+
+def compacted_table(t: Template, database: glue.Database, daily: compaction.DailyTable) -> glue.Table:
+    """A compacted table of the reports stack's daily job: Parquet, one partition per day, in its folder
+    of the results bucket. The compacted history exists nowhere else, so the table outlives this stack
+    and a replacement (Retain): a redeployed stack on the same bucket finds every day again."""
+    table = catalog.catalog_table(
+        t,
+        f"Table{daily.title}",
+        Ref(database),
+        daily.name,
+        daily.description,
+        TableType="EXTERNAL_TABLE",
+        Parameters={"classification": "parquet", "parquet.compression": "SNAPPY", "EXTERNAL": "TRUE"},
+        PartitionKeys=[glue.Column(Name=compaction.PARTITION_KEY[0], Type=compaction.PARTITION_KEY[1])],
+        StorageDescriptor=glue.StorageDescriptor(
+            Columns=[glue.Column(Name=column, Type=kind) for column, kind in daily.columns.items()],
+            Location=Sub("s3://${AthenaResultsBucket}/" + daily.folder),
+            InputFormat=PARQUET + "MapredParquetInputFormat",
+            OutputFormat=PARQUET + "MapredParquetOutputFormat",
+            SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),
+        ),
+    )
+    table.DeletionPolicy = table.UpdateReplacePolicy = "Retain"
+    return table
 
 
 def expiry_rule(rule_id: str, folder: str, days) -> dict:

@@ -3,6 +3,7 @@ its patching alerts (alerts.EVENT_KINDS) to one event bus here; rules on that bu
 into readable text for one encrypted topic with one e-mail subscription and, optionally, a Slack
 channel through AWS Chatbot. One person confirms one subscription for the whole organization."""
 
+import json
 from dataclasses import dataclass
 
 from awacs import kms as kms_actions, sns as sns_actions
@@ -26,11 +27,12 @@ from troposphere import (
     events,
     iam,
     kms,
+    logs,
     sns,
 )
 
 from ..parts import alerts, parameters as p
-from ..parts.common import add_exported_outputs
+from ..parts.common import add_exported_outputs, checkov_skip
 from ..parts.policies import POLICY_VERSION, document, service_assume_role
 from . import collector
 from .record import Record
@@ -40,6 +42,19 @@ EXAMPLE_EMAIL = "patching@example.com"
 ALERTS_GROUP = "Alerts"
 SOURCES_GROUP = "Who may send alerts"
 SLACK_GROUP = "Slack channel through AWS Chatbot (optional)"
+DATA_PATH_GROUP = "Data path in this account (the analytics stack's names)"
+# Per-node events are counted here; a storm mails once, when the alarm turns to ALARM. The alarm
+# stays in ALARM while any of the last STORM_PERIODS periods of 5 minutes saw a node event (an hour):
+# a wave's windows fail within that hour, so they are one storm, one mail.
+NODE_EVENTS_LOG_GROUP = "/patching/node-alerts"
+STORM_PERIOD_SECONDS = 300
+STORM_PERIODS = 12
+METRIC_NAMESPACE = "PatchTemplates"
+# CloudWatch Logs Insights queries over the node events, saved in the console (Logs Insights > Queries).
+STORM_QUERIES = {
+    "worst-accounts": "stats count(*) as node_events by account, region | sort node_events desc | limit 20",
+    "nodes": "fields @timestamp, account, region, kind, node, status, severity | sort @timestamp desc | limit 10000",
+}
 
 EVENT_BUS_NAME = dict(
     Type="String",
@@ -132,6 +147,24 @@ def add_parameters(t: Template) -> AlertParameters:
         "Give it together with the workspace id.",
         **SLACK_CHANNEL_ID,
     )
+    # the same names, constraints and defaults as the analytics stack's parameters
+    for name, label, description, constraint, default in (
+        (
+            alerts.CRAWLER_NAME,
+            "Crawler name",
+            "The analytics stack's crawler: its failed runs are mailed.",
+            p.GLUE_CRAWLER_NAME,
+            "patching-crawler",
+        ),
+        (
+            alerts.DAILY_WORKGROUP_NAME,
+            "Daily compaction workgroup name",
+            "The analytics stack's daily workgroup: its failed or cancelled queries are mailed.",
+            p.ATHENA_WORKGROUP_NAME,
+            "patching-daily",
+        ),
+    ):
+        p.add(t, name, DATA_PATH_GROUP, label, Default=default, Description=description, **constraint)
     no_workspace, no_channel = Equals(Ref(workspace), ""), Equals(Ref(channel), "")
     t.add_rule(
         "SlackIdsTogether",
@@ -306,6 +339,19 @@ def build() -> Template:
         )
     )
 
+    def alert_targets(kind: alerts.EventKind) -> list:
+        return [
+            events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
+            If(
+                params.has_slack_channel,
+                events.Target(
+                    Id="ChatAlertTopic", Arn=Ref(chat_topic), InputTransformer=kind.input_transformer(chat=True)
+                ),
+                NoValue,
+            ),
+        ]
+
+    node_events = add_node_event_count(t)
     rules = [
         t.add_resource(
             events.Rule(
@@ -314,19 +360,43 @@ def build() -> Template:
                 EventBusName=Ref(bus),
                 EventPattern=kind.pattern,
                 State="ENABLED",
-                Targets=[
-                    events.Target(Id="AlertTopic", Arn=Ref(topic), InputTransformer=kind.input_transformer()),
-                    If(
-                        params.has_slack_channel,
-                        events.Target(
-                            Id="ChatAlertTopic", Arn=Ref(chat_topic), InputTransformer=kind.input_transformer(chat=True)
-                        ),
-                        NoValue,
-                    ),
-                ],
+                Targets=alert_targets(kind),
             )
         )
         for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
+        if not kind.per_node
+    ]
+    for kind in alerts.EVENT_KINDS:
+        if kind.per_node:
+            t.add_resource(
+                events.Rule(
+                    f"Count{kind.title}Rule",
+                    Description=f"Counts {kind.detail_type} events from the organization (one per node): "
+                    "a storm mails once, through the node event alarm.",
+                    EventBusName=Ref(bus),
+                    EventPattern=kind.pattern,
+                    State="ENABLED",
+                    Targets=[
+                        events.Target(
+                            Id="NodeEventLogGroup",
+                            Arn=GetAtt(node_events, "Arn"),
+                            InputTransformer=kind.log_transformer(),
+                        )
+                    ],
+                )
+            )
+    # The collector's own data path: its services' events on this account's default bus.
+    rules += [
+        t.add_resource(
+            events.Rule(
+                f"Alert{kind.title}Rule",
+                Description=f"Writes {kind.detail_type} events of the data path as a readable alert.",
+                EventPattern=kind.pattern,
+                State="ENABLED",
+                Targets=alert_targets(kind),
+            )
+        )
+        for kind in alerts.DATA_PATH_KINDS
     ]
     add_publish_policy(t, topic, rules)
     add_publish_policy(t, chat_topic, rules, Condition=params.has_slack_channel)
@@ -380,6 +450,94 @@ def build() -> Template:
         )
     )
     return t
+
+
+def add_node_event_count(t: Template) -> logs.LogGroup:
+    """The log group that keeps every per-node event, its metric and the alarm that mails once per
+    storm with the count, and the saved queries that list the worst accounts and the nodes. EventBridge
+    writes to a log group whose resource policy lets it (EventBridge user guide, "Amazon CloudWatch
+    Logs permissions"); an alarm changes state once per episode (CloudWatch user guide, "Alarm events
+    and EventBridge"). E-mail delivery is throttled per subscription (SNS developer guide, "Amazon SNS
+    email subscription setup and management": more than 10 messages a second suspends it)."""
+    group = t.add_resource(
+        logs.LogGroup(
+            "NodeEventLogGroup",
+            DeletionPolicy="Delete",  # copies of Systems Manager events, for a storm's count and node list
+            UpdateReplacePolicy="Delete",
+            Metadata=checkov_skip(
+                CKV_AWS_158="Copies of Systems Manager events (node, status, account), encrypted at rest by "
+                "CloudWatch Logs with its own key; they hold no secret."
+            ),
+            LogGroupName=NODE_EVENTS_LOG_GROUP,
+            RetentionInDays=365,
+        )
+    )
+    t.add_resource(
+        logs.ResourcePolicy(
+            "NodeEventLogGroupPolicy",
+            PolicyName=Sub("${AWS::StackName}-node-events"),
+            PolicyDocument=Sub(
+                json.dumps(
+                    {
+                        "Version": POLICY_VERSION,
+                        "Statement": [
+                            {
+                                "Sid": "EventBridgeWritesNodeEvents",
+                                "Effect": "Allow",
+                                "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                "Resource": "${Group}",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}},
+                            }
+                        ],
+                    }
+                ),
+                Group=GetAtt(group, "Arn"),
+            ),
+        )
+    )
+    t.add_resource(
+        logs.MetricFilter(
+            "NodeEventMetricFilter",
+            LogGroupName=Ref(group),
+            FilterPattern='{ $.source = "aws.ssm" }',
+            MetricTransformations=[
+                logs.MetricTransformation(
+                    MetricNamespace=METRIC_NAMESPACE, MetricName="NodeEvents", MetricValue="1", Unit="Count"
+                )
+            ],
+        )
+    )
+    for name, query in STORM_QUERIES.items():
+        t.add_resource(
+            logs.QueryDefinition(
+                f"NodeEventQuery{''.join(part.capitalize() for part in name.split('-'))}",
+                Name=Sub("patching/${AWS::StackName}/" + name),
+                LogGroupNames=[Ref(group)],
+                QueryString=query,
+            )
+        )
+    alerts.add_alarm(
+        t,
+        "NodeEventStormAlarm",
+        "node-failures",
+        Sub(
+            "Failed patch runs and non-compliant nodes across the organization (their events are counted, "
+            "not mailed). Worst accounts and the node list: CloudWatch > Logs Insights > Queries > "
+            "patching/${AWS::StackName}/worst-accounts and /nodes (log group "
+            + NODE_EVENTS_LOG_GROUP
+            + "), or the reports' noncompliant_instances named query.",
+        ),
+        Namespace=METRIC_NAMESPACE,
+        MetricName="NodeEvents",
+        Statistic="Sum",
+        Period=STORM_PERIOD_SECONDS,
+        EvaluationPeriods=STORM_PERIODS,
+        DatapointsToAlarm=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    return group
 
 
 RECORD = Record(

@@ -63,7 +63,7 @@ def build() -> Template:
     organization = baselines.add_organization(t, operations.WINDOW_GROUP)
     parameters = operations.add_parameters(t, operations.MEMBER)
     patching = operations.add_operations(t, parameters, organization, Tags(Organization=Ref(organization)))
-    alerts.add_forwarding(t, central_alerts.RECORD.file)
+    alerts.add_forwarding(t, central_alerts.RECORD.file, window=patching.window)
     outputs = patching.outputs()
     for os_key, os in baselines.OPERATING_SYSTEMS.items():
         switch = p.add(

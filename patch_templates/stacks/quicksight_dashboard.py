@@ -16,10 +16,11 @@ from typing import NamedTuple
 
 from awacs import kms, s3 as s3_actions
 from awacs.aws import Allow, Statement
-from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, encode_to_dict, iam, quicksight
+from troposphere import Equals, GetAtt, If, NoValue, Ref, Sub, Template, cloudwatch, encode_to_dict, iam, quicksight
 
-from ..parts import catalog, dashboard_definition, parameters as p, policies
+from ..parts import alerts, catalog, dashboard_definition, parameters as p, policies
 from ..parts.common import imported, sub
+from ..queries import compaction
 from . import analytics, compliance_reports as reports
 from .record import Record
 
@@ -35,7 +36,7 @@ QUICKSIGHT_TYPES = {
     "date": "DATETIME",
 }
 # The daily snapshot table of the reports stack: its Glue columns, then its partition key.
-SNAPSHOT_COLUMNS = {**reports.SNAPSHOT_COLUMNS, "snapshot_date": "date"}
+SNAPSHOT_COLUMNS = {**compaction.COMPLIANCE_SNAPSHOT.columns, "snapshot_date": "date"}
 # Added by the data set's SQL: a node's compliance as 0 or 100, so that the AVERAGE of any group of
 # nodes is its compliance %, and 1 on the rows of the newest snapshot (the "now" visuals).
 DERIVED_COLUMNS = {"compliance_percent": "INTEGER", "latest_snapshot": "INTEGER"}
@@ -46,7 +47,8 @@ SNAPSHOT_SQL = (
     + ", CASE WHEN snapshot_date = max(snapshot_date) OVER () THEN 1 ELSE 0 END AS latest_snapshot"
     + ' FROM "${pCFNDatabaseName}"."${ComplianceSnapshotTable}"'
 )
-# queries/patch_exposure.sql: one row per active node and missing or failed patch.
+# queries/compacted/patch_exposure.sql: one row per active node and missing or failed patch, from the
+# newest day of the exposure snapshot.
 EXPOSURE_REPORT = "patch_exposure"
 EXPOSURE_COLUMNS = [
     "account_id",
@@ -84,7 +86,7 @@ DATA_SETS = {
         "QuickSightExposureDataSet",
         "QuickSightExposureRefreshSchedule",
         "Patch exposure",
-        reports.report_sql(EXPOSURE_REPORT),
+        reports.report_sql(EXPOSURE_REPORT, reports.REPORT_FOLDER),
         dict.fromkeys(EXPOSURE_COLUMNS, "STRING"),
     ),
 }
@@ -330,6 +332,27 @@ def build() -> Template:
                 PhysicalTableMap={key: quicksight.PhysicalTable(CustomSql=table)},
                 Permissions=[quicksight.ResourcePermission(Principal=Ref(principal), Actions=DATA_SET_ACTIONS)],
             )
+        )
+        # QuickSight sends no event for a failed refresh; it counts failed ingestions per data set in
+        # CloudWatch (QuickSight user guide, "Monitoring data in Amazon QuickSight using CloudWatch":
+        # IngestionErrorCount, dimension DatasetId).
+        alerts.add_alarm(
+            t,
+            f"{spec.logical_id}IngestionAlarm",
+            f"{key}-refresh-failed",
+            Sub(
+                f"The SPICE refresh of the data set {spec.name} (${{AWS::StackName}}-{key}) failed: the dashboard "
+                "shows older data. QuickSight > Datasets > the data set > Refresh > History gives the error.",
+            ),
+            Namespace="AWS/QuickSight",
+            MetricName="IngestionErrorCount",
+            Dimensions=[cloudwatch.MetricDimension(Name="DatasetId", Value=Sub("${AWS::StackName}-" + key))],
+            Statistic="Sum",
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            Condition=has_quicksight,
         )
         t.add_resource(
             quicksight.RefreshSchedule(

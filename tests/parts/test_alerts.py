@@ -32,7 +32,7 @@ import boto3
 import pytest
 from conftest import member_stacks, render, targets
 from moto import mock_aws
-from troposphere import Template
+from troposphere import Template, ssm
 
 from patch_templates.builder import lint
 from patch_templates.deploy.preflight import violation
@@ -216,6 +216,8 @@ PATCH = alerts.PATCH_DOCUMENT
 CASES = [
     # Install runs: statuses of CommandInvocation.Status (API reference)
     (changed(INVOCATION, document_name=PATCH, status="Failed"), {"InstallRun"}),
+    # the install task's other allowed document matches as AWS-RunPatchBaseline does
+    (changed(INVOCATION, document_name="AWS-RunPatchBaselineWithHooks", status="Failed"), {"InstallRun"}),
     (changed(INVOCATION, document_name=PATCH, status="TimedOut"), {"InstallRun"}),
     (changed(INVOCATION, document_name=PATCH, status="Cancelled"), {"InstallRun"}),
     (changed(INVOCATION, document_name=PATCH, status="Success"), set()),
@@ -235,6 +237,7 @@ CASES = [
     # Associations: statuses of AssociationStatus.Name (API reference)
     (changed(ASSOCIATION, document_name=PATCH, status="Failed"), {"Association"}),
     (changed(ASSOCIATION, document_name=alerts.INVENTORY_DOCUMENT, status="Failed"), {"Association"}),
+    (changed(ASSOCIATION, document_name="AWS-RunPatchBaselineWithHooks", status="Failed"), {"Association"}),
     (changed(ASSOCIATION, document_name=PATCH, status="Success"), set()),
     (changed(ASSOCIATION, status="Failed"), set()),  # someone else's association
     (ASSOCIATION, set()),
@@ -361,26 +364,48 @@ def member_template(bus_arn: str, region: str = MEMBER_REGION) -> dict:
     return member_stacks(overrides={"pCentralEventBusArn": bus_arn}, region=region)["PatchingStackSet"]
 
 
-def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str) -> str:
-    """The central template's rules, patterns and chat input transformers as rendered, on a bus in
-    moto; the chat topic replaced by one queue (moto's EventBridge cannot deliver to SNS).
+def central_rules_to_queue(events, sqs, rendered: dict, bus_arn: str, logs=None) -> str:
+    """The central template's rules, patterns and input transformers as rendered, on a bus in moto
+    (the data path rules on the account's default bus, where they are): the chat topic replaced by one
+    queue (moto's EventBridge cannot deliver to SNS), and the per-node events' log group made in moto's
+    CloudWatch Logs when `logs` is given.
 
     moto renders a transformer whose template is JSON; the e-mail template (one quoted string a
     line) is not JSON as a whole, so the text is rendered through the chat template, and
     test_email_and_chat_carry_the_same_lines ties the two templates line by line."""
     url = sqs.create_queue(QueueName="alerts")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if logs:
+        logs.create_log_group(logGroupName=central_alerts.NODE_EVENTS_LOG_GROUP)
+        (group,) = logs.describe_log_groups(logGroupNamePrefix=central_alerts.NODE_EVENTS_LOG_GROUP)["logGroups"]
     for name, resource in rendered["Resources"].items():
-        if resource["Type"] == "AWS::Events::Rule":
-            events.put_rule(
-                Name=name, EventBusName=bus_arn, EventPattern=json.dumps(resource["Properties"]["EventPattern"])
-            )
-            (target,) = [target for target in targets(resource) if target["Arn"] == "ChatAlertTopic"]
-            events.put_targets(
-                Rule=name,
-                EventBusName=bus_arn,
-                Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}],
-            )
+        if resource["Type"] != "AWS::Events::Rule":
+            continue
+        bus = bus_arn if "EventBusName" in resource["Properties"] else "default"
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+        found = {target["Arn"]: target for target in targets(resource)}
+        if "NodeEventLogGroup.Arn" in found:  # cloud-radar's GetAtt
+            assert set(found) == {"NodeEventLogGroup.Arn"}, name  # counted, never mailed
+            if logs:
+                target = found["NodeEventLogGroup.Arn"]
+                events.put_targets(
+                    Rule=name,
+                    EventBusName=bus,
+                    Targets=[
+                        {
+                            "Id": target["Id"],
+                            "Arn": group["arn"].removesuffix(":*"),
+                            "InputTransformer": target["InputTransformer"],
+                        }
+                    ],
+                )
+            continue
+        target = found["ChatAlertTopic"]
+        events.put_targets(
+            Rule=name,
+            EventBusName=bus,
+            Targets=[{"Id": target["Id"], "Arn": arn, "InputTransformer": target["InputTransformer"]}],
+        )
     return url
 
 
@@ -396,6 +421,17 @@ def texts_arriving(sqs, queue_url: str) -> list[str]:
     return [message["content"]["title"] + "\n" + message["content"]["description"] for message in messages]
 
 
+def node_events(logs) -> list[dict]:
+    """Every per-node event in the central log group, as Logs Insights reads it (one JSON object each)."""
+    found, token = [], {}
+    while True:
+        page = logs.filter_log_events(logGroupName=central_alerts.NODE_EVENTS_LOG_GROUP, **token)
+        found += [json.loads(event["message"]) for event in page["events"]]
+        if not page.get("nextToken"):
+            return found
+        token = {"nextToken": page["nextToken"]}
+
+
 def email_body(text: str) -> str:
     """What the e-mail shows for an alert text: each line as the quoted string EventBridge sends."""
     return "\n".join(json.dumps(line) for line in text.split("\n"))
@@ -403,11 +439,12 @@ def email_body(text: str) -> str:
 
 def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
     """Member default bus (moto account, eu-west-1) -> central bus (collector account, us-east-1)
-    -> the central rule's input transformer -> text. The member's rules are the rendered ones."""
+    -> the central rule's input transformer -> text, mailed for the member's own window, counted in
+    the log group for a node. The member's rules are the rendered ones."""
     collector = session_in(COLLECTOR_ACCOUNT, COLLECTOR_REGION)
-    central_events, central_sqs = collector.client("events"), collector.client("sqs")
+    central_events, central_sqs, central_logs = (collector.client(name) for name in ("events", "sqs", "logs"))
     bus_arn = central_events.create_event_bus(Name="patch-alerts")["EventBusArn"]
-    queue = central_rules_to_queue(central_events, central_sqs, render(CENTRAL, WITH_SLACK), bus_arn)
+    queue = central_rules_to_queue(central_events, central_sqs, render(CENTRAL, WITH_SLACK), bus_arn, central_logs)
 
     member_events = boto3.client("events")
     for name, resource in member_template(bus_arn)["Resources"].items():
@@ -415,34 +452,51 @@ def test_member_event_arrives_as_readable_text_through_the_central_bus(aws):
             member_events.put_rule(Name=name, EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
             member_events.put_targets(Rule=name, Targets=resource["Properties"]["Targets"])
 
+    # cloud-radar renders the Ref of the member's window as its logical id: that is its window id here
+    put(member_events, changed(WINDOW_EXECUTION, window_id="MaintenanceWindow", status="FAILED"))
+    (text,) = texts_arriving(central_sqs, queue)
+    assert text.startswith("PATCHING ALERT: maintenance window MaintenanceWindow run FAILED.\n")
+    put(member_events, changed(WINDOW_EXECUTION, status="FAILED"))  # another window of the account
+    assert drain(central_sqs, queue) == []
+
     failed = changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Failed")
     put(member_events, failed)
-    (text,) = texts_arriving(central_sqs, queue)
-    assert text.startswith("PATCHING ALERT: AWS-RunPatchBaseline Failed on node i-9bb89e2b.\n")
+    assert drain(central_sqs, queue) == []  # a node's failure is counted, not mailed
+    (event,) = node_events(central_logs)
+    assert (event["kind"], event["node"], event["status"], event["document"]) == (
+        "InstallRun",
+        "i-9bb89e2b",
+        "Failed",
+        "AWS-RunPatchBaseline",
+    )
+    assert event["text"].startswith("PATCHING ALERT: AWS-RunPatchBaseline Failed on node i-9bb89e2b.\n")
     assert (
-        "aws ssm get-command-invocation --region" in text
-        and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in text
+        "aws ssm get-command-invocation --region" in event["text"]
+        and "--command-id e8d3c0e4-71f7-4491-898f-c9b35bee5f3b --instance-id i-9bb89e2b" in event["text"]
     )
 
     put(member_events, changed(INVOCATION, document_name=alerts.PATCH_DOCUMENT, status="Success"))
     put(member_events, changed(PATCH_NON_COMPLIANT, compliance_status="compliant"))
-    assert drain(central_sqs, queue) == []  # successful runs and compliant nodes never alert
+    assert drain(central_sqs, queue) == [] and len(node_events(central_logs)) == 1  # successes never alert
 
 
 def rendered_alert_texts() -> dict:
-    """Each kind's first matching sample, as its central rule's transformer writes it (moto)."""
+    """Each kind's first matching sample, as its central rule's transformer writes it (moto): the
+    mailed kinds from the topic, the per-node kinds from the log group."""
     with mock_aws():
-        events, sqs = (
-            boto3.client("events", region_name=COLLECTOR_REGION),
-            boto3.client("sqs", region_name=COLLECTOR_REGION),
-        )
+        events, sqs, logs = (boto3.client(name, region_name=COLLECTOR_REGION) for name in ("events", "sqs", "logs"))
         bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
-        queue = central_rules_to_queue(events, sqs, render(CENTRAL, WITH_SLACK), bus_arn)
+        queue = central_rules_to_queue(events, sqs, render(CENTRAL, WITH_SLACK), bus_arn, logs)
+        per_node = {kind.title for kind in alerts.EVENT_KINDS if kind.per_node}
         texts = {}
         for event, kinds in CASES:
             if kinds and not texts.keys() & kinds:
                 put(events, event, bus_arn)
-                ((title,), (texts[title],)) = kinds, texts_arriving(sqs, queue)
+                (title,) = kinds
+                if title in per_node:
+                    texts[title] = node_events(logs)[-1]["text"]
+                else:
+                    (texts[title],) = texts_arriving(sqs, queue)
         return texts
 
 
@@ -461,9 +515,10 @@ def test_every_alert_says_account_region_what_failed_and_where_to_look(monkeypat
     # docs/alerts.md shows the operator what arrives, word for word, with the documentation's
     # example source account in place of moto's.
     page = open("docs/alerts.md").read()
-    for title in ("PatchCompliance", "InstallRun"):
-        text = texts[title].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
-        assert email_body(text) in page, title
+    mailed = texts["WindowExecution"].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
+    assert email_body(mailed) in page
+    logged = texts["InstallRun"].replace(f"Account {MEMBER_ACCOUNT}", "Account 444455556666")
+    assert "```text\n" + logged + "\n```" in page
 
 
 def test_operator_test_alert_command_delivers_a_test_alert(aws):
@@ -490,7 +545,11 @@ def test_email_and_chat_carry_the_same_lines():
     """The e-mail template is the chat template's title and description lines, each one quoted
     string: what moto renders through the chat template is what the e-mail says."""
     stack = render(CENTRAL, WITH_SLACK)["Resources"]
-    for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT):
+    mailed = [kind for kind in (*alerts.EVENT_KINDS, *alerts.DATA_PATH_KINDS, alerts.TEST_ALERT) if not kind.per_node]
+    assert {name for name, r in stack.items() if name.startswith("Alert") and name.endswith("Rule")} == {
+        f"Alert{kind.title}Rule" for kind in mailed
+    }
+    for kind in mailed:
         email, chat = targets(stack[f"Alert{kind.title}Rule"])
         assert (email["Arn"], chat["Arn"]) == ("AlertTopic", "ChatAlertTopic") and "RoleArn" not in chat
         assert email["InputTransformer"]["InputPathsMap"] == chat["InputTransformer"]["InputPathsMap"]
@@ -514,9 +573,16 @@ def test_email_and_chat_carry_the_same_lines():
 def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_only(bus_arn):
     stack = member_template(bus_arn, region="eu-west-1")["Resources"]
     rules = {name: r["Properties"] for name, r in stack.items() if r["Type"] == "AWS::Events::Rule"}
+    # window runs: only the member's own window (cloud-radar renders its Ref as the logical id)
+    own_window = {"window-id": ["MaintenanceWindow"]}
     assert {name: rule["EventPattern"] for name, rule in rules.items()} == {
-        f"Forward{kind.title}Rule": kind.pattern for kind in alerts.EVENT_KINDS
+        f"Forward{kind.title}Rule": {
+            **kind.pattern,
+            "detail": {**kind.detail, **(own_window if kind.title == "WindowExecution" else {})},
+        }
+        for kind in alerts.EVENT_KINDS
     }
+    assert stack["MaintenanceWindow"]["Type"] == "AWS::SSM::MaintenanceWindow"
     for rule in rules.values():
         assert "EventBusName" not in rule  # the account's default bus, where Systems Manager sends
         assert rule["Targets"] == [{"Id": "CentralEventBus", "Arn": bus_arn, "RoleArn": "AlertForwardingRole.Arn"}]
@@ -533,7 +599,17 @@ def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_o
 def test_member_forwarding_is_small_and_lint_clean(tmp_path):
     """What the operations member pays for alerts, linted as the build lints (cfn-lint -I)."""
     t = Template(Description="member")
-    alerts.add_forwarding(t, CENTRAL.file)
+    window = t.add_resource(
+        ssm.MaintenanceWindow(
+            "Window",
+            Name="patching",
+            Schedule="cron(0 4 ? * SUN *)",
+            Duration=2,
+            Cutoff=1,
+            AllowUnassociatedTargets=False,
+        )
+    )
+    alerts.add_forwarding(t, CENTRAL.file, window=window)
     text = render_yaml(t)
     assert len(text.encode()) < 6_000  # 5,037 bytes for five kinds
     (tmp_path / "member.yml").write_text(text)

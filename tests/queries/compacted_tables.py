@@ -1,11 +1,10 @@
-"""DuckDB holding the analytics stack's tables over the sample sync data, the reports stack's views and
-compliance snapshot (test_compliance_reports.loaded), and the daily tables of queries/compaction.py;
-the daily statements run in their order on a given day, and the SQL of queries/ filled in as the
-templates fill it."""
+"""DuckDB holding the analytics stack's tables over the sample sync data (the compacted tables of
+queries/compaction.py among them) and the reports stack's views (sample_data.loaded); the daily
+statements run in their order on a given day, and the SQL of queries/ filled in as the templates fill it."""
 
 import re
 
-from sample_data import DUCKDB_TYPES, STACKS, loaded, on_duckdb
+from sample_data import STACKS, loaded, on_duckdb
 
 from patch_templates.queries import compaction
 from patch_templates.stacks import compliance_reports as reports
@@ -37,17 +36,10 @@ def table(values: dict, name: str) -> str:
 
 
 def compacted(stack: str):
-    """(values, db): the sample data and views loaded for STACKS[stack], and the empty daily tables."""
+    """(values, db): the sample data, the analytics stack's tables (its compacted tables empty) and the
+    reports stack's views loaded for STACKS[stack]."""
     values = names(stack)
     _, db = loaded(STACKS[stack])
-    types = {**DUCKDB_TYPES, "array<string>": "VARCHAR[]"}
-    for daily in compaction.DAILY_TABLES:
-        columns = {**daily.columns, compaction.PARTITION_KEY[0]: compaction.PARTITION_KEY[1]}
-        db.execute(
-            f"CREATE TABLE {table(values, daily.name)} ("
-            + ", ".join(f'"{column}" {types[kind]}' for column, kind in columns.items())
-            + ")"
-        )
     return values, db
 
 

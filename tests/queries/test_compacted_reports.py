@@ -1,6 +1,6 @@
-"""queries/compacted/: each report rewritten to read the daily compacted tables returns what today's
-report (the named query of the reports stack, over the fleet views on the synced JSON) returns
-on the sample data, reading the newest day only."""
+"""queries/compacted/: each report rewritten to read the daily compacted tables (the reports stack's
+named queries) returns what the same report over the fleet views on the synced JSON
+(queries/<name>.sql) returns on the sample data, reading the newest day only."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -15,8 +15,9 @@ from patch_templates.queries import compaction
 from patch_templates.stacks import compliance_reports as reports
 
 # The reports that read the nodes, the exposure or the inventory: their new versions read the
-# newest day of the daily tables. compliance_trend already reads the compliance snapshot.
-REWRITTEN = [name for name in reports.REPORTS if name != "compliance_trend"]
+# newest day of the daily tables. compliance_trend always read the compliance snapshot; the SLA
+# reports are new.
+REWRITTEN = [name for name in reports.REPORTS if (compaction.QUERIES / f"{name}.sql").is_file()]
 # Time columns: ISO 8601 text in today's reports (the views keep the inventory's strings), UTC
 # timestamps in the daily tables.
 TIMES = {
@@ -29,9 +30,9 @@ TODAY, YESTERDAY = "2025-06-30", "2025-06-29"
 DAILY = [daily.name for daily in compaction.DAILY_TABLES]
 
 
-def test_compacted_holds_a_new_version_of_each_rewritten_report_and_the_sla_reports():
-    found = {path.stem for path in (compaction.QUERIES / "compacted").glob("*.sql")}
-    assert found == set(REWRITTEN) | set(compaction.SLA_REPORTS)
+def test_compacted_holds_every_report_of_the_stack():
+    found = {path.stem for path in reports.REPORT_FOLDER.glob("*.sql")}
+    assert found == set(reports.REPORTS) == set(REWRITTEN) | set(compaction.SLA_REPORTS) | {"compliance_trend"}
     assert len(REWRITTEN) == 10
 
 
@@ -71,13 +72,13 @@ def rows(db, query: str, columns_as_instants: set[str] = frozenset()) -> list[tu
 def test_each_rewritten_report_answers_as_today_reading_only_the_newest_day(history, report):
     stack, values, db = history
     names = {key: value for key, value in STACKS[stack].items() if key != "pCFNDatabaseName"}
-    today = render_reports(names, database=values["pCFNDatabaseName"])
-    old_sql = today["Resources"][f"Query{reports.camel(report)}"]["Properties"]["QueryString"]
-    old = rows(db, old_sql, {TIMES.get(report)})
-    new = rows(db, sql(f"compacted/{report}", values))
+    deployed = render_reports(names, database=values["pCFNDatabaseName"])
+    old = rows(db, sql(report, values), {TIMES.get(report)})
+    new = rows(db, deployed["Resources"][f"Query{reports.camel(report)}"]["Properties"]["QueryString"])
+    assert new == rows(db, sql(f"compacted/{report}", values))
     assert old, report  # a report with no rows would prove nothing
     assert new == old
-    # today's version reads the views over the synced JSON; the new one reads daily tables only
+    # the version over the views reads the synced JSON; the named query reads daily tables only
     read = {t.name for t in sqlglot.parse_one(sql(f"compacted/{report}", values), read="athena").find_all(exp.Table)}
     daily = {f"{values['pCFNTablePrefixName']}_{name}" for name in ("compliance_snapshot", *DAILY)}
     assert read and read <= daily, read

@@ -63,7 +63,8 @@ def six_days(db, values, *, skip_exposure_on: str | None = None) -> None:
 
 def episodes_view(db, values) -> str:
     name = table(values, "patch_episodes")
-    db.execute(f"CREATE VIEW {name} AS {on_duckdb(sql('views/patch_episodes', values), now=NOW)}")
+    # replaces the template's view (rendered with the default SLA days) by one with SLA_DAYS
+    db.execute(f"CREATE OR REPLACE VIEW {name} AS {on_duckdb(sql('views/patch_episodes', values), now=NOW)}")
     return name
 
 

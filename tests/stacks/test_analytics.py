@@ -19,6 +19,7 @@ from sample_data import DATA, STACKS, A, B, load_tables, resources
 from patch_templates import builder
 from patch_templates.parts import catalog, common
 from patch_templates.parts.common import INLINE_CODE_LIMIT, BuildError
+from patch_templates.queries import compaction
 from patch_templates.stacks import ANALYTICS, analytics, collector
 
 NAME = ANALYTICS
@@ -84,7 +85,13 @@ GOOD_AND_BAD = {
     ),
     "pAthenaResultsExpirationDays": (["1", "30", "3650"], ["0", "3651", "-5", "thirty"]),
     "pAccessLogBucketName": (["", "my-log-bucket"], ["My_Logs", "ab", "bucket/prefix"]),
-    "pSnapshotRetentionDays": (["1", "730", "3650"], ["0", "3651", "-1", "two years", ""]),
+    # at least 90 days of history: time to patch and the trend read it
+    "pSnapshotRetentionDays": (["90", "730", "3650"], ["89", "1", "0", "3651", "-1", "two years", ""]),
+    "pAthenaDailyWorkGroupName": (["patching-daily", "Daily.2025_a-b"], ["", "has space", "x" * 129, "daily!"]),
+    "pDailyBytesScannedCutoff": (
+        ["10000000", "60000000000", "1099511627776"],
+        ["9999999", "0", "1099511627777", "60GB", ""],
+    ),
 }
 
 
@@ -257,7 +264,19 @@ def test_the_build_refuses_initializer_code_over_the_inline_limit(tmp_path, monk
 
 
 def test_workgroup_enforces_encrypted_results_and_the_scan_limit():
-    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pBytesScannedCutoffPerQuery": "50000000"})
+    stack = render(
+        NAME,
+        {
+            "pBucketName": "sync-bucket/inventory",
+            "pBytesScannedCutoffPerQuery": "50000000",
+            "pDailyBytesScannedCutoff": "70000000",
+            "pAthenaDailyWorkGroupName": "compaction",
+        },
+    )
+    daily = stack["Resources"]["AthenaDailyWorkGroup"]["Properties"]
+    assert daily["Name"] == "compaction" and stack["Resources"]["AthenaWorkGroup"]["Properties"]["Name"] == "patching"
+    assert int(daily["WorkGroupConfiguration"]["BytesScannedCutoffPerQuery"]) == 70000000
+    assert daily["WorkGroupConfiguration"]["EnforceWorkGroupConfiguration"] is True
     config = stack["Resources"]["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
     assert config["EnforceWorkGroupConfiguration"] is True
     assert int(config["BytesScannedCutoffPerQuery"]) == 50000000
@@ -282,8 +301,11 @@ def test_results_and_snapshots_expire_each_after_their_own_days():
         "ExpireOldVersions": (None, None),
         "ExpireQueryResults": ("results/", "45"),
         "ExpireComplianceSnapshots": ("compliance-snapshot/", "400"),
+        "ExpireExposureSnapshot": ("exposure-snapshot/", "400"),
+        "ExpireInventorySnapshot": ("inventory-snapshot/", "400"),
     }
-    assert rules["ExpireOldVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    # an overwritten or deleted day of the compacted tables can be restored for 30 days
+    assert rules["ExpireOldVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
     workgroup = stack["Resources"]["AthenaWorkGroup"]["Properties"]["WorkGroupConfiguration"]
     assert workgroup["ResultConfiguration"]["OutputLocation"].endswith("/results/")
@@ -413,3 +435,33 @@ def test_the_initializer_log_group_is_encrypted_with_the_given_key(key):
     assert group["RetentionInDays"] == 365
     function = stack["Resources"]["CrawlerInitializerFunction"]["Properties"]
     assert function["LoggingConfig"] == {"LogGroup": "CrawlerInitializerLogGroup"}
+
+
+def test_the_compacted_tables_are_parquet_by_day_in_their_expiring_folders_and_outlive_the_stack():
+    stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pCFNTablePrefixName": "org_patch"})
+    resources_ = stack["Resources"]
+    expiring = {
+        rule["Prefix"]
+        for rule in resources_["AthenaResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        if "ExpirationInDays" in rule
+    }
+    for daily in compaction.COMPACTED_TABLES:
+        table = resources_[f"Table{daily.title}"]
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+        spec = table["Properties"]["TableInput"]
+        assert spec["Name"] == f"org_patch_{daily.name}"
+        assert spec["StorageDescriptor"]["Location"] == f"s3://AthenaResultsBucket/{daily.folder}"
+        assert daily.folder in expiring
+        assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+        assert spec["PartitionKeys"] == [{"Name": "snapshot_date", "Type": "date"}]
+        assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == list(daily.columns.items())
+    assert catalog.SNAPSHOT_FOLDER == compaction.COMPLIANCE_SNAPSHOT.folder
+    bucket = template_dict(NAME)["Resources"]["AthenaResultsBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_daily_scan_limit_default_follows_the_rule_of_thumb():
+    """queries/compaction.py: 15,000 bytes per node and compliance item, 20,000 nodes x 200 items."""
+    parameter = template_dict(NAME)["Parameters"]["pDailyBytesScannedCutoff"]
+    assert parameter["Default"] == compaction.SCAN_LIMIT_BYTES_PER_NODE_ITEM * 20_000 * 200 == 60_000_000_000
+    assert "15,000 bytes per node and compliance item" in parameter["Description"]

@@ -12,7 +12,7 @@ from conftest import check_constraint, render, rules_refusing, targets, template
 from patch_templates.deploy.preflight import violation
 from patch_templates.parts import alerts
 from patch_templates.reference import examples
-from patch_templates.stacks import central_alerts
+from patch_templates.stacks import ANALYTICS, central_alerts
 
 CENTRAL = central_alerts.RECORD
 REQUIRED = {"pNotificationEmailAddress": "patching@example.com", "pDataSourceAccountID": "444455556666"}
@@ -44,12 +44,18 @@ def test_central_bus_admits_the_organization_when_given():
 
 
 def test_central_rules_write_each_kind_to_the_topic_as_text():
-    stack = render(CENTRAL, REQUIRED)["Resources"]
-    kinds = (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
+    stack = render(CENTRAL, dict(REQUIRED, pCFNCrawlerName="crawl-2", pAthenaDailyWorkGroupName="compaction"))[
+        "Resources"
+    ]
+    kinds = [kind for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT, *alerts.DATA_PATH_KINDS) if not kind.per_node]
     for kind in kinds:
         rule = stack[f"Alert{kind.title}Rule"]["Properties"]
-        assert rule["EventBusName"] == "AlertEventBus"
-        assert rule["EventPattern"] == kind.pattern
+        if kind in alerts.DATA_PATH_KINDS:  # the collector's own services: its default bus
+            assert "EventBusName" not in rule
+            assert rule["EventPattern"]["source"] == [kind.source]
+        else:
+            assert rule["EventBusName"] == "AlertEventBus"
+            assert rule["EventPattern"] == kind.pattern
         (target,) = targets(stack[f"Alert{kind.title}Rule"])  # no chat topic without Slack
         assert target["Arn"] == "AlertTopic" and "RoleArn" not in target
         transformer = target["InputTransformer"]
@@ -96,7 +102,8 @@ def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
     ]
     (statement,) = stack["ChatAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == ["ChatAlertTopic"]
-    assert len(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == len(alerts.EVENT_KINDS) + 1
+    mailed = [k for k in (*alerts.EVENT_KINDS, alerts.TEST_ALERT, *alerts.DATA_PATH_KINDS) if not k.per_node]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [f"Alert{k.title}Rule.Arn" for k in mailed]
     assert channel["GuardrailPolicies"] == ["arn:aws:iam::aws:policy/AWSDenyAll"]
     role = stack["SlackChannelRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["chatbot.amazonaws.com"]}
@@ -145,7 +152,18 @@ BAD_VALUES = {
     ),
     "pSlackWorkspaceId": (["", "T0123ABCD"], ["t0123abcd", "T0123-ABCD", "T0123 ABCD", "A" * 256]),
     "pSlackChannelId": (["", "C0456EFGH", "c0456efgh"], ["C0456-EFGH", "#general", "C0456 EFGH", "C" * 256]),
+    "pCFNCrawlerName": (["patching-crawler", "crawler_2"], ["", "has space", "dot.name", "x" * 256]),
+    "pAthenaDailyWorkGroupName": (["patching-daily", "Daily.2025_a-b"], ["", "has space", "x" * 129, "daily!"]),
 }
+
+
+def test_data_path_names_are_the_analytics_stack_parameters():
+    """The rules match the crawler and the daily workgroup by the names the analytics stack gives them."""
+    mine, theirs = template_dict(CENTRAL)["Parameters"], template_dict(ANALYTICS)["Parameters"]
+    for name in (alerts.CRAWLER_NAME, alerts.DAILY_WORKGROUP_NAME):
+        assert {k: v for k, v in mine[name].items() if k not in ("Description",)} == {
+            k: v for k, v in theirs[name].items() if k not in ("Description",)
+        }, name
 
 
 @pytest.mark.parametrize("name", sorted(BAD_VALUES))

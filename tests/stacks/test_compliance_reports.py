@@ -1,17 +1,32 @@
 """The reports stack (stacks/compliance_reports.py): parameters, what it takes from the analytics stack, the fleet views,
-the named queries and the daily compliance snapshot (table, schedule, role); every report's SQL
-and the snapshot statement run on DuckDB over the sample sync data, loaded through the analytics
-stack's tables."""
+the daily compaction (state machine, schedule, dead-letter queue, roles) and the named queries; the
+state machine's statements and every named query run on DuckDB over the sample sync data, loaded
+through the analytics stack's tables."""
 
-import json
+import fnmatch
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import check_constraint, example, statements as deployed_statements, template_dict
-from sample_data import RESULTS, STACKS, A, B, loaded, on_duckdb, presto_view, render_reports, resources
+from sample_data import (
+    NOW,
+    RESULTS,
+    STACKS,
+    A,
+    B,
+    daily_job,
+    loaded,
+    on_duckdb,
+    presto_view,
+    render_reports,
+    resources,
+    run_daily_job,
+)
 
+from patch_templates.parts import alerts
+from patch_templates.queries import compaction
 from patch_templates.stacks import ANALYTICS, compliance_reports as reports, quicksight_dashboard
 
 NAME = reports.RECORD
@@ -54,13 +69,17 @@ GOOD_AND_BAD = {
         ["cron(0 4 * * ? *)", "cron(30 23 ? * MON-FRI *)"],
         ["", "rate(1 day)", "cron(0 4 * * ?)", "at(2025-01-01T04:00:00)", "0 4 * * ? *"],
     ),
+    **{
+        sla.parameter: (["1", str(sla.default), "3650"], ["0", "3651", "-1", "30.5", "a month", ""])
+        for sla in compaction.SLAS
+    },
 }
 
 
 def test_every_parameter_refuses_bad_values():
     tried = sum(check_constraint(NAME, name, good, bad) for name, (good, bad) in GOOD_AND_BAD.items())
     assert set(GOOD_AND_BAD) == set(template_dict(NAME)["Parameters"])
-    assert tried == sum(len(bad) for _, bad in GOOD_AND_BAD.values()) == 33
+    assert tried == sum(len(bad) for _, bad in GOOD_AND_BAD.values()) == 57
 
 
 @pytest.mark.parametrize("reader", [NAME, quicksight_dashboard.RECORD])
@@ -95,21 +114,24 @@ def imported(node) -> set[str]:
 
 def test_it_imports_what_the_analytics_stack_exports_under_its_default_name():
     outputs = template_dict(ANALYTICS)["Outputs"]
-    names = {"GlueDatabaseName", "AthenaWorkGroupName", "AthenaResultsBucketName"}
+    names = {"GlueDatabaseName", "AthenaWorkGroupName", "AthenaDailyWorkGroupName", "AthenaResultsBucketName"}
     assert imported(template_dict(NAME)["Resources"]) == {"${pAnalyticsStackName}-" + name for name in names}
     for name in names:
         assert outputs[name]["Export"]["Name"] == {"Fn::Sub": "${AWS::StackName}-" + name}
     # the stack name the generated deploy command gives the analytics template
     assert template_dict(NAME)["Parameters"]["pAnalyticsStackName"]["Default"] == ANALYTICS.stack
-    assert template_dict(NAME)["Outputs"]["ComplianceSnapshotTableName"] == {
-        "Description": "Glue table of the daily compliance snapshot",
-        "Value": {"Ref": "TableComplianceSnapshot"},
-        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-ComplianceSnapshotTableName"}},
+    # the table is the analytics stack's; the dashboard imports its name from here
+    output = render_reports({"pCFNTablePrefixName": "org_patch"})["Outputs"]["ComplianceSnapshotTableName"]
+    assert output["Value"] == "org_patch_compliance_snapshot"
+    assert template_dict(NAME)["Outputs"]["ComplianceSnapshotTableName"]["Export"] == {
+        "Name": {"Fn::Sub": "${AWS::StackName}-ComplianceSnapshotTableName"}
     }
 
 
-def test_the_analytics_stack_holds_no_report_view_or_snapshot():
-    """Moved, not copied: the views, named queries and snapshot are in this template only."""
+def test_the_analytics_stack_holds_the_data_and_this_stack_what_reads_and_writes_it():
+    """The compacted tables (the history, retained) are the analytics stack's with the bucket they live
+    in; the views, named queries and the daily job are in this template only, so it can be deleted and
+    deployed again without losing a day."""
     theirs = template_dict(ANALYTICS)["Resources"]
     mine = template_dict(NAME)["Resources"]
     assert not resources(template_dict(ANALYTICS), "AWS::Athena::NamedQuery")
@@ -119,7 +141,14 @@ def test_the_analytics_stack_holds_no_report_view_or_snapshot():
         "AWS::Athena::NamedQuery",
         "AWS::IAM::Role",
         "AWS::Scheduler::Schedule",
+        "AWS::StepFunctions::StateMachine",
+        "AWS::SQS::Queue",
+        "AWS::CloudWatch::Alarm",
     }
+    assert all(
+        r["Properties"]["TableInput"]["TableType"] == "VIRTUAL_VIEW"
+        for r in resources(template_dict(NAME), "AWS::Glue::Table").values()
+    )
 
 
 # Views, named queries and the snapshot table -------------------------------------------------
@@ -129,21 +158,13 @@ def test_one_named_query_per_sql_file_on_the_imported_database_and_workgroup():
     stack = render_reports({}, database="ssm-inventory", stack="patch-analytics")
     queries = resources(stack, "AWS::Athena::NamedQuery")
     assert sorted(q["Properties"]["Description"] for q in queries.values()) == sorted(
-        f"Patch report from queries/{f.name}"
-        for f in reports.QUERIES.glob("*.sql")
-        if f.stem != reports.SNAPSHOT_REPORT
+        f"queries/compacted/{f.name}" for f in reports.REPORT_FOLDER.glob("*.sql")
     )
     for query in queries.values():
         assert query["Properties"]["Database"] == "ssm-inventory"
         assert query["Properties"]["WorkGroup"] == "patch-reports"
     for table in resources(stack, "AWS::Glue::Table").values():
         assert table["Properties"]["DatabaseName"] == "ssm-inventory"
-
-
-def test_the_snapshot_table_is_in_the_results_folder_the_analytics_stack_expires():
-    table = render_reports({})["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
-    # "compliance-snapshot/": the prefix of the analytics bucket's ExpireComplianceSnapshots rule
-    assert table["StorageDescriptor"]["Location"] == f"s3://{RESULTS}/compliance-snapshot/"
 
 
 # Worked out by hand from the files under tests/data/inventory. The cases: i-..b4 is Terminated
@@ -423,13 +444,22 @@ EXPECTED = {
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request):
+    """The sample data, compacted by the deployed state machine on the reports' day."""
     stack, db = loaded(STACKS[request.param])
+    run_daily_job(stack, db, NOW[:10])
     yield stack, db
     db.close()
 
 
 def database_of(stack: dict) -> str:
-    return stack["Resources"]["TableComplianceSnapshot"]["Properties"]["DatabaseName"]
+    return stack["Resources"]["ViewNodes"]["Properties"]["DatabaseName"]
+
+
+def as_text(value):
+    """The compacted tables hold UTC timestamps where the sync has ISO 8601 text."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return float(value) if isinstance(value, Decimal) else value
 
 
 @pytest.mark.parametrize("report", EXPECTED)
@@ -438,7 +468,7 @@ def test_each_named_query_returns_the_hand_worked_result(stack, report):
     query = stack["Resources"][f"Query{reports.camel(report)}"]["Properties"]
     assert f'"{database_of(stack)}".' in query["QueryString"] and "${" not in query["QueryString"]
     result = db.execute(on_duckdb(query["QueryString"])).fetchall()
-    assert [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in result] == EXPECTED[report]
+    assert [tuple(as_text(v) for v in row) for row in result] == EXPECTED[report]
 
 
 def test_views_return_exactly_their_declared_columns_and_types(stack):
@@ -493,26 +523,21 @@ def test_the_snapshot_table_and_the_exposure_query_keep_their_contract(stack):
         "patch_state",
         "cve_id",
     ]
-    spec = template_dict(NAME)["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
+    spec = template_dict(ANALYTICS)["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]
     assert spec["Name"] == {"Fn::Sub": "${pCFNTablePrefixName}_compliance_snapshot"}
     assert [(c["Name"], c["Type"]) for c in spec["StorageDescriptor"]["Columns"]] == SNAPSHOT_CONTRACT
     assert spec["PartitionKeys"] == [{"Name": "snapshot_date", "Type": "date"}]
     assert spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
 
 
-def scheduled_query(stack: dict) -> dict:
-    target = stack["Resources"]["ComplianceSnapshotSchedule"]["Properties"]["Target"]
-    return json.loads(target["Input"])
-
-
 def test_three_days_of_snapshots_give_the_trend():
-    """The scheduled statement, run on three days with the data changing in between, and once
-    more on the third day (it adds nothing), then the trend query."""
+    """The state machine's statements, run on three days with the data changing in between, and once
+    more on the third day (they add nothing), then the trend query."""
     stack, db = loaded(STACKS["renamed"])
-    request = scheduled_query(stack)
+    for request in daily_job(stack):
+        assert request["QueryExecutionContext"] == {"Database": "ssm-inventory"}  # imported from analytics
+        assert request["WorkGroup"] == "patch-daily"  # the daily workgroup, with its own scan limit
     database = database_of(stack)
-    assert request["QueryExecutionContext"] == {"Database": "ssm-inventory"}  # imported from analytics
-    assert request["WorkGroup"] == "patch-reports"
     summary = f'"{database}"."org_patch_patchsummary"'
     days = [  # (day, change before the snapshot)
         ("2025-06-28", "UPDATE {t} SET missingcount = '2' WHERE resourceid = 'i-0b0000000000000b2'"),
@@ -526,8 +551,8 @@ def test_three_days_of_snapshots_give_the_trend():
     ]
     for day, change in days:
         db.execute(change.format(t=summary))
-        db.execute(on_duckdb(request["QueryString"], now=f"{day} 04:00:00+00"))
-    snapshot = f'"{database}"."{stack["Resources"]["TableComplianceSnapshot"]["Properties"]["TableInput"]["Name"]}"'
+        run_daily_job(stack, db, day)
+    snapshot = f'"{database}"."org_patch_compliance_snapshot"'
     assert db.execute(
         f"SELECT CAST(snapshot_date AS VARCHAR), count(*) FROM {snapshot} GROUP BY 1 ORDER BY 1"
     ).fetchall() == [("2025-06-28", 7), ("2025-06-29", 7), ("2025-06-30", 7)]
@@ -562,40 +587,78 @@ def role_statements(stack: dict, role: str) -> dict:
     return {s["Sid"]: s for s in found}
 
 
-def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
+def test_the_schedule_starts_the_daily_job_which_runs_each_statement_after_the_one_before():
     stack = render_reports(
         {"pSnapshotSchedule": "cron(15 5 * * ? *)", "pCFNTablePrefixName": "org_patch", "pKMSKeyArn": KEY},
         database="ssm-inventory",
     )
-    schedule = stack["Resources"]["ComplianceSnapshotSchedule"]
-    assert schedule["DependsOn"] == ["TableComplianceSnapshot"]
-    schedule = schedule["Properties"]
+    schedule = stack["Resources"]["ComplianceSnapshotSchedule"]["Properties"]
     assert schedule["ScheduleExpression"] == "cron(15 5 * * ? *)"
     assert schedule["ScheduleExpressionTimezone"] == "UTC"
-    assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:athena:startQueryExecution"
-    assert schedule["Target"]["RoleArn"] == "SnapshotSchedulerRole.Arn"  # cloud-radar's GetAtt
-    assert scheduled_query(stack)["QueryString"].startswith(
-        'INSERT INTO "ssm-inventory"."org_patch_compliance_snapshot"'
-    )
-    role = stack["Resources"]["SnapshotSchedulerRole"]["Properties"]
+    target = schedule["Target"]
+    assert target["Arn"] == "DailyCompactionStateMachine"  # cloud-radar's Ref: the state machine's ARN
+    assert target["RoleArn"] == "SnapshotSchedulerRole.Arn"  # cloud-radar's GetAtt
+    # Scheduler retries StartExecution only; what still fails lands in the dead-letter queue
+    assert target["DeadLetterConfig"] == {"Arn": "DailyCompactionDeadLetterQueue.Arn"}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    queue = stack["Resources"]["DailyCompactionDeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    # the statements in compaction.DAILY_STATEMENTS' order: the exposure snapshot before the
+    # compliance snapshot of the same day
+    requests = daily_job(stack)
+    tables = [request["QueryString"].split('"')[3] for request in requests]
+    assert tables == ["org_patch_exposure_snapshot", "org_patch_compliance_snapshot", "org_patch_inventory_snapshot"]
+    assert [Path(path).name for path in compaction.DAILY_STATEMENTS] == [t.removeprefix("org_patch_") for t in tables]
+    machine = stack["Resources"]["DailyCompactionStateMachine"]["Properties"]
+    assert machine["RoleArn"] == "DailyCompactionRole.Arn"
+    assert machine["StateMachineName"].endswith(alerts.DAILY_JOB_SUFFIX)
+    scheduler_role = role_statements(stack, "SnapshotSchedulerRole")
+    assert scheduler_role == {
+        "StartDailyCompaction": {
+            "Sid": "StartDailyCompaction",
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": ["DailyCompactionStateMachine"],
+        },
+        "SendDeadLetters": {
+            "Sid": "SendDeadLetters",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": ["DailyCompactionDeadLetterQueue.Arn"],
+        },
+    }
+    for role, service in (("SnapshotSchedulerRole", "scheduler"), ("DailyCompactionRole", "states")):
+        (trust,) = stack["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": f"{service}.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
+        assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
+
+
+def test_the_daily_job_runs_athena_with_a_least_privilege_role():
+    stack = render_reports({"pCFNTablePrefixName": "org_patch", "pKMSKeyArn": KEY}, database="ssm-inventory")
+    role = stack["Resources"]["DailyCompactionRole"]["Properties"]
     assert "ManagedPolicyArns" not in role
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
-    assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount"}
-    found = role_statements(stack, "SnapshotSchedulerRole")
-    assert found["StartSnapshotQuery"]["Action"] == ["athena:StartQueryExecution"]
-    (workgroup,) = found["StartSnapshotQuery"]["Resource"]
-    assert workgroup.startswith("arn:aws:athena:us-east-1:") and workgroup.endswith(":workgroup/patch-reports")
+    found = role_statements(stack, "DailyCompactionRole")
+    assert found["RunDailyStatements"]["Action"] == [
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:StopQueryExecution",
+    ]
+    (workgroup,) = found["RunDailyStatements"]["Resource"]
+    assert workgroup.startswith("arn:aws:athena:us-east-1:") and workgroup.endswith(":workgroup/patch-daily")
     assert found["ReadCatalog"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_*")
-    assert found["AddSnapshotPartition"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_compliance_snapshot")
+    assert found["AddDailyPartitions"]["Resource"][2].endswith(":table/ssm-inventory/org_patch_*_snapshot")
     assert not any(
         action.startswith("glue:") and ("Create" in action or "Update" in action or "Delete" in action)
         for action in found["ReadCatalog"]["Action"]
     )
-    assert [arn.split(":::")[1] for arn in found["WriteResultsAndSnapshot"]["Resource"]] == [
+    assert [arn.split(":::")[1] for arn in found["WriteResultsAndDailyTables"]["Resource"]] == [
         f"{RESULTS}/results/*",
-        f"{RESULTS}/compliance-snapshot/*",
+        f"{RESULTS}/*-snapshot/*",
     ]
+    # the pattern covers every compacted table's folder and the synced data of no one
+    for daily in compaction.COMPACTED_TABLES:
+        assert fnmatch.fnmatch(f"{RESULTS}/{daily.folder}day.parquet", f"{RESULTS}/*-snapshot/*"), daily.name
+        assert fnmatch.fnmatch(f"org_patch_{daily.name}", "org_patch_*_snapshot"), daily.name
     assert found["ListResultsBucket"]["Resource"] == [f"arn:aws:s3:::{RESULTS}"]
     assert found["ReadSyncedInventory"]["Resource"] == ["arn:aws:s3:::sync-bucket/inventory/*"]
     assert found["ReadSyncedInventory"]["Action"] == ["s3:GetObject"]
@@ -604,8 +667,22 @@ def test_the_snapshot_schedule_starts_athena_with_a_least_privilege_role():
     assert found["DecryptWithSyncKey"]["Action"] == ["kms:Decrypt"]
     assert found["EncryptResultsWithKey"]["Action"] == ["kms:GenerateDataKey"]
     assert not any("*" == resource for statement in found.values() for resource in statement["Resource"])
-    without_key = role_statements(render_reports({}), "SnapshotSchedulerRole")
+    without_key = role_statements(render_reports({}), "DailyCompactionRole")
     assert not {"DecryptWithSyncKey", "EncryptResultsWithKey"} & set(without_key)
+
+
+def test_the_episodes_view_takes_the_sla_days_of_the_parameters():
+    """Four different days: a severity given another's SLA changes the view's text."""
+    days = {"pSlaCriticalDays": "11", "pSlaHighDays": "22", "pSlaMediumDays": "33", "pSlaLowDays": "44"}
+    stack = render_reports(days)
+    sql = presto_view(stack["Resources"]["ViewPatchEpisodes"]["Properties"]["TableInput"])["originalSql"]
+    assert (
+        "CASE upper(severity) WHEN 'CRITICAL' THEN 11 WHEN 'HIGH' THEN 22 WHEN 'MEDIUM' THEN 33 ELSE 44 END AS sla_days"
+        in sql
+    )
+    defaults = template_dict(NAME)["Parameters"]
+    assert [defaults[sla.parameter]["Default"] for sla in compaction.SLAS] == [30, 30, 90, 180]
+    assert "PCI DSS v4.0 requirement 6.3.3" in defaults["pSlaCriticalDays"]["Description"]
 
 
 def test_the_example_bucket_is_the_collector_example():

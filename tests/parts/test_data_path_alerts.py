@@ -1,0 +1,301 @@
+"""The data path's alerts and the storm (stacks/central_alerts.py, parts/alerts.py DATA_PATH_KINDS):
+each documented sample event routed through the rendered central rules in moto, and 5,000 node
+failures from 50 accounts counted, not mailed.
+
+Samples, each as its documentation shows it (cited as DOC), with the names changed to the stack's:
+- Glue: EventBridge user guide, AWS Glue events, "Crawler Failed".
+- Athena: Athena user guide, "Monitor Athena query events with EventBridge", the FAILED example.
+- Step Functions: Step Functions developer guide, "Automating Step Functions event delivery with
+  EventBridge", the "Step Functions Execution Status Change" example (status FAILED).
+- CloudWatch: CloudWatch user guide, "Alarm events and EventBridge", the state change example.
+
+moto renders an input transformer only when its template is JSON: texts are read through the chat
+template, which carries the e-mail's lines (tests/parts/test_alerts.py). moto does not evaluate
+CloudWatch alarms or run Logs Insights queries: the storm test puts the alarm's state change event
+through the rule (once, as CloudWatch sends it once per change of state) and counts the logged
+node events per account in Python, as the saved worst-accounts query does.
+"""
+
+from collections import Counter
+
+import boto3
+import pytest
+import sample_data
+from conftest import example, render
+from moto import mock_aws
+from test_alerts import (
+    INVOCATION,
+    PATCH_NON_COMPLIANT,
+    WINDOW_EXECUTION,
+    WITH_SLACK,
+    central_rules_to_queue,
+    changed,
+    drain,
+    node_events,
+    put,
+    texts_arriving,
+)
+
+from patch_templates.parts import alerts
+from patch_templates.stacks import RECORDS, central_alerts, compliance_reports, quicksight_dashboard
+
+REGION = "us-east-1"
+QUICKSIGHT = quicksight_dashboard.RECORD
+# Numbers the SQL takes through Fn::Sub as text: cloud-radar substitutes only strings.
+BASE_NUMBERS = {compliance_reports.RECORD.file: sample_data.BASE}
+PARAMS = dict(WITH_SLACK, pCFNCrawlerName="patching-crawler", pAthenaDailyWorkGroupName="patching-daily")
+
+CRAWLER_FAILED = {  # DOC "Crawler Failed"
+    "detail-type": "Glue Crawler State Change",
+    "source": "aws.glue",
+    "resources": [],
+    "detail": {
+        "crawlerName": "patching-crawler",
+        "errorMessage": "Internal Service Exception",
+        "accountId": "1234",
+        "cloudWatchLogLink": "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:"
+        "group=/aws-glue/crawlers;stream=patching-crawler",
+        "state": "Failed",
+        "message": "Crawler Failed",
+    },
+}
+QUERY_FAILED = {  # DOC Athena, FAILED
+    "detail-type": "Athena Query State Change",
+    "source": "aws.athena",
+    "resources": [],
+    "detail": {
+        "versionId": "0",
+        "currentState": "FAILED",
+        "previousState": "RUNNING",
+        "statementType": "DML",
+        "queryExecutionId": "01234567-0123-0123-0123-012345678901",
+        "workgroupName": "patching-daily",
+        "sequenceNumber": "3",
+    },
+}
+EXECUTION_FAILED = {  # DOC Step Functions, status FAILED
+    "detail-type": "Step Functions Execution Status Change",
+    "source": "aws.states",
+    "resources": ["arn:aws:states:us-east-1:111122223333:execution:patch-reports-daily-compaction:e1"],
+    "detail": {
+        "executionArn": "arn:aws:states:us-east-1:111122223333:execution:patch-reports-daily-compaction:e1",
+        "stateMachineArn": "arn:aws:states:us-east-1:111122223333:stateMachine:patch-reports-daily-compaction",
+        "name": "e1",
+        "status": "FAILED",
+        "startDate": 1551225014968,
+        "stopDate": 1551225017576,
+        "input": "{}",
+        "output": None,
+        "error": "States.TaskFailed",
+        "cause": "Athena query failed",
+    },
+}
+
+
+def alarm_changed(name: str, description: str, value: str, reason: str) -> dict:
+    """DOC CloudWatch alarm state change, for one alarm."""
+    return {
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "resources": [f"arn:aws:cloudwatch:us-east-1:111122223333:alarm:{name}"],
+        "detail": {
+            "alarmName": name,
+            "state": {"value": value, "reason": reason, "timestamp": "2019-10-02T17:20:48.551+0000"},
+            "previousState": {"value": "OK", "reason": "", "timestamp": "2019-10-02T17:04:40.985+0000"},
+            "configuration": {"description": description, "metrics": []},
+        },
+    }
+
+
+@pytest.fixture
+def central(monkeypatch):
+    """The rendered central rules in moto: (events, sqs, logs, queue of the mailed texts, bus ARN, stack)."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        events, sqs, logs = (boto3.client(name, region_name=REGION) for name in ("events", "sqs", "logs"))
+        bus_arn = events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+        stack = render(central_alerts.RECORD, PARAMS)
+        queue = central_rules_to_queue(events, sqs, stack, bus_arn, logs)
+        yield events, sqs, logs, queue, bus_arn, stack
+
+
+def storm_alarm(stack: dict) -> dict:
+    return stack["Resources"]["NodeEventStormAlarm"]["Properties"]
+
+
+# (sample, the first line of the text it must give, or None when it must give none)
+CASES = [
+    (CRAWLER_FAILED, "PATCHING DATA PATH ALERT: Glue crawler patching-crawler failed: Internal Service Exception."),
+    (changed(CRAWLER_FAILED, state="Succeeded", message="Crawler Succeeded"), None),
+    (changed(CRAWLER_FAILED, crawlerName="someone-elses-crawler"), None),
+    (QUERY_FAILED, "PATCHING DATA PATH ALERT: a daily compaction query FAILED in Athena workgroup patching-daily."),
+    (
+        changed(QUERY_FAILED, currentState="CANCELLED"),
+        "PATCHING DATA PATH ALERT: a daily compaction query CANCELLED in Athena workgroup patching-daily.",
+    ),
+    (changed(QUERY_FAILED, currentState="SUCCEEDED"), None),
+    (changed(QUERY_FAILED, workgroupName="patching"), None),  # the reports' workgroup: people's own queries
+    (
+        EXECUTION_FAILED,
+        "PATCHING DATA PATH ALERT: the daily compaction run FAILED: today's reports and trend are missing a day.",
+    ),
+    (
+        changed(EXECUTION_FAILED, status="TIMED_OUT"),
+        "PATCHING DATA PATH ALERT: the daily compaction run TIMED_OUT: today's reports and trend are missing a day.",
+    ),
+    (changed(EXECUTION_FAILED, status="SUCCEEDED"), None),
+    (changed(EXECUTION_FAILED, stateMachineArn="arn:aws:states:us-east-1:111122223333:stateMachine:other"), None),
+    (
+        alarm_changed("patching-alert-reports-compaction-start", "The daily compaction did not start.", "ALARM", "x"),
+        "PATCHING ALERT: patching-alert-reports-compaction-start.",
+    ),
+    (alarm_changed("patching-alert-reports-compaction-start", "d", "OK", "back to normal"), None),
+    (alarm_changed("someone-elses-alarm", "d", "ALARM", "x"), None),
+]
+
+
+def test_each_data_path_sample_reaches_the_topic_as_readable_text_or_not_at_all(central):
+    events, sqs, _, queue, _, _ = central
+    for event, first_line in CASES:
+        put(events, event)  # the collector's default bus, where its services send
+        texts = texts_arriving(sqs, queue)
+        if first_line is None:
+            assert texts == [], event["detail"]
+            continue
+        (text,) = texts
+        assert text.startswith(first_line + "\n"), text
+        assert "\nAccount 123456789012, Region us-east-1." in text  # moto's account
+        assert "<" not in text  # every placeholder filled
+    # every data path kind has a sample that reaches it
+    assert {kind.source for kind in alerts.DATA_PATH_KINDS} == {event["source"] for event, line in CASES if line}
+
+
+def test_a_storm_of_5000_node_failures_from_50_accounts_mails_once_and_lists_every_node(central):
+    """Each account's wave: 100 nodes fail their install (50 with AWS-RunPatchBaselineWithHooks) and
+    report NON_COMPLIANT, and one account's window times out. The person receives the window's mail
+    and the storm alarm's, and the log group lists all 5,000 failed nodes."""
+    events, sqs, logs, queue, bus_arn, stack = central
+    accounts = [f"{100000000000 + n:012d}" for n in range(50)]
+    sent = Counter()
+    for account in accounts:
+        for n in range(100):
+            document = alerts.PATCH_DOCUMENTS[n % 2]
+            failed = changed(INVOCATION, document_name=document, status="Failed", instance_id=f"i-{account}{n:05d}")
+            # the envelope's account: a forwarded event keeps the member's (moto would write its own)
+            put(events, failed, bus_arn)
+            sent[account] += 1
+        put(events, changed(PATCH_NON_COMPLIANT, resource_id=f"i-{account}00000"), bus_arn)
+    put(events, WINDOW_EXECUTION, bus_arn)
+    mails = texts_arriving(sqs, queue)
+    assert len(mails) == 1 and mails[0].startswith("PATCHING ALERT: maintenance window mw-0ed7251d3fcf6e0c2 run")
+
+    logged = node_events(logs)
+    failures = [event for event in logged if event["kind"] == "InstallRun"]
+    assert len(failures) == 5_000 and len({event["node"] for event in failures}) == 5_000
+    assert Counter(event["document"] for event in failures) == {
+        "AWS-RunPatchBaseline": 2_500,
+        "AWS-RunPatchBaselineWithHooks": 2_500,
+    }
+    assert sum(event["kind"] == "PatchCompliance" for event in logged) == 50
+    assert all(event["text"].startswith("PATCHING ALERT: ") for event in logged)
+
+    # The alarm: one state change to ALARM while node events keep arriving within the hour
+    alarm = storm_alarm(stack)
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (300, 12, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+        "notBreaching",
+    )
+    reason = (
+        "Threshold Crossed: 1 out of the last 12 datapoints [5050.0 (02/12/26 04:05:00)] was greater than or "
+        "equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition)."
+    )
+    put(events, alarm_changed(alarm["AlarmName"], alarm["AlarmDescription"], "ALARM", reason))
+    (mail,) = texts_arriving(sqs, queue)
+    assert mail.startswith(f"PATCHING ALERT: {alarm['AlarmName']}.\n")
+    assert "[5050.0 " in mail  # the count
+    assert "worst-accounts" in mail and "/nodes" in mail and central_alerts.NODE_EVENTS_LOG_GROUP in mail
+    print(f"\nstorm: 5,050 node events from 50 accounts -> {len(mails) + 1} e-mails (1 window, 1 storm alarm)")
+
+    # The saved queries group by the logged "account", the envelope's account ($.account): the member's
+    # in AWS (EventBridge event structure), moto's own here (it cannot put from 50 accounts on one bus).
+    # The node ids carry their account in this test, so the same grouping is shown on them.
+    assert all(event["account"] == "123456789012" for event in logged)
+    per_account = Counter(event["node"][2:14] for event in failures)
+    assert per_account == sent and len(per_account) == 50 and set(per_account.values()) == {100}
+    assert drain(sqs, queue) == []
+
+
+def test_the_storm_alarm_counts_the_log_group_and_its_queries_read_it():
+    stack = render(central_alerts.RECORD, PARAMS)["Resources"]
+    metric = stack["NodeEventMetricFilter"]["Properties"]
+    assert metric["LogGroupName"] == "NodeEventLogGroup"
+    assert metric["FilterPattern"] == '{ $.source = "aws.ssm" }'
+    (transformation,) = metric["MetricTransformations"]
+    alarm = stack["NodeEventStormAlarm"]["Properties"]
+    assert (transformation["MetricNamespace"], transformation["MetricName"]) == (
+        alarm["Namespace"],
+        alarm["MetricName"],
+    )
+    assert alarm["Statistic"] == "Sum" and "AlarmActions" not in alarm  # mailed by its state change event
+    assert alarm["AlarmName"].startswith(alerts.ALARM_PREFIX)
+    queries = {
+        r["Properties"]["Name"].rpartition("/")[2]: r["Properties"]
+        for r in stack.values()
+        if r["Type"] == "AWS::Logs::QueryDefinition"
+    }
+    assert set(queries) == set(central_alerts.STORM_QUERIES) == {"worst-accounts", "nodes"}
+    for name, query in queries.items():
+        assert (
+            query["LogGroupNames"] == ["NodeEventLogGroup"]
+            and query["QueryString"] == central_alerts.STORM_QUERIES[name]
+        )
+    assert "by account, region" in queries["worst-accounts"]["QueryString"]
+    # the fields the queries read are those the log transformer writes
+    for kind in alerts.EVENT_KINDS:
+        if kind.per_node:
+            (target,) = stack[f"Count{kind.title}Rule"]["Properties"]["Targets"]
+            assert target["InputTransformer"]["InputPathsMap"]["account"] == "$.account"
+            assert '"kind": "' + kind.title in target["InputTransformer"]["InputTemplate"]
+    policy = stack["NodeEventLogGroupPolicy"]["Properties"]["PolicyDocument"]
+    assert '"logs:PutLogEvents"' in policy and '"aws:SourceAccount"' in policy
+    for kind in alerts.EVENT_KINDS:
+        assert (f"Count{kind.title}Rule" in stack) == kind.per_node == (f"Alert{kind.title}Rule" not in stack)
+    assert {kind.title for kind in alerts.EVENT_KINDS if kind.per_node} == {"InstallRun", "PatchCompliance"}
+
+
+def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(central):
+    """The compaction's failed starts, the SPICE refreshes and the storm: each alarm, rendered with its
+    template's example values, turns to ALARM once and is mailed with its description."""
+    events, sqs, _, queue, _, _ = central
+    found = {}
+    for record in RECORDS:
+        rendered = render(record, {**example(record), **BASE_NUMBERS.get(record.file, {})})
+        for title, resource in rendered["Resources"].items():
+            if resource["Type"] == "AWS::CloudWatch::Alarm":
+                found[title] = resource["Properties"]
+    assert set(found) == {
+        "NodeEventStormAlarm",
+        "DailyCompactionDeadLetterAlarm",
+        "QuickSightComplianceDataSetIngestionAlarm",
+        "QuickSightExposureDataSetIngestionAlarm",
+    }
+    assert found["DailyCompactionDeadLetterAlarm"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": "DailyCompactionDeadLetterQueue.QueueName"}  # cloud-radar's GetAtt
+    ]
+    dashboard = render(QUICKSIGHT, example(QUICKSIGHT))["Resources"]
+    for key in ("Compliance", "Exposure"):  # the DataSetId of each data set
+        (dimension,) = found[f"QuickSight{key}DataSetIngestionAlarm"]["Dimensions"]
+        assert dimension == {
+            "Name": "DatasetId",
+            "Value": dashboard[f"QuickSight{key}DataSet"]["Properties"]["DataSetId"],
+        }
+    for alarm in found.values():
+        assert alarm["AlarmName"].startswith(alerts.ALARM_PREFIX) and "AlarmActions" not in alarm
+        put(events, alarm_changed(alarm["AlarmName"], alarm["AlarmDescription"], "ALARM", "Threshold Crossed"))
+        (text,) = texts_arriving(sqs, queue)
+        assert text == f"PATCHING ALERT: {alarm['AlarmName']}.\nAccount 123456789012, Region us-east-1.\n" + (
+            f"{alarm['AlarmDescription']}\nThreshold Crossed"
+        )
