@@ -74,7 +74,7 @@ CONSTRAINT_TYPES: dict[str, type | tuple[type, ...]] = {
     "Default": (str, int, float),
 }
 # CloudFormation reads AllowedPattern with java.util.regex.Pattern (CloudFormation user guide,
-# "Regular expressions"; quoted in aws-cloudformation/cfn-lint issue 1565), where \w, \d and \s
+# "Regular expressions"; quoted in aws-cloudformation/cfn-lint#1565), where \w, \d and \s
 # are ASCII; re.ASCII gives Python the same meaning.
 PATTERN_FLAGS = re.ASCII
 # Every Number parameter of these templates feeds an integer property (days, hours, bytes, a
