@@ -88,36 +88,33 @@ INVENTORY_SNAPSHOT = DailyTable(
     ),
 )
 DAILY_TABLES = (EXPOSURE_SNAPSHOT, INVENTORY_SNAPSHOT)
+# The nodes view's columns (queries/views/nodes.sql) that its daily copy keeps, by kind.
+NODE_TEXT_COLUMNS = (
+    "account_id",
+    "region",
+    "node_id",
+    "computer_name",
+    "platform_name",
+    "platform_type",
+    "instance_status",
+    "patch_group",
+    "baseline_id",
+)
+NODE_COUNT_COLUMNS = (
+    "missing_count",
+    "failed_count",
+    "installed_pending_reboot_count",
+    "critical_noncompliant_count",
+    "security_noncompliant_count",
+)
 # The per-node copy, filled by queries/compliance_snapshot.sql (its folder is catalog.SNAPSHOT_FOLDER).
 COMPLIANCE_SNAPSHOT = DailyTable(
     "compliance_snapshot",
     "Daily per-node patch compliance: one row per active node, from the nodes view",
     {
-        **dict.fromkeys(
-            [
-                "account_id",
-                "region",
-                "node_id",
-                "computer_name",
-                "platform_name",
-                "platform_type",
-                "instance_status",
-                "patch_group",
-                "baseline_id",
-            ],
-            "string",
-        ),
+        **dict.fromkeys(NODE_TEXT_COLUMNS, "string"),
         "compliant": "boolean",
-        **dict.fromkeys(
-            [
-                "missing_count",
-                "failed_count",
-                "installed_pending_reboot_count",
-                "critical_noncompliant_count",
-                "security_noncompliant_count",
-            ],
-            "int",
-        ),
+        **dict.fromkeys(NODE_COUNT_COLUMNS, "int"),
         "last_scan_time": "timestamp",
         "last_install_time": "timestamp",
     },

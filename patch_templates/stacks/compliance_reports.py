@@ -74,31 +74,9 @@ REPORTS = {
 # their Athena (Trino) types, which must be exactly what the SQL returns or Athena calls the view stale.
 VIEWS = {
     "nodes": {
-        **dict.fromkeys(
-            [
-                "account_id",
-                "region",
-                "node_id",
-                "computer_name",
-                "platform_name",
-                "platform_type",
-                "instance_status",
-                "patch_group",
-                "baseline_id",
-            ],
-            "varchar",
-        ),
+        **dict.fromkeys(compaction.NODE_TEXT_COLUMNS, "varchar"),
         "reported": "boolean",
-        **dict.fromkeys(
-            [
-                "missing_count",
-                "failed_count",
-                "installed_pending_reboot_count",
-                "critical_noncompliant_count",
-                "security_noncompliant_count",
-            ],
-            "integer",
-        ),
+        **dict.fromkeys(compaction.NODE_COUNT_COLUMNS, "integer"),
         "last_scan_time": "varchar",
         "last_install_time": "varchar",
         "compliant": "boolean",
