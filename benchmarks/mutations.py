@@ -36,23 +36,27 @@ class Mutation:
     why: str
 
 
-PATCHING = ("tests/test_patching.py", "tests/test_members.py")
-DASHBOARD = ("tests/test_quicksight_dashboard.py",)
-ANALYTICS = ("tests/test_analytics.py",)
-BASELINES = ("tests/test_baselines.py", "tests/test_patching.py", "tests/test_members.py")
-ALERTS = ("tests/test_alerts.py",)
-COLLECTOR = ("tests/test_collector.py", "tests/test_resource_data_sync.py", "tests/test_bucket_policies.py")
-REPORTS = ("tests/test_compliance_reports.py",)
+PATCHING = ("tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py", "tests/parts/test_operations.py")
+DASHBOARD = ("tests/stacks/test_quicksight_dashboard.py",)
+ANALYTICS = ("tests/stacks/test_analytics.py",)
+BASELINES = ("tests/parts/test_baselines.py", "tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py")
+ALERTS = ("tests/parts/test_alerts.py", "tests/parts/test_data_path_alerts.py")
+COLLECTOR = (
+    "tests/stacks/test_collector.py",
+    "tests/stacks/test_resource_data_sync.py",
+    "tests/parts/test_policies.py",
+)
+REPORTS = ("tests/stacks/test_compliance_reports.py",)
 
 MUTATIONS = [
     # The three that survived the earlier run.
     Mutation(
         "max-concurrency-errors-swapped",
         "patch_templates/parts/operations.py",
-        'MaxConcurrency=Ref("pMaxConcurrency"),\n            MaxErrors=Ref("pMaxErrors"),',
-        'MaxConcurrency=Ref("pMaxErrors"),\n            MaxErrors=Ref("pMaxConcurrency"),',
+        "MaxConcurrency=Ref(params.max_concurrency),\n            MaxErrors=Ref(params.max_errors),",
+        "MaxConcurrency=Ref(params.max_errors),\n            MaxErrors=Ref(params.max_concurrency),",
         PATCHING,
-        "both default to 1",
+        "both defaulted to 1 before they became percentages",
     ),
     Mutation(
         "crawler-without-batch-create-partition",
@@ -90,10 +94,10 @@ MUTATIONS = [
     Mutation(
         "approved-and-rejected-patches-swapped",
         "patch_templates/parts/baselines.py",
-        'ApprovedPatches=optional.get("pApprovedPatches", NoValue),\n'
-        '            RejectedPatches=optional.get("pRejectedPatches", NoValue),',
-        'ApprovedPatches=optional.get("pRejectedPatches", NoValue),\n'
-        '            RejectedPatches=optional.get("pApprovedPatches", NoValue),',
+        'ApprovedPatches=given(params.approved_patches, Split(",", Ref(params.approved_patches))),\n'
+        '            RejectedPatches=given(params.rejected_patches, Split(",", Ref(params.rejected_patches))),',
+        'ApprovedPatches=given(params.rejected_patches, Split(",", Ref(params.rejected_patches))),\n'
+        '            RejectedPatches=given(params.approved_patches, Split(",", Ref(params.approved_patches))),',
         BASELINES,
         "both default to none",
     ),
@@ -110,33 +114,33 @@ MUTATIONS = [
     Mutation(
         "slack-workspace-and-channel-swapped",
         "patch_templates/stacks/central_alerts.py",
-        'SlackWorkspaceId=Ref(params["workspace"]),\n            SlackChannelId=Ref(params["channel"]),',
-        'SlackWorkspaceId=Ref(params["channel"]),\n            SlackChannelId=Ref(params["workspace"]),',
+        "SlackWorkspaceId=Ref(params.workspace),\n            SlackChannelId=Ref(params.channel),",
+        "SlackWorkspaceId=Ref(params.channel),\n            SlackChannelId=Ref(params.workspace),",
         ALERTS,
         "both default to empty",
     ),
     Mutation(
         "automation-role-passed-as-output-bucket",
         "patch_templates/parts/operations.py",
-        'OutputS3BucketName=If(has_bucket, Ref("pOutputS3BucketName"), NoValue),',
-        "OutputS3BucketName=If(has_bucket, automation_role_arn(standalone), NoValue),",
+        "OutputS3BucketName=If(has_bucket, Ref(params.output_bucket), NoValue),",
+        "OutputS3BucketName=If(has_bucket, params.variant.role_arn(params.role), NoValue),",
         PATCHING,
         "pAutomationAssumeRoleArn and pOutputS3BucketName both default to empty",
     ),
     Mutation(
         "window-duration-and-cutoff-swapped",
         "patch_templates/parts/operations.py",
-        'Duration=Ref("pDuration"),\n            Cutoff=Ref("pCutoff"),',
-        'Duration=Ref("pCutoff"),\n            Cutoff=Ref("pDuration"),',
+        "Duration=Ref(params.duration),\n            Cutoff=Ref(params.cutoff),",
+        "Duration=Ref(params.cutoff),\n            Cutoff=Ref(params.duration),",
         PATCHING,
         "the window would stop scheduling tasks at once",
     ),
     Mutation(
         "results-and-snapshot-expiry-swapped",
         "patch_templates/stacks/analytics.py",
-        'RESULTS_FOLDER, Ref(results_days)),\n            expiry_rule("ExpireComplianceSnapshots", SNAPSHOT_FOLDER, '
+        'RESULTS_FOLDER, Ref(results_days)),\n            expiry_rule("ExpireComplianceSnapshots", catalog.SNAPSHOT_FOLDER, '
         "Ref(retention_days)),",
-        'RESULTS_FOLDER, Ref(retention_days)),\n            expiry_rule("ExpireComplianceSnapshots", SNAPSHOT_FOLDER, '
+        'RESULTS_FOLDER, Ref(retention_days)),\n            expiry_rule("ExpireComplianceSnapshots", catalog.SNAPSHOT_FOLDER, '
         "Ref(results_days)),",
         ANALYTICS,
         "the compliance history would expire with the query results",
@@ -144,24 +148,24 @@ MUTATIONS = [
     Mutation(
         "scan-and-inventory-switches-swapped",
         "patch_templates/parts/operations.py",
-        'Equals(Ref("pEnablePatchScan"), "true"))\n    t.add_condition("EnableInventory", Equals(Ref("pEnableInventory")',
-        'Equals(Ref("pEnableInventory"), "true"))\n    t.add_condition("EnableInventory", Equals(Ref("pEnablePatchScan")',
+        'Equals(Ref(enable_scan), "true")),\n        inventory=t.add_condition("EnableInventory", Equals(Ref(enable_inventory)',
+        'Equals(Ref(enable_inventory), "true")),\n        inventory=t.add_condition("EnableInventory", Equals(Ref(enable_scan)',
         PATCHING,
         "both default to true",
     ),
     Mutation(
         "non-security-follows-default-baseline",
         "patch_templates/parts/baselines.py",
-        'Equals(Ref("pEnableNonSecurity"), "true")',
-        'Equals(Ref("pDefaultBaseline"), "true")',
+        'Equals(Ref(params.enable_non_security), "true")',
+        'Equals(Ref(params.default_baseline), "true")',
         BASELINES,
         "both default to false",
     ),
     Mutation(
         "priority-takes-schedule-offset",
         "patch_templates/parts/operations.py",
-        'Priority=Ref("pPriority"),',
-        'Priority=Ref("pScheduleOffset"),',
+        "Priority=Ref(params.priority),",
+        "Priority=Ref(params.offset),",
         PATCHING,
         "both default to 0",
     ),
@@ -267,7 +271,7 @@ MUTATIONS = [
         "patch_templates/lambdas/consolidated_billing_crawler_initializer.py",
         "except glue.exceptions.CrawlerRunningException:",
         "except glue.exceptions.EntityNotFoundException:",
-        ("tests/test_crawler_initializer.py",),
+        ("tests/lambdas/test_consolidated_billing_crawler_initializer.py",),
         "a crawler already running would fail the stack",
     ),
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from awacs import glue as glue_actions, kms, logs as logs_actions
 from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import AWSObject, GetAtt, If, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
+from troposphere import AWSObject, Condition, GetAtt, If, Not, NoValue, Ref, Sub, Template, athena, glue, iam, logs, s3
 
 from ..parts import catalog, parameters as p, policies
 from ..parts.common import (
@@ -196,7 +196,19 @@ def build(reports: Record) -> Template:
         "deleted; at least 90, the history that time to patch and the trend read.",
         **p.days(SNAPSHOT_RETENTION_FLOOR_DAYS),
     )
+    existing_results_bucket = p.add(
+        t,
+        "pExistingResultsBucketName",
+        ATHENA_GROUP,
+        "Existing results bucket (optional)",
+        Default="",
+        Description="Empty to create the results bucket. After a teardown, the results bucket "
+        "(AthenaResultsBucketName of the stack before, retained) holds the compliance history: give its name "
+        "to keep that history, its lifecycle rules and its encryption.",
+        **p.optional(p.BUCKET_NAME),
+    )
     has_kms_key = p.has_value(t, kms_key)
+    reuse_results_bucket = p.has_value(t, existing_results_bucket)
 
     # Glue Data Catalog -----------------------------------------------------------------------
     database = t.add_resource(
@@ -363,7 +375,9 @@ def build(reports: Record) -> Template:
     )
 
     # Athena ---------------------------------------------------------------------------------
-    # Query results expire after pAthenaResultsExpirationDays, snapshots after their retention.
+    # Query results expire after pAthenaResultsExpirationDays, snapshots after their retention; an
+    # existing results bucket keeps the rules it was created with.
+    create_results_bucket = t.add_condition("CreateResultsBucket", Not(Condition(reuse_results_bucket)))
     results_bucket = private_bucket(
         t,
         "AthenaResultsBucket",
@@ -381,10 +395,13 @@ def build(reports: Record) -> Template:
         # an overwritten or deleted day of the daily tables can be restored for this long
         noncurrent_days=NONCURRENT_VERSION_DAYS,
         abort_upload_days=1,
+        Condition=create_results_bucket,
     )
+    results_bucket_name = If(reuse_results_bucket, Ref(existing_results_bucket), Ref(results_bucket))
     t.add_resource(
         s3.BucketPolicy(
             "AthenaResultsBucketPolicy",
+            Condition=create_results_bucket,
             Bucket=Ref(results_bucket),
             PolicyDocument=policies.document(policies.deny_insecure_transport(GetAtt(results_bucket, "Arn"))),
         )
@@ -403,7 +420,7 @@ def build(reports: Record) -> Template:
                     PublishCloudWatchMetricsEnabled=True,
                     BytesScannedCutoffPerQuery=Ref(cutoff_bytes),
                     ResultConfiguration=athena.ResultConfiguration(
-                        OutputLocation=Sub("s3://${AthenaResultsBucket}/" + catalog.RESULTS_FOLDER),
+                        OutputLocation=Sub("s3://${Bucket}/" + catalog.RESULTS_FOLDER, Bucket=results_bucket_name),
                         EncryptionConfiguration=athena.EncryptionConfiguration(
                             EncryptionOption=If(has_kms_key, "SSE_KMS", "SSE_S3"),
                             KmsKey=If(has_kms_key, Ref(kms_key), NoValue),
@@ -418,7 +435,7 @@ def build(reports: Record) -> Template:
         "AthenaDailyWorkGroup", daily_workgroup_name, "Daily compaction of the synced JSON", daily_cutoff
     )
     for daily in compaction.COMPACTED_TABLES:
-        compacted_table(t, database, daily)
+        compacted_table(t, database, daily, results_bucket_name)
     add_exported_outputs(
         t,
         [
@@ -426,13 +443,13 @@ def build(reports: Record) -> Template:
             ("CrawlerName", "Glue crawler that adds partitions", Ref(crawler)),
             ("AthenaWorkGroupName", "Athena workgroup of the reports", Ref(reports_workgroup)),
             ("AthenaDailyWorkGroupName", "Athena workgroup of the daily compaction", Ref(daily_workgroup)),
-            ("AthenaResultsBucketName", "Bucket of the Athena query results", Ref(results_bucket)),
+            ("AthenaResultsBucketName", "Bucket of the Athena query results", results_bucket_name),
         ],
     )
     return t
 
 
-def compacted_table(t: Template, database: glue.Database, daily: compaction.DailyTable) -> glue.Table:
+def compacted_table(t: Template, database: glue.Database, daily: compaction.DailyTable, bucket) -> glue.Table:
     """A compacted table of the reports stack's daily job: Parquet, one partition per day, in its folder
     of the results bucket. The compacted history exists nowhere else, so the table outlives this stack
     and a replacement (Retain): a redeployed stack on the same bucket finds every day again."""
@@ -447,7 +464,7 @@ def compacted_table(t: Template, database: glue.Database, daily: compaction.Dail
         PartitionKeys=[glue.Column(Name=compaction.PARTITION_KEY[0], Type=compaction.PARTITION_KEY[1])],
         StorageDescriptor=glue.StorageDescriptor(
             Columns=[glue.Column(Name=column, Type=kind) for column, kind in daily.columns.items()],
-            Location=Sub("s3://${AthenaResultsBucket}/" + daily.folder),
+            Location=Sub("s3://${Bucket}/" + daily.folder, Bucket=bucket),
             InputFormat=PARQUET + "MapredParquetInputFormat",
             OutputFormat=PARQUET + "MapredParquetOutputFormat",
             SerdeInfo=glue.SerdeInfo(SerializationLibrary=PARQUET + "serde.ParquetHiveSerDe"),

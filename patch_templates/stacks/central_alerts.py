@@ -459,16 +459,26 @@ def add_node_event_count(t: Template) -> logs.LogGroup:
     Logs permissions"); an alarm changes state once per episode (CloudWatch user guide, "Alarm events
     and EventBridge"). E-mail delivery is throttled per subscription (SNS developer guide, "Amazon SNS
     email subscription setup and management": more than 10 messages a second suspends it)."""
+    kms_key = p.add_kms_key(
+        t,
+        ALERTS_GROUP,
+        f"Customer managed KMS key of the log group {NODE_EVENTS_LOG_GROUP}; {{no_key}} for CloudWatch Logs' own "
+        "encryption. Its key policy must let logs.REGION.amazonaws.com use it (kms:Encrypt*, kms:Decrypt*, "
+        "kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*) for this log group (kms:EncryptionContext:aws:logs:arn).",
+        name="pLogsKMSKeyArn",
+        label="Log group KMS key ARN (optional)",
+    )
     group = t.add_resource(
         logs.LogGroup(
             "NodeEventLogGroup",
             DeletionPolicy="Delete",  # copies of Systems Manager events, for a storm's count and node list
             UpdateReplacePolicy="Delete",
             Metadata=checkov_skip(
-                CKV_AWS_158="Copies of Systems Manager events (node, status, account), encrypted at rest by "
-                "CloudWatch Logs with its own key; they hold no secret."
+                CKV_AWS_158="Encrypted with pLogsKMSKeyArn when given, else by CloudWatch Logs with its own key "
+                "(copies of Systems Manager events: node, status, account); checkov cannot evaluate the Fn::If."
             ),
             LogGroupName=NODE_EVENTS_LOG_GROUP,
+            KmsKeyId=If(p.has_value(t, kms_key), Ref(kms_key), NoValue),
             RetentionInDays=365,
         )
     )

@@ -85,6 +85,7 @@ GOOD_AND_BAD = {
     ),
     "pAthenaResultsExpirationDays": (["1", "30", "3650"], ["0", "3651", "-5", "thirty"]),
     "pAccessLogBucketName": (["", "my-log-bucket"], ["My_Logs", "ab", "bucket/prefix"]),
+    "pExistingResultsBucketName": (["", "old-results-bucket"], ["Old_Results", "ab", "s3://old", "old/"]),
     # at least 90 days of history: time to patch and the trend read it
     "pSnapshotRetentionDays": (["90", "730", "3650"], ["89", "1", "0", "3651", "-1", "two years", ""]),
     "pAthenaDailyWorkGroupName": (["patching-daily", "Daily.2025_a-b"], ["", "has space", "x" * 129, "daily!"]),
@@ -465,3 +466,20 @@ def test_the_daily_scan_limit_default_follows_the_rule_of_thumb():
     parameter = template_dict(NAME)["Parameters"]["pDailyBytesScannedCutoff"]
     assert parameter["Default"] == compaction.SCAN_LIMIT_BYTES_PER_NODE_ITEM * 20_000 * 200 == 60_000_000_000
     assert "15,000 bytes per node and compliance item" in parameter["Description"]
+
+
+def test_a_redeployed_stack_takes_the_retained_results_bucket_and_its_history():
+    """After a teardown the results bucket (retained) holds the compacted history: given by name, the
+    stack creates no bucket and the workgroups, the compacted tables and the export all use it."""
+    for given, bucket in (("", "AthenaResultsBucket"), ("old-results-bucket", "old-results-bucket")):
+        stack = render(NAME, {"pBucketName": "sync-bucket/inventory", "pExistingResultsBucketName": given})
+        resources_ = stack["Resources"]
+        assert ("AthenaResultsBucket" in resources_) == ("AthenaResultsBucketPolicy" in resources_) == (not given)
+        for workgroup in ("AthenaWorkGroup", "AthenaDailyWorkGroup"):
+            configuration = resources_[workgroup]["Properties"]["WorkGroupConfiguration"]
+            location = configuration["ResultConfiguration"]["OutputLocation"]
+            assert location == f"s3://{bucket}/{catalog.RESULTS_FOLDER}", workgroup
+        for daily in compaction.COMPACTED_TABLES:
+            spec = resources_[f"Table{daily.title}"]["Properties"]["TableInput"]
+            assert spec["StorageDescriptor"]["Location"] == f"s3://{bucket}/{daily.folder}"
+        assert stack["Outputs"]["AthenaResultsBucketName"]["Value"] == bucket

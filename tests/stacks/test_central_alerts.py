@@ -154,6 +154,10 @@ BAD_VALUES = {
     "pSlackChannelId": (["", "C0456EFGH", "c0456efgh"], ["C0456-EFGH", "#general", "C0456 EFGH", "C" * 256]),
     "pCFNCrawlerName": (["patching-crawler", "crawler_2"], ["", "has space", "dot.name", "x" * 256]),
     "pAthenaDailyWorkGroupName": (["patching-daily", "Daily.2025_a-b"], ["", "has space", "x" * 129, "daily!"]),
+    "pLogsKMSKeyArn": (
+        ["none", "", "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        ["None", "alias/logs", "arn:aws:kms:eu-west-1:111122223333:alias/logs", "1234abcd-12ab-34cd-56ef"],
+    ),
 }
 
 

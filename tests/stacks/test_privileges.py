@@ -176,11 +176,14 @@ def test_quicksight_writes_only_under_the_athena_results_prefix():
     assert {"s3:GetObject"} <= {a for s in policy if s["Resource"] == [f"{results}/*"] for a in s["Action"]}
 
 
-def test_the_athena_workgroup_writes_its_results_where_quicksight_may_write():
-    (workgroup,) = resources(ANALYTICS, "AWS::Athena::WorkGroup").values()
-    configuration = workgroup["Properties"]["WorkGroupConfiguration"]
-    assert configuration["EnforceWorkGroupConfiguration"] is True
-    assert configuration["ResultConfiguration"]["OutputLocation"]["Fn::Sub"].endswith("/" + catalog.RESULTS_FOLDER)
+def test_the_athena_workgroups_write_their_results_where_quicksight_may_write():
+    workgroups = resources(ANALYTICS, "AWS::Athena::WorkGroup")
+    assert set(workgroups) == {"AthenaWorkGroup", "AthenaDailyWorkGroup"}
+    for workgroup in workgroups.values():
+        configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+        assert configuration["EnforceWorkGroupConfiguration"] is True
+        location = configuration["ResultConfiguration"]["OutputLocation"]["Fn::Sub"]
+        assert location[0].endswith("/" + catalog.RESULTS_FOLDER)
 
 
 def quicksight_results_bucket() -> str:
