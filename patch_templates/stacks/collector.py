@@ -11,10 +11,11 @@ from troposphere import (
     Split,
     Sub,
     Template,
+    cloudwatch,
     s3,
 )
 
-from ..parts import parameters as p, policies, sync
+from ..parts import alerts, parameters as p, policies, sync
 from ..parts.common import add_exported_outputs, private_bucket
 from .record import Record
 
@@ -24,6 +25,9 @@ EXAMPLE_BUCKET = "patch-inventory-111122223333"
 EXAMPLE_ACCOUNTS = "444455556666,777788889999"
 BUCKET_GROUP = "S3 Bucket"
 POLICY_GROUP = "Bucket Policy (who may write)"
+ALERT_GROUP = "Alerts"
+# The S3 request-metrics filter on the sync prefix (CloudWatch dimension FilterId).
+SYNC_WRITES_FILTER = "sync-writes"
 
 
 def build() -> Template:
@@ -89,6 +93,20 @@ def build() -> Template:
         **p.optional(p.ORGANIZATION_ID),
     )
     sync_params = sync.add_parameters(t)
+    # CloudWatch evaluates at most seven days of one-hour periods (PutMetricAlarm, Period).
+    silence_hours = p.add(
+        t,
+        "pSyncSilenceAlarmHours",
+        ALERT_GROUP,
+        "Hours without sync data before an alert",
+        Default=26,
+        Description="Hours in which no sync writes to the bucket before the central alert topic is told "
+        "(the daily patch scan brings new compliance data every day; 26 leaves two hours of slack).",
+        Type="Number",
+        MinValue=2,
+        MaxValue=168,
+        ConstraintDescription="must be a whole number of hours from 2 to 168",
+    )
 
     has_kms_key = p.has_value(t, kms_key)
     senders = p.add_senders(t, organization, accounts)
@@ -119,6 +137,9 @@ def build() -> Template:
         noncurrent_days=Ref(noncurrent_days),
         abort_upload_days=7,
         BucketName=Ref(bucket_name),
+        # Request metrics of the sync's writes only (S3 user guide, "Creating a CloudWatch metrics
+        # configuration for all the objects in your bucket"; filtered by prefix).
+        MetricsConfigurations=[s3.MetricsConfiguration(Id=SYNC_WRITES_FILTER, Prefix=Sub("${pBucketPrefix}/"))],
     )
 
     # This account is always allowed, so the collector's own sync below can write.
@@ -151,6 +172,31 @@ def build() -> Template:
                 policies.deny_insecure_transport(bucket_arn),
             ),
         )
+    )
+
+    # An hour without a PutRequests datum is an hour without recorded sync writes, so missing data
+    # breaches. The central alerts stack (step 2, this account-Region) mails it by its name.
+    alerts.add_alarm(
+        t,
+        "SyncSilenceAlarm",
+        "sync-silent",
+        Sub(
+            "No resource data sync wrote to s3://${pResourceDataSyncBucketName}/${pBucketPrefix}/ for "
+            "${pSyncSilenceAlarmHours} hours: the reports and the dashboard are not getting new data. "
+            "Check each account's sync (aws ssm list-resource-data-sync: LastStatus, LastSyncStatusMessage) and the bucket policy.",
+        ),
+        Namespace="AWS/S3",
+        MetricName="PutRequests",
+        Dimensions=[
+            cloudwatch.MetricDimension(Name="BucketName", Value=Ref(bucket)),
+            cloudwatch.MetricDimension(Name="FilterId", Value=SYNC_WRITES_FILTER),
+        ],
+        Statistic="Sum",
+        Period=3600,
+        EvaluationPeriods=Ref(silence_hours),
+        Threshold=1,
+        ComparisonOperator="LessThanThreshold",
+        TreatMissingData="breaching",
     )
 
     # The sync checks the bucket policy when it is created.

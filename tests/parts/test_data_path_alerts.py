@@ -37,7 +37,7 @@ from test_alerts import (
 )
 
 from patch_templates.parts import alerts
-from patch_templates.stacks import RECORDS, central_alerts, compliance_reports, quicksight_dashboard
+from patch_templates.stacks import RECORDS, central_alerts, collector, compliance_reports, quicksight_dashboard
 
 REGION = "us-east-1"
 QUICKSIGHT = quicksight_dashboard.RECORD
@@ -266,6 +266,40 @@ def test_the_storm_alarm_counts_the_log_group_and_its_queries_read_it():
     assert {kind.title for kind in alerts.EVENT_KINDS if kind.per_node} == {"InstallRun", "PatchCompliance"}
 
 
+@pytest.mark.parametrize("hours,prefix", [(26, "inventory"), (40, "org/sync")])
+def test_the_sync_silence_alarm_fires_after_n_hours_without_a_write_under_the_sync_prefix(central, hours, prefix):
+    """The collector bucket counts PUT requests under the sync prefix; an hour without one is missing
+    data, which breaches, so N silent hours in a row turn the alarm to ALARM and the topic is mailed."""
+    events, sqs, _, queue, _, _ = central
+    record = collector.RECORD
+    stack = render(record, {**example(record), "pSyncSilenceAlarmHours": hours, "pBucketPrefix": prefix})
+    resources = stack["Resources"]
+    (metrics,) = resources["ResourceDataSyncBucket"]["Properties"]["MetricsConfigurations"]
+    assert metrics == {"Id": "sync-writes", "Prefix": prefix + "/"}  # the sync writes <prefix>/<type>/...
+    alarm = resources["SyncSilenceAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/S3", "PutRequests", "Sum")
+    assert alarm["Dimensions"] == [
+        {"Name": "BucketName", "Value": "ResourceDataSyncBucket"},  # cloud-radar's Ref of the bucket
+        {"Name": "FilterId", "Value": metrics["Id"]},
+    ]
+    assert alarm["Period"] * alarm["EvaluationPeriods"] == hours * 3600 and "DatapointsToAlarm" not in alarm
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (
+        1,
+        "LessThanThreshold",
+        "breaching",
+    )
+    assert (
+        f"s3://{example(record)['pResourceDataSyncBucketName']}/{prefix}/ for {hours} hours"
+        in (alarm["AlarmDescription"])
+    )
+    assert alarm["AlarmName"] == alerts.ALARM_PREFIX + "my-cloud-radar-stack-sync-silent"  # cloud-radar's stack name
+    put(events, alarm_changed(alarm["AlarmName"], alarm["AlarmDescription"], "ALARM", "Threshold Crossed"))
+    (text,) = texts_arriving(sqs, queue)
+    assert text.startswith(f"PATCHING ALERT: {alarm['AlarmName']}.\n") and f"for {hours} hours" in text
+    put(events, alarm_changed(alarm["AlarmName"], alarm["AlarmDescription"], "OK", "a write arrived"))
+    assert texts_arriving(sqs, queue) == []
+
+
 def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(central):
     """The compaction's failed starts, the SPICE refreshes and the storm: each alarm, rendered with its
     template's example values, turns to ALARM once and is mailed with its description."""
@@ -281,6 +315,7 @@ def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(ce
         "DailyCompactionDeadLetterAlarm",
         "QuickSightComplianceDataSetIngestionAlarm",
         "QuickSightExposureDataSetIngestionAlarm",
+        "SyncSilenceAlarm",
     }
     assert found["DailyCompactionDeadLetterAlarm"]["Dimensions"] == [
         {"Name": "QueueName", "Value": "DailyCompactionDeadLetterQueue.QueueName"}  # cloud-radar's GetAtt

@@ -289,6 +289,8 @@ CONSTRAINTS = [
     ("pSyncSourceType", ["AwsOrganizations", "SingleAccountMultiRegions"], ["", "Organization"]),
     ("pSyncSourceRegions", ["us-east-1", "us-east-1,eu-west-1"], ["", "us-east-1,", "us-east-1;eu-west-1"]),
     ("pNoncurrentVersionExpirationDays", ["1", "30", "3650"], ["0", "-1", "3651", "abc", ""]),
+    # at most seven days of one-hour periods (PutMetricAlarm); one hour could fire between two writes
+    ("pSyncSilenceAlarmHours", ["2", "26", "168"], ["0", "1", "169", "-26", "2.5", "abc", ""]),
 ]
 
 
