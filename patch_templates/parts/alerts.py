@@ -14,12 +14,13 @@ the Systems Manager API reference for each object, cited per kind below.
 import json
 from dataclasses import dataclass, field
 
-from awacs import events as events_actions
-from awacs.aws import Allow, PolicyDocument, Statement
-from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, events, iam
+from awacs import events as events_actions, sqs as sqs_actions
+from awacs.aws import Allow, ArnEquals, Condition, PolicyDocument, Principal, Statement, StringEquals
+from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, events, iam, sqs
 
 from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
+from .common import checkov_skip, sub
 from .policies import POLICY_VERSION, service_role_trust
 
 SOURCE = "aws.ssm"
@@ -45,19 +46,20 @@ class EventKind:
     # One event per node: in a storm thousands arrive within minutes, so the central bus counts them
     # (stacks/central_alerts.py: a log group, a metric filter and one alarm per storm), never mails them.
     per_node: bool = False
-    # The detail field that names the maintenance window: a member forwards only its own window's events.
-    window_field: str = ""
+    # The detail field that names a resource of the member (its maintenance window, its alarm): a member
+    # forwards only the events of its own.
+    own_field: str = ""
 
     @property
     def pattern(self) -> dict:
         return {"source": [self.source], "detail-type": [self.detail_type], "detail": self.detail}
 
-    def member_pattern(self, window) -> dict:
-        """The pattern a member forwards: for a window-level kind, only the member's own `window`
-        (Ref of AWS::SSM::MaintenanceWindow is its id, the event's window-id)."""
-        if not self.window_field:
+    def member_pattern(self, own) -> dict:
+        """The pattern a member forwards: for a kind with an own_field, only events whose field is `own`
+        (the Ref of its AWS::SSM::MaintenanceWindow, which is the window id; its alarm's name)."""
+        if not self.own_field:
             return self.pattern
-        return {**self.pattern, "detail": {**self.detail, self.window_field: [Ref(window)]}}
+        return {**self.pattern, "detail": {**self.detail, self.own_field: [own]}}
 
     def input_transformer(self, chat: bool = False) -> events.InputTransformer:
         """For e-mail, text: each line one quoted string, as EventBridge sends a string template to
@@ -138,7 +140,7 @@ EVENT_KINDS = (
         + "describe-maintenance-window-execution-tasks --region <region> --window-execution-id <execution>"
         + "\nConsole: Systems Manager > Maintenance Windows > <window> > History",
         {"status": "$.detail.status", "window": "$.detail.window-id", "execution": "$.detail.window-execution-id"},
-        window_field="window-id",
+        own_field="window-id",
     ),
     # State Manager, one event when an association's overall status changes ("EC2 State Manager
     # Association State Change"; fields association-id, document-name, status). Status values (API
@@ -219,6 +221,23 @@ DAILY_JOB_SUFFIX = "-daily-compaction"
 # Every alarm of these templates is named so; its ALARM state is mailed with its reason and description.
 ALARM_PREFIX = "patching-alert-"
 DATA_WHERE = "\nAccount <account>, Region <region>."
+# CloudWatch, "CloudWatch Alarm State Change" (CloudWatch user guide, "Alarm events and EventBridge":
+# fields alarmName, state.value, state.reason, configuration.description). An alarm changes state once
+# per episode, so each alarm mails once, however many data points crossed its threshold. The collector's
+# alarms reach the topic from its default bus; a member forwards its own alarm (add_forwarding).
+ALARM = EventKind(
+    "Alarm",
+    "CloudWatch Alarm State Change",
+    {"alarmName": [{"prefix": ALARM_PREFIX}], "state": {"value": ["ALARM"]}},
+    "PATCHING ALERT: <alarm>." + DATA_WHERE + "\n<description>\n<reason>",
+    {
+        "alarm": "$.detail.alarmName",
+        "description": "$.detail.configuration.description",
+        "reason": "$.detail.state.reason",
+    },
+    source="aws.cloudwatch",
+    own_field="alarmName",
+)
 DATA_PATH_KINDS = (
     # Glue, "Glue Crawler State Change" (EventBridge user guide, AWS Glue events: "Crawler Failed",
     # fields crawlerName, state, errorMessage, cloudWatchLogLink).
@@ -259,21 +278,7 @@ DATA_PATH_KINDS = (
         {"status": "$.detail.status", "execution": "$.detail.executionArn"},
         source="aws.states",
     ),
-    # CloudWatch, "CloudWatch Alarm State Change" (CloudWatch user guide, "Alarm events and EventBridge":
-    # fields alarmName, state.value, state.reason, configuration.description). An alarm changes state once
-    # per episode, so each alarm mails once, however many data points crossed its threshold.
-    EventKind(
-        "Alarm",
-        "CloudWatch Alarm State Change",
-        {"alarmName": [{"prefix": ALARM_PREFIX}], "state": {"value": ["ALARM"]}},
-        "PATCHING ALERT: <alarm>." + DATA_WHERE + "\n<description>\n<reason>",
-        {
-            "alarm": "$.detail.alarmName",
-            "description": "$.detail.configuration.description",
-            "reason": "$.detail.state.reason",
-        },
-        source="aws.cloudwatch",
-    ),
+    ALARM,
 )
 
 
@@ -291,7 +296,50 @@ def add_alarm(t: Template, title: str, name: str, description, **metric) -> clou
     )
 
 
+def add_dead_letter_queue(
+    t: Template, title: str, alarm_name: str, description: str, **variables
+) -> tuple[sqs.Queue, cloudwatch.Alarm]:
+    """A dead-letter queue `title` and its alarm (add_alarm), in ALARM while a message waits in it: what a
+    sender could not deliver is kept 14 days, the longest SQS keeps a message (Amazon SQS API Reference,
+    SetQueueAttributes, MessageRetentionPeriod), and mailed once. `description` is a Sub text that may
+    name ${Queue} (the queue's name), ${QueueUrl} and `variables`.
+
+    Encrypted with SQS managed keys (SSE-SQS), which need no key policy: a queue under a KMS key admits
+    an AWS service that sends to it only when a customer managed key's policy lets that service use it,
+    and the AWS managed key aws/sqs cannot be changed to (SQS developer guide, "Amazon SQS Key management")."""
+    queue = t.add_resource(
+        sqs.Queue(
+            title,
+            DeletionPolicy="Delete",  # failed deliveries, already alerted on: not report data
+            UpdateReplacePolicy="Delete",
+            Metadata=checkov_skip(
+                CKV_AWS_27="Encrypted at rest with SQS managed keys (SqsManagedSseEnabled, SSE-SQS); the check "
+                "looks for KmsMasterKeyId only."
+            ),
+            SqsManagedSseEnabled=True,
+            MessageRetentionPeriod=14 * 24 * 3600,
+        )
+    )
+    alarm = add_alarm(
+        t,
+        title.removesuffix("Queue") + "Alarm",
+        alarm_name,
+        sub(description, {"Queue": GetAtt(queue, "QueueName"), "QueueUrl": Ref(queue), **variables}),
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))],
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    return queue, alarm
+
+
 FORWARD_GROUP = "Central alerts"
+# How long a member's target retries an undelivered alert before its dead-letter queue takes it.
+FORWARD_RETRY_SECONDS = 3600
 CENTRAL_BUS_ARN = dict(
     Type="String",
     AllowedPattern=p.arn_pattern("events", r"event-bus/(?!default$)(?!aws\.)[A-Za-z0-9._-]{1,256}"),
@@ -305,7 +353,10 @@ CENTRAL_BUS_ARN = dict(
 
 def add_forwarding(t: Template, central_file: str, *, window) -> None:
     """Forward this account-Region's patching alerts (EVENT_KINDS) from its default event bus to the
-    collector's central bus; of the maintenance windows, only this member's own `window`.
+    collector's central bus; of the maintenance windows, only this member's own `window`. What cannot be
+    delivered waits in a dead-letter queue, whose alarm is forwarded the same way (ALARM): when the
+    central bus refuses this account altogether, that alarm is refused too, and stays in ALARM here
+    (docs/alerts.md).
 
     pCentralEventBusArn is required, with no default: the collector's stack (step 2) creates the bus
     before the StackSet (step 3), its ARN is the same for every account, and a member that silently
@@ -349,13 +400,66 @@ def add_forwarding(t: Template, central_file: str, *, window) -> None:
             ],
         )
     )
-    for kind in EVENT_KINDS:
+    dead_letters, alarm = add_dead_letter_queue(
+        t,
+        "AlertForwardingDeadLetterQueue",
+        "forwarding-failed",
+        "Patching alerts of account ${AWS::AccountId}, Region ${AWS::Region} did not reach the central bus ${Bus}: "
+        "nobody was mailed. They wait 14 days in SQS queue ${QueueUrl}. Read them: aws sqs receive-message "
+        "--attribute-names All --message-attribute-names All --queue-url <that URL> (ERROR_CODE, ERROR_MESSAGE: "
+        "why; RULE_ARN: which kind). Fix the central alerts stack's pOrganizationID or pDataSourceAccountID, "
+        "pCentralEventBusArn or AlertForwardingRole; THROTTLING needs no fix. Then purge the queue (aws sqs "
+        "purge-queue) and the alarm returns to OK.",
+        Bus=Ref(bus_arn),
+    )
+    # Retries cover passing errors (a throttled PutEvents in a storm); a refusal (no permission) goes to the
+    # queue at once (EventBridge user guide, "Using dead-letter queues to process undelivered events in
+    # EventBridge"). An alert is for the patch window it reports on: after an hour of retries its queue's
+    # alarm says more than the default 24 hours would, so the age ends the retries, not the count (the maximum).
+    target = events.Target(
+        Id="CentralEventBus",
+        Arn=Ref(bus_arn),
+        RoleArn=GetAtt(role, "Arn"),
+        DeadLetterConfig=events.DeadLetterConfig(Arn=GetAtt(dead_letters, "Arn")),
+        RetryPolicy=events.RetryPolicy(MaximumEventAgeInSeconds=FORWARD_RETRY_SECONDS, MaximumRetryAttempts=185),
+    )
+    # this stack's own alarm by its name: another stack's alarms in the account-Region are its own to forward
+    forwarded = [*((kind, Ref(window)) for kind in EVENT_KINDS), (ALARM, alarm.AlarmName)]
+    rules = [
         t.add_resource(
             events.Rule(
                 f"Forward{kind.title}Rule",
                 Description=f"Forwards patching alerts ({kind.detail_type}) to the central alert bus.",
-                EventPattern=kind.member_pattern(window),
+                EventPattern=kind.member_pattern(own),
                 State="ENABLED",
-                Targets=[events.Target(Id="CentralEventBus", Arn=Ref(bus_arn), RoleArn=GetAtt(role, "Arn"))],
+                Targets=[target],
             )
         )
+        for kind, own in forwarded
+    ]
+    # Only this stack's forwarding rules may write to its queue (the same page, "Granting permissions to
+    # the dead-letter queue": aws:SourceArn is the rule).
+    t.add_resource(
+        sqs.QueuePolicy(
+            "AlertForwardingDeadLetterQueuePolicy",
+            Queues=[Ref(dead_letters)],
+            PolicyDocument=PolicyDocument(
+                Version=POLICY_VERSION,
+                Statement=[
+                    Statement(
+                        Sid="ForwardingRulesSendDeadLetters",
+                        Effect=Allow,
+                        Principal=Principal("Service", "events.amazonaws.com"),
+                        Action=[sqs_actions.SendMessage],
+                        Resource=[GetAtt(dead_letters, "Arn")],
+                        Condition=Condition(
+                            [
+                                ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]}),
+                                StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
+                            ]
+                        ),
+                    )
+                ],
+            ),
+        )
+    )

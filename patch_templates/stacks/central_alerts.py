@@ -189,10 +189,11 @@ def add_parameters(t: Template) -> AlertParameters:
 
 def bus_policy(params: AlertParameters) -> dict:
     """Who may put events on the bus: every account of the organization (aws:PrincipalOrgID) or the
-    listed accounts and this one, and only events of Systems Manager (events:source), which is all
-    the members forward (EventBridge user guide, "Permissions for event buses in Amazon EventBridge"
-    and its example policies for an organization and for events:source)."""
-    only_ssm = {"events:source": alerts.SOURCE}
+    listed accounts and this one, and only events of Systems Manager and CloudWatch (events:source),
+    which is all the members forward: their patching events and their own alarm (EventBridge user
+    guide, "Permissions for event buses in Amazon EventBridge" and its example policies for an
+    organization and for events:source)."""
+    sources = {"events:source": [alerts.SOURCE, alerts.ALARM.source]}
     bus_arn = Sub(
         f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/${{{params.bus.title}}}"
     )
@@ -205,7 +206,7 @@ def bus_policy(params: AlertParameters) -> dict:
                 "Principal": "*",
                 "Action": "events:PutEvents",
                 "Resource": bus_arn,
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params.senders.organization), **only_ssm}},
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": Ref(params.senders.organization), **sources}},
             },
             {
                 "Sid": "AccountsSendPatchingAlerts",
@@ -215,7 +216,7 @@ def bus_policy(params: AlertParameters) -> dict:
                 },
                 "Action": "events:PutEvents",
                 "Resource": bus_arn,
-                "Condition": {"StringEquals": only_ssm},
+                "Condition": {"StringEquals": sources},
             },
         )
     )
@@ -351,21 +352,39 @@ def build() -> Template:
             ),
         ]
 
-    node_events = add_node_event_count(t)
-    rules = [
-        t.add_resource(
+    def alert_rule(title: str, kind: alerts.EventKind, description: str, **bus) -> events.Rule:
+        return t.add_resource(
             events.Rule(
-                f"Alert{kind.title}Rule",
-                Description=f"Writes {kind.detail_type} events from the organization as a readable alert.",
-                EventBusName=Ref(bus),
+                title,
+                Description=description,
                 EventPattern=kind.pattern,
                 State="ENABLED",
                 Targets=alert_targets(kind),
+                **bus,
             )
+        )
+
+    node_events = add_node_event_count(t)
+    on_bus = {"EventBusName": Ref(bus)}
+    rules = [
+        alert_rule(
+            f"Alert{kind.title}Rule",
+            kind,
+            f"Writes {kind.detail_type} events from the organization as a readable alert.",
+            **on_bus,
         )
         for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT)
         if not kind.per_node
     ]
+    # A member's own alarm: its alerts that could not be forwarded (parts/alerts.py add_forwarding).
+    rules.append(
+        alert_rule(
+            f"AlertMember{alerts.ALARM.title}Rule",
+            alerts.ALARM,
+            "Writes the members' alarms (alerts they could not forward) as a readable alert.",
+            **on_bus,
+        )
+    )
     for kind in alerts.EVENT_KINDS:
         if kind.per_node:
             t.add_resource(
@@ -373,7 +392,6 @@ def build() -> Template:
                     f"Count{kind.title}Rule",
                     Description=f"Counts {kind.detail_type} events from the organization (one per node): "
                     "a storm mails once, through the node event alarm.",
-                    EventBusName=Ref(bus),
                     EventPattern=kind.pattern,
                     State="ENABLED",
                     Targets=[
@@ -383,18 +401,13 @@ def build() -> Template:
                             InputTransformer=kind.log_transformer(),
                         )
                     ],
+                    **on_bus,
                 )
             )
     # The collector's own data path: its services' events on this account's default bus.
     rules += [
-        t.add_resource(
-            events.Rule(
-                f"Alert{kind.title}Rule",
-                Description=f"Writes {kind.detail_type} events of the data path as a readable alert.",
-                EventPattern=kind.pattern,
-                State="ENABLED",
-                Targets=alert_targets(kind),
-            )
+        alert_rule(
+            f"Alert{kind.title}Rule", kind, f"Writes {kind.detail_type} events of the data path as a readable alert."
         )
         for kind in alerts.DATA_PATH_KINDS
     ]

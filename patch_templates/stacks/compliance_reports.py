@@ -35,11 +35,9 @@ from troposphere import (
     Sub,
     Template,
     athena,
-    cloudwatch,
     glue,
     iam,
     scheduler,
-    sqs,
     stepfunctions,
 )
 
@@ -369,37 +367,13 @@ def build() -> Template:
     # EventBridge Scheduler retries only its own call (StartExecution); when that still fails, the
     # event goes to this queue (EventBridge Scheduler user guide, "Configuring a schedule's dead-letter
     # queue"), and its alarm reaches the central alerts topic.
-    dead_letters = t.add_resource(
-        sqs.Queue(
-            "DailyCompactionDeadLetterQueue",
-            DeletionPolicy="Delete",  # failed starts, already alerted on: not report data
-            UpdateReplacePolicy="Delete",
-            Metadata=checkov_skip(
-                CKV_AWS_27="Encrypted at rest with SQS managed keys (SqsManagedSseEnabled, SSE-SQS); the check "
-                "looks for KmsMasterKeyId only."
-            ),
-            SqsManagedSseEnabled=True,
-            MessageRetentionPeriod=14 * 24 * 3600,
-        )
-    )
-    alerts.add_alarm(
+    dead_letters, _ = alerts.add_dead_letter_queue(
         t,
-        "DailyCompactionDeadLetterAlarm",
+        "DailyCompactionDeadLetterQueue",
         "daily-compaction-not-started",
-        Sub(
-            "EventBridge Scheduler could not start the daily compaction (state machine ${Job}): today's reports "
-            "and trend will miss a day. The failed start is in SQS queue ${Queue}; run the state machine by hand.",
-            Job=Ref(job),
-            Queue=GetAtt(dead_letters, "QueueName"),
-        ),
-        Namespace="AWS/SQS",
-        MetricName="ApproximateNumberOfMessagesVisible",
-        Dimensions=[cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(dead_letters, "QueueName"))],
-        Statistic="Maximum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        "EventBridge Scheduler could not start the daily compaction (state machine ${Job}): today's reports "
+        "and trend will miss a day. The failed start is in SQS queue ${Queue}; run the state machine by hand.",
+        Job=Ref(job),
     )
     scheduler_role = t.add_resource(
         iam.Role(

@@ -30,7 +30,7 @@ import re
 
 import boto3
 import pytest
-from conftest import member_stacks, render, targets
+from conftest import RADAR_ACCOUNT, WAVE_OUS, member_stacks, render, targets
 from moto import mock_aws
 from troposphere import Template, ssm
 
@@ -545,12 +545,14 @@ def test_email_and_chat_carry_the_same_lines():
     """The e-mail template is the chat template's title and description lines, each one quoted
     string: what moto renders through the chat template is what the e-mail says."""
     stack = render(CENTRAL, WITH_SLACK)["Resources"]
-    mailed = [kind for kind in (*alerts.EVENT_KINDS, *alerts.DATA_PATH_KINDS, alerts.TEST_ALERT) if not kind.per_node]
-    assert {name for name, r in stack.items() if name.startswith("Alert") and name.endswith("Rule")} == {
-        f"Alert{kind.title}Rule" for kind in mailed
-    }
-    for kind in mailed:
-        email, chat = targets(stack[f"Alert{kind.title}Rule"])
+    mailed = {
+        f"Alert{kind.title}Rule"
+        for kind in (*alerts.EVENT_KINDS, *alerts.DATA_PATH_KINDS, alerts.TEST_ALERT)
+        if not kind.per_node
+    } | {"AlertMemberAlarmRule"}
+    assert {name for name, r in stack.items() if name.startswith("Alert") and name.endswith("Rule")} == mailed
+    for name in mailed:
+        email, chat = targets(stack[name])
         assert (email["Arn"], chat["Arn"]) == ("AlertTopic", "ChatAlertTopic") and "RoleArn" not in chat
         assert email["InputTransformer"]["InputPathsMap"] == chat["InputTransformer"]["InputPathsMap"]
         content = json.loads(chat["InputTransformer"]["InputTemplate"])["content"]
@@ -573,19 +575,29 @@ def test_email_and_chat_carry_the_same_lines():
 def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_only(bus_arn):
     stack = member_template(bus_arn, region="eu-west-1")["Resources"]
     rules = {name: r["Properties"] for name, r in stack.items() if r["Type"] == "AWS::Events::Rule"}
-    # window runs: only the member's own window (cloud-radar renders its Ref as the logical id)
-    own_window = {"window-id": ["MaintenanceWindow"]}
-    assert {name: rule["EventPattern"] for name, rule in rules.items()} == {
-        f"Forward{kind.title}Rule": {
-            **kind.pattern,
-            "detail": {**kind.detail, **(own_window if kind.title == "WindowExecution" else {})},
-        }
-        for kind in alerts.EVENT_KINDS
+    # window runs: only the member's own window (cloud-radar renders its Ref as the logical id); alarms:
+    # only its own forwarding alarm, by name
+    own = {
+        "WindowExecution": {"window-id": ["MaintenanceWindow"]},
+        "Alarm": {"alarmName": [stack["AlertForwardingDeadLetterAlarm"]["Properties"]["AlarmName"]]},
     }
+    assert {name: rule["EventPattern"] for name, rule in rules.items()} == {
+        f"Forward{kind.title}Rule": {**kind.pattern, "detail": {**kind.detail, **own.get(kind.title, {})}}
+        for kind in (*alerts.EVENT_KINDS, alerts.ALARM)
+    }
+    assert own["Alarm"]["alarmName"] == ["patching-alert-my-cloud-radar-stack-forwarding-failed"]  # cloud-radar's stack
     assert stack["MaintenanceWindow"]["Type"] == "AWS::SSM::MaintenanceWindow"
     for rule in rules.values():
         assert "EventBusName" not in rule  # the account's default bus, where Systems Manager sends
-        assert rule["Targets"] == [{"Id": "CentralEventBus", "Arn": bus_arn, "RoleArn": "AlertForwardingRole.Arn"}]
+        assert rule["Targets"] == [
+            {
+                "Id": "CentralEventBus",
+                "Arn": bus_arn,
+                "RoleArn": "AlertForwardingRole.Arn",
+                "DeadLetterConfig": {"Arn": "AlertForwardingDeadLetterQueue.Arn"},
+                "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 185},
+            }
+        ]
     role = stack["AlertForwardingRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]  # its conditions: tests/stacks/test_privileges.py
     assert trust["Principal"] == {"Service": "events.amazonaws.com"} and trust["Action"] == ["sts:AssumeRole"]
@@ -594,6 +606,47 @@ def test_member_forwards_each_kind_to_the_central_bus_with_a_role_for_that_bus_o
         {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus_arn]}
     ]
     assert "ManagedPolicyArns" not in role
+
+
+@pytest.mark.parametrize(
+    "region,account,wave",
+    [("eu-west-1", "210987654321", ""), ("ap-southeast-2", "123456789012", "Wave2")],
+)
+def test_member_dead_letter_queue_admits_only_this_stacks_forwarding_rules(region, account, wave):
+    """Every rule with a dead-letter queue is named in the queue policy's aws:SourceArn, and nothing else
+    is; the queue is encrypted (SSE-SQS) and keeps 14 days. Two waves' members (their windows differ) in
+    two Regions."""
+    stack = member_stacks(
+        ou=WAVE_OUS[f"p{wave}OrganizationalUnitIds"],
+        overrides={"pCentralEventBusArn": f"arn:aws:events:{region}:{account}:event-bus/alerts"},
+        region=region,
+    )[f"Patching{wave}StackSet"]
+    resources = stack["Resources"]
+    dead_lettered = {
+        f"{name}.Arn"
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Events::Rule"
+        for target in resource["Properties"]["Targets"]
+        if target["DeadLetterConfig"] == {"Arn": "AlertForwardingDeadLetterQueue.Arn"}
+    }
+    assert len(dead_lettered) == len(alerts.EVENT_KINDS) + 1  # and the alarm's own rule
+    policy = resources["AlertForwardingDeadLetterQueuePolicy"]["Properties"]
+    assert policy["Queues"] == ["AlertForwardingDeadLetterQueue"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"], statement["Resource"]) == (
+        "Allow",
+        {"Service": "events.amazonaws.com"},
+        ["sqs:SendMessage"],
+        ["AlertForwardingDeadLetterQueue.Arn"],
+    )
+    condition = statement["Condition"]
+    assert set(condition) == {"ArnEquals", "StringEquals"}
+    assert set(condition["ArnEquals"]["aws:SourceArn"]) == dead_lettered
+    assert len(condition["ArnEquals"]["aws:SourceArn"]) == len(dead_lettered)
+    assert condition["StringEquals"] == {"aws:SourceAccount": RADAR_ACCOUNT}  # cloud-radar's AWS::AccountId
+    queue = resources["AlertForwardingDeadLetterQueue"]
+    assert queue["Properties"] == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 24 * 3600}
+    assert "KmsMasterKeyId" not in queue["Properties"]  # aws/sqs would refuse EventBridge
 
 
 def test_member_forwarding_is_small_and_lint_clean(tmp_path):
@@ -611,7 +664,8 @@ def test_member_forwarding_is_small_and_lint_clean(tmp_path):
     )
     alerts.add_forwarding(t, CENTRAL.file, window=window)
     text = render_yaml(t)
-    assert len(text.encode()) < 6_000  # 5,037 bytes for five kinds
+    # 10,036 bytes: five kinds and the alarm's rule, each with its dead-letter queue, the queue, its policy and alarm
+    assert len(text.encode()) < 10_500
     (tmp_path / "member.yml").write_text(text)
     assert lint([tmp_path / "member.yml"], "tmp") == []
 

@@ -25,7 +25,7 @@ def test_central_bus_admits_the_listed_accounts_and_this_one_for_ssm_events_only
     assert statement["Principal"] == {"AWS": ["555555555555", "444455556666", "777788889999"]}  # cloud-radar's account
     assert statement["Action"] == "events:PutEvents"
     assert statement["Resource"] == "arn:aws:events:us-east-1:555555555555:event-bus/patch-alerts"
-    assert statement["Condition"] == {"StringEquals": {"events:source": "aws.ssm"}}
+    assert statement["Condition"] == {"StringEquals": {"events:source": ["aws.ssm", "aws.cloudwatch"]}}
 
 
 def test_central_bus_admits_the_organization_when_given():
@@ -37,10 +37,29 @@ def test_central_bus_admits_the_organization_when_given():
     (statement,) = stack["AlertEventBus"]["Properties"]["Policy"]["Statement"]
     assert statement["Principal"] == "*"
     assert statement["Condition"] == {
-        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:source": "aws.ssm"}
+        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "events:source": ["aws.ssm", "aws.cloudwatch"]}
     }
     assert statement["Resource"] == "arn:aws:events:eu-central-1:555555555555:event-bus/org-alerts"
     assert stack["AlertEventBus"]["Properties"]["Name"] == "org-alerts"
+
+
+def mailing_rules() -> list[str]:
+    """The rules that may publish to the topics, in the template's order: the organization's kinds on the
+    central bus, the members' own alarms there, the collector's data path on its default bus."""
+    on_bus = [kind for kind in (*alerts.EVENT_KINDS, alerts.TEST_ALERT) if not kind.per_node]
+    return [
+        *(f"Alert{kind.title}Rule" for kind in on_bus),
+        "AlertMemberAlarmRule",
+        *(f"Alert{kind.title}Rule" for kind in alerts.DATA_PATH_KINDS),
+    ]
+
+
+def test_central_bus_mails_the_members_own_alarms_with_the_alarm_kind():
+    rule = render(CENTRAL, REQUIRED)["Resources"]["AlertMemberAlarmRule"]
+    assert rule["Properties"]["EventBusName"] == "AlertEventBus"  # forwarded by the members, not the collector's
+    assert rule["Properties"]["EventPattern"] == alerts.ALARM.pattern
+    (target,) = targets(rule)
+    assert target["Arn"] == "AlertTopic" and target["InputTransformer"] == alerts.ALARM.input_transformer().to_dict()
 
 
 def test_central_rules_write_each_kind_to_the_topic_as_text():
@@ -66,7 +85,7 @@ def test_central_rules_write_each_kind_to_the_topic_as_text():
     policy = stack["AlertTopicPolicy"]["Properties"]["PolicyDocument"]
     (statement,) = policy["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == ["sns:Publish"]
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [f"Alert{k.title}Rule.Arn" for k in kinds]}}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [f"{rule}.Arn" for rule in mailing_rules()]}}
 
 
 def test_topic_is_encrypted_with_a_rotating_key_that_eventbridge_may_use():
@@ -102,8 +121,7 @@ def test_slack_channel_only_with_both_ids_and_with_a_role_that_can_do_nothing():
     ]
     (statement,) = stack["ChatAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert statement["Resource"] == ["ChatAlertTopic"]
-    mailed = [k for k in (*alerts.EVENT_KINDS, alerts.TEST_ALERT, *alerts.DATA_PATH_KINDS) if not k.per_node]
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [f"Alert{k.title}Rule.Arn" for k in mailed]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [f"{rule}.Arn" for rule in mailing_rules()]
     assert channel["GuardrailPolicies"] == ["arn:aws:iam::aws:policy/AWSDenyAll"]
     role = stack["SlackChannelRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["chatbot.amazonaws.com"]}
