@@ -16,6 +16,7 @@ through the rule (once, as CloudWatch sends it once per change of state) and cou
 node events per account in Python, as the saved worst-accounts query does.
 """
 
+import json
 from collections import Counter
 
 import boto3
@@ -24,15 +25,20 @@ import sample_data
 from conftest import example, render
 from moto import mock_aws
 from test_alerts import (
+    COLLECTOR_ACCOUNT,
+    COLLECTOR_REGION,
     INVOCATION,
+    MEMBER_REGION,
     PATCH_NON_COMPLIANT,
     WINDOW_EXECUTION,
     WITH_SLACK,
     central_rules_to_queue,
     changed,
     drain,
+    member_template,
     node_events,
     put,
+    session_in,
     texts_arriving,
 )
 
@@ -316,6 +322,7 @@ def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(ce
         "QuickSightComplianceDataSetIngestionAlarm",
         "QuickSightExposureDataSetIngestionAlarm",
         "SyncSilenceAlarm",
+        "AlertForwardingDeadLetterAlarm",
     }
     assert found["DailyCompactionDeadLetterAlarm"]["Dimensions"] == [
         {"Name": "QueueName", "Value": "DailyCompactionDeadLetterQueue.QueueName"}  # cloud-radar's GetAtt
@@ -334,3 +341,115 @@ def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(ce
         assert text == f"PATCHING ALERT: {alarm['AlarmName']}.\nAccount 123456789012, Region us-east-1.\n" + (
             f"{alarm['AlarmDescription']}\nThreshold Crossed"
         )
+
+
+# -- a member's failed forwarding ----------------------------------------------------------------
+
+
+def dead_letter_alarms() -> dict:
+    """Both dead-letter queues' alarms (parts/alerts.py add_dead_letter_queue), rendered: the reports
+    stack's and a member's."""
+    reports = render(compliance_reports.RECORD, {**example(compliance_reports.RECORD), **sample_data.BASE})
+    member = member_template("arn:aws:events:us-east-1:111122223333:event-bus/patch-alerts")
+    return {
+        name: resources[name]["Properties"]
+        for resources in (reports["Resources"], member["Resources"])
+        for name in resources
+        if name.endswith("DeadLetterAlarm")
+    }
+
+
+def test_each_dead_letter_alarm_fires_on_one_message_in_its_own_queue():
+    alarms = dead_letter_alarms()
+    assert set(alarms) == {"DailyCompactionDeadLetterAlarm", "AlertForwardingDeadLetterAlarm"}
+    for name, alarm in alarms.items():
+        queue = name.removesuffix("Alarm") + "Queue"
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": f"{queue}.QueueName"}]  # cloud-radar's GetAtt
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+        )
+        assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["EvaluationPeriods"], alarm["Period"]) == (
+            1,
+            "GreaterThanOrEqualToThreshold",
+            1,
+            300,
+        )
+        assert alarm["TreatMissingData"] == "notBreaching"  # no datum is no dead letter
+    assert alarms["AlertForwardingDeadLetterAlarm"]["AlarmName"] == (
+        "patching-alert-my-cloud-radar-stack-forwarding-failed"  # cloud-radar's stack name
+    )
+
+
+def test_the_forwarding_alarm_says_where_what_and_how_within_the_length_cloudwatch_takes():
+    """Which account-Region, what was lost, the queue and how to read it (the dead-letter message attributes
+    of the EventBridge user guide, "Using dead-letter queues to process undelivered events in EventBridge"),
+    what to fix; under the 1,024 characters of AlarmDescription (PutMetricAlarm) with the longest values."""
+    bus = "arn:aws:events:ap-southeast-2:210987654321:event-bus/" + "b" * 256
+    text = member_template(bus, region="ap-southeast-2")["Resources"]["AlertForwardingDeadLetterAlarm"]["Properties"][
+        "AlarmDescription"
+    ]
+    for part in (
+        "account 555555555555, Region ap-southeast-2",  # cloud-radar's account
+        f"central bus {bus}",
+        "queue AlertForwardingDeadLetterQueue",  # cloud-radar's Ref: the queue URL, which ends in its name
+        "aws sqs receive-message --attribute-names All --message-attribute-names All",
+        "ERROR_CODE, ERROR_MESSAGE",
+        "RULE_ARN",
+        "pDataSourceAccountID",
+        "purge-queue",
+    ):
+        assert part in text, part
+    # a queue URL as long as SQS makes it: https://sqs.<Region>.amazonaws.com/<account>/<80 characters>
+    url = "https://sqs.ap-southeast-2.amazonaws.com/210987654321/" + "q" * 80
+    assert len(text.replace("AlertForwardingDeadLetterQueue", url)) <= 1024
+
+
+@pytest.fixture
+def member_and_central(monkeypatch):
+    """The rendered member rules on moto's default bus of a member account-Region, forwarding to the
+    rendered central rules on the central bus of the collector account: (member events, central sqs, queue
+    of the mailed texts, member stack)."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", MEMBER_REGION)
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with mock_aws():
+        collector = session_in(COLLECTOR_ACCOUNT, COLLECTOR_REGION)
+        central_events, central_sqs = collector.client("events"), collector.client("sqs")
+        bus_arn = central_events.create_event_bus(Name="patch-alerts")["EventBusArn"]
+        queue = central_rules_to_queue(central_events, central_sqs, render(central_alerts.RECORD, PARAMS), bus_arn)
+        member = member_template(bus_arn)
+        member_events, member_sqs = boto3.client("events"), boto3.client("sqs")
+        dead_letters = member_sqs.get_queue_attributes(
+            QueueUrl=member_sqs.create_queue(QueueName="AlertForwardingDeadLetterQueue")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"]
+        for name, resource in member["Resources"].items():
+            if resource["Type"] == "AWS::Events::Rule":
+                member_events.put_rule(Name=name, EventPattern=json.dumps(resource["Properties"]["EventPattern"]))
+                (target,) = resource["Properties"]["Targets"]
+                assert target["DeadLetterConfig"] == {"Arn": "AlertForwardingDeadLetterQueue.Arn"}
+                member_events.put_targets(Rule=name, Targets=[{**target, "DeadLetterConfig": {"Arn": dead_letters}}])
+        yield member_events, central_sqs, queue, member
+
+
+def test_a_member_alarm_reaches_the_topic_once_as_readable_text_and_its_return_to_ok_mails_nothing(
+    member_and_central,
+):
+    """The member's forwarding alarm turns to ALARM (its state change event, as CloudWatch sends it, on the
+    member's default bus): its rendered rule forwards it, the central bus's rendered rules mail it once;
+    OK, or an alarm of another stack in the account-Region, mails nothing."""
+    member_events, sqs, queue, member = member_and_central
+    alarm = member["Resources"]["AlertForwardingDeadLetterAlarm"]["Properties"]
+    name, description = alarm["AlarmName"], alarm["AlarmDescription"]
+    reason = "Threshold Crossed: 1 out of the last 1 datapoints [3.0 (03/12/26 05:00:00)] was greater than or equal to"
+    put(member_events, alarm_changed(name, description, "ALARM", reason))
+    (text,) = texts_arriving(sqs, queue)
+    first, where, *rest = text.split("\n")
+    assert first == f"PATCHING ALERT: {name}."
+    assert where.startswith("Account ") and ", Region " in where  # moto rewrites them when forwarding
+    assert rest == [description, reason]
+    put(member_events, alarm_changed(name, description, "OK", "Threshold Crossed: no datapoints"))
+    put(member_events, alarm_changed(alerts.ALARM_PREFIX + "other-stack-forwarding-failed", "d", "ALARM", reason))
+    assert drain(sqs, queue) == []
