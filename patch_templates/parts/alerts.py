@@ -21,7 +21,7 @@ from troposphere import GetAtt, Ref, Sub, Template, cloudwatch, events, iam, sqs
 from ..deploy.patch_now import RUNBOOK_NAME
 from . import parameters as p
 from .common import checkov_skip, sub
-from .policies import POLICY_VERSION, service_role_trust
+from .policies import POLICY_VERSION, document, service_role_trust
 
 SOURCE = "aws.ssm"
 # The documents whose runs are patching: AWS-RunPatchBaseline installs (window task) and scans
@@ -443,23 +443,20 @@ def add_forwarding(t: Template, central_file: str, *, window) -> None:
         sqs.QueuePolicy(
             "AlertForwardingDeadLetterQueuePolicy",
             Queues=[Ref(dead_letters)],
-            PolicyDocument=PolicyDocument(
-                Version=POLICY_VERSION,
-                Statement=[
-                    Statement(
-                        Sid="ForwardingRulesSendDeadLetters",
-                        Effect=Allow,
-                        Principal=Principal("Service", "events.amazonaws.com"),
-                        Action=[sqs_actions.SendMessage],
-                        Resource=[GetAtt(dead_letters, "Arn")],
-                        Condition=Condition(
-                            [
-                                ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]}),
-                                StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
-                            ]
-                        ),
-                    )
-                ],
+            PolicyDocument=document(
+                Statement(
+                    Sid="ForwardingRulesSendDeadLetters",
+                    Effect=Allow,
+                    Principal=Principal("Service", "events.amazonaws.com"),
+                    Action=[sqs_actions.SendMessage],
+                    Resource=[GetAtt(dead_letters, "Arn")],
+                    Condition=Condition(
+                        [
+                            ArnEquals({"aws:SourceArn": [GetAtt(rule, "Arn") for rule in rules]}),
+                            StringEquals({"aws:SourceAccount": Ref("AWS::AccountId")}),
+                        ]
+                    ),
+                )
             ),
         )
     )
