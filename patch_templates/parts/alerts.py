@@ -407,15 +407,15 @@ def add_forwarding(t: Template, central_file: str, *, window) -> None:
         "Patching alerts of account ${AWS::AccountId}, Region ${AWS::Region} did not reach the central bus ${Bus}: "
         "nobody was mailed. They wait 14 days in SQS queue ${QueueUrl}. Read them: aws sqs receive-message "
         "--attribute-names All --message-attribute-names All --queue-url <that URL> (ERROR_CODE, ERROR_MESSAGE: "
-        "why; RULE_ARN: which kind). Fix the central alerts stack's pOrganizationID or pDataSourceAccountID, "
-        "pCentralEventBusArn or AlertForwardingRole; THROTTLING needs no fix. Then purge the queue (aws sqs "
-        "purge-queue) and the alarm returns to OK.",
+        "why; RULE_ARN: which kind; TARGET_ARN: the bus). Fix the central alerts stack's pOrganizationID or "
+        "pDataSourceAccountID, pCentralEventBusArn or AlertForwardingRole; THROTTLING needs no fix. Then purge the "
+        "queue (aws sqs purge-queue) and the alarm returns to OK.",
         Bus=Ref(bus_arn),
     )
     # Retries cover passing errors (a throttled PutEvents in a storm); a refusal (no permission) goes to the
     # queue at once (EventBridge user guide, "Using dead-letter queues to process undelivered events in
     # EventBridge"). An alert is for the patch window it reports on: after an hour of retries its queue's
-    # alarm says more than the default 24 hours would, so the age ends the retries, not the count (the maximum).
+    # alarm says more than the default 24 hours would. The attempts are the maximum, so the hour ends the retries.
     target = events.Target(
         Id="CentralEventBus",
         Arn=Ref(bus_arn),

@@ -396,7 +396,8 @@ def test_the_forwarding_alarm_says_where_what_and_how_within_the_length_cloudwat
         "queue AlertForwardingDeadLetterQueue",  # cloud-radar's Ref: the queue URL, which ends in its name
         "aws sqs receive-message --attribute-names All --message-attribute-names All",
         "ERROR_CODE, ERROR_MESSAGE",
-        "RULE_ARN",
+        "RULE_ARN: which kind",
+        "TARGET_ARN",
         "pDataSourceAccountID",
         "purge-queue",
     ):
