@@ -664,7 +664,8 @@ def test_member_forwarding_is_small_and_lint_clean(tmp_path):
     )
     alerts.add_forwarding(t, CENTRAL.file, window=window)
     text = render_yaml(t)
-    # 10,057 bytes: five kinds and the alarm's rule, each with its dead-letter queue, the queue, its policy and alarm
+    # 10,057 bytes: the rules of five kinds and of the alarm, their targets' retry and dead-letter settings, the role,
+    # the queue, its policy and its alarm
     assert len(text.encode()) < 10_500
     (tmp_path / "member.yml").write_text(text)
     assert lint([tmp_path / "member.yml"], "tmp") == []
