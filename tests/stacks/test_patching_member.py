@@ -114,8 +114,11 @@ def test_operations_member_has_one_window_task_scan_inventory_and_no_email():
     resources = operations()
     types = sorted(r["Type"] for r in resources.values() if not r["Type"].startswith("AWS::Events"))
     assert types == [
+        "AWS::CloudWatch::Alarm",  # the forwarding dead-letter queue's (tests/parts/test_data_path_alerts.py)
         "AWS::IAM::Role",
         "AWS::IAM::Role",
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
         "AWS::SSM::Association",
         "AWS::SSM::Association",
         "AWS::SSM::MaintenanceWindow",
@@ -136,10 +139,11 @@ def test_operations_member_has_one_window_task_scan_inventory_and_no_email():
 def test_operations_member_forwards_every_alert_kind_to_the_central_bus():
     resources = operations()
     rules = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
-    assert set(rules) == {f"Forward{kind.title}Rule" for kind in alerts.EVENT_KINDS}
+    assert set(rules) == {f"Forward{kind.title}Rule" for kind in (*alerts.EVENT_KINDS, alerts.ALARM)}
     for rule in rules.values():
         (target,) = rule["Targets"]
         assert target["Arn"] == BUS and target["RoleArn"] == "AlertForwardingRole.Arn"
+        assert target["DeadLetterConfig"] == {"Arn": "AlertForwardingDeadLetterQueue.Arn"}
 
 
 # --- names, not ARNs of one account ---------------------------------------------------------------------
