@@ -38,7 +38,11 @@ class Sheet:
     visuals: tuple[Visual, ...]
 
 
-# Every sheet has a drop-down control for each of these columns (both data sets have them).
+# A drop-down control for each of these columns on every sheet whose data set has the column. Each is
+# one filter across sheets and data sets (CrossDataset ALL_DATASETS: the data sets' columns of that
+# name), so a choice made on one sheet holds on the others; its control on each sheet is a
+# FilterCrossSheetControl, titled by the filter's DefaultFilterControlConfiguration (QuickSight API
+# reference, "FilterCrossSheetControl" and "CategoryFilter").
 CONTROLS = {"account_id": "Account", "region": "Region", "patch_group": "Patch group"}
 
 # Fields computed by QuickSight: (data set, name) -> (expression, type). An exposure row is a node,
@@ -270,35 +274,47 @@ def _filter(filter_id: str, column: dict, equals: int | None | str) -> dict:
     }
 
 
-def _filter_group(sheet: Sheet, filter_id: str, column: str, equals, visual_ids: list[str] | None) -> dict:
-    scope = (
-        {"SheetId": sheet.id, "Scope": "SELECTED_VISUALS", "VisualIds": visual_ids}
-        if visual_ids
-        else {"SheetId": sheet.id, "Scope": "ALL_VISUALS"}
-    )
+def _filter_group(filter_id: str, scopes: list[dict], filter_: dict, cross_dataset: str = "SINGLE_DATASET") -> dict:
     return {
         "FilterGroupId": filter_id,
-        "CrossDataset": "SINGLE_DATASET",
+        "CrossDataset": cross_dataset,
         "Status": "ENABLED",
-        "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": [scope]}},
-        "Filters": [_filter(filter_id, _column(sheet.data_set, column), equals)],
+        "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": scopes}},
+        "Filters": [filter_],
     }
 
 
+def control_sheets(column: str, types: dict) -> list[Sheet]:
+    """The sheets that have a control for the column: those whose data set has it."""
+    return [sheet for sheet in SHEETS if column in types[sheet.data_set]]
+
+
+def control_groups(types: dict) -> list[dict]:
+    """One filter per control column, on all visuals of every sheet that has the control."""
+    groups = []
+    for column, title in CONTROLS.items():
+        sheets = control_sheets(column, types)
+        filter_ = _filter(column, _column(sheets[0].data_set, column), "")
+        filter_["CategoryFilter"]["DefaultFilterControlConfiguration"] = {
+            "Title": title,
+            "ControlOptions": {"DefaultDropdownOptions": {"Type": "MULTI_SELECT"}},
+        }
+        scopes = [{"SheetId": sheet.id, "Scope": "ALL_VISUALS"} for sheet in sheets]
+        groups.append(_filter_group(column, scopes, filter_, "ALL_DATASETS"))
+    return groups
+
+
 def filter_groups(sheet: Sheet) -> list[dict]:
-    """The sheet's control filters (all its visuals), then one filter per `where` condition on the
-    visuals that name it."""
-    groups = [_filter_group(sheet, f"{sheet.id}-{column}", column, "", None) for column in CONTROLS]
+    """One filter per `where` condition of the sheet's visuals, on the visuals that name it."""
     conditions: dict[tuple, list[str]] = {}
     for visual in sheet.visuals:
         for condition in visual.where:
             conditions.setdefault(condition, []).append(visual.id)
+    groups = []
     for (column, equals), visual_ids in conditions.items():
-        groups.append(
-            _filter_group(
-                sheet, f"{sheet.id}-{column}-{'set' if equals is None else equals}", column, equals, visual_ids
-            )
-        )
+        filter_id = f"{sheet.id}-{column}-{'set' if equals is None else equals}"
+        scope = {"SheetId": sheet.id, "Scope": "SELECTED_VISUALS", "VisualIds": visual_ids}
+        groups.append(_filter_group(filter_id, [scope], _filter(filter_id, _column(sheet.data_set, column), equals)))
     return groups
 
 
@@ -308,15 +324,9 @@ def _sheet(sheet: Sheet, types: dict) -> dict:
         "Name": sheet.name,
         "Visuals": [_visual(sheet, visual, types[sheet.data_set]) for visual in sheet.visuals],
         "FilterControls": [
-            {
-                "Dropdown": {
-                    "FilterControlId": f"{sheet.id}-{column}-control",
-                    "SourceFilterId": f"{sheet.id}-{column}",
-                    "Title": title,
-                    "Type": "MULTI_SELECT",
-                }
-            }
-            for column, title in CONTROLS.items()
+            {"CrossSheet": {"FilterControlId": f"{sheet.id}-{column}", "SourceFilterId": column}}
+            for column in CONTROLS
+            if column in types[sheet.data_set]
         ],
         "Layouts": [
             {
@@ -353,5 +363,5 @@ def definition(data_set_arns: dict, types: dict[str, dict[str, str]]) -> dict:
             for (data_set, name), (expression, _) in CALCULATED.items()
         ],
         "Sheets": [_sheet(sheet, types) for sheet in SHEETS],
-        "FilterGroups": [group for sheet in SHEETS for group in filter_groups(sheet)],
+        "FilterGroups": control_groups(types) + [group for sheet in SHEETS for group in filter_groups(sheet)],
     }

@@ -98,12 +98,20 @@ def sheet_svg(title: str, sheet: dict, definition: dict) -> str:
         f'<rect width="{width}" height="{height}" fill="white"/>',
         _text(MARGIN, 24, f"{title}: sheet {sheet.get('Name', sheet['SheetId'])}", 16, "bold"),
     ]
+    # a cross-sheet control is titled by its filter
+    titles = {
+        spec["FilterId"]: spec["DefaultFilterControlConfiguration"]["Title"]
+        for group in definition.get("FilterGroups", [])
+        for item in group["Filters"]
+        for spec in item.values()
+        if "DefaultFilterControlConfiguration" in spec
+    }
     for i, control in enumerate(sheet.get("FilterControls", [])):
         ((_, spec),) = control.items()
         x = MARGIN + i * 8 * COLUMN_WIDTH
         parts += [
             f'<rect x="{x}" y="36" width="{8 * COLUMN_WIDTH - 8}" height="26" rx="4" fill="#fafafa" stroke="#9e9e9e"/>',
-            _text(x + 8, 54, f"{spec['Title']} ▾"),
+            _text(x + 8, 54, f"{spec.get('Title') or titles[spec['SourceFilterId']]} ▾"),
         ]
     only = visual_filters(definition, sheet["SheetId"])
     for visual in sheet.get("Visuals", []):
