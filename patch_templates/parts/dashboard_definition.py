@@ -14,7 +14,8 @@ GRID_COLUMNS = 36
 @dataclass(frozen=True)
 class Field:
     column: str
-    aggregation: str = ""  # SUM, AVERAGE, COUNT, DISTINCT_COUNT; empty for a dimension or table column
+    aggregation: str = ""  # SUM, AVERAGE, COUNT, DISTINCT_COUNT; empty for a dimension, table column or aggregate
+    granularity: str = "DAY"  # a date dimension's
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Visual:
     category: tuple[Field, ...] = ()  # BAR and LINE: the axis; TABLE: the columns
     values: tuple[Field, ...] = ()
     colors: tuple[Field, ...] = ()
+    panels: tuple[Field, ...] = ()  # LINE: one small chart per value of these
     top: int = 0  # BAR: only the top N categories by the first value
     where: tuple[tuple[str, int | None], ...] = ()  # (column, number it equals, or None: not empty)
 
@@ -55,9 +57,14 @@ CALCULATED = {
         "ifelse(isNull({last_scan_time}) OR left({node_id}, 2) <> 'i-', 1, 0)",
         "INTEGER",
     ),
+    # Days to patch as queries/compacted/time_to_patch.sql gives them: the nearest rank, a value the
+    # data holds (QuickSight user guide, "percentileDisc (percentile)"), per the visual's groups.
+    ("sla", "median_days"): ("percentileDisc({days_open}, 50)", "DECIMAL"),
+    ("sla", "p90_days"): ("percentileDisc({days_open}, 90)", "DECIMAL"),
 }
 
 NOW = ("latest_snapshot", 1)
+OVERDUE = ("overdue_now", 1)
 NONCOMPLIANT = ("compliance_percent", 0)
 COMPLIANCE = Field("compliance_percent", "AVERAGE")
 
@@ -176,6 +183,43 @@ SHEETS = (
             ),
         ),
     ),
+    Sheet(
+        "sla",
+        "Time to patch",
+        "sla",
+        (
+            Visual(
+                "days-to-patch",
+                "LINE",
+                "Days to patch per month fixed: median and 90th percentile, one chart per severity",
+                (0, 0, 36, 8),
+                category=(Field("fixed_date", granularity="MONTH"),),
+                values=(Field("median_days"), Field("p90_days")),
+                panels=(Field("severity"),),
+                where=(("fixed", 1),),
+            ),
+            Visual(
+                "overdue-by-account",
+                "BAR",
+                "Node-patches open longer than their SLA, per account",
+                (0, 8, 36, 8),
+                category=(Field("account_id"),),
+                colors=(Field("severity"),),
+                values=(Field("patch_id", "COUNT"),),
+                where=(OVERDUE,),
+            ),
+            Visual(
+                "overdue",
+                "TABLE",
+                "Overdue now",
+                (0, 16, 36, 10),
+                category=tuple(
+                    Field(c) for c in ("account_id", "region", "node_id", "patch_id", "severity", "days_open", "sla_days")
+                ),
+                where=(OVERDUE,),
+            ),
+        ),
+    ),
 )
 KINDS = {"KPI": "KPIVisual", "BAR": "BarChartVisual", "LINE": "LineChartVisual", "TABLE": "TableVisual"}
 
@@ -190,6 +234,8 @@ def _field_id(visual: Visual, field: Field) -> str:
 
 def _measure(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
     common = {"FieldId": _field_id(visual, field), "Column": _column(data_set, field.column)}
+    if not field.aggregation:  # a calculated field that aggregates
+        return {"NumericalMeasureField": common}
     if types[field.column] in ("INTEGER", "DECIMAL"):
         return {
             "NumericalMeasureField": {
@@ -203,7 +249,7 @@ def _measure(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
 def _dimension(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
     common = {"FieldId": _field_id(visual, field), "Column": _column(data_set, field.column)}
     if types[field.column] == "DATETIME":
-        return {"DateDimensionField": {**common, "DateGranularity": "DAY"}}
+        return {"DateDimensionField": {**common, "DateGranularity": field.granularity}}
     return {"CategoricalDimensionField": common}
 
 
@@ -225,6 +271,8 @@ def _chart(sheet: Sheet, visual: Visual, types: dict) -> dict:
     wells = {"Category": [_dimension(ds, visual, f, types) for f in visual.category], "Values": values}
     if visual.colors:
         wells["Colors"] = [_dimension(ds, visual, f, types) for f in visual.colors]
+    if visual.panels:
+        wells["SmallMultiples"] = [_dimension(ds, visual, f, types) for f in visual.panels]
     if visual.kind == "LINE":
         return {"FieldWells": {"LineChartAggregatedFieldWells": wells}}
     chart = {"FieldWells": {"BarChartAggregatedFieldWells": wells}, "BarsArrangement": "STACKED"}

@@ -14,7 +14,7 @@ HEADER = 76  # sheet name and controls
 FONT = 13
 CHARACTER_WIDTH = 7.2  # of the 13 px sans-serif font, to wrap titles inside their box
 # Chart field wells, in the order the picture names them.
-WELLS = {"Category": "by", "Colors": "colour", "Values": "value"}
+WELLS = {"Category": "by", "Colors": "colour", "SmallMultiples": "one chart per", "Values": "value"}
 KINDS = {
     "KPIVisual": ("KPI", "#e3f2fd"),
     "BarChartVisual": ("bar chart", "#e8f5e9"),
@@ -51,11 +51,10 @@ def fields(node) -> list[str]:
         aggregation = node.get("AggregationFunction", "")
         if isinstance(aggregation, dict):
             aggregation = next(iter(aggregation.values()), "")
-        return [
-            f"{str(aggregation).lower().replace('_', ' ')} of {node['Column']['ColumnName']}"
-            if aggregation
-            else node["Column"]["ColumnName"]
-        ]
+        column = node["Column"]["ColumnName"]
+        if "DateGranularity" in node:
+            column += f" per {node['DateGranularity'].lower()}"
+        return [f"{str(aggregation).lower().replace('_', ' ')} of {column}" if aggregation else column]
     labelled = len(WELLS.keys() & node.keys()) > 1  # a chart's wells, not a KPI's or table's one list
     return [
         f"{WELLS[key]}: {name}" if labelled and key in WELLS else name
