@@ -214,7 +214,8 @@ SHEETS = (
                 "Overdue now",
                 (0, 16, 36, 10),
                 category=tuple(
-                    Field(c) for c in ("account_id", "region", "node_id", "patch_id", "severity", "days_open", "sla_days")
+                    Field(c)
+                    for c in ("account_id", "region", "node_id", "patch_id", "severity", "days_open", "sla_days")
                 ),
                 where=(OVERDUE,),
             ),

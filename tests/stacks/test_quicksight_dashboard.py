@@ -366,6 +366,37 @@ def test_every_measure_has_its_intended_aggregation_and_the_top_cves_rank_by_the
     assert sort["CategoryItemsLimit"] == {"ItemsLimit": 10, "OtherCategories": "EXCLUDE"}
 
 
+def test_the_time_to_patch_sheet_shows_percentiles_per_month_and_severity_and_overdue_node_patches():
+    """Its figures, computed over hand-worked days, are in tests/queries/test_sla_sheet.py."""
+    _, definition = rendered_definition()
+    visuals = {body["VisualId"]: body for s in definition["Sheets"] for v in s["Visuals"] for body in v.values()}
+    calculated = {(f["DataSetIdentifier"], f["Name"]): f["Expression"] for f in definition["CalculatedFields"]}
+    # the discrete percentile, a value the data holds, as the report time_to_patch takes it
+    assert calculated[("sla", "median_days")] == "percentileDisc({days_open}, 50)"
+    assert calculated[("sla", "p90_days")] == "percentileDisc({days_open}, 90)"
+    line = visuals["days-to-patch"]["ChartConfiguration"]["FieldWells"]["LineChartAggregatedFieldWells"]
+    assert [f["DateDimensionField"]["Column"]["ColumnName"] for f in line["Category"]] == ["fixed_date"]
+    assert [f["DateDimensionField"]["DateGranularity"] for f in line["Category"]] == ["MONTH"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in line["SmallMultiples"]] == ["severity"]
+    assert [f["NumericalMeasureField"]["Column"] for f in line["Values"]] == [
+        {"DataSetIdentifier": "sla", "ColumnName": "median_days"},
+        {"DataSetIdentifier": "sla", "ColumnName": "p90_days"},
+    ]
+    bar = visuals["overdue-by-account"]["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in bar["Category"]] == ["account_id"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in bar["Colors"]] == ["severity"]
+    table = visuals["overdue"]["ChartConfiguration"]["FieldWells"]["TableUnaggregatedFieldWells"]["Values"]
+    assert [f["Column"]["ColumnName"] for f in table] == [
+        "account_id",
+        "region",
+        "node_id",
+        "patch_id",
+        "severity",
+        "days_open",
+        "sla_days",
+    ]
+
+
 def test_visuals_do_not_overlap():
     for sheet in dashboard_definition.SHEETS:
         cells = {}
