@@ -333,16 +333,11 @@ def _filter_group(filter_id: str, scopes: list[dict], filter_: dict, cross_datas
     }
 
 
-def control_sheets(column: str, types: dict) -> list[Sheet]:
-    """The sheets that have a control for the column: those whose data set has it."""
-    return [sheet for sheet in SHEETS if column in types[sheet.data_set]]
-
-
 def control_groups(types: dict) -> list[dict]:
-    """One filter per control column, on all visuals of every sheet that has the control."""
+    """One filter per control column, on all visuals of every sheet whose data set has the column."""
     groups = []
     for column, title in CONTROLS.items():
-        sheets = control_sheets(column, types)
+        sheets = [sheet for sheet in SHEETS if column in types[sheet.data_set]]
         filter_ = _filter(column, _column(sheets[0].data_set, column), "")
         filter_["CategoryFilter"]["DefaultFilterControlConfiguration"] = {
             "Title": title,
