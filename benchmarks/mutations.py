@@ -38,6 +38,7 @@ class Mutation:
 
 PATCHING = ("tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py", "tests/parts/test_operations.py")
 DASHBOARD = ("tests/stacks/test_quicksight_dashboard.py",)
+SLA_SHEET = (*DASHBOARD, "tests/queries/test_sla_sheet.py")
 ANALYTICS = ("tests/stacks/test_analytics.py",)
 BASELINES = ("tests/parts/test_baselines.py", "tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py")
 ALERTS = ("tests/parts/test_alerts.py", "tests/parts/test_data_path_alerts.py")
@@ -233,6 +234,30 @@ MUTATIONS = [
         "StringEquals(source)",
         COLLECTOR,
         "the documented delivery condition dropped",
+    ),
+    Mutation(
+        "p90-is-the-median",
+        "patch_templates/parts/dashboard_definition.py",
+        '"percentileDisc({days_open}, 90)"',
+        '"percentileDisc({days_open}, 50)"',
+        SLA_SHEET,
+        "the 90th percentile of days to patch would show the median",
+    ),
+    Mutation(
+        "overdue-visuals-show-every-open-patch",
+        "patch_templates/stacks/quicksight_dashboard.py",
+        "CASE WHEN status = 'open' AND overdue THEN 1",
+        "CASE WHEN status = 'open' THEN 1",
+        SLA_SHEET,
+        "patches within their SLA would be listed as overdue",
+    ),
+    Mutation(
+        "days-to-patch-per-day",
+        "patch_templates/parts/dashboard_definition.py",
+        'Field("fixed_date", granularity="MONTH")',
+        'Field("fixed_date")',
+        SLA_SHEET,
+        "the percentiles would be per day, not per month",
     ),
     Mutation(
         "dashboard-reads-every-snapshot-day",
