@@ -38,15 +38,17 @@ class Mutation:
 
 PATCHING = ("tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py", "tests/parts/test_operations.py")
 DASHBOARD = ("tests/stacks/test_quicksight_dashboard.py",)
+SLA_SHEET = (*DASHBOARD, "tests/queries/test_sla_sheet.py")
 ANALYTICS = ("tests/stacks/test_analytics.py",)
 BASELINES = ("tests/parts/test_baselines.py", "tests/stacks/test_patching.py", "tests/stacks/test_patching_member.py")
-ALERTS = ("tests/parts/test_alerts.py", "tests/parts/test_data_path_alerts.py")
+ALERTS = ("tests/parts/test_alerts.py", "tests/parts/test_data_path_alerts.py", "tests/stacks/test_central_alerts.py")
 COLLECTOR = (
     "tests/stacks/test_collector.py",
     "tests/stacks/test_resource_data_sync.py",
     "tests/parts/test_policies.py",
 )
-REPORTS = ("tests/stacks/test_compliance_reports.py",)
+# The named queries are queries/compacted/<name>.sql; queries/<name>.sql is their reference.
+REPORTS = ("tests/stacks/test_compliance_reports.py", "tests/queries/test_compacted_reports.py")
 
 MUTATIONS = [
     # The three that survived the earlier run.
@@ -235,6 +237,30 @@ MUTATIONS = [
         "the documented delivery condition dropped",
     ),
     Mutation(
+        "p90-is-the-median",
+        "patch_templates/parts/dashboard_definition.py",
+        '"percentileDisc({days_open}, 90)"',
+        '"percentileDisc({days_open}, 50)"',
+        SLA_SHEET,
+        "the 90th percentile of days to patch would show the median",
+    ),
+    Mutation(
+        "overdue-visuals-show-every-open-patch",
+        "patch_templates/stacks/quicksight_dashboard.py",
+        "CASE WHEN status = 'open' AND overdue THEN 1",
+        "CASE WHEN status = 'open' THEN 1",
+        SLA_SHEET,
+        "patches within their SLA would be listed as overdue",
+    ),
+    Mutation(
+        "days-to-patch-per-day",
+        "patch_templates/parts/dashboard_definition.py",
+        'Field("fixed_date", granularity="MONTH")',
+        'Field("fixed_date")',
+        SLA_SHEET,
+        "the percentiles would be per day, not per month",
+    ),
+    Mutation(
         "dashboard-reads-every-snapshot-day",
         "patch_templates/parts/dashboard_definition.py",
         'NOW = ("latest_snapshot", 1)',
@@ -244,7 +270,7 @@ MUTATIONS = [
     ),
     Mutation(
         "summary-counts-noncompliant-as-compliant",
-        "patch_templates/queries/compliance_summary.sql",
+        "patch_templates/queries/compacted/compliance_summary.sql",
         "round(100.0 * count_if(compliant) / count(*), 1) AS compliance_percent",
         "round(100.0 * count_if(NOT compliant) / count(*), 1) AS compliance_percent",
         REPORTS,
@@ -252,7 +278,7 @@ MUTATIONS = [
     ),
     Mutation(
         "cve-report-counts-rows",
-        "patch_templates/queries/patches_by_cve.sql",
+        "patch_templates/queries/compacted/patches_by_cve.sql",
         "count(DISTINCT node_id) AS affected_nodes,",
         "count(node_id) AS affected_nodes,",
         REPORTS,
@@ -260,9 +286,9 @@ MUTATIONS = [
     ),
     Mutation(
         "stale-scans-miss-never-scanned",
-        "patch_templates/queries/stale_patch_scans.sql",
-        "WHERE last_scan IS NULL\n   OR last_scan <",
-        "WHERE last_scan <",
+        "patch_templates/queries/compacted/stale_patch_scans.sql",
+        "(last_scan_time IS NULL OR last_scan_time <",
+        "(last_scan_time <",
         REPORTS,
         "nodes that never reported a scan would look current",
     ),

@@ -1,10 +1,13 @@
 """Small pieces shared by the stacks."""
 
 import functools
+import json
 from pathlib import Path, PurePosixPath
 
 import cfn_flip
+from cfn_clean import cfn_literal_parser
 from cfn_flip import yaml_dumper
+from cfn_tools.odict import ODict
 from troposphere import Export, GetAtt, If, ImportValue, NoValue, Output, Ref, Sub, Template, awslambda, s3
 
 from ..lambdas.custom_resource import MAX_AGE_S
@@ -129,11 +132,44 @@ def render(template: Template) -> str:
     return _yaml(template.to_json())
 
 
+# A QuickSight Definition nests sheets, visuals, field wells and fields a dozen levels deep, and block
+# style spends most of its bytes on indentation: its small mappings (at most this many characters of
+# JSON, holding only scalars or such mappings, such as a column or a grid element) go on one line.
+FLOW_MAPPING_WIDTH = 160
+
+
+class _FlowMapping(ODict):
+    pass
+
+
+yaml_dumper.Dumper.add_representer(
+    _FlowMapping, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), True)
+)
+
+
+def _one_line_leaves(node):
+    if isinstance(node, list):
+        return [_one_line_leaves(item) for item in node]
+    if not isinstance(node, ODict):
+        return node
+    items = [(key, _one_line_leaves(value)) for key, value in node.items()]
+    small = len(json.dumps(node)) <= FLOW_MAPPING_WIDTH
+    if small and all(isinstance(value, _FlowMapping) or not isinstance(value, ODict | list) for _, value in items):
+        return _FlowMapping(items)
+    return ODict(items)
+
+
 @functools.cache  # keyed by content: the StackSet embeds members the build has already rendered
 def _yaml(template_json: str) -> str:
+    """cfn_flip.to_yaml, with the QuickSight Definitions' small mappings on one line."""
     cfn_flip.config.max_col_width = YAML_WIDTH
     yaml_dumper.STR_MAX_LENGTH_QUOTED = YAML_WIDTH
-    return cfn_flip.to_yaml(template_json)
+    data = cfn_literal_parser(cfn_flip.load(template_json)[0])
+    for resource in data.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        if resource.get("Type", "").startswith("AWS::QuickSight::") and "Definition" in properties:
+            properties["Definition"] = _one_line_leaves(properties["Definition"])
+    return cfn_flip.dump_yaml(data)
 
 
 def private_bucket(

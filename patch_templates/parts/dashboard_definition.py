@@ -14,7 +14,8 @@ GRID_COLUMNS = 36
 @dataclass(frozen=True)
 class Field:
     column: str
-    aggregation: str = ""  # SUM, AVERAGE, COUNT, DISTINCT_COUNT; empty for a dimension or table column
+    aggregation: str = ""  # SUM, AVERAGE, COUNT, DISTINCT_COUNT; empty for a dimension, table column or aggregate
+    granularity: str = "DAY"  # a date dimension's
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Visual:
     category: tuple[Field, ...] = ()  # BAR and LINE: the axis; TABLE: the columns
     values: tuple[Field, ...] = ()
     colors: tuple[Field, ...] = ()
+    panels: tuple[Field, ...] = ()  # LINE: one small chart per value of these
     top: int = 0  # BAR: only the top N categories by the first value
     where: tuple[tuple[str, int | None], ...] = ()  # (column, number it equals, or None: not empty)
 
@@ -38,7 +40,11 @@ class Sheet:
     visuals: tuple[Visual, ...]
 
 
-# Every sheet has a drop-down control for each of these columns (both data sets have them).
+# A drop-down control for each of these columns on every sheet whose data set has the column. Each is
+# one filter across sheets and data sets (CrossDataset ALL_DATASETS: the data sets' columns of that
+# name), so a choice made on one sheet holds on the others; its control on each sheet is a
+# FilterCrossSheetControl, titled by the filter's DefaultFilterControlConfiguration (QuickSight API
+# reference, "FilterCrossSheetControl" and "CategoryFilter").
 CONTROLS = {"account_id": "Account", "region": "Region", "patch_group": "Patch group"}
 
 # Fields computed by QuickSight: (data set, name) -> (expression, type). An exposure row is a node,
@@ -51,9 +57,14 @@ CALCULATED = {
         "ifelse(isNull({last_scan_time}) OR left({node_id}, 2) <> 'i-', 1, 0)",
         "INTEGER",
     ),
+    # Days to patch as queries/compacted/time_to_patch.sql gives them: the nearest rank, a value the
+    # data holds (QuickSight user guide, "percentileDisc (percentile)"), per the visual's groups.
+    ("sla", "median_days"): ("percentileDisc({days_open}, 50)", "DECIMAL"),
+    ("sla", "p90_days"): ("percentileDisc({days_open}, 90)", "DECIMAL"),
 }
 
 NOW = ("latest_snapshot", 1)
+OVERDUE = ("overdue_now", 1)
 NONCOMPLIANT = ("compliance_percent", 0)
 COMPLIANCE = Field("compliance_percent", "AVERAGE")
 
@@ -172,6 +183,44 @@ SHEETS = (
             ),
         ),
     ),
+    Sheet(
+        "sla",
+        "Time to patch",
+        "sla",
+        (
+            Visual(
+                "days-to-patch",
+                "LINE",
+                "Days to patch per month fixed: median and 90th percentile, one chart per severity",
+                (0, 0, 36, 8),
+                category=(Field("fixed_date", granularity="MONTH"),),
+                values=(Field("median_days"), Field("p90_days")),
+                panels=(Field("severity"),),
+                where=(("fixed", 1),),
+            ),
+            Visual(
+                "overdue-by-account",
+                "BAR",
+                "Node-patches open longer than their SLA, per account",
+                (0, 8, 36, 8),
+                category=(Field("account_id"),),
+                colors=(Field("severity"),),
+                values=(Field("patch_id", "COUNT"),),
+                where=(OVERDUE,),
+            ),
+            Visual(
+                "overdue",
+                "TABLE",
+                "Overdue now",
+                (0, 16, 36, 10),
+                category=tuple(
+                    Field(c)
+                    for c in ("account_id", "region", "node_id", "patch_id", "severity", "days_open", "sla_days")
+                ),
+                where=(OVERDUE,),
+            ),
+        ),
+    ),
 )
 KINDS = {"KPI": "KPIVisual", "BAR": "BarChartVisual", "LINE": "LineChartVisual", "TABLE": "TableVisual"}
 
@@ -186,6 +235,8 @@ def _field_id(visual: Visual, field: Field) -> str:
 
 def _measure(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
     common = {"FieldId": _field_id(visual, field), "Column": _column(data_set, field.column)}
+    if not field.aggregation:  # a calculated field that aggregates
+        return {"NumericalMeasureField": common}
     if types[field.column] in ("INTEGER", "DECIMAL"):
         return {
             "NumericalMeasureField": {
@@ -199,7 +250,7 @@ def _measure(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
 def _dimension(data_set: str, visual: Visual, field: Field, types: dict) -> dict:
     common = {"FieldId": _field_id(visual, field), "Column": _column(data_set, field.column)}
     if types[field.column] == "DATETIME":
-        return {"DateDimensionField": {**common, "DateGranularity": "DAY"}}
+        return {"DateDimensionField": {**common, "DateGranularity": field.granularity}}
     return {"CategoricalDimensionField": common}
 
 
@@ -221,6 +272,8 @@ def _chart(sheet: Sheet, visual: Visual, types: dict) -> dict:
     wells = {"Category": [_dimension(ds, visual, f, types) for f in visual.category], "Values": values}
     if visual.colors:
         wells["Colors"] = [_dimension(ds, visual, f, types) for f in visual.colors]
+    if visual.panels:
+        wells["SmallMultiples"] = [_dimension(ds, visual, f, types) for f in visual.panels]
     if visual.kind == "LINE":
         return {"FieldWells": {"LineChartAggregatedFieldWells": wells}}
     chart = {"FieldWells": {"BarChartAggregatedFieldWells": wells}, "BarsArrangement": "STACKED"}
@@ -270,35 +323,42 @@ def _filter(filter_id: str, column: dict, equals: int | None | str) -> dict:
     }
 
 
-def _filter_group(sheet: Sheet, filter_id: str, column: str, equals, visual_ids: list[str] | None) -> dict:
-    scope = (
-        {"SheetId": sheet.id, "Scope": "SELECTED_VISUALS", "VisualIds": visual_ids}
-        if visual_ids
-        else {"SheetId": sheet.id, "Scope": "ALL_VISUALS"}
-    )
+def _filter_group(filter_id: str, scopes: list[dict], filter_: dict, cross_dataset: str = "SINGLE_DATASET") -> dict:
     return {
         "FilterGroupId": filter_id,
-        "CrossDataset": "SINGLE_DATASET",
+        "CrossDataset": cross_dataset,
         "Status": "ENABLED",
-        "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": [scope]}},
-        "Filters": [_filter(filter_id, _column(sheet.data_set, column), equals)],
+        "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": scopes}},
+        "Filters": [filter_],
     }
 
 
+def control_groups(types: dict) -> list[dict]:
+    """One filter per control column, on all visuals of every sheet whose data set has the column."""
+    groups = []
+    for column, title in CONTROLS.items():
+        sheets = [sheet for sheet in SHEETS if column in types[sheet.data_set]]
+        filter_ = _filter(column, _column(sheets[0].data_set, column), "")
+        filter_["CategoryFilter"]["DefaultFilterControlConfiguration"] = {
+            "Title": title,
+            "ControlOptions": {"DefaultDropdownOptions": {"Type": "MULTI_SELECT"}},
+        }
+        scopes = [{"SheetId": sheet.id, "Scope": "ALL_VISUALS"} for sheet in sheets]
+        groups.append(_filter_group(column, scopes, filter_, "ALL_DATASETS"))
+    return groups
+
+
 def filter_groups(sheet: Sheet) -> list[dict]:
-    """The sheet's control filters (all its visuals), then one filter per `where` condition on the
-    visuals that name it."""
-    groups = [_filter_group(sheet, f"{sheet.id}-{column}", column, "", None) for column in CONTROLS]
+    """One filter per `where` condition of the sheet's visuals, on the visuals that name it."""
     conditions: dict[tuple, list[str]] = {}
     for visual in sheet.visuals:
         for condition in visual.where:
             conditions.setdefault(condition, []).append(visual.id)
+    groups = []
     for (column, equals), visual_ids in conditions.items():
-        groups.append(
-            _filter_group(
-                sheet, f"{sheet.id}-{column}-{'set' if equals is None else equals}", column, equals, visual_ids
-            )
-        )
+        filter_id = f"{sheet.id}-{column}-{'set' if equals is None else equals}"
+        scope = {"SheetId": sheet.id, "Scope": "SELECTED_VISUALS", "VisualIds": visual_ids}
+        groups.append(_filter_group(filter_id, [scope], _filter(filter_id, _column(sheet.data_set, column), equals)))
     return groups
 
 
@@ -308,15 +368,9 @@ def _sheet(sheet: Sheet, types: dict) -> dict:
         "Name": sheet.name,
         "Visuals": [_visual(sheet, visual, types[sheet.data_set]) for visual in sheet.visuals],
         "FilterControls": [
-            {
-                "Dropdown": {
-                    "FilterControlId": f"{sheet.id}-{column}-control",
-                    "SourceFilterId": f"{sheet.id}-{column}",
-                    "Title": title,
-                    "Type": "MULTI_SELECT",
-                }
-            }
-            for column, title in CONTROLS.items()
+            {"CrossSheet": {"FilterControlId": f"{sheet.id}-{column}", "SourceFilterId": column}}
+            for column in CONTROLS
+            if column in types[sheet.data_set]
         ],
         "Layouts": [
             {
@@ -353,5 +407,5 @@ def definition(data_set_arns: dict, types: dict[str, dict[str, str]]) -> dict:
             for (data_set, name), (expression, _) in CALCULATED.items()
         ],
         "Sheets": [_sheet(sheet, types) for sheet in SHEETS],
-        "FilterGroups": [group for sheet in SHEETS for group in filter_groups(sheet)],
+        "FilterGroups": control_groups(types) + [group for sheet in SHEETS for group in filter_groups(sheet)],
     }

@@ -14,7 +14,7 @@ HEADER = 76  # sheet name and controls
 FONT = 13
 CHARACTER_WIDTH = 7.2  # of the 13 px sans-serif font, to wrap titles inside their box
 # Chart field wells, in the order the picture names them.
-WELLS = {"Category": "by", "Colors": "colour", "Values": "value"}
+WELLS = {"Category": "by", "Colors": "colour", "SmallMultiples": "one chart per", "Values": "value"}
 KINDS = {
     "KPIVisual": ("KPI", "#e3f2fd"),
     "BarChartVisual": ("bar chart", "#e8f5e9"),
@@ -51,11 +51,10 @@ def fields(node) -> list[str]:
         aggregation = node.get("AggregationFunction", "")
         if isinstance(aggregation, dict):
             aggregation = next(iter(aggregation.values()), "")
-        return [
-            f"{str(aggregation).lower().replace('_', ' ')} of {node['Column']['ColumnName']}"
-            if aggregation
-            else node["Column"]["ColumnName"]
-        ]
+        column = node["Column"]["ColumnName"]
+        if "DateGranularity" in node:
+            column += f" per {node['DateGranularity'].lower()}"
+        return [f"{str(aggregation).lower().replace('_', ' ')} of {column}" if aggregation else column]
     labelled = len(WELLS.keys() & node.keys()) > 1  # a chart's wells, not a KPI's or table's one list
     return [
         f"{WELLS[key]}: {name}" if labelled and key in WELLS else name
@@ -98,12 +97,20 @@ def sheet_svg(title: str, sheet: dict, definition: dict) -> str:
         f'<rect width="{width}" height="{height}" fill="white"/>',
         _text(MARGIN, 24, f"{title}: sheet {sheet.get('Name', sheet['SheetId'])}", 16, "bold"),
     ]
+    # a cross-sheet control is titled by its filter
+    titles = {
+        spec["FilterId"]: spec["DefaultFilterControlConfiguration"]["Title"]
+        for group in definition.get("FilterGroups", [])
+        for item in group["Filters"]
+        for spec in item.values()
+        if "DefaultFilterControlConfiguration" in spec
+    }
     for i, control in enumerate(sheet.get("FilterControls", [])):
         ((_, spec),) = control.items()
         x = MARGIN + i * 8 * COLUMN_WIDTH
         parts += [
             f'<rect x="{x}" y="36" width="{8 * COLUMN_WIDTH - 8}" height="26" rx="4" fill="#fafafa" stroke="#9e9e9e"/>',
-            _text(x + 8, 54, f"{spec['Title']} ▾"),
+            _text(x + 8, 54, f"{spec.get('Title') or titles[spec['SourceFilterId']]} ▾"),
         ]
     only = visual_filters(definition, sheet["SheetId"])
     for visual in sheet.get("Visuals", []):

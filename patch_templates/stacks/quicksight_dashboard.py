@@ -4,7 +4,7 @@ the service role's read access, a data source, SPICE data sets with their refres
 The analytics stack (stacks/analytics.py, step 4) and the reports stack
 (stacks/compliance_reports.py, step 5) are each named by one parameter and their exports are
 imported: the database, workgroup and results bucket from the first, the snapshot table from the
-second. CloudFormation creates this stack only after both have published their exports, so after
+second; the time-to-patch data set reads the second's episodes view, with that stack's SLA days. CloudFormation creates this stack only after both have published their exports, so after
 the crawler initializer has answered and the snapshot table and the views exist, and refuses to
 delete either while this one uses them. What the analytics stack does not export (table prefix,
 sync bucket, KMS key) comes through parameters with the same names and defaults as its own.
@@ -64,6 +64,27 @@ EXPOSURE_COLUMNS = [
     "cve_id",
 ]
 
+# Time to patch: the reports stack's episodes view (queries/views/patch_episodes.sql), which reads only
+# the compacted daily tables and holds each episode's SLA days from that stack's pSla*Days parameters,
+# so the dashboard and the reports judge against the same days. Its fixed and open episodes (not those
+# of nodes that left the snapshots), marked 1 in `fixed` or, when open longer than the SLA, `overdue_now`.
+SLA_COLUMNS = {
+    **dict.fromkeys(["account_id", "region", "node_id", "patch_id", "severity"], "STRING"),
+    "fixed_date": "DATETIME",
+    "days_open": "INTEGER",
+    "sla_days": "INTEGER",
+    "fixed": "INTEGER",
+    "overdue_now": "INTEGER",
+}
+SLA_SQL = (
+    "SELECT "
+    + ", ".join(list(SLA_COLUMNS)[:-2])
+    + ", CASE status WHEN 'fixed' THEN 1 ELSE 0 END AS fixed"
+    + ", CASE WHEN status = 'open' AND overdue THEN 1 ELSE 0 END AS overdue_now"
+    + ' FROM "${pCFNDatabaseName}"."${pCFNTablePrefixName}_patch_episodes"'
+    + " WHERE status <> 'unreported'"
+)
+
 
 class DataSet(NamedTuple):
     logical_id: str
@@ -89,6 +110,7 @@ DATA_SETS = {
         reports.report_sql(EXPOSURE_REPORT, reports.REPORT_FOLDER),
         dict.fromkeys(EXPOSURE_COLUMNS, "STRING"),
     ),
+    "sla": DataSet("QuickSightSlaDataSet", "QuickSightSlaRefreshSchedule", "Time to patch", SLA_SQL, SLA_COLUMNS),
 }
 
 # Owner permissions for the principal: the actions QuickSight grants the owner of each resource.
@@ -156,7 +178,7 @@ def build() -> Template:
         Description=(
             "Collector account, optional: read access for QuickSight's service role and, with a "
             "QuickSight principal, an Athena data source, SPICE data sets of the daily compliance "
-            "snapshot and the patch exposure with refresh schedules, and an analysis and dashboard "
+            "snapshot, the patch exposure and time to patch with refresh schedules, and an analysis and dashboard "
             "defined as code."
         )
     )

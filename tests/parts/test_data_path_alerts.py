@@ -321,6 +321,7 @@ def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(ce
         "DailyCompactionDeadLetterAlarm",
         "QuickSightComplianceDataSetIngestionAlarm",
         "QuickSightExposureDataSetIngestionAlarm",
+        "QuickSightSlaDataSetIngestionAlarm",
         "SyncSilenceAlarm",
         "AlertForwardingDeadLetterAlarm",
     }
@@ -328,7 +329,7 @@ def test_every_alarm_of_every_template_reaches_the_topic_with_its_description(ce
         {"Name": "QueueName", "Value": "DailyCompactionDeadLetterQueue.QueueName"}  # cloud-radar's GetAtt
     ]
     dashboard = render(QUICKSIGHT, example(QUICKSIGHT))["Resources"]
-    for key in ("Compliance", "Exposure"):  # the DataSetId of each data set
+    for key in ("Compliance", "Exposure", "Sla"):  # the DataSetId of each data set
         (dimension,) = found[f"QuickSight{key}DataSetIngestionAlarm"]["Dimensions"]
         assert dimension == {
             "Name": "DatasetId",

@@ -34,6 +34,8 @@ QUICKSIGHT_RESOURCES = {
     "QuickSightExposureDataSet",
     "QuickSightRefreshSchedule",
     "QuickSightExposureRefreshSchedule",
+    "QuickSightSlaDataSet",
+    "QuickSightSlaRefreshSchedule",
     "QuickSightAnalysis",
     "QuickSightTemplate",
     "QuickSightDashboard",
@@ -185,6 +187,7 @@ OWNER_ACTIONS = {
     "QuickSightDataSource": dashboard.DATA_SOURCE_ACTIONS,
     "QuickSightComplianceDataSet": dashboard.DATA_SET_ACTIONS,
     "QuickSightExposureDataSet": dashboard.DATA_SET_ACTIONS,
+    "QuickSightSlaDataSet": dashboard.DATA_SET_ACTIONS,
     "QuickSightAnalysis": dashboard.ANALYSIS_ACTIONS,
     "QuickSightDashboard": dashboard.DASHBOARD_ACTIONS,
 }
@@ -202,7 +205,7 @@ def test_with_a_principal_it_owns_the_data_source_data_sets_analysis_and_dashboa
     source = stack["QuickSightDataSource"]["Properties"]
     assert source["DataSourceParameters"] == {"AthenaParameters": {"WorkGroup": EXPORTS["AthenaWorkGroupName"]}}
     assert stack["QuickSightDataSource"]["DependsOn"] == ["QuickSightDataAccessPolicy"]
-    for name in ("QuickSightComplianceDataSet", "QuickSightExposureDataSet"):
+    for name in (spec.logical_id for spec in dashboard.DATA_SETS.values()):
         data_set = stack[name]["Properties"]
         assert data_set["ImportMode"] == "SPICE"
         # no waiting up to 36 hours for the first SPICE ingestion
@@ -229,9 +232,9 @@ def test_each_data_set_has_a_refresh_schedule_that_follows_the_interval(interval
         },
         stack_name="qs",
     )["Resources"]
+    assert len(dashboard.DATA_SETS) == 3
     for schedule_name, data_set in [
-        ("QuickSightRefreshSchedule", "QuickSightComplianceDataSet"),
-        ("QuickSightExposureRefreshSchedule", "QuickSightExposureDataSet"),
+        (spec.schedule_logical_id, spec.logical_id) for spec in dashboard.DATA_SETS.values()
     ]:
         resource = stack[schedule_name]
         assert resource["DependsOn"] == [data_set]
@@ -256,7 +259,7 @@ def test_names_and_ids_fit_for_the_longest_stack_name():
             found += 1
         for key in ids & set(properties):
             assert re.fullmatch(r"[\w-]{1,512}", properties[key]) and len(properties[key]) > 128
-    assert found == 6
+    assert found == 7
 
 
 # The Definition ------------------------------------------------------------------------------
@@ -269,6 +272,11 @@ def rendered_definition() -> tuple[dict, dict]:
 
 def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_data():
     stack, definition = rendered_definition()
+    titles = {
+        group["FilterGroupId"]: group["Filters"][0]["CategoryFilter"]["DefaultFilterControlConfiguration"]["Title"]
+        for group in definition["FilterGroups"]
+        if group["CrossDataset"] == "ALL_DATASETS"
+    }
     declared = {d["Identifier"]: d["DataSetArn"] for d in definition["DataSetIdentifierDeclarations"]}
     assert declared == {key: f"{spec.logical_id}.Arn" for key, spec in dashboard.DATA_SETS.items()}
     shown = []
@@ -287,7 +295,9 @@ def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_dat
                 )
             )
             assert element["ColumnIndex"] + element["ColumnSpan"] <= dashboard_definition.GRID_COLUMNS
-        assert [c["Dropdown"]["Title"] for c in sheet["FilterControls"]] == ["Account", "Region", "Patch group"]
+        assert [titles[c["CrossSheet"]["SourceFilterId"]] for c in sheet["FilterControls"]] == (
+            ["Account", "Region"] if sheet["SheetId"] == "sla" else ["Account", "Region", "Patch group"]
+        )
     assert shown == [
         (s.id, s.name, dashboard_definition.KINDS[v.kind], v.title, v.grid)
         for s in dashboard_definition.SHEETS
@@ -301,13 +311,15 @@ def test_the_definition_renders_with_the_sheets_visuals_and_positions_of_the_dat
         "Non-compliant nodes and their patch counts",
         "Missing and failed patches by severity and classification",
         "Top CVEs by nodes exposed",
+        "Overdue now",
     ):
         assert must in titles
 
 
 # The aggregation each measure must have: (visual, column) -> function. Compliance % is an average
 # over nodes; a node counts once however many rows it has (the snapshot has one per node and day, the
-# exposure data set one per node, patch and CVE), and so does a node-patch pair with two CVEs.
+# exposure data set one per node, patch and CVE), and so does a node-patch pair with two CVEs. An
+# overdue node-patch is one row (its open episode). None: a calculated field that aggregates itself.
 AGGREGATIONS = {
     ("compliance", "compliance_percent"): "AVERAGE",
     ("noncompliant", "node_id"): "DISTINCT_COUNT",
@@ -316,6 +328,9 @@ AGGREGATIONS = {
     ("by-account", "compliance_percent"): "AVERAGE",
     ("by-severity", "node_patch"): "DISTINCT_COUNT",
     ("top-cves", "node_id"): "DISTINCT_COUNT",
+    ("days-to-patch", "median_days"): None,
+    ("days-to-patch", "p90_days"): None,
+    ("overdue-by-account", "patch_id"): "COUNT",
 }
 
 
@@ -324,9 +339,9 @@ def measures(node, visual: str, found: dict) -> dict:
     if isinstance(node, dict):
         for kind, field in node.items():
             if kind in ("NumericalMeasureField", "CategoricalMeasureField"):
-                function = field["AggregationFunction"]
+                function = field.get("AggregationFunction")
                 key = (visual, field["Column"]["ColumnName"])
-                found[key] = function["SimpleNumericalAggregation"] if kind.startswith("Numerical") else function
+                found[key] = function["SimpleNumericalAggregation"] if isinstance(function, dict) else function
             else:
                 measures(field, visual, found)
     elif isinstance(node, list):
@@ -349,6 +364,37 @@ def test_every_measure_has_its_intended_aggregation_and_the_top_cves_rank_by_the
         {"FieldSort": {"FieldId": value["CategoricalMeasureField"]["FieldId"], "Direction": "DESC"}}
     ]
     assert sort["CategoryItemsLimit"] == {"ItemsLimit": 10, "OtherCategories": "EXCLUDE"}
+
+
+def test_the_time_to_patch_sheet_shows_percentiles_per_month_and_severity_and_overdue_node_patches():
+    """Its figures, computed over hand-worked days, are in tests/queries/test_sla_sheet.py."""
+    _, definition = rendered_definition()
+    visuals = {body["VisualId"]: body for s in definition["Sheets"] for v in s["Visuals"] for body in v.values()}
+    calculated = {(f["DataSetIdentifier"], f["Name"]): f["Expression"] for f in definition["CalculatedFields"]}
+    # the discrete percentile, a value the data holds, as the report time_to_patch takes it
+    assert calculated[("sla", "median_days")] == "percentileDisc({days_open}, 50)"
+    assert calculated[("sla", "p90_days")] == "percentileDisc({days_open}, 90)"
+    line = visuals["days-to-patch"]["ChartConfiguration"]["FieldWells"]["LineChartAggregatedFieldWells"]
+    assert [f["DateDimensionField"]["Column"]["ColumnName"] for f in line["Category"]] == ["fixed_date"]
+    assert [f["DateDimensionField"]["DateGranularity"] for f in line["Category"]] == ["MONTH"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in line["SmallMultiples"]] == ["severity"]
+    assert [f["NumericalMeasureField"]["Column"] for f in line["Values"]] == [
+        {"DataSetIdentifier": "sla", "ColumnName": "median_days"},
+        {"DataSetIdentifier": "sla", "ColumnName": "p90_days"},
+    ]
+    bar = visuals["overdue-by-account"]["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in bar["Category"]] == ["account_id"]
+    assert [f["CategoricalDimensionField"]["Column"]["ColumnName"] for f in bar["Colors"]] == ["severity"]
+    table = visuals["overdue"]["ChartConfiguration"]["FieldWells"]["TableUnaggregatedFieldWells"]["Values"]
+    assert [f["Column"]["ColumnName"] for f in table] == [
+        "account_id",
+        "region",
+        "node_id",
+        "patch_id",
+        "severity",
+        "days_open",
+        "sla_days",
+    ]
 
 
 def test_visuals_do_not_overlap():
@@ -419,16 +465,33 @@ def test_every_column_a_visual_or_filter_uses_is_a_declared_column_of_its_data_s
             assert set(scope.get("VisualIds", [])) <= visual_ids[scope["SheetId"]]
 
 
-def test_each_control_has_its_filter_on_every_visual_of_its_sheet():
-    _, definition = rendered_definition()
+def test_each_control_filters_every_visual_of_every_sheet_whose_data_set_has_its_column():
+    stack, definition = rendered_definition()
     groups = {g["FilterGroupId"]: g for g in definition["FilterGroups"]}
-    for sheet in definition["Sheets"]:
-        for control in sheet["FilterControls"]:
-            group = groups[control["Dropdown"]["SourceFilterId"]]
-            (scope,) = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
-            assert scope == {"SheetId": sheet["SheetId"], "Scope": "ALL_VISUALS"}
-            (category,) = [f["CategoryFilter"] for f in group["Filters"]]
-            assert category["Configuration"]["FilterListConfiguration"]["SelectAllOptions"] == "FILTER_ALL_VALUES"
+    columns = {
+        key: {c["Name"] for c in custom_sql({"Resources": stack}, spec.logical_id)["Columns"]}
+        for key, spec in dashboard.DATA_SETS.items()
+    }
+    sheets = {sheet.id: sheet.data_set for sheet in dashboard_definition.SHEETS}
+    for column, title in dashboard_definition.CONTROLS.items():
+        group = groups[column]
+        # one filter for every data set's column of that name, on every sheet that has the column
+        assert group["CrossDataset"] == "ALL_DATASETS"
+        scopes = group["ScopeConfiguration"]["SelectedSheets"]["SheetVisualScopingConfigurations"]
+        having = [sheet_id for sheet_id, data_set in sheets.items() if column in columns[data_set]]
+        assert scopes == [{"SheetId": sheet_id, "Scope": "ALL_VISUALS"} for sheet_id in having]
+        (category,) = [f["CategoryFilter"] for f in group["Filters"]]
+        assert category["Column"]["ColumnName"] == column
+        assert category["Configuration"]["FilterListConfiguration"]["SelectAllOptions"] == "FILTER_ALL_VALUES"
+        assert category["DefaultFilterControlConfiguration"] == {
+            "Title": title,
+            "ControlOptions": {"DefaultDropdownOptions": {"Type": "MULTI_SELECT"}},
+        }
+        for sheet in definition["Sheets"]:
+            controls = [c["CrossSheet"]["SourceFilterId"] for c in sheet["FilterControls"]]
+            assert (column in controls) == (sheet["SheetId"] in having), (column, sheet["SheetId"])
+    # every sheet filters by account and Region; time to patch has no patch group (the episodes have none)
+    assert [sheet["SheetId"] for sheet in definition["Sheets"] if len(sheet["FilterControls"]) == 2] == ["sla"]
 
 
 def test_the_now_visuals_read_the_newest_snapshot_and_the_node_list_only_non_compliant_nodes():
@@ -443,6 +506,8 @@ def test_the_now_visuals_read_the_newest_snapshot_and_the_node_list_only_non_com
         ("latest_snapshot", 1): {"compliance", "noncompliant", "unreached", "by-account", "nodes"},
         ("compliance_percent", 0): {"noncompliant", "nodes"},
         ("unreached", 1): {"unreached"},
+        ("fixed", 1): {"days-to-patch"},
+        ("overdue_now", 1): {"overdue-by-account", "overdue"},
     }
 
 
@@ -604,7 +669,9 @@ def test_the_build_draws_each_sheet_with_its_visual_titles_at_their_grid_positio
         texts = [t.text for t in root.iter(svg + "text")]
         assert f"Patch compliance: sheet {sheet.name}" in texts
         assert [t for t in texts if t.endswith("▾")] == [
-            f"{title} ▾" for title in dashboard_definition.CONTROLS.values()
+            f"{title} ▾"
+            for column, title in dashboard_definition.CONTROLS.items()
+            if column in dashboard.DATA_SETS[sheet.data_set].columns
         ]
         boxes = [(int(r.get("x")), int(r.get("y"))) for r in root.iter(svg + "rect") if r.get("rx") == "6"]
         assert boxes == [
