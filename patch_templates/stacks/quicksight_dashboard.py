@@ -4,10 +4,11 @@ the service role's read access, a data source, SPICE data sets with their refres
 The analytics stack (stacks/analytics.py, step 4) and the reports stack
 (stacks/compliance_reports.py, step 5) are each named by one parameter and their exports are
 imported: the database, workgroup and results bucket from the first, the snapshot table from the
-second; the time-to-patch data set reads the second's episodes view, with that stack's SLA days. CloudFormation creates this stack only after both have published their exports, so after
-the crawler initializer has answered and the snapshot table and the views exist, and refuses to
-delete either while this one uses them. What the analytics stack does not export (table prefix,
-sync bucket, KMS key) comes through parameters with the same names and defaults as its own.
+second; the time-to-patch data set reads the second's episodes view, with that stack's SLA days.
+CloudFormation creates this stack only after both have published their exports, so after the crawler
+initializer has answered and the snapshot table and the views exist, and refuses to delete either
+while this one uses them. What the analytics stack does not export (table prefix, sync bucket, KMS
+key) comes through parameters with the same names and defaults as its own.
 """
 
 import hashlib
