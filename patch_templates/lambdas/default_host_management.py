@@ -2,7 +2,7 @@
 set SETTING to RoleValue only when it is unset or holds the role this stack set before; another
 role is left and reported. So what was there before this stack is always unset, and Delete resets
 SETTING when it holds this stack's role, whatever the physical id says: CloudFormation makes one up
-for a Delete after a Create it cancelled in flight (cloudformation-coverage-roadmap issue 1814).
+for a Delete after a Create it cancelled in flight (aws-cloudformation/cloudformation-coverage-roadmap#1814).
 Standard library, boto3 and custom_resource.py only: the build makes them the function's inline code."""
 
 from .custom_resource import serve
