@@ -3,15 +3,16 @@ library before anything runs (patch_templates/deploy/preflight.py), refuse mista
 problem, and print the full command. AWS=echo stands in for the AWS CLI, so nothing reaches AWS.
 tests/deploy/ holds the injection, file-robustness, StackSet and upload tests."""
 
+import functools
 import json
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import OWN, own_values
+from make_runner import PYTHON, make as run_make
 
 from patch_templates.deploy import preflight
 from patch_templates.reference import examples
@@ -25,6 +26,7 @@ from patch_templates.stacks import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+make = functools.partial(run_make, "AWS=echo", PYTHON)
 TEMPLATES = [record.file for record in RECORDS]
 COLLECTOR = collector.RECORD.file
 CENTRAL = central_alerts.RECORD.file
@@ -33,15 +35,6 @@ MEMBER = patching_member.RECORD.file  # over 51,200 bytes, no uploads of its own
 
 def example_text(name: str) -> str:
     return (ROOT / "output" / "parameters" / f"{Path(name).stem}.json").read_text()
-
-
-def make(*args: str, cwd: Path = ROOT, dry_run: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "AWS=echo", f"PYTHON={sys.executable}", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
 
 
 def write(tmp_path: Path, content) -> str:

@@ -5,35 +5,27 @@ the runbook shared through the real AWS CLI against moto_server, and the start c
 moto implements neither StartAutomationExecution nor the multi-account run, so the start call is
 recorded, not run: what Systems Manager does with it is verified only offline (docs/patch-now.md)."""
 
+import functools
 import json
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import boto3
 import pytest
 from conftest import render
+from make_runner import make as run_make
 
 from patch_templates.deploy import patch_now
 from patch_templates.stacks import patch_now_administration
 
 ROOT = Path(__file__).resolve().parents[2]
+# without PYTHON: the goal must run with the Makefile's python3 and the standard library
+make = functools.partial(run_make, "patch-now")
 TWO_OUS = "TARGETS=ou-ab12-cd34ef56,ou-ab12-ef56gh78"
 TWO_REGIONS = "REGIONS=us-east-1,eu-west-1"
 REFUSED = "make patch-now refused, nothing was run: "
-
-
-def make(*args: str, cwd: Path = ROOT, dry_run: bool = False, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), "patch-now", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ and starts drift detection on every StackSet. The wait's decisions (past the AWS
 no cap but TIMEOUT, a failed deploy) are tested in process with the same answers: the CLI costs
 about a second a call. Nothing reaches AWS."""
 
+import functools
 import itertools
 import json
 import os
@@ -13,11 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from make_runner import PYTHON, make as run_make
 
 from patch_templates.deploy import stacksets
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS = str(Path(sys.executable).with_name("aws"))
+make = functools.partial(run_make, f"AWS={AWS}", PYTHON, timeout=120)
 STACK = "patch-stacksets"
 WINDOWS = "patch-management-windows:11111111-2222-3333-4444-555555555555"
 SYNC = "patch-management-resource-data-sync:66666666-7777-8888-9999-000000000000"
@@ -125,17 +128,6 @@ def calls(tmp_path: Path, operation: str) -> list[dict]:
     return params
 
 
-def make(env: dict, *args: str, dry_run: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), f"AWS={AWS}", f"PYTHON={sys.executable}", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 class Scripted:
     """The AWS CLI in process: each operation answers the next of its answers (the last repeats),
     keyed as aws_canned.py keys them."""
@@ -167,7 +159,7 @@ FAILED_STACK = dict(
 
 def test_status_shows_each_stackset_with_a_failed_instance_and_its_reason(tmp_path):
     env = canned(tmp_path, **FAILED_STACK)
-    result = make(env, "status", f"STACK={STACK}")
+    result = make("status", f"STACK={STACK}", env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert f"stack {STACK}: UPDATE_FAILED (Resource handler returned message: WindowsStackSet failed)" in lines
@@ -220,7 +212,7 @@ def test_retry_updates_exactly_the_failed_instances_with_the_failed_operations_p
         ],
         UpdateStackInstances=[{"OperationId": "op-retry-1"}, {"OperationId": "op-retry-2"}],
     )
-    result = make(env, "retry", f"STACK={STACK}")
+    result = make("retry", f"STACK={STACK}", env=env)
     assert result.returncode == 0, result.stderr
     updates = calls(tmp_path, "UpdateStackInstances")
     preferences = {key: value for key, value in PREFERENCES.items() if key != "RegionOrder"}
@@ -277,7 +269,7 @@ def test_drift_starts_detection_on_every_stackset(tmp_path):
         ListStackResources=[RESOURCES],
         DetectStackSetDrift=[{"OperationId": "op-drift"}],
     )
-    result = make(env, "drift", f"STACK={STACK}", "REGION=eu-west-1")
+    result = make("drift", f"STACK={STACK}", "REGION=eu-west-1", env=env)
     assert result.returncode == 0, result.stderr
     assert calls(tmp_path, "DetectStackSetDrift") == [
         {"StackSetName": WINDOWS, "CallAs": "DELEGATED_ADMIN"},
@@ -386,7 +378,7 @@ def test_make_n_prints_every_command_and_runs_none(tmp_path):
         "drift": ["describe-stacks", "list-stack-resources", "detect-stack-set-drift"],
     }
     for goal, operations in expected.items():
-        result = make(env, goal, f"STACK={STACK}", "PROFILE=ops", dry_run=True)
+        result = make(goal, f"STACK={STACK}", "PROFILE=ops", dry_run=True, env=env)
         assert result.returncode == 0, result.stderr
         commands = [line.split()[2] for line in result.stdout.splitlines() if line.startswith(f"{AWS} cloudformation")]
         assert [c for i, c in enumerate(commands) if c not in commands[:i]] == operations, (goal, result.stdout)
@@ -401,7 +393,7 @@ def test_an_aws_error_is_shown_without_a_traceback(tmp_path):
     env = canned(
         tmp_path, DescribeStacks=[{"Error": {"Code": "ValidationError", "Message": "Stack with id x does not exist"}}]
     )
-    result = make(env, "status", f"STACK={STACK}")
+    result = make("status", f"STACK={STACK}", env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "cloudformation describe-stacks --stack-name patch-stacksets --output json failed:" in result.stderr
     assert "Stack with id x does not exist" in result.stderr

@@ -2,6 +2,7 @@
 delete waited for; retained buckets kept and named, or emptied 1,000 keys a request and deleted; what
 only a person can do said. Against moto on 127.0.0.1 with the real AWS CLI, and make -n on the real plan."""
 
+import functools
 import json
 import re
 import shlex
@@ -13,12 +14,14 @@ from pathlib import Path
 
 import boto3
 import pytest
+from make_runner import PYTHON, make as run_make
 
 from patch_templates.deploy import stacksets, teardown
 from patch_templates.stacks import ANALYTICS, RECORDS
 from patch_templates.stacks.record import BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
+make = functools.partial(run_make, PYTHON)
 AWS = str(Path(sys.executable).with_name("aws"))
 BUCKET = "teardown-data"
 VERSIONS = 1_000  # objects written: versions
@@ -60,17 +63,6 @@ os.execv({aws!r}, [{aws!r}, *args])
 """
 
 
-def make(cwd: Path, *args: str, env: dict | None = None, dry_run: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), f"PYTHON={sys.executable}", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture
 def clone(tmp_path) -> Path:
     """What make teardown needs (the Makefile, patch_templates/deploy/) with a plan of its own."""
@@ -97,14 +89,14 @@ def test_the_plan_is_every_stack_deployed_by_name_under_its_record_name():
 
 
 def test_make_n_deletes_in_reverse_order_and_waits_for_each(clone):
-    result = make(clone, "teardown", "ACCOUNT=collector", "REGION=eu-west-1", dry_run=True)
+    result = make("teardown", "ACCOUNT=collector", "REGION=eu-west-1", dry_run=True, cwd=clone)
     assert result.returncode == 0, result.stderr
     commands = [shlex.split(line) for line in result.stdout.splitlines() if line.startswith("aws cloudformation")]
     deletes = [c[c.index("--stack-name") + 1] for c in commands if c[2] in ("delete-stack", "wait")]
     assert deletes == ["t-reader", "t-reader", "t-base", "t-base"]  # delete, wait; t-other is another account's
     assert all(c[c.index("--region") + 1] == "eu-west-1" for c in commands)
     assert "make teardown ACCOUNT=collector DELETE_BUCKETS=<Data>" in result.stdout
-    emptied = make(clone, "teardown", "ACCOUNT=collector", "DELETE_BUCKETS=old-data", dry_run=True).stdout
+    emptied = make("teardown", "ACCOUNT=collector", "DELETE_BUCKETS=old-data", dry_run=True, cwd=clone).stdout
     assert "aws s3api delete-objects --bucket old-data" in emptied and "# bucket old-data: would be emptied" in emptied
     assert "the KMS key K of t-reader is pending deletion for 9 days" in result.stdout
 
@@ -113,18 +105,19 @@ def test_the_real_plan_under_make_n_names_each_record_stack_once(tmp_path):
     """On the repository's own output/: the accounts in their order, each stack deleted and waited for."""
     seen = []
     for account in ("management", "collector"):
-        result = make(ROOT, "teardown", f"ACCOUNT={account}", dry_run=True)
+        result = make("teardown", f"ACCOUNT={account}", dry_run=True, cwd=ROOT)
         assert result.returncode == 0, result.stderr
         seen += re.findall(r"^aws cloudformation delete-stack --stack-name (\S+)", result.stdout, re.M)
         assert result.stdout.count("wait stack-delete-complete") == result.stdout.count(" delete-stack ")
     assert seen == [r.stack for r in reversed(RECORDS) if r.account == "management"] + [
         r.stack for r in reversed(RECORDS) if r.account == "collector"
     ]
-    collector = make(ROOT, "teardown", "ACCOUNT=collector", dry_run=True).stdout
+    collector = make("teardown", "ACCOUNT=collector", dry_run=True, cwd=ROOT).stdout
     assert "QuickSight subscription" in collector and "DeleteAccountSubscription" in collector
     assert "next:" not in collector  # the collector account goes last
     assert (
-        "# next: make teardown ACCOUNT=collector" in make(ROOT, "teardown", "ACCOUNT=management", dry_run=True).stdout
+        "# next: make teardown ACCOUNT=collector"
+        in make("teardown", "ACCOUNT=management", dry_run=True, cwd=ROOT).stdout
     )
 
 
@@ -139,7 +132,7 @@ def test_the_real_plan_under_make_n_names_each_record_stack_once(tmp_path):
 )
 def test_a_bad_value_is_refused_before_anything_runs(args, message):
     for dry_run in (False, True):
-        result = make(ROOT, "AWS=false", "teardown", *args, dry_run=dry_run)
+        result = make("AWS=false", "teardown", *args, dry_run=dry_run, cwd=ROOT)
         assert result.returncode != 0 and result.stdout == ""
         assert message in result.stderr and "make teardown refused, nothing was run" in result.stderr
 
@@ -168,7 +161,7 @@ def test_teardown_against_moto_keeps_then_empties_a_bucket_of_1001_versions(clon
     cli.write_text(RECORDING_CLI.format(python=sys.executable, log=str(log), aws=AWS))
     cli.chmod(0o755)
 
-    kept = make(clone, f"AWS={cli}", "teardown", "ACCOUNT=collector", env=env)
+    kept = make(f"AWS={cli}", "teardown", "ACCOUNT=collector", env=env, cwd=clone)
     assert kept.returncode == 0, kept.stdout + kept.stderr
     out = kept.stdout
     assert out.index("t-reader (step 3, output/reader.yml): deleted") < out.index("t-base (step 1, output/base.yml)")
@@ -186,7 +179,7 @@ def test_teardown_against_moto_keeps_then_empties_a_bucket_of_1001_versions(clon
     assert s3.head_bucket(Bucket=BUCKET)  # retained, with what it holds
     assert not log.exists()
 
-    emptied = make(clone, f"AWS={cli}", "teardown", "ACCOUNT=collector", f"DELETE_BUCKETS={BUCKET}", env=env)
+    emptied = make(f"AWS={cli}", "teardown", "ACCOUNT=collector", f"DELETE_BUCKETS={BUCKET}", env=env, cwd=clone)
     assert emptied.returncode == 0, emptied.stdout + emptied.stderr
     assert "# t-base (step 1): no such stack in this account and Region, skipped" in emptied.stdout
     assert f"# bucket {BUCKET}: {VERSIONS + MARKERS} versions and delete markers deleted, then it" in emptied.stdout

@@ -5,6 +5,7 @@ output/}}}. make deploy of a listed template requires ARTIFACTS_BUCKET, uploads 
 The build does not write "uploads" yet: these tests make their own constraints file, in a copy of
 the deploy files, and deploy it with the real AWS CLI against moto on 127.0.0.1."""
 
+import functools
 import json
 import shlex
 import shutil
@@ -13,11 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from make_runner import PYTHON, make as run_make
 
 from patch_templates.deploy import preflight
 from patch_templates.stacks import patching_member, stackset
 
 ROOT = Path(__file__).resolve().parents[2]
+make = functools.partial(run_make, PYTHON)
 AWS = str(Path(sys.executable).with_name("aws"))
 TINY = "tiny_stackset.yml"
 # A template that creates a StackSet (so it is deployed without rollback of all and waited for)
@@ -70,17 +73,6 @@ def clone(tmp_path) -> Path:
     return clone
 
 
-def make(clone: Path, *args: str, env: dict | None = None, dry_run: bool = False) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *(["-n"] if dry_run else []), f"PYTHON={sys.executable}", *args],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_the_constraints_file_carries_the_uploads_contract(clone):
     data = preflight.load_constraints(clone / "output" / "constraints.json")
     assert data["uploads"] == {TINY: {"parameter": "pArtifactsBucket", "files": MEMBERS}}
@@ -100,8 +92,8 @@ def test_make_n_uploads_each_member_then_deploys_with_the_bucket_and_waits(clone
     params = tmp_path / "params.json"
     params.write_text(json.dumps([{"ParameterKey": "pTopicName", "ParameterValue": "ops"}]))
     result = make(
-        clone, "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", f"PARAMS={params}", "ARTIFACTS_BUCKET=art",
-        "REGION=eu-west-1", dry_run=True,
+        "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", f"PARAMS={params}", "ARTIFACTS_BUCKET=art",
+        "REGION=eu-west-1", dry_run=True, cwd=clone,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -123,15 +115,15 @@ def test_make_n_uploads_each_member_then_deploys_with_the_bucket_and_waits(clone
 
 
 def test_a_listed_template_needs_the_bucket_and_the_same_value(clone, tmp_path):
-    no_bucket = make(clone, "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=", dry_run=True)
+    no_bucket = make("AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=", dry_run=True, cwd=clone)
     assert no_bucket.returncode != 0 and no_bucket.stdout == ""
     assert f"TEMPLATE=output/{TINY}: its member templates go to S3 first: give ARTIFACTS_BUCKET=" in no_bucket.stderr
     params = tmp_path / "params.json"
     for value, refused in (("other-bucket", True), ("art", False)):
         params.write_text(json.dumps([{"ParameterKey": "pArtifactsBucket", "ParameterValue": value}]))
         result = make(
-            clone, "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", f"PARAMS={params}",
-            "ARTIFACTS_BUCKET=art", dry_run=True,
+            "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", f"PARAMS={params}",
+            "ARTIFACTS_BUCKET=art", dry_run=True, cwd=clone,
         )  # fmt: skip
         assert (result.returncode != 0) == refused, result.stderr
         if refused:
@@ -146,7 +138,7 @@ def test_a_listed_template_needs_the_bucket_and_the_same_value(clone, tmp_path):
 def test_a_member_file_missing_from_output_is_refused(clone):
     (clone / "output" / "other.yml").unlink()
     result = make(
-        clone, "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=", "ARTIFACTS_BUCKET=art"
+        "AWS=aws", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=", "ARTIFACTS_BUCKET=art", cwd=clone
     )
     assert result.returncode != 0 and result.stdout == ""
     assert f"output/other.yml, to upload for {TINY}, is missing: run make templates" in result.stderr
@@ -161,8 +153,8 @@ def test_deploy_uploads_the_members_and_deploys_against_moto(clone, moto_server)
     env = {**moto_server.environment, "AWS_ENDPOINT_URL": endpoint}
     subprocess.run([AWS, "s3", "mb", "s3://tiny-artifacts"], env=env, check=True, capture_output=True)
     result = make(
-        clone, f"AWS={AWS}", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=",
-        "ARTIFACTS_BUCKET=tiny-artifacts", env=env,
+        f"AWS={AWS}", "deploy", "STACK=tiny", f"TEMPLATE=output/{TINY}", "PARAMS=",
+        "ARTIFACTS_BUCKET=tiny-artifacts", env=env, cwd=clone,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     for key, file in MEMBERS.items():
